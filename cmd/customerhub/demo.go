@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/customerhub/customerhub/internal/auth"
+	"github.com/customerhub/customerhub/internal/config"
+	"github.com/customerhub/customerhub/internal/customer"
+	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/server"
+	"github.com/customerhub/customerhub/internal/tenant"
+)
+
+const (
+	demoSlug     = "demo"
+	demoPassword = "demo-password-123"
+)
+
+type demoUser struct {
+	email, name, role string
+}
+
+var demoUsers = []demoUser{
+	{"admin@demo.example", "Ada Admin", auth.RoleAdmin},
+	{"manager@demo.example", "Max Manager", auth.RoleManager},
+	{"rep1@demo.example", "Rita Rep", auth.RoleSalesRep},
+	{"rep2@demo.example", "Sam Rep", auth.RoleSalesRep},
+}
+
+// runDemo creates the demo tenant, its users and a few customers when they
+// are missing, then prints a fresh token per user. Running it again only
+// prints new tokens.
+func runDemo(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.Writer) error {
+	pool, err := database.Open(ctx, cfg.DatabaseURL, database.PoolOptions{MaxConns: 4, ApplicationName: "customerhub-demo"})
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := database.CheckCurrent(ctx, pool); err != nil {
+		return err
+	}
+	authSvc := server.NewAuthService(cfg, pool, logger)
+	q := dbsqlc.New()
+
+	t, err := q.TenantGetBySlug(ctx, pool, demoSlug)
+	if errors.Is(err, pgx.ErrNoRows) {
+		res, err := authSvc.CreateTenant(ctx, auth.SignupInput{
+			Company: "Demo Trading Co", Slug: demoSlug, Email: demoUsers[0].email, Name: demoUsers[0].name, Password: demoPassword,
+		})
+		if err != nil {
+			return fmt.Errorf("create demo tenant: %w", err)
+		}
+		t = res.Tenant
+	} else if err != nil {
+		return err
+	}
+	hash, err := authSvc.Hasher().Hash(ctx, demoPassword)
+	if err != nil {
+		return err
+	}
+	admin := &tenant.Principal{TenantID: t.ID, Permissions: auth.AllPermissions, Visibility: tenant.VisibilityAll}
+	tokens := map[string]string{}
+	err = database.WithTenantTx(ctx, pool, database.SystemScope(t.ID), func(ctx context.Context, tx database.Tx) error {
+		ids := map[string]uuid.UUID{}
+		for _, du := range demoUsers {
+			u, err := q.UserGetByEmail(ctx, tx, dbsqlc.UserGetByEmailParams{TenantID: t.ID, Email: du.email})
+			if errors.Is(err, pgx.ErrNoRows) {
+				created, err := authSvc.CreateUser(ctx, tx, admin, auth.UserInput{
+					Email: du.email, Name: du.name, Password: demoPassword, PasswordHash: hash, Role: du.role,
+				})
+				if err != nil {
+					return fmt.Errorf("create %s: %w", du.email, err)
+				}
+				ids[du.email] = created.ID
+			} else if err != nil {
+				return err
+			} else {
+				ids[du.email] = u.ID
+			}
+			if tokens[du.email], err = authSvc.IssueSession(ctx, tx, ids[du.email]); err != nil {
+				return err
+			}
+		}
+		return seedDemoCustomers(ctx, tx, admin, ids)
+	})
+	if err != nil {
+		return err
+	}
+
+	base := strings.TrimRight(cfg.PublicBaseURL, "/")
+	fmt.Fprintf(stdout, "\nDemo tenant %q is ready (password for every user: %s)\n\n", demoSlug, demoPassword)
+	for _, du := range demoUsers {
+		fmt.Fprintf(stdout, "  %-9s %-22s %s\n", du.role, du.email, tokens[du.email])
+	}
+	fmt.Fprintf(stdout, "\nTry:\n")
+	fmt.Fprintf(stdout, "  curl -s %s/v1/me -H 'Authorization: Bearer %s'\n", base, tokens[demoUsers[0].email])
+	fmt.Fprintf(stdout, "  curl -s %s/v1/customers -H 'Authorization: Bearer %s'\n", base, tokens[demoUsers[2].email])
+	fmt.Fprintf(stdout, "  curl -s -X POST %s/v1/customers -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"name\":\"Acme Ltd\",\"email\":\"buyer@acme.example\"}'\n", base, tokens[demoUsers[1].email])
+	fmt.Fprintf(stdout, "  curl -s -X POST %s/v1/auth/login -H 'Content-Type: application/json' -d '{\"tenant\":\"%s\",\"email\":\"%s\",\"password\":\"%s\"}'\n\n", base, demoSlug, demoUsers[0].email, demoPassword)
+	return nil
+}
+
+func seedDemoCustomers(ctx context.Context, tx database.Tx, admin *tenant.Principal, ids map[string]uuid.UUID) error {
+	existing, err := dbsqlc.New().CustomerList(ctx, tx, dbsqlc.CustomerListParams{TenantID: tx.TenantID(), RowLimit: 1})
+	if err != nil || len(existing) > 0 {
+		return err
+	}
+	svc := customer.NewService(slog.Default())
+	seed := []struct{ name, email, phone, rep string }{
+		{"Acme Industrial Supply", "orders@acme.example", "+1 415 555 0101", "rep1@demo.example"},
+		{"Blue Harbor Foods", "ap@blueharbor.example", "+1 206 555 0144", "rep1@demo.example"},
+		{"Cedar & Pine Furniture", "hello@cedarpine.example", "+1 503 555 0190", "rep2@demo.example"},
+		{"Delta Office Partners", "billing@deltaoffice.example", "+1 312 555 0117", "rep2@demo.example"},
+		{"Evergreen Clinics", "finance@evergreen.example", "+1 617 555 0162", ""},
+	}
+	for _, s := range seed {
+		name, email, phone := s.name, s.email, s.phone
+		p := customer.Patch{Name: &name, Email: customer.Nullable[string]{Set: true, Value: &email},
+			Phone: customer.Nullable[string]{Set: true, Value: &phone}}
+		if s.rep != "" {
+			rep := ids[s.rep]
+			p.SalesRepID = customer.Nullable[uuid.UUID]{Set: true, Value: &rep}
+		}
+		if _, err := svc.Create(ctx, tx, admin, p); err != nil {
+			return fmt.Errorf("seed customer %s: %w", s.name, err)
+		}
+	}
+	return nil
+}

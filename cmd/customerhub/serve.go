@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+	"github.com/riverqueue/river"
+
+	"github.com/customerhub/customerhub/internal/config"
+	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/ratelimit"
+	"github.com/customerhub/customerhub/internal/server"
+	"github.com/customerhub/customerhub/workers"
+)
+
+type mode string
+
+const (
+	modeServe  mode = "serve"
+	modeAPI    mode = "api"
+	modeWorker mode = "worker"
+)
+
+func runServer(ctx context.Context, cfg config.Config, logger *slog.Logger, m mode) error {
+	logger.Info("starting customerhub", "version", version, "mode", string(m), "config", cfg)
+	if cfg.MigrateOnStart {
+		if err := database.Migrate(ctx, cfg.MigrateDatabaseURL, logger); err != nil {
+			return err
+		}
+	}
+	pool, err := database.Open(ctx, cfg.DatabaseURL, database.PoolOptions{
+		MaxConns: cfg.DBMaxConns, StatementTimeout: cfg.StatementTimeout, ApplicationName: "customerhub-" + string(m),
+	})
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := checkRole(ctx, pool); err != nil {
+		return err
+	}
+	if err := database.CheckCurrent(ctx, pool); err != nil {
+		return err
+	}
+
+	var rdb *redis.Client
+	if cfg.RedisURL == "" {
+		logger.Info("REDIS_URL is not set: rate limits are kept in this process only")
+	} else if rdb, err = ratelimit.Connect(cfg.RedisURL); err != nil {
+		return fmt.Errorf("REDIS_URL: %w", err)
+	} else {
+		defer rdb.Close()
+	}
+
+	authSvc := server.NewAuthService(cfg, pool, logger)
+	ws := river.NewWorkers()
+	workers.Register(ws, workers.Deps{Pool: pool, Auth: authSvc, Logger: logger})
+	rc, err := server.NewRiver(pool, server.RiverOptions{
+		Work: m != modeAPI, Workers: ws, PeriodicJobs: workers.PeriodicJobs(),
+		Concurrency: cfg.WorkerConcurrency, RescueStuckAfter: cfg.RescueStuckAfter, Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	if m != modeAPI {
+		if err := rc.Start(ctx); err != nil {
+			return fmt.Errorf("start river: %w", err)
+		}
+		logger.Info("river workers started", "concurrency", cfg.WorkerConcurrency)
+	}
+
+	errCh := make(chan error, 1)
+	var srv *server.Server
+	if m != modeWorker {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		srv = server.New(server.Deps{
+			Config: cfg, Pool: pool, Redis: rdb, River: rc, Limiter: ratelimit.New(rdb, logger),
+			Registry: reg, Logger: logger, Version: version, Auth: authSvc,
+		})
+		go func() {
+			logger.Info("listening", "addr", cfg.ListenAddr)
+			errCh <- srv.App.Listen(cfg.ListenAddr)
+		}()
+	}
+
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	case err := <-errCh:
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
+		}
+	}
+	// Finish in-flight requests first (no new ones are accepted), then let
+	// running jobs finish or reach a checkpoint; both within the timeout.
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	var errs []error
+	if srv != nil {
+		if err := srv.App.ShutdownWithContext(stopCtx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+	}
+	if m != modeAPI {
+		if err := rc.Stop(stopCtx); err != nil {
+			errs = append(errs, fmt.Errorf("river stop: %w", err))
+		}
+	}
+	logger.Info("stopped")
+	return errors.Join(errs...)
+}
+
+// checkRole refuses to serve as a role that bypasses row-level security:
+// tenant isolation would silently stop.
+func checkRole(ctx context.Context, pool *pgxpool.Pool) error {
+	var user string
+	var super, bypass bool
+	err := pool.QueryRow(ctx, `SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user`).Scan(&user, &super, &bypass)
+	if err != nil {
+		return fmt.Errorf("check database role: %w", err)
+	}
+	if super || bypass {
+		return fmt.Errorf("DATABASE_URL connects as %q, which bypasses row-level security; connect as the application role (%s)", user, database.AppRole)
+	}
+	return nil
+}

@@ -1,0 +1,187 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/tenant"
+	"github.com/customerhub/customerhub/internal/validation"
+)
+
+// RoleInput creates a custom role.
+type RoleInput struct {
+	Name        string
+	Description string
+	Permissions []string
+}
+
+// Validate checks and normalizes the input.
+func (in *RoleInput) Validate() error {
+	var errs validation.Errors
+	in.Name = errs.Text("name", in.Name, 1, 64)
+	if _, builtin := Builtin(in.Name); builtin {
+		errs.Add("name", "reserved", "is the name of a built-in role")
+	}
+	in.Description = errs.Text("description", in.Description, 0, 500)
+	checkPermissions(&errs, in.Permissions)
+	in.Permissions = normalizePermissions(in.Permissions)
+	return errs.Err()
+}
+
+func checkPermissions(errs *validation.Errors, perms []string) {
+	for i, p := range perms {
+		if !IsPermission(p) {
+			errs.Add(fmt.Sprintf("permissions.%d", i), "unknown_permission", "unknown permission "+fmt.Sprintf("%q", p))
+		}
+	}
+}
+
+func normalizePermissions(perms []string) []string {
+	out := slices.Clone(perms)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// RolePatch changes some fields of a custom role; nil means unchanged.
+type RolePatch struct {
+	Name        *string
+	Description *string
+	Permissions *[]string
+}
+
+// Validate checks and normalizes the patch.
+func (p *RolePatch) Validate() error {
+	var errs validation.Errors
+	if p.Name != nil {
+		v := errs.Text("name", *p.Name, 1, 64)
+		if _, builtin := Builtin(v); builtin {
+			errs.Add("name", "reserved", "is the name of a built-in role")
+		}
+		p.Name = &v
+	}
+	if p.Description != nil {
+		v := errs.Text("description", *p.Description, 0, 500)
+		p.Description = &v
+	}
+	if p.Permissions != nil {
+		checkPermissions(&errs, *p.Permissions)
+		v := normalizePermissions(*p.Permissions)
+		p.Permissions = &v
+	}
+	return errs.Err()
+}
+
+func tooStrong() error {
+	return validation.Errors{{Field: "permissions", Code: "role_too_strong", Message: "you cannot grant permissions you do not hold"}}
+}
+
+// CreateRole adds a custom role.
+func (s *Service) CreateRole(ctx context.Context, tx database.Tx, actor *tenant.Principal, in RoleInput) (dbsqlc.Role, error) {
+	if !covers(actor.Permissions, in.Permissions) {
+		return dbsqlc.Role{}, tooStrong()
+	}
+	r, err := s.q.RoleInsert(ctx, tx, dbsqlc.RoleInsertParams{
+		TenantID: tx.TenantID(), ID: uuid.New(), Name: in.Name, Description: in.Description, Permissions: in.Permissions,
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return dbsqlc.Role{}, ErrRoleNameTaken
+	}
+	if err != nil {
+		return dbsqlc.Role{}, fmt.Errorf("insert role: %w", err)
+	}
+	return r, nil
+}
+
+// GetRole returns a custom role.
+func (s *Service) GetRole(ctx context.Context, tx database.Tx, id uuid.UUID) (dbsqlc.Role, error) {
+	r, err := s.q.RoleGetByID(ctx, tx, dbsqlc.RoleGetByIDParams{TenantID: tx.TenantID(), ID: id})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return dbsqlc.Role{}, ErrRoleNotFound
+	}
+	if err != nil {
+		return dbsqlc.Role{}, fmt.Errorf("get role: %w", err)
+	}
+	return r, nil
+}
+
+// ListRoles returns the tenant's custom roles by name.
+func (s *Service) ListRoles(ctx context.Context, tx database.Tx) ([]dbsqlc.Role, error) {
+	rs, err := s.q.RoleList(ctx, tx, tx.TenantID())
+	if err != nil {
+		return nil, fmt.Errorf("list roles: %w", err)
+	}
+	return rs, nil
+}
+
+// UpdateRole changes a custom role. Users holding it see the new
+// permissions on their next request.
+func (s *Service) UpdateRole(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID, p RolePatch) (dbsqlc.Role, error) {
+	cur, err := s.q.RoleGetByIDForUpdate(ctx, tx, dbsqlc.RoleGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return dbsqlc.Role{}, ErrRoleNotFound
+	}
+	if err != nil {
+		return dbsqlc.Role{}, fmt.Errorf("lock role: %w", err)
+	}
+	if !covers(actor.Permissions, cur.Permissions) {
+		return dbsqlc.Role{}, tooStrong()
+	}
+	next := dbsqlc.RoleUpdateParams{TenantID: tx.TenantID(), ID: id, Name: cur.Name, Description: cur.Description, Permissions: cur.Permissions}
+	if p.Name != nil {
+		next.Name = *p.Name
+	}
+	if p.Description != nil {
+		next.Description = *p.Description
+	}
+	if p.Permissions != nil {
+		if !covers(actor.Permissions, *p.Permissions) {
+			return dbsqlc.Role{}, tooStrong()
+		}
+		next.Permissions = *p.Permissions
+	}
+	r, err := s.q.RoleUpdate(ctx, tx, next)
+	if database.IsUniqueViolation(err, "roles_name_key") {
+		return dbsqlc.Role{}, ErrRoleNameTaken
+	}
+	if err != nil {
+		return dbsqlc.Role{}, fmt.Errorf("update role: %w", err)
+	}
+	return r, nil
+}
+
+// DeleteRole removes a custom role that no user holds.
+func (s *Service) DeleteRole(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID) error {
+	cur, err := s.q.RoleGetByIDForUpdate(ctx, tx, dbsqlc.RoleGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrRoleNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("lock role: %w", err)
+	}
+	if !covers(actor.Permissions, cur.Permissions) {
+		return tooStrong()
+	}
+	n, err := s.q.RoleUserCount(ctx, tx, dbsqlc.RoleUserCountParams{TenantID: tx.TenantID(), RoleID: &id})
+	if err != nil {
+		return fmt.Errorf("count role users: %w", err)
+	}
+	if n > 0 {
+		return ErrRoleInUse
+	}
+	// The users_role_fkey foreign key still guards a user assigned
+	// concurrently: the delete then fails instead of orphaning them.
+	if _, err := s.q.RoleDelete(ctx, tx, dbsqlc.RoleDeleteParams{TenantID: tx.TenantID(), ID: id}); err != nil {
+		if database.IsForeignKeyViolation(err, "users_role_fkey") {
+			return ErrRoleInUse
+		}
+		return fmt.Errorf("delete role: %w", err)
+	}
+	return nil
+}

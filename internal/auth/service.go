@@ -1,0 +1,394 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/tenant"
+	"github.com/customerhub/customerhub/internal/validation"
+)
+
+// Options tunes the Service.
+type Options struct {
+	SessionTTL time.Duration
+	// LoginMaxFailures failed logins for one account within LoginWindow
+	// start an exponentially growing lock (30 s, 1 min, 2 min, ... 15 min).
+	LoginMaxFailures int
+	// LoginIPMaxFailures failed logins from one IP within LoginWindow block
+	// that IP for LoginWindow.
+	LoginIPMaxFailures int
+	LoginWindow        time.Duration
+	SignupEnabled      bool
+}
+
+// Service implements signup, login, token authentication, users and roles.
+type Service struct {
+	db     database.Beginner
+	q      *dbsqlc.Queries
+	hasher *Hasher
+	opts   Options
+	logger *slog.Logger
+}
+
+// NewService returns a Service. db is used by the flows that span several
+// transactions (signup, login, token authentication); the rest take the
+// caller's transaction.
+func NewService(db database.Beginner, hasher *Hasher, opts Options, logger *slog.Logger) *Service {
+	return &Service{db: db, q: dbsqlc.New(), hasher: hasher, opts: opts, logger: logger}
+}
+
+// Hasher returns the password hasher.
+func (s *Service) Hasher() *Hasher { return s.hasher }
+
+// User is a user as the API shows it.
+type User struct {
+	ID         uuid.UUID
+	Email      string
+	Name       string
+	Role       string
+	RoleID     *uuid.UUID
+	Visibility string
+	CustomerID *uuid.UUID
+	Status     string
+	Version    int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+func toUser(u dbsqlc.User, roleName *string) User {
+	role := ""
+	switch {
+	case u.BuiltinRole != nil:
+		role = *u.BuiltinRole
+	case roleName != nil:
+		role = *roleName
+	}
+	return User{ID: u.ID, Email: u.Email, Name: u.Name, Role: role, RoleID: u.RoleID, Visibility: u.Visibility,
+		CustomerID: u.CustomerID, Status: u.Status, Version: u.Version, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+}
+
+// ---- Signup -------------------------------------------------------------
+
+// SignupInput creates a tenant and its first admin.
+type SignupInput struct {
+	Company  string
+	Slug     string // empty: derived from Company
+	Email    string
+	Name     string
+	Password string
+}
+
+var slugRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$`)
+
+// Validate checks and normalizes the input.
+func (in *SignupInput) Validate() error {
+	var errs validation.Errors
+	in.Company = errs.Text("company", in.Company, 1, 200)
+	if in.Slug != "" {
+		in.Slug = strings.ToLower(strings.TrimSpace(in.Slug))
+		if !slugRE.MatchString(in.Slug) {
+			errs.Add("slug", "invalid_slug", "must be 3 to 40 lower-case letters, digits or hyphens, starting and ending with a letter or digit")
+		}
+	}
+	in.Email = errs.Email("email", in.Email)
+	in.Name = errs.Text("name", in.Name, 1, 200)
+	checkPassword(&errs, "password", in.Password)
+	return errs.Err()
+}
+
+func checkPassword(errs *validation.Errors, field, pw string) {
+	n := len([]rune(pw))
+	switch {
+	case n < 10:
+		errs.Add(field, "too_short", "must be at least 10 characters")
+	case len(pw) > 256:
+		errs.Add(field, "too_long", "must be at most 256 bytes")
+	case strings.ContainsRune(pw, 0):
+		errs.Add(field, "invalid_characters", "must not contain NUL")
+	}
+}
+
+// SignupResult is what signup creates.
+type SignupResult struct {
+	Tenant dbsqlc.Tenant
+	User   User
+	Token  string
+}
+
+// Signup creates a tenant, its first user (role admin) and a session token,
+// in one transaction. Public signup can be switched off; the operator's
+// `customerhub tenant create` calls CreateTenant directly.
+func (s *Service) Signup(ctx context.Context, in SignupInput) (SignupResult, error) {
+	if !s.opts.SignupEnabled {
+		return SignupResult{}, ErrSignupDisabled
+	}
+	return s.CreateTenant(ctx, in)
+}
+
+// CreateTenant is Signup without the configuration switch.
+func (s *Service) CreateTenant(ctx context.Context, in SignupInput) (SignupResult, error) {
+	hash, err := s.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return SignupResult{}, err
+	}
+	explicit := in.Slug != ""
+	base := in.Slug
+	if !explicit {
+		base = slugify(in.Company)
+	}
+	for attempt := 0; ; attempt++ {
+		slug := base
+		if !explicit && attempt > 0 {
+			slug = trimSlug(base, 35) + "-" + randomHex(2)
+		}
+		res, err := s.createTenant(ctx, in, slug, hash)
+		if errors.Is(err, ErrSlugTaken) && !explicit && attempt < 5 {
+			continue
+		}
+		return res, err
+	}
+}
+
+func (s *Service) createTenant(ctx context.Context, in SignupInput, slug, hash string) (SignupResult, error) {
+	tenantID := uuid.New()
+	return database.WithTenantTxV(ctx, s.db, database.SystemScope(tenantID), func(ctx context.Context, tx database.Tx) (SignupResult, error) {
+		t, err := s.q.TenantInsert(ctx, tx, dbsqlc.TenantInsertParams{
+			ID: tenantID, Slug: slug, Name: in.Company, DefaultCountry: "US", DefaultCurrency: "USD",
+		})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return SignupResult{}, ErrSlugTaken
+		}
+		if err != nil {
+			return SignupResult{}, fmt.Errorf("insert tenant: %w", err)
+		}
+		role := RoleAdmin
+		u, err := s.q.UserInsert(ctx, tx, dbsqlc.UserInsertParams{
+			TenantID: tenantID, ID: uuid.New(), Email: in.Email, Name: in.Name, PasswordHash: hash,
+			BuiltinRole: &role, Visibility: tenant.VisibilityAll,
+		})
+		if err != nil {
+			return SignupResult{}, fmt.Errorf("insert first user: %w", err)
+		}
+		token, err := s.insertToken(ctx, tx, u.ID, "session", "signup", s.sessionExpiry())
+		if err != nil {
+			return SignupResult{}, err
+		}
+		return SignupResult{Tenant: t, User: toUser(u, nil), Token: token}, nil
+	})
+}
+
+func slugify(company string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(company) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+			dash = false
+		case b.Len() > 0 && !dash:
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	s := strings.Trim(trimSlug(b.String(), 40), "-")
+	if len(s) < 3 {
+		s = "tenant-" + randomHex(3)
+	}
+	return s
+}
+
+func trimSlug(s string, n int) string {
+	if len(s) > n {
+		s = s[:n]
+	}
+	return strings.TrimRight(s, "-")
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (s *Service) sessionExpiry() *time.Time {
+	t := time.Now().Add(s.opts.SessionTTL)
+	return &t
+}
+
+func (s *Service) insertToken(ctx context.Context, tx database.Tx, userID uuid.UUID, kind, name string, expires *time.Time) (string, error) {
+	token, hash := newToken(tx.TenantID())
+	_, err := s.q.APITokenInsert(ctx, tx, dbsqlc.APITokenInsertParams{
+		TenantID: tx.TenantID(), ID: uuid.New(), UserID: userID, Kind: kind, Name: name, TokenHash: hash, ExpiresAt: expires,
+	})
+	if err != nil {
+		return "", fmt.Errorf("insert token: %w", err)
+	}
+	return token, nil
+}
+
+// ---- Login --------------------------------------------------------------
+
+// LockedError means logins are refused for a while for this account or IP.
+type LockedError struct{ RetryAfter time.Duration }
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("too many failed logins; retry in %s", e.RetryAfter)
+}
+
+// LoginInput is a password login.
+type LoginInput struct {
+	Tenant   string
+	Email    string
+	Password string
+	IP       string
+}
+
+// Login checks a password and returns a new session token. Failures are
+// counted per account and per client IP in PostgreSQL; past the limits the
+// answer is a LockedError, whatever the password, until the lock expires.
+func (s *Service) Login(ctx context.Context, in LoginInput) (string, error) {
+	slug := strings.ToLower(strings.TrimSpace(in.Tenant))
+	email := strings.ToLower(strings.TrimSpace(in.Email))
+	acctKey := throttleKey("acct", slug, email)
+	ipKey := throttleKey("ip", in.IP)
+
+	until, err := s.q.ThrottleLockedUntil(ctx, s.pool(), [][]byte{acctKey, ipKey})
+	switch {
+	case err == nil && until != nil:
+		return "", &LockedError{RetryAfter: time.Until(*until)}
+	case err != nil && !errors.Is(err, pgx.ErrNoRows):
+		return "", fmt.Errorf("read login throttle: %w", err)
+	}
+
+	var user dbsqlc.User
+	t, err := s.q.TenantGetBySlug(ctx, s.pool(), slug)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+	case err != nil:
+		return "", fmt.Errorf("look up tenant: %w", err)
+	default:
+		user, err = database.WithTenantTxV(ctx, s.db, database.SystemScope(t.ID), func(ctx context.Context, tx database.Tx) (dbsqlc.User, error) {
+			return s.q.UserGetByEmail(ctx, tx, dbsqlc.UserGetByEmailParams{TenantID: tx.TenantID(), Email: email})
+		}, database.ReadOnly)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return "", fmt.Errorf("look up user: %w", err)
+		}
+	}
+	// Always hash, so unknown tenants and e-mails take as long as a wrong
+	// password.
+	ok, err := s.hasher.Verify(ctx, in.Password, user.PasswordHash)
+	if err != nil {
+		return "", fmt.Errorf("verify password: %w", err)
+	}
+	if !ok || user.Status != "active" || t.Status != "active" {
+		if err := s.recordFailure(ctx, acctKey, ipKey); err != nil {
+			return "", err
+		}
+		return "", ErrInvalidCredentials
+	}
+	if err := s.q.ThrottleReset(ctx, s.pool(), acctKey); err != nil {
+		return "", fmt.Errorf("reset login throttle: %w", err)
+	}
+	return database.WithTenantTxV(ctx, s.db, database.SystemScope(t.ID), func(ctx context.Context, tx database.Tx) (string, error) {
+		return s.insertToken(ctx, tx, user.ID, "session", "login", s.sessionExpiry())
+	})
+}
+
+// pool gives the global queries (tenants, auth_throttle) a connection
+// outside any tenant transaction.
+func (s *Service) pool() dbsqlc.DBTX {
+	if p, ok := s.db.(dbsqlc.DBTX); ok {
+		return p
+	}
+	panic("auth: database handle cannot run queries outside a transaction")
+}
+
+func throttleKey(parts ...string) []byte {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return sum[:]
+}
+
+func (s *Service) recordFailure(ctx context.Context, acctKey, ipKey []byte) error {
+	window := s.opts.LoginWindow.Seconds()
+	return database.WithGlobalTx(ctx, s.db, func(ctx context.Context, tx pgx.Tx) error {
+		acct, err := s.q.ThrottleRecordFailure(ctx, tx, dbsqlc.ThrottleRecordFailureParams{Key: acctKey, WindowSeconds: window})
+		if err != nil {
+			return fmt.Errorf("count failed login: %w", err)
+		}
+		if over := int(acct.Failures) - s.opts.LoginMaxFailures; over >= 0 {
+			lock := math.Min(30*math.Pow(2, float64(over)), 15*60)
+			if err := s.q.ThrottleLock(ctx, tx, dbsqlc.ThrottleLockParams{Key: acctKey, LockSeconds: lock}); err != nil {
+				return fmt.Errorf("lock account logins: %w", err)
+			}
+		}
+		ip, err := s.q.ThrottleRecordFailure(ctx, tx, dbsqlc.ThrottleRecordFailureParams{Key: ipKey, WindowSeconds: window})
+		if err != nil {
+			return fmt.Errorf("count failed login: %w", err)
+		}
+		if int(ip.Failures) >= s.opts.LoginIPMaxFailures {
+			if err := s.q.ThrottleLock(ctx, tx, dbsqlc.ThrottleLockParams{Key: ipKey, LockSeconds: window}); err != nil {
+				return fmt.Errorf("lock ip logins: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// ---- Token authentication ----------------------------------------------
+
+// Authenticate resolves a bearer token to its principal.
+func (s *Service) Authenticate(ctx context.Context, token string) (*tenant.Principal, error) {
+	tenantID, hash, ok := parseToken(token)
+	if !ok {
+		return nil, ErrUnauthenticated
+	}
+	return database.WithTenantTxV(ctx, s.db, database.SystemScope(tenantID), func(ctx context.Context, tx database.Tx) (*tenant.Principal, error) {
+		row, err := s.q.APITokenAuthenticate(ctx, tx, dbsqlc.APITokenAuthenticateParams{TenantID: tenantID, TokenHash: hash})
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, ErrUnauthenticated
+		}
+		if err != nil {
+			return nil, fmt.Errorf("look up token: %w", err)
+		}
+		if row.Expired || row.UserStatus != "active" {
+			return nil, ErrUnauthenticated
+		}
+		if row.TenantStatus != "active" {
+			return nil, ErrTenantSuspended
+		}
+		if row.LastUsedAt == nil || time.Since(*row.LastUsedAt) > time.Minute {
+			if err := s.q.APITokenTouch(ctx, tx, dbsqlc.APITokenTouchParams{TenantID: tenantID, ID: row.TokenID}); err != nil {
+				return nil, fmt.Errorf("touch token: %w", err)
+			}
+		}
+		p := &tenant.Principal{
+			TenantID: tenantID, TenantSlug: row.TenantSlug, UserID: row.UserID, TokenID: row.TokenID,
+			Email: row.Email, Name: row.Name, Visibility: row.Visibility,
+		}
+		switch {
+		case row.BuiltinRole != nil:
+			br, _ := Builtin(*row.BuiltinRole)
+			p.Role, p.Permissions = br.Name, br.Permissions
+			if br.Name == RolePortal {
+				p.Visibility, p.CustomerID = tenant.VisibilityPortal, row.CustomerID
+			}
+		case row.RoleName != nil:
+			p.Role, p.Permissions = *row.RoleName, row.RolePermissions
+		}
+		return p, nil
+	})
+}

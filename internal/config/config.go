@@ -1,0 +1,262 @@
+// Package config loads and validates the service configuration from
+// environment variables. Load reports every bad variable at once, naming
+// each; secrets are masked when the configuration is logged.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole service configuration.
+type Config struct {
+	// DatabaseURL is how the service connects: as the application role.
+	DatabaseURL string
+	// MigrateDatabaseURL is how `migrate` connects: as the owner role.
+	MigrateDatabaseURL string
+	// RedisURL is optional; empty means in-process rate limits.
+	RedisURL string
+
+	ListenAddr        string
+	PublicBaseURL     string
+	SignupEnabled     bool
+	SessionTTL        time.Duration
+	RequestTimeout    time.Duration
+	StatementTimeout  time.Duration
+	ShutdownTimeout   time.Duration
+	BodyLimit         int
+	DBMaxConns        int32
+	TrustedProxies    []string
+	LogLevel          slog.Level
+	LogFormat         string
+	RateLimitTenant   int // requests per second per tenant
+	RateLimitIP       int // requests per second per client IP
+	LoginMaxFailures  int // per account before it is slowed down
+	LoginIPMaxFails   int // per IP per window before it is blocked
+	LoginWindow       time.Duration
+	HashConcurrency   int
+	Argon2MemoryKiB   uint32
+	Argon2Iterations  uint32
+	WorkerConcurrency int
+	RescueStuckAfter  time.Duration
+	MigrateOnStart    bool
+}
+
+// Load reads the configuration through lookup (os.LookupEnv in main, a map
+// in tests), applies defaults and validates it.
+func Load(lookup func(string) (string, bool)) (Config, error) {
+	l := loader{lookup: lookup}
+	c := Config{
+		DatabaseURL:        l.url("DATABASE_URL", "postgres://customerhub_app@127.0.0.1:5432/customerhub?sslmode=disable", "postgres", "postgresql"),
+		MigrateDatabaseURL: l.url("MIGRATE_DATABASE_URL", "postgres://customerhub_owner@127.0.0.1:5432/customerhub?sslmode=disable", "postgres", "postgresql"),
+		RedisURL:           l.optionalURL("REDIS_URL", "redis", "rediss"),
+		ListenAddr:         l.addr("CUSTOMERHUB_LISTEN_ADDR", ":8080"),
+		PublicBaseURL:      l.url("CUSTOMERHUB_PUBLIC_BASE_URL", "http://localhost:8080", "http", "https"),
+		SignupEnabled:      l.bool("CUSTOMERHUB_SIGNUP_ENABLED", true),
+		SessionTTL:         l.duration("CUSTOMERHUB_SESSION_TTL", 30*24*time.Hour, time.Minute, 365*24*time.Hour),
+		RequestTimeout:     l.duration("CUSTOMERHUB_REQUEST_TIMEOUT", 15*time.Second, 100*time.Millisecond, 10*time.Minute),
+		StatementTimeout:   l.duration("CUSTOMERHUB_STATEMENT_TIMEOUT", 30*time.Second, 100*time.Millisecond, time.Hour),
+		ShutdownTimeout:    l.duration("CUSTOMERHUB_SHUTDOWN_TIMEOUT", 30*time.Second, time.Second, time.Hour),
+		BodyLimit:          l.int("CUSTOMERHUB_BODY_LIMIT", 1<<20, 1<<10, 1<<30),
+		DBMaxConns:         int32(l.int("CUSTOMERHUB_DB_MAX_CONNS", 20, 2, 1000)),
+		TrustedProxies:     l.cidrs("CUSTOMERHUB_TRUSTED_PROXIES"),
+		LogLevel:           l.level("CUSTOMERHUB_LOG_LEVEL", slog.LevelInfo),
+		LogFormat:          l.choice("CUSTOMERHUB_LOG_FORMAT", "json", "json", "text"),
+		RateLimitTenant:    l.int("CUSTOMERHUB_RATE_LIMIT_TENANT", 100, 1, 1_000_000),
+		RateLimitIP:        l.int("CUSTOMERHUB_RATE_LIMIT_IP", 50, 1, 1_000_000),
+		LoginMaxFailures:   l.int("CUSTOMERHUB_LOGIN_MAX_FAILURES", 5, 1, 1000),
+		LoginIPMaxFails:    l.int("CUSTOMERHUB_LOGIN_IP_MAX_FAILURES", 50, 1, 100_000),
+		LoginWindow:        l.duration("CUSTOMERHUB_LOGIN_WINDOW", 15*time.Minute, time.Second, 24*time.Hour),
+		HashConcurrency:    l.int("CUSTOMERHUB_HASH_CONCURRENCY", runtime.NumCPU(), 1, 1024),
+		Argon2MemoryKiB:    uint32(l.int("CUSTOMERHUB_ARGON2_MEMORY_KIB", 19*1024, 1024, 4*1024*1024)),
+		Argon2Iterations:   uint32(l.int("CUSTOMERHUB_ARGON2_ITERATIONS", 2, 1, 100)),
+		WorkerConcurrency:  l.int("CUSTOMERHUB_WORKER_CONCURRENCY", 20, 1, 10_000),
+		RescueStuckAfter:   l.duration("CUSTOMERHUB_RESCUE_STUCK_AFTER", 10*time.Minute, 5*time.Minute, 24*time.Hour),
+		MigrateOnStart:     l.bool("CUSTOMERHUB_MIGRATE_ON_START", false),
+	}
+	if len(l.errs) > 0 {
+		return Config{}, errors.Join(l.errs...)
+	}
+	return c, nil
+}
+
+// LogValue masks secrets (passwords inside URLs) when the configuration is
+// logged.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("database_url", maskURL(c.DatabaseURL)),
+		slog.String("migrate_database_url", maskURL(c.MigrateDatabaseURL)),
+		slog.String("redis_url", maskURL(c.RedisURL)),
+		slog.String("listen_addr", c.ListenAddr),
+		slog.String("public_base_url", c.PublicBaseURL),
+		slog.Bool("signup_enabled", c.SignupEnabled),
+		slog.Duration("session_ttl", c.SessionTTL),
+		slog.Duration("request_timeout", c.RequestTimeout),
+		slog.Int("body_limit", c.BodyLimit),
+		slog.Int("db_max_conns", int(c.DBMaxConns)),
+		slog.Int("rate_limit_tenant", c.RateLimitTenant),
+		slog.Int("rate_limit_ip", c.RateLimitIP),
+		slog.Int("worker_concurrency", c.WorkerConcurrency),
+	)
+}
+
+func maskURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+type loader struct {
+	lookup func(string) (string, bool)
+	errs   []error
+}
+
+func (l *loader) get(name string) (string, bool) {
+	v, ok := l.lookup(name)
+	v = strings.TrimSpace(v)
+	return v, ok && v != ""
+}
+
+func (l *loader) fail(name, format string, args ...any) {
+	l.errs = append(l.errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+}
+
+func (l *loader) url(name, def string, schemes ...string) string {
+	v, ok := l.get(name)
+	if !ok {
+		return def
+	}
+	l.checkURL(name, v, schemes)
+	return v
+}
+
+func (l *loader) optionalURL(name string, schemes ...string) string {
+	v, ok := l.get(name)
+	if !ok {
+		return ""
+	}
+	l.checkURL(name, v, schemes)
+	return v
+}
+
+func (l *loader) checkURL(name, v string, schemes []string) {
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" {
+		l.fail(name, "must be a URL such as %s://host:port/...", schemes[0])
+		return
+	}
+	for _, s := range schemes {
+		if u.Scheme == s {
+			return
+		}
+	}
+	l.fail(name, "scheme must be one of %s", strings.Join(schemes, ", "))
+}
+
+func (l *loader) addr(name, def string) string {
+	v, ok := l.get(name)
+	if !ok {
+		return def
+	}
+	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+		l.fail(name, "must be host:port or :port, got %q", v)
+	}
+	return v
+}
+
+func (l *loader) bool(name string, def bool) bool {
+	v, ok := l.get(name)
+	if !ok {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		l.fail(name, "must be true or false, got %q", v)
+	}
+	return b
+}
+
+func (l *loader) int(name string, def, min, max int) int {
+	v, ok := l.get(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min || n > max {
+		l.fail(name, "must be an integer from %d to %d, got %q", min, max, v)
+		return def
+	}
+	return n
+}
+
+func (l *loader) duration(name string, def, min, max time.Duration) time.Duration {
+	v, ok := l.get(name)
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < min || d > max {
+		l.fail(name, "must be a duration (e.g. 30s, 15m) from %s to %s, got %q", min, max, v)
+		return def
+	}
+	return d
+}
+
+func (l *loader) choice(name, def string, allowed ...string) string {
+	v, ok := l.get(name)
+	if !ok {
+		return def
+	}
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	l.fail(name, "must be one of %s, got %q", strings.Join(allowed, ", "), v)
+	return def
+}
+
+func (l *loader) level(name string, def slog.Level) slog.Level {
+	v, ok := l.get(name)
+	if !ok {
+		return def
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(v)); err != nil {
+		l.fail(name, "must be debug, info, warn or error, got %q", v)
+		return def
+	}
+	return lv
+}
+
+func (l *loader) cidrs(name string) []string {
+	v, ok := l.get(name)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, part := range strings.Split(v, ",") {
+		p := strings.TrimSpace(part)
+		if p == "" {
+			continue
+		}
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			l.fail(name, "%q is neither an IP address nor a CIDR range", p)
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}

@@ -1,0 +1,223 @@
+// Package database opens the connection pool, runs tenant-scoped
+// transactions, applies migrations and classifies PostgreSQL errors.
+//
+// Every request and every job works inside one transaction begun at the
+// edge by WithTenantTx, which first sets the tenant, user and visibility
+// through app_set_context (SET LOCAL, transaction-scoped). Row-level
+// security reads those settings, so a query that forgets its tenant filter
+// still sees only the caller's rows.
+package database
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/tenant"
+)
+
+// Beginner starts transactions; *pgxpool.Pool satisfies it.
+type Beginner interface {
+	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
+}
+
+// PoolOptions tunes Open.
+type PoolOptions struct {
+	MaxConns         int32
+	StatementTimeout time.Duration
+	ApplicationName  string
+}
+
+// Open connects a pool to url and checks that the server answers.
+func Open(ctx context.Context, url string, opts PoolOptions) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	if opts.StatementTimeout > 0 {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = fmt.Sprint(opts.StatementTimeout.Milliseconds())
+	}
+	// A transaction left idle (a stuck handler, a killed client) must not
+	// hold locks for long.
+	cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = "60000"
+	if opts.ApplicationName != "" {
+		cfg.ConnConfig.RuntimeParams["application_name"] = opts.ApplicationName
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database pool: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return pool, nil
+}
+
+// Scope is what a tenant transaction sets before its first query.
+type Scope struct {
+	TenantID   uuid.UUID
+	UserID     *uuid.UUID
+	Visibility string
+	CustomerID *uuid.UUID
+}
+
+// ScopeFor returns the scope of an authenticated principal.
+func ScopeFor(p *tenant.Principal) Scope {
+	uid := p.UserID
+	return Scope{TenantID: p.TenantID, UserID: &uid, Visibility: p.Visibility, CustomerID: p.CustomerID}
+}
+
+// SystemScope is a tenant scope with no acting user that sees every row of
+// the tenant: for signup, login, token checks and system jobs, where no user
+// is acting yet or the work belongs to the tenant as a whole.
+func SystemScope(tenantID uuid.UUID) Scope {
+	return Scope{TenantID: tenantID, Visibility: tenant.VisibilityAll}
+}
+
+// Tx is a transaction whose tenant context has been set. Only WithTenantTx
+// builds one, so holding a Tx means the row-level security context is in
+// place.
+type Tx struct {
+	pgx.Tx
+	scope Scope
+}
+
+// TenantID is the tenant the transaction is scoped to.
+func (tx Tx) TenantID() uuid.UUID { return tx.scope.TenantID }
+
+// Scope is the full context the transaction was opened with.
+func (tx Tx) Scope() Scope { return tx.scope }
+
+// TxOption changes how WithTenantTx begins its transaction.
+type TxOption func(*pgx.TxOptions)
+
+// ReadOnly begins a read-only transaction.
+func ReadOnly(o *pgx.TxOptions) { o.AccessMode = pgx.ReadOnly }
+
+// WithTenantTx runs fn in one transaction scoped to s and commits when fn
+// returns nil. The rollback on error runs even if ctx was cancelled, so a
+// timed-out request never leaves its connection inside a transaction.
+func WithTenantTx(ctx context.Context, db Beginner, s Scope, fn func(ctx context.Context, tx Tx) error, opts ...TxOption) error {
+	_, err := WithTenantTxV(ctx, db, s, func(ctx context.Context, tx Tx) (struct{}, error) {
+		return struct{}{}, fn(ctx, tx)
+	}, opts...)
+	return err
+}
+
+// WithTenantTxV is WithTenantTx for a function that also returns a value.
+func WithTenantTxV[T any](ctx context.Context, db Beginner, s Scope, fn func(ctx context.Context, tx Tx) (T, error), opts ...TxOption) (T, error) {
+	var zero T
+	if s.TenantID == uuid.Nil {
+		return zero, errors.New("tenant transaction without a tenant")
+	}
+	var txOpts pgx.TxOptions
+	for _, o := range opts {
+		o(&txOpts)
+	}
+	ptx, err := db.BeginTx(ctx, txOpts)
+	if err != nil {
+		return zero, fmt.Errorf("begin transaction: %w", err)
+	}
+	defer rollback(ctx, ptx)
+
+	var visibility *string
+	if s.Visibility != "" {
+		visibility = &s.Visibility
+	}
+	if err := dbsqlc.New().ContextSet(ctx, ptx, dbsqlc.ContextSetParams{
+		TenantID: s.TenantID, UserID: s.UserID, Visibility: visibility, CustomerID: s.CustomerID,
+	}); err != nil {
+		return zero, fmt.Errorf("set tenant context: %w", err)
+	}
+	v, err := fn(ctx, Tx{Tx: ptx, scope: s})
+	if err != nil {
+		return zero, err
+	}
+	if err := ptx.Commit(ctx); err != nil {
+		return zero, fmt.Errorf("commit: %w", err)
+	}
+	return v, nil
+}
+
+// WithGlobalTx runs fn in a transaction with no tenant context, for the
+// global tables (tenants, auth_throttle). Tenant tables read inside it
+// return no rows.
+func WithGlobalTx(ctx context.Context, db Beginner, fn func(ctx context.Context, tx pgx.Tx) error) error {
+	ptx, err := db.BeginTx(ctx, pgx.TxOptions{})
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer rollback(ctx, ptx)
+	if err := fn(ctx, ptx); err != nil {
+		return err
+	}
+	if err := ptx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func rollback(ctx context.Context, tx pgx.Tx) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	// After a commit this is a no-op returning ErrTxClosed.
+	_ = tx.Rollback(ctx)
+}
+
+// PostgreSQL error codes we act on.
+const (
+	codeUniqueViolation     = "23505"
+	codeForeignKeyViolation = "23503"
+	codeCheckViolation      = "23514"
+	codeInsufficientPriv    = "42501"
+	codeSerialization       = "40001"
+	codeDeadlock            = "40P01"
+)
+
+func pgErr(err error) *pgconn.PgError {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe
+	}
+	return nil
+}
+
+// IsUniqueViolation reports whether err violates the named unique
+// constraint (any unique constraint when constraint is "").
+func IsUniqueViolation(err error, constraint string) bool {
+	pe := pgErr(err)
+	return pe != nil && pe.Code == codeUniqueViolation && (constraint == "" || pe.ConstraintName == constraint)
+}
+
+// IsForeignKeyViolation reports whether err violates the named foreign key.
+func IsForeignKeyViolation(err error, constraint string) bool {
+	pe := pgErr(err)
+	return pe != nil && pe.Code == codeForeignKeyViolation && (constraint == "" || pe.ConstraintName == constraint)
+}
+
+// IsPolicyViolation reports whether a write was refused by a row-level
+// security WITH CHECK clause.
+func IsPolicyViolation(err error) bool {
+	pe := pgErr(err)
+	return pe != nil && pe.Code == codeInsufficientPriv
+}
+
+// IsRetryable reports whether the transaction failed for a reason a retry
+// can fix (serialization failure or deadlock).
+func IsRetryable(err error) bool {
+	pe := pgErr(err)
+	return pe != nil && (pe.Code == codeSerialization || pe.Code == codeDeadlock)
+}

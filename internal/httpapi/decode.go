@@ -1,0 +1,150 @@
+package httpapi
+
+import (
+	"errors"
+	"mime"
+	"strconv"
+	"strings"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/gofiber/fiber/v2"
+)
+
+// decodeOptions make JSON input strict: member names match exactly (Go's
+// encoding/json would let "TENANT_ID" fill a TenantID field), unknown and
+// duplicate members are refused, invalid UTF-8 is refused, and nothing may
+// follow the value.
+var decodeOptions = json.JoinOptions(
+	json.RejectUnknownMembers(true),
+	json.MatchCaseInsensitiveNames(false),
+	jsontext.AllowDuplicateNames(false),
+	jsontext.AllowInvalidUTF8(false),
+)
+
+// DecodeJSON strictly decodes the request body into v and reports a bad
+// body as a 400 (415 for another media type) naming the field.
+func DecodeJSON(c *fiber.Ctx, v any) error {
+	if ct := c.Get(fiber.HeaderContentType); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != fiber.MIMEApplicationJSON && !strings.HasSuffix(mt, "+json")) {
+			return &Error{Status: fiber.StatusUnsupportedMediaType, Code: "unsupported_media_type",
+				Message: "send the body as application/json"}
+		}
+	}
+	body := c.Body()
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return BadRequest("", "body_required", "a JSON object body is required")
+	}
+	if err := json.Unmarshal(body, v, decodeOptions); err != nil {
+		return decodeError(err)
+	}
+	return nil
+}
+
+// Unmarshal decodes data into v with the same strict rules as DecodeJSON.
+func Unmarshal(data []byte, v any) error {
+	if err := json.Unmarshal(data, v, decodeOptions); err != nil {
+		return decodeError(err)
+	}
+	return nil
+}
+
+func decodeError(err error) *Error {
+	var se *json.SemanticError
+	var syn *jsontext.SyntacticError
+	switch {
+	case errors.As(err, &se):
+		field := pointerToField(string(se.JSONPointer))
+		switch {
+		case errors.Is(se.Err, json.ErrUnknownName):
+			return BadRequest(field, "unknown_field", "unknown field (names are case-sensitive)")
+		case se.GoType != nil && se.JSONKind != 0:
+			return BadRequest(field, "invalid_type", "must be "+describeKind(se.GoType.Kind().String())+", not "+kindName(se.JSONKind))
+		default:
+			msg := "invalid value"
+			if se.Err != nil {
+				msg = se.Err.Error()
+			}
+			if field == "" {
+				return BadRequest("", "invalid_json", "the body must be a JSON object: "+msg)
+			}
+			return BadRequest(field, "invalid_value", msg)
+		}
+	case errors.As(err, &syn):
+		field := pointerToField(string(syn.JSONPointer))
+		switch {
+		case errors.Is(syn.Err, jsontext.ErrDuplicateName):
+			return BadRequest(field, "duplicate_field", "the field appears more than once")
+		case syn.Err != nil && strings.Contains(syn.Err.Error(), "UTF-8"):
+			return BadRequest(field, "invalid_utf8", "text must be valid UTF-8")
+		}
+		return BadRequest("", "invalid_json", "malformed JSON at byte "+strconv.FormatInt(syn.ByteOffset, 10))
+	}
+	return BadRequest("", "invalid_json", "malformed JSON")
+}
+
+// pointerToField turns a JSON pointer (/lines/0/sku) into the dotted field
+// name used in error lists (lines.0.sku).
+func pointerToField(p string) string {
+	p = strings.TrimPrefix(p, "/")
+	p = strings.ReplaceAll(p, "/", ".")
+	p = strings.ReplaceAll(p, "~1", "/")
+	return strings.ReplaceAll(p, "~0", "~")
+}
+
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return "a boolean"
+	case '"':
+		return "a string"
+	case '0':
+		return "a number"
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	}
+	return "this kind of value"
+}
+
+func describeKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "an integer"
+	case "float32", "float64":
+		return "a number"
+	case "slice", "array":
+		return "an array"
+	case "map", "struct":
+		return "an object"
+	}
+	return "another kind of value"
+}
+
+// Optional is a PATCH field: Set tells whether it was present, Null whether
+// it was an explicit null (clear the field), Value holds anything else.
+type Optional[T any] struct {
+	Set   bool
+	Null  bool
+	Value T
+}
+
+// UnmarshalJSONFrom implements the json v2 decoder hook, so the strict
+// options of the surrounding decode apply to the value too.
+func (o *Optional[T]) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	o.Set = true
+	if dec.PeekKind() == 'n' {
+		_, err := dec.ReadToken()
+		o.Null = true
+		return err
+	}
+	return json.UnmarshalDecode(dec, &o.Value)
+}

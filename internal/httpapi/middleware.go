@@ -1,0 +1,140 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/customerhub/customerhub/internal/tenant"
+)
+
+const requestIDKey = "request_id"
+
+// HeaderRequestID carries the request ID in and out.
+const HeaderRequestID = "X-Request-ID"
+
+// RequestID returns the request's ID.
+func RequestID(c *fiber.Ctx) string {
+	id, _ := c.Locals(requestIDKey).(string)
+	return id
+}
+
+// AssignRequestID keeps a well-formed incoming X-Request-ID (from a proxy)
+// or makes one, and echoes it on the response.
+func AssignRequestID() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		id := c.Get(HeaderRequestID)
+		if !validRequestID(id) {
+			id = uuid.NewString()
+		} else {
+			id = string([]byte(id)) // copy out of Fiber's buffer
+		}
+		c.Locals(requestIDKey, id)
+		c.Set(HeaderRequestID, id)
+		return c.Next()
+	}
+}
+
+func validRequestID(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// Metrics are the HTTP server's Prometheus collectors.
+type Metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+// NewMetrics registers the HTTP collectors on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "customerhub_http_requests_total", Help: "HTTP requests by method, route and status.",
+		}, []string{"method", "route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "customerhub_http_request_duration_seconds", Help: "HTTP request latency by method and route.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"method", "route"}),
+	}
+	reg.MustRegister(m.requests, m.duration)
+	return m
+}
+
+// Observe is the outermost middleware after the request ID: it turns a
+// returned error into its problem+json response right away (so the status
+// is final), then writes one structured access-log line and the metrics.
+func Observe(logger *slog.Logger, m *Metrics) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		err := c.Next()
+		if err != nil {
+			if herr := c.App().Config().ErrorHandler(c, err); herr != nil {
+				logger.Error("error handler failed", "err", herr)
+				c.Status(fiber.StatusInternalServerError)
+			}
+		}
+		status := c.Response().StatusCode()
+		route := "unmatched"
+		if r := c.Route(); r != nil && r.Path != "" && r.Path != "/" {
+			route = r.Path
+		}
+		elapsed := time.Since(start)
+		if m != nil {
+			m.requests.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Inc()
+			m.duration.WithLabelValues(c.Method(), route).Observe(elapsed.Seconds())
+		}
+		attrs := []slog.Attr{
+			slog.String("request_id", RequestID(c)),
+			slog.String("method", c.Method()),
+			slog.String("route", route),
+			slog.Int("status", status),
+			slog.Float64("latency_ms", float64(elapsed.Microseconds())/1000),
+			slog.String("ip", c.IP()),
+		}
+		if p, ok := tenant.FromContext(c.UserContext()); ok {
+			attrs = append(attrs, slog.String("tenant_id", p.TenantID.String()), slog.String("user_id", p.UserID.String()))
+		}
+		logger.LogAttrs(c.UserContext(), slog.LevelInfo, "request", attrs...)
+		return nil
+	}
+}
+
+// Recover turns a panic in a handler into an error (a 500 problem), logging
+// the stack; the process keeps serving.
+func Recover(logger *slog.Logger) fiber.Handler {
+	return func(c *fiber.Ctx) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				logger.Error("panic in handler", "panic", fmt.Sprint(r), "request_id", RequestID(c), "stack", string(debug.Stack()))
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}()
+		return c.Next()
+	}
+}
+
+// Deadline gives every request a context with a deadline, which handlers
+// pass to PostgreSQL, Redis and River (Fiber's own context has none).
+func Deadline(timeout time.Duration) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ctx, cancel := context.WithTimeout(c.UserContext(), timeout)
+		defer cancel()
+		c.SetUserContext(ctx)
+		return c.Next()
+	}
+}

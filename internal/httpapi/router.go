@@ -1,0 +1,128 @@
+package httpapi
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// Permission markers for routes that need no particular permission.
+const (
+	// Public routes need no credentials (signup, login, health).
+	Public = "public"
+	// Authenticated routes need a valid token but no permission (the
+	// caller's own profile and tokens).
+	Authenticated = "authenticated"
+)
+
+// Route is one entry of the route table: the handler, the permission it
+// needs, and what the OpenAPI description says of it.
+type Route struct {
+	Method string
+	// Path in Fiber syntax, relative to the router's prefix: /customers/:id.
+	Path string
+	// Permission is a permission name, Public or Authenticated. Required.
+	Permission string
+	Summary    string
+	Tag        string
+	// Request and Response are zero values of the body types, for the
+	// OpenAPI description (nil when there is no body).
+	Request  any
+	Response any
+	// Status is the success status; 200 when zero.
+	Status int
+	// Query lists the accepted query parameters; any other is a 400. A name
+	// ending in ".*" accepts every parameter with that prefix.
+	Query   []Param
+	Handler fiber.Handler
+}
+
+// Param describes a query parameter.
+type Param struct {
+	Name        string
+	Type        string // string, integer, boolean; default string
+	Description string
+}
+
+// Guard returns the handlers that authenticate a request and check the
+// permission before the route's handler runs.
+type Guard func(permission string) []fiber.Handler
+
+// Router registers routes on a Fiber router and keeps the table.
+type Router struct {
+	group  fiber.Router
+	prefix string
+	guard  Guard
+	routes []Route
+}
+
+// NewRouter returns a router mounting routes under prefix on app.
+func NewRouter(app fiber.Router, prefix string, guard Guard) *Router {
+	return &Router{group: app.Group(prefix), prefix: prefix, guard: guard}
+}
+
+// Handle registers a route. A route without a permission is a programming
+// error and panics at start-up, so none can ship.
+func (r *Router) Handle(rt Route) {
+	if rt.Permission == "" {
+		panic(fmt.Sprintf("httpapi: route %s %s has no permission", rt.Method, rt.Path))
+	}
+	if rt.Status == 0 {
+		rt.Status = fiber.StatusOK
+	}
+	handlers := []fiber.Handler{checkQuery(rt.Query)}
+	if rt.Permission != Public {
+		handlers = append(handlers, r.guard(rt.Permission)...)
+	}
+	handlers = append(handlers, rt.Handler)
+	r.group.Add(rt.Method, rt.Path, handlers...)
+	rt.Path = r.prefix + rt.Path
+	r.routes = append(r.routes, rt)
+}
+
+// Routes returns the route table, with full paths.
+func (r *Router) Routes() []Route { return r.routes }
+
+// checkQuery refuses unknown query parameters and values that are not
+// valid UTF-8 or hold control characters, naming the parameter.
+func checkQuery(allowed []Param) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var bad *Error
+		c.Context().QueryArgs().VisitAll(func(k, v []byte) {
+			if bad != nil {
+				return
+			}
+			name := string(k)
+			switch {
+			case !utf8.Valid(k) || !utf8.Valid(v):
+				bad = BadRequest(safeName(name), "invalid_utf8", "query parameters must be valid UTF-8")
+			case strings.ContainsFunc(string(v), func(r rune) bool { return r < 0x20 || r == 0x7f }):
+				bad = BadRequest(name, "invalid_characters", "must not contain control characters")
+			case !paramAllowed(allowed, name):
+				bad = BadRequest(name, "unknown_parameter", "unknown query parameter")
+			}
+		})
+		if bad != nil {
+			return bad
+		}
+		return c.Next()
+	}
+}
+
+func paramAllowed(allowed []Param, name string) bool {
+	for _, p := range allowed {
+		if p.Name == name || (strings.HasSuffix(p.Name, ".*") && strings.HasPrefix(name, strings.TrimSuffix(p.Name, "*")) && len(name) > len(p.Name)-1) {
+			return true
+		}
+	}
+	return false
+}
+
+func safeName(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "?")
+}

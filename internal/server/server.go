@@ -1,0 +1,207 @@
+// Package server assembles the HTTP application: middleware, every
+// domain's routes, health, metrics and the OpenAPI description. It also
+// builds the River client in its three shapes (insert-only for `api`,
+// working for `serve` and `worker`).
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+	"github.com/riverqueue/river"
+
+	"github.com/customerhub/customerhub/internal/auth"
+	"github.com/customerhub/customerhub/internal/config"
+	"github.com/customerhub/customerhub/internal/customer"
+	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/ratelimit"
+	"github.com/customerhub/customerhub/internal/tenant"
+)
+
+// Deps is everything the HTTP application needs.
+type Deps struct {
+	Config   config.Config
+	Pool     *pgxpool.Pool
+	Redis    *redis.Client // nil when REDIS_URL is unset
+	River    *river.Client[pgx.Tx]
+	Limiter  *ratelimit.Limiter
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
+	Version  string
+	// Auth is shared with the workers; built by NewAuthService.
+	Auth *auth.Service
+}
+
+// Server is the assembled application.
+type Server struct {
+	App    *fiber.App
+	Routes []httpapi.Route
+}
+
+// New builds the Fiber application with every route.
+func New(d Deps) *Server {
+	cfg := d.Config
+	if d.Version == "" {
+		d.Version = "dev"
+	}
+	app := fiber.New(fiber.Config{
+		AppName:               "customerhub",
+		ErrorHandler:          httpapi.NewErrorHandler(d.Logger),
+		BodyLimit:             cfg.BodyLimit,
+		ReadBufferSize:        16 << 10, // bigger request headers are answered 431
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           2 * time.Minute,
+		DisableStartupMessage: true,
+		// Only a configured proxy may tell us the client's address;
+		// otherwise X-Forwarded-For could dodge the per-IP limits.
+		EnableTrustedProxyCheck: len(cfg.TrustedProxies) > 0,
+		TrustedProxies:          cfg.TrustedProxies,
+		ProxyHeader:             proxyHeader(cfg.TrustedProxies),
+		JSONEncoder:             json.Marshal,
+	})
+
+	metrics := httpapi.NewMetrics(d.Registry)
+	app.Use(httpapi.AssignRequestID())
+	app.Use(httpapi.Observe(d.Logger, metrics))
+	app.Use(httpapi.Recover(d.Logger))
+	app.Use(httpapi.Deadline(cfg.RequestTimeout))
+	app.Use(securityHeaders)
+
+	authSvc := d.Auth
+	if authSvc == nil {
+		authSvc = NewAuthService(cfg, d.Pool, d.Logger)
+	}
+	authH := auth.NewHandler(d.Pool, authSvc)
+
+	perTenant := limitTenant(d.Limiter, ratelimit.PerSecond(cfg.RateLimitTenant))
+	guard := func(permission string) []fiber.Handler {
+		return []fiber.Handler{authH.Authenticate, perTenant, auth.Permit(permission)}
+	}
+
+	root := httpapi.NewRouter(app, "", guard)
+	h := &health{pool: d.Pool, redis: d.Redis}
+	root.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/healthz", Permission: httpapi.Public, Tag: "operations",
+		Summary: "The process is up", Response: healthResponse{}, Handler: h.healthz})
+	root.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/readyz", Permission: httpapi.Public, Tag: "operations",
+		Summary: "PostgreSQL (required) and Redis (optional) answer", Response: healthResponse{}, Handler: h.readyz})
+	promHandler := adaptor.HTTPHandler(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}))
+	root.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/metrics", Permission: httpapi.Public, Tag: "operations",
+		Summary: "Prometheus metrics", Handler: promHandler})
+
+	v1 := httpapi.NewRouter(app, "/v1", guard)
+	app.Use("/v1", limitIP(d.Limiter, ratelimit.PerSecond(cfg.RateLimitIP)))
+	authH.Routes(v1)
+	customer.NewHandler(d.Pool, customer.NewService(d.Logger)).Routes(v1)
+
+	// The description is built from the finished route table, so it lists
+	// itself and can never drift from the routes.
+	var doc []byte
+	v1.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/openapi.json", Permission: httpapi.Public, Tag: "operations",
+		Summary: "This API's OpenAPI 3.1 description", Handler: func(c *fiber.Ctx) error {
+			c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+			return c.Send(doc)
+		}})
+	routes := append(append([]httpapi.Route{}, root.Routes()...), v1.Routes()...)
+	var err error
+	doc, err = json.Marshal(httpapi.OpenAPI(httpapi.Info{
+		Title: "customerhub", Version: d.Version,
+		Description: "Multi-tenant customer master: tenants, users, roles and customers, isolated by PostgreSQL row-level security.",
+	}, routes))
+	if err != nil {
+		panic("server: OpenAPI document does not marshal: " + err.Error())
+	}
+	return &Server{App: app, Routes: routes}
+}
+
+func proxyHeader(trusted []string) string {
+	if len(trusted) == 0 {
+		return ""
+	}
+	return fiber.HeaderXForwardedFor
+}
+
+func securityHeaders(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set("Referrer-Policy", "no-referrer")
+	return c.Next()
+}
+
+// limitIP limits requests per client IP, before authentication.
+func limitIP(l *ratelimit.Limiter, lim ratelimit.Limit) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		return applyLimit(c, l.Allow(c.UserContext(), "ip:"+c.IP(), lim))
+	}
+}
+
+// limitTenant limits requests per tenant, after authentication, so that one
+// tenant's burst cannot starve the others.
+func limitTenant(l *ratelimit.Limiter, lim ratelimit.Limit) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p := tenant.MustFromContext(c.UserContext())
+		return applyLimit(c, l.Allow(c.UserContext(), "tenant:"+p.TenantID.String(), lim))
+	}
+}
+
+func applyLimit(c *fiber.Ctx, res ratelimit.Result) error {
+	c.Set("RateLimit-Remaining", strconv.Itoa(res.Remaining))
+	if !res.Allowed {
+		return httpapi.TooManyRequests("rate limit exceeded; slow down", int(res.RetryAfter.Seconds()+0.999))
+	}
+	return c.Next()
+}
+
+type health struct {
+	pool  *pgxpool.Pool
+	redis *redis.Client
+}
+
+type healthResponse struct {
+	Status string            `json:"status"`
+	Checks map[string]string `json:"checks,omitempty"`
+}
+
+func (h *health) healthz(c *fiber.Ctx) error {
+	return c.JSON(healthResponse{Status: "ok"})
+}
+
+// readyz reports ready when PostgreSQL answers. Redis is optional: when it
+// is down the API still serves (limits fall back to in-process), so it is
+// reported but does not fail readiness.
+func (h *health) readyz(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	defer cancel()
+	resp := healthResponse{Status: "ok", Checks: map[string]string{"database": "ok", "redis": "disabled"}}
+	status := fiber.StatusOK
+	if err := h.pool.Ping(ctx); err != nil {
+		resp.Status, resp.Checks["database"], status = "unavailable", "unavailable", fiber.StatusServiceUnavailable
+	}
+	if h.redis != nil {
+		resp.Checks["redis"] = "ok"
+		if err := h.redis.Ping(ctx).Err(); err != nil {
+			resp.Checks["redis"] = "unavailable"
+		}
+	}
+	return c.Status(status).JSON(resp)
+}
+
+// NewAuthService builds the auth service from the configuration.
+func NewAuthService(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger) *auth.Service {
+	return auth.NewService(pool, auth.NewHasher(auth.HashParams{
+		MemoryKiB: cfg.Argon2MemoryKiB, Iterations: cfg.Argon2Iterations, Concurrency: cfg.HashConcurrency,
+	}), auth.Options{
+		SessionTTL: cfg.SessionTTL, LoginMaxFailures: cfg.LoginMaxFailures, LoginIPMaxFailures: cfg.LoginIPMaxFails,
+		LoginWindow: cfg.LoginWindow, SignupEnabled: cfg.SignupEnabled,
+	}, logger)
+}

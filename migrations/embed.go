@@ -1,0 +1,12 @@
+// Package migrations embeds the SQL migrations so the binary can apply them
+// (customerhub migrate). Files are golang-migrate pairs,
+// NNNNNN_verb_object.up.sql / .down.sql; sqlc reads the same folder as its
+// schema and ignores the .down.sql files.
+package migrations
+
+import "embed"
+
+// FS holds every migration file.
+//
+//go:embed *.sql
+var FS embed.FS

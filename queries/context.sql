@@ -1,0 +1,6 @@
+-- ContextSet sets the tenant, acting user, visibility and portal customer
+-- for the rest of the current transaction (SET LOCAL through
+-- app_set_context). Every tenant transaction runs it first; row-level
+-- security reads these settings.
+-- name: ContextSet :exec
+SELECT app_set_context(@tenant_id::uuid, sqlc.narg(user_id)::uuid, sqlc.narg(visibility)::text, sqlc.narg(customer_id)::uuid);

@@ -1,0 +1,43 @@
+-- name: UserInsert :one
+INSERT INTO users (tenant_id, id, email, name, password_hash, builtin_role, role_id, visibility, customer_id)
+VALUES (@tenant_id, @id, @email, @name, @password_hash, sqlc.narg(builtin_role), sqlc.narg(role_id), @visibility, sqlc.narg(customer_id))
+ON CONFLICT ON CONSTRAINT users_email_key DO NOTHING
+RETURNING *;
+
+-- name: UserGetByID :one
+SELECT u.*, r.name AS role_name
+FROM users u LEFT JOIN roles r ON r.tenant_id = u.tenant_id AND r.id = u.role_id
+WHERE u.tenant_id = @tenant_id AND u.id = @id;
+
+-- name: UserGetByIDForUpdate :one
+SELECT * FROM users WHERE tenant_id = @tenant_id AND id = @id FOR UPDATE;
+
+-- name: UserGetByEmail :one
+SELECT * FROM users WHERE tenant_id = @tenant_id AND email = @email;
+
+-- UserList pages through users by (name, id).
+-- name: UserList :many
+SELECT u.*, r.name AS role_name
+FROM users u LEFT JOIN roles r ON r.tenant_id = u.tenant_id AND r.id = u.role_id
+WHERE u.tenant_id = @tenant_id
+  AND (sqlc.narg(after_name)::text IS NULL OR (u.name, u.id) > (sqlc.narg(after_name)::text, sqlc.narg(after_id)::uuid))
+  AND (sqlc.narg(status)::text IS NULL OR u.status = sqlc.narg(status)::text)
+ORDER BY u.name, u.id
+LIMIT @row_limit;
+
+-- name: UserUpdate :one
+UPDATE users SET email = @email, name = @name, password_hash = @password_hash,
+    builtin_role = sqlc.narg(builtin_role), role_id = sqlc.narg(role_id), visibility = @visibility,
+    customer_id = sqlc.narg(customer_id), status = @status,
+    version = version + 1, updated_at = now()
+WHERE tenant_id = @tenant_id AND id = @id
+RETURNING *;
+
+
+-- UserLockActiveAdmins locks the active admins, so that demoting or
+-- disabling one can check another remains.
+-- name: UserLockActiveAdmins :many
+SELECT id FROM users
+WHERE tenant_id = @tenant_id AND builtin_role = 'admin' AND status = 'active'
+ORDER BY id
+FOR UPDATE;
