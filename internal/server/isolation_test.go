@@ -1,0 +1,143 @@
+package server_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/customerhub/customerhub/internal/apptest"
+	"github.com/customerhub/customerhub/internal/dbtest"
+	"github.com/customerhub/customerhub/internal/httpapi"
+)
+
+// owned holds one object of each kind a tenant owns, by the path prefix of
+// its routes. A new route with an :id must add its kind here, or
+// TestTenantIsolation fails: isolation coverage cannot silently lag.
+type owned map[string]string
+
+func createOwned(t *testing.T, app *apptest.App, tn apptest.Tenant) owned {
+	t.Helper()
+	cust := app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": "Owned Customer", "email": "owned@example.com"})
+	user := app.CreateUser(t, tn, "viewer", nil)
+	role := app.Post(t, "/v1/roles", tn.AdminToken, map[string]any{"name": "auditor", "permissions": []string{"customers:read"}})
+	require.Equal(t, http.StatusCreated, role.Status, "%s", role.Body)
+	token := app.Post(t, "/v1/tokens", tn.AdminToken, map[string]any{"name": "ci"})
+	require.Equal(t, http.StatusCreated, token.Status, "%s", token.Body)
+	return owned{
+		"/v1/customers/": cust["id"].(string),
+		"/v1/users/":     user.ID,
+		"/v1/roles/":     role.Map(t)["id"].(string),
+		"/v1/tokens/":    token.Map(t)["id"].(string),
+	}
+}
+
+func (o owned) pathFor(t *testing.T, route string) string {
+	t.Helper()
+	for prefix, id := range o {
+		if strings.HasPrefix(route, prefix) {
+			return strings.Replace(route, ":id", id, 1)
+		}
+	}
+	t.Fatalf("route %s has an :id but no fixture in createOwned", route)
+	return ""
+}
+
+// TestTenantIsolation sends tenant B's admin at tenant A's objects through
+// every route with an id: each answer is the same 404 a missing object
+// gets, and A's objects are unchanged afterwards.
+func TestTenantIsolation(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, dbtest.Shared(t), nil)
+	a, b := app.Signup(t), app.Signup(t)
+	objs := createOwned(t, app, a)
+
+	checked := 0
+	for _, r := range app.Server.Routes {
+		if r.Permission == httpapi.Public || !strings.Contains(r.Path, ":id") {
+			continue
+		}
+		path := objs.pathFor(t, r.Path)
+		resp := app.Do(t, apptest.Req{Method: r.Method, Path: path, Token: b.AdminToken, Body: "{}",
+			Headers: map[string]string{"If-Match": `"1"`}})
+		require.Equal(t, http.StatusNotFound, resp.Status, "%s %s: %s", r.Method, path, resp.Body)
+		var p map[string]any
+		resp.JSON(t, &p)
+		require.Equal(t, "not_found", p["code"])
+		checked++
+	}
+	require.Greater(t, checked, 8)
+
+	// A's objects are intact and still A's.
+	cust := app.Get(t, objs.pathFor(t, "/v1/customers/:id"), a.AdminToken)
+	require.Equal(t, http.StatusOK, cust.Status)
+	require.EqualValues(t, 1, cust.Map(t)["version"])
+	user := app.Get(t, objs.pathFor(t, "/v1/users/:id"), a.AdminToken)
+	require.Equal(t, "active", user.Map(t)["status"])
+	require.Equal(t, http.StatusOK, app.Get(t, objs.pathFor(t, "/v1/roles/:id"), a.AdminToken).Status)
+	tokens := app.Get(t, "/v1/tokens", a.AdminToken).Map(t)["items"].([]any)
+	require.Len(t, tokens, 1)
+
+	// Lists show nothing of the other tenant.
+	for _, path := range []string{"/v1/customers", "/v1/users", "/v1/roles", "/v1/tokens"} {
+		resp := app.Get(t, path, b.AdminToken)
+		require.Equal(t, http.StatusOK, resp.Status, path)
+		require.NotContains(t, string(resp.Body), objs.pathFor(t, path+"/:id")[len(path)+1:], path)
+	}
+}
+
+// TestSalesRepScope: a rep with visibility 'assigned' sees, lists and
+// changes only their own customers; others are 404.
+func TestSalesRepScope(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, dbtest.Shared(t), nil)
+	tn := app.Signup(t)
+	r1 := app.CreateUser(t, tn, "sales_rep", nil)
+	r2 := app.CreateUser(t, tn, "sales_rep", nil)
+	c1 := app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": "R1 Co", "sales_rep_id": r1.ID})
+	c2 := app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": "R2 Co", "sales_rep_id": r2.ID})
+	c3 := app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": "Unassigned Co"})
+
+	t.Run("ListsOnlyOwn", func(t *testing.T) {
+		var list struct{ Items []map[string]any }
+		app.Get(t, "/v1/customers", r1.Token).JSON(t, &list)
+		require.Len(t, list.Items, 1)
+		require.Equal(t, c1["id"], list.Items[0]["id"])
+	})
+	t.Run("OthersAre404", func(t *testing.T) {
+		for _, c := range []map[string]any{c2, c3} {
+			path := "/v1/customers/" + c["id"].(string)
+			require.Equal(t, http.StatusNotFound, app.Get(t, path, r1.Token).Status)
+			require.Equal(t, http.StatusNotFound, app.Patch(t, path, r1.Token, `"1"`, map[string]any{"name": "Taken"}).Status)
+		}
+		// The other rep's customer is untouched.
+		require.Equal(t, "R2 Co", app.Get(t, "/v1/customers/"+c2["id"].(string), r2.Token).Map(t)["name"])
+	})
+	t.Run("DeleteNeedsPermissionThenScope", func(t *testing.T) {
+		// A rep lacks customers:delete: 403 (function level).
+		require.Equal(t, http.StatusForbidden, app.Delete(t, "/v1/customers/"+c2["id"].(string), r1.Token).Status)
+		// A custom role that may delete but sees only assigned customers
+		// still gets 404 for another rep's customer.
+		role := app.Post(t, "/v1/roles", tn.AdminToken, map[string]any{"name": "closer",
+			"permissions": []string{"customers:read", "customers:write", "customers:delete"}})
+		require.Equal(t, http.StatusCreated, role.Status, "%s", role.Body)
+		closer := app.CreateUser(t, tn, "closer", map[string]any{"visibility": "assigned"})
+		require.Equal(t, http.StatusNotFound, app.Delete(t, "/v1/customers/"+c2["id"].(string), closer.Token).Status)
+		require.Equal(t, http.StatusOK, app.Get(t, "/v1/customers/"+c2["id"].(string), tn.AdminToken).Status)
+	})
+	t.Run("CreateAssignsToSelf", func(t *testing.T) {
+		c := app.CreateCustomer(t, r1.Token, map[string]any{"name": "Found by R1"})
+		require.Equal(t, r1.ID, c["sales_rep_id"])
+		resp := app.Post(t, "/v1/customers", r1.Token, map[string]any{"name": "For R2", "sales_rep_id": r2.ID})
+		require.Equal(t, http.StatusBadRequest, resp.Status)
+		require.Contains(t, string(resp.Body), `"field":"sales_rep_id"`)
+	})
+	t.Run("CannotHandOver", func(t *testing.T) {
+		path := "/v1/customers/" + c1["id"].(string)
+		cur := app.Get(t, path, r1.Token)
+		resp := app.Patch(t, path, r1.Token, cur.Header.Get("ETag"), map[string]any{"sales_rep_id": r2.ID})
+		require.Equal(t, http.StatusBadRequest, resp.Status, "%s", resp.Body)
+		require.Equal(t, r1.ID, app.Get(t, path, tn.AdminToken).Map(t)["sales_rep_id"])
+	})
+}
