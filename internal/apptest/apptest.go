@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -262,4 +263,23 @@ func (a *App) CreateCustomer(t testing.TB, token string, body map[string]any) ma
 	resp := a.Post(t, "/v1/customers", token, body)
 	require.Equal(t, http.StatusCreated, resp.Status, "create customer: %s", resp.Body)
 	return resp.Map(t)
+}
+
+// Listen serves the application on a loopback port for the rest of the
+// test and returns its base URL. Use it where app.Test differs from a real
+// server (oversized bodies and headers are Go errors there, 413/431 here).
+func (a *App) Listen(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = a.Server.App.Listener(ln)
+	}()
+	t.Cleanup(func() {
+		_ = a.Server.App.Shutdown()
+		<-done
+	})
+	return "http://" + ln.Addr().String()
 }
