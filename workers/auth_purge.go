@@ -19,6 +19,9 @@ type AuthPurgeWorker struct {
 	deps Deps
 }
 
+// NewAuthPurgeWorker returns the worker.
+func NewAuthPurgeWorker(d Deps) *AuthPurgeWorker { return &AuthPurgeWorker{deps: d} }
+
 // Work implements river.Worker.
 func (w *AuthPurgeWorker) Work(ctx context.Context, job *river.Job[auth.PurgeArgs]) error {
 	// Listing tenants reads the global tenants table; each purge then runs

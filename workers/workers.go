@@ -23,7 +23,7 @@ type Deps struct {
 
 // Register adds every worker to w.
 func Register(w *river.Workers, d Deps) {
-	river.AddWorker(w, &AuthPurgeWorker{deps: d})
+	river.AddWorker(w, NewAuthPurgeWorker(d))
 }
 
 // PeriodicJobs lists the jobs the elected leader enqueues on a schedule.

@@ -1,0 +1,74 @@
+package config_test
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/customerhub/customerhub/internal/config"
+)
+
+func lookup(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestLoad(t *testing.T) {
+	t.Parallel()
+
+	t.Run("Defaults", func(t *testing.T) {
+		t.Parallel()
+		c, err := config.Load(lookup(nil))
+		require.NoError(t, err)
+		require.Equal(t, ":8080", c.ListenAddr)
+		require.Equal(t, "", c.RedisURL)
+		require.True(t, c.SignupEnabled)
+		require.Equal(t, 30*24*time.Hour, c.SessionTTL)
+		require.Equal(t, 1<<20, c.BodyLimit)
+		require.Contains(t, c.DatabaseURL, "customerhub_app@")
+	})
+	t.Run("Overrides", func(t *testing.T) {
+		t.Parallel()
+		c, err := config.Load(lookup(map[string]string{
+			"CUSTOMERHUB_LISTEN_ADDR": "127.0.0.1:9000", "REDIS_URL": "redis://cache:6379/2",
+			"CUSTOMERHUB_SIGNUP_ENABLED": "false", "CUSTOMERHUB_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.1",
+			"CUSTOMERHUB_LOG_LEVEL": "debug",
+		}))
+		require.NoError(t, err)
+		require.Equal(t, "127.0.0.1:9000", c.ListenAddr)
+		require.False(t, c.SignupEnabled)
+		require.Equal(t, []string{"10.0.0.0/8", "192.168.1.1"}, c.TrustedProxies)
+		require.Equal(t, slog.LevelDebug, c.LogLevel)
+	})
+	t.Run("EveryBadVariableNamed", func(t *testing.T) {
+		t.Parallel()
+		bad := map[string]string{
+			"DATABASE_URL":                  "mysql://x/y",
+			"REDIS_URL":                     "not a url",
+			"CUSTOMERHUB_LISTEN_ADDR":       "8080",
+			"CUSTOMERHUB_SIGNUP_ENABLED":    "perhaps",
+			"CUSTOMERHUB_SESSION_TTL":       "forever",
+			"CUSTOMERHUB_BODY_LIMIT":        "-1",
+			"CUSTOMERHUB_TRUSTED_PROXIES":   "10.0.0.0/99",
+			"CUSTOMERHUB_LOG_LEVEL":         "loud",
+			"CUSTOMERHUB_LOG_FORMAT":        "xml",
+			"CUSTOMERHUB_RATE_LIMIT_TENANT": "0",
+		}
+		_, err := config.Load(lookup(bad))
+		require.Error(t, err)
+		for name := range bad {
+			require.Contains(t, err.Error(), name+":", "error names %s", name)
+		}
+		require.Len(t, strings.Split(err.Error(), "\n"), len(bad))
+	})
+	t.Run("SecretsMasked", func(t *testing.T) {
+		t.Parallel()
+		c, err := config.Load(lookup(map[string]string{"DATABASE_URL": "postgres://app:s3cret@db:5432/x", "REDIS_URL": "redis://:hunter2@cache:6379/0"}))
+		require.NoError(t, err)
+		logged := c.LogValue().String()
+		require.NotContains(t, logged, "s3cret")
+		require.NotContains(t, logged, "hunter2")
+	})
+}
