@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/customerhub/customerhub/internal/dbtest"
+)
+
+// TestCommands runs what `make run` runs, in-process, on a database of its
+// own: db-init, migrate, demo (twice), then serve until cancelled.
+func TestCommands(t *testing.T) {
+	ctx := context.Background()
+	dbName := fmt.Sprintf("chub_t_%d_cmd", time.Now().Unix())
+	t.Cleanup(func() {
+		admin, err := pgx.Connect(ctx, dbtest.AdminURL())
+		if err == nil {
+			_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)")
+			admin.Close(ctx)
+		}
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+
+	t.Setenv("ADMIN_DATABASE_URL", dbtest.AdminURL())
+	t.Setenv("MIGRATE_DATABASE_URL", dbtest.URLFor(dbName, dbtest.OwnerRole))
+	t.Setenv("DATABASE_URL", dbtest.URLFor(dbName, "customerhub_app"))
+	t.Setenv("CUSTOMERHUB_LISTEN_ADDR", addr)
+	t.Setenv("CUSTOMERHUB_PUBLIC_BASE_URL", "http://"+addr)
+	t.Setenv("CUSTOMERHUB_ARGON2_MEMORY_KIB", "1024")
+	t.Setenv("CUSTOMERHUB_LOG_LEVEL", "error")
+	t.Setenv("REDIS_URL", "")
+
+	var out bytes.Buffer
+	t.Run("Help", func(t *testing.T) {
+		require.NoError(t, run(ctx, []string{"help"}, &out, nil))
+		require.Contains(t, out.String(), "serve")
+		require.Error(t, run(ctx, []string{"frobnicate"}, io.Discard, nil))
+	})
+	t.Run("ServeRefusesPendingMigrations", func(t *testing.T) {
+		require.NoError(t, run(ctx, []string{"db-init"}, io.Discard, nil))
+		err := run(ctx, []string{"serve"}, io.Discard, nil)
+		require.ErrorContains(t, err, "pending migrations")
+	})
+	require.NoError(t, run(ctx, []string{"db-init"}, io.Discard, nil), "db-init twice is harmless")
+	require.NoError(t, run(ctx, []string{"migrate"}, io.Discard, nil))
+	require.NoError(t, run(ctx, []string{"migrate"}, io.Discard, nil), "migrate twice is harmless")
+
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"demo"}, &out, nil))
+	require.NoError(t, run(ctx, []string{"demo"}, &out, nil), "demo twice is harmless")
+	tokens := regexp.MustCompile(`(?m)^\s+(\w+)\s+(\S+@demo\.example)\s+(chub_\S+)$`).FindAllStringSubmatch(out.String(), -1)
+	require.Len(t, tokens, 8, out.String())
+	require.Contains(t, out.String(), "curl -s http://"+addr+"/v1/me")
+	repToken, adminToken := tokens[6][3], tokens[4][3] // second demo run: rep1, admin
+
+	serveCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- run(serveCtx, []string{"serve"}, io.Discard, nil) }()
+	base := "http://" + addr
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 20*time.Second, 50*time.Millisecond)
+
+	get := func(path, token string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	status, body := get("/v1/customers", adminToken)
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, 5, strings.Count(body, `"code"`), "demo customers are seeded once: %s", body)
+	status, body = get("/v1/customers", repToken)
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, 2, strings.Count(body, `"code"`), "a rep sees their own: %s", body)
+
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err, "graceful shutdown")
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
