@@ -80,7 +80,7 @@ func runServer(ctx context.Context, cfg config.Config, logger *slog.Logger, m mo
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		srv = server.New(server.Deps{
-			Config: cfg, Pool: pool, Redis: rdb, River: rc, Limiter: newLimiter(rdb, logger),
+			Config: cfg, Pool: pool, Redis: rdb, River: rc, Limiter: ratelimit.New(rdb, logger),
 			Registry: reg, Logger: logger, Version: version, Auth: authSvc,
 		})
 		go func() {
@@ -129,13 +129,4 @@ func checkRole(ctx context.Context, pool *pgxpool.Pool) error {
 		return fmt.Errorf("DATABASE_URL connects as %q, which bypasses row-level security; connect as the application role (%s)", user, database.AppRole)
 	}
 	return nil
-}
-
-// newLimiter passes Redis to the limiter only when configured: a nil
-// *redis.Client inside the interface would not compare equal to nil.
-func newLimiter(rdb *redis.Client, logger *slog.Logger) *ratelimit.Limiter {
-	if rdb == nil {
-		return ratelimit.New(nil, logger)
-	}
-	return ratelimit.New(rdb, logger)
 }

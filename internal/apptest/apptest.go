@@ -81,12 +81,8 @@ func New(t testing.TB, db *dbtest.DB, env map[string]string) *App {
 	workers.Register(ws, workers.Deps{Pool: db.App, Auth: authSvc, Logger: logger})
 	rc, err := server.NewRiver(db.App, server.RiverOptions{Workers: ws, Logger: logger})
 	require.NoError(t, err)
-	limiter := ratelimit.New(nil, logger)
-	if rdb != nil {
-		limiter = ratelimit.New(rdb, logger)
-	}
 	srv := server.New(server.Deps{
-		Config: cfg, Pool: db.App, Redis: rdb, River: rc, Limiter: limiter,
+		Config: cfg, Pool: db.App, Redis: rdb, River: rc, Limiter: ratelimit.New(rdb, logger),
 		Registry: prometheus.NewRegistry(), Logger: logger, Auth: authSvc,
 	})
 	return &App{Server: srv, DB: db, River: rc, Config: cfg}
