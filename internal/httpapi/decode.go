@@ -1,14 +1,18 @@
 package httpapi
 
 import (
+	"encoding"
 	"errors"
 	"mime"
+	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 )
 
 // decodeOptions make JSON input strict: member names match exactly (Go's
@@ -33,8 +37,15 @@ func DecodeJSON(c *fiber.Ctx, v any) error {
 		}
 	}
 	body := c.Body()
-	if len(strings.TrimSpace(string(body))) == 0 {
+	trimmed := strings.TrimSpace(string(body))
+	if len(trimmed) == 0 {
 		return BadRequest("", "body_required", "a JSON object body is required")
+	}
+	// The decoder accepts a bare null for a struct and leaves it zero: a
+	// PATCH with the body null would then "change" nothing and still bump
+	// the version.
+	if trimmed == "null" {
+		return BadRequest("", "invalid_type", "must be an object, not null")
 	}
 	if err := json.Unmarshal(body, v, decodeOptions); err != nil {
 		return decodeError(err)
@@ -59,6 +70,13 @@ func decodeError(err error) *Error {
 		switch {
 		case errors.Is(se.Err, json.ErrUnknownName):
 			return BadRequest(field, "unknown_field", "unknown field (names are case-sensitive)")
+		case se.GoType != nil && se.JSONKind != 0 && isText(se.GoType):
+			// UUIDs and times travel as strings; their Go kinds (array,
+			// struct) would make a misleading message.
+			if se.JSONKind == '"' {
+				return BadRequest(field, "invalid_value", "must be "+describeText(se.GoType))
+			}
+			return BadRequest(field, "invalid_type", "must be a string, not "+kindName(se.JSONKind))
 		case se.GoType != nil && se.JSONKind != 0:
 			return BadRequest(field, "invalid_type", "must be "+describeKind(se.GoType.Kind().String())+", not "+kindName(se.JSONKind))
 		default:
@@ -76,7 +94,9 @@ func decodeError(err error) *Error {
 		switch {
 		case errors.Is(syn.Err, jsontext.ErrDuplicateName):
 			return BadRequest(field, "duplicate_field", "the field appears more than once")
-		case syn.Err != nil && strings.Contains(syn.Err.Error(), "UTF-8"):
+		case syn.Err != nil && (strings.Contains(syn.Err.Error(), "UTF-8") || strings.Contains(syn.Err.Error(), "surrogate")):
+			// An escaped lone surrogate (\ud800) is no more valid UTF-8
+			// than a raw invalid byte.
 			return BadRequest(field, "invalid_utf8", "text must be valid UTF-8")
 		}
 		return BadRequest("", "invalid_json", "malformed JSON at byte "+strconv.FormatInt(syn.ByteOffset, 10))
@@ -91,6 +111,24 @@ func pointerToField(p string) string {
 	p = strings.ReplaceAll(p, "/", ".")
 	p = strings.ReplaceAll(p, "~1", "/")
 	return strings.ReplaceAll(p, "~0", "~")
+}
+
+var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+
+// isText reports whether t is decoded from a JSON string by its own parser
+// (uuid.UUID, time.Time).
+func isText(t reflect.Type) bool {
+	return t.Implements(textUnmarshaler) || reflect.PointerTo(t).Implements(textUnmarshaler)
+}
+
+func describeText(t reflect.Type) string {
+	switch t {
+	case reflect.TypeFor[uuid.UUID]():
+		return "a UUID such as 0b0d5f3e-8c1a-4f5e-9a3b-2f1e0c9d8b7a"
+	case reflect.TypeFor[time.Time]():
+		return "an RFC 3339 date-time such as 2025-01-31T17:00:00Z"
+	}
+	return "a valid " + t.Name()
 }
 
 func kindName(k jsontext.Kind) string {

@@ -85,11 +85,14 @@ func (r *Router) Handle(rt Route) {
 // Routes returns the route table, with full paths.
 func (r *Router) Routes() []Route { return r.routes }
 
-// checkQuery refuses unknown query parameters and values that are not
-// valid UTF-8 or hold control characters, naming the parameter.
+// checkQuery refuses unknown or repeated query parameters and values that
+// are not valid UTF-8 or hold control characters, naming the parameter. A
+// repeated one is refused because handlers read only its first value while
+// a proxy or log may go by another.
 func checkQuery(allowed []Param) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		var bad *Error
+		seen := map[string]bool{}
 		c.Context().QueryArgs().VisitAll(func(k, v []byte) {
 			if bad != nil {
 				return
@@ -102,7 +105,10 @@ func checkQuery(allowed []Param) fiber.Handler {
 				bad = BadRequest(name, "invalid_characters", "must not contain control characters")
 			case !paramAllowed(allowed, name):
 				bad = BadRequest(name, "unknown_parameter", "unknown query parameter")
+			case seen[name]:
+				bad = BadRequest(name, "duplicate_parameter", "must appear at most once")
 			}
+			seen[name] = true
 		})
 		if bad != nil {
 			return bad
