@@ -5,7 +5,7 @@ ON CONFLICT ON CONSTRAINT users_email_key DO NOTHING
 RETURNING *;
 
 -- name: UserGetByID :one
-SELECT u.*, r.name AS role_name
+SELECT sqlc.embed(u), r.name AS role_name
 FROM users u LEFT JOIN roles r ON r.tenant_id = u.tenant_id AND r.id = u.role_id
 WHERE u.tenant_id = @tenant_id AND u.id = @id;
 
@@ -17,7 +17,7 @@ SELECT * FROM users WHERE tenant_id = @tenant_id AND email = @email;
 
 -- UserList pages through users by (name, id).
 -- name: UserList :many
-SELECT u.*, r.name AS role_name
+SELECT sqlc.embed(u), r.name AS role_name
 FROM users u LEFT JOIN roles r ON r.tenant_id = u.tenant_id AND r.id = u.role_id
 WHERE u.tenant_id = @tenant_id
   AND (sqlc.narg(after_name)::text IS NULL OR (u.name, u.id) > (sqlc.narg(after_name)::text, sqlc.narg(after_id)::uuid))

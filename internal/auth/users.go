@@ -164,11 +164,7 @@ func (s *Service) GetUser(ctx context.Context, tx database.Tx, id uuid.UUID) (Us
 	if err != nil {
 		return User{}, fmt.Errorf("get user: %w", err)
 	}
-	return toUser(dbsqlc.User{
-		TenantID: row.TenantID, ID: row.ID, Email: row.Email, Name: row.Name, BuiltinRole: row.BuiltinRole,
-		RoleID: row.RoleID, Visibility: row.Visibility, CustomerID: row.CustomerID, Status: row.Status,
-		Version: row.Version, CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt,
-	}, row.RoleName), nil
+	return toUser(row.User, row.RoleName), nil
 }
 
 // UserCursor is the position after the last user of a page.
@@ -189,11 +185,7 @@ func (s *Service) ListUsers(ctx context.Context, tx database.Tx, after *UserCurs
 	}
 	out := make([]User, 0, len(rows))
 	for _, row := range rows {
-		out = append(out, toUser(dbsqlc.User{
-			TenantID: row.TenantID, ID: row.ID, Email: row.Email, Name: row.Name, BuiltinRole: row.BuiltinRole,
-			RoleID: row.RoleID, Visibility: row.Visibility, CustomerID: row.CustomerID, Status: row.Status,
-			Version: row.Version, CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt,
-		}, row.RoleName))
+		out = append(out, toUser(row.User, row.RoleName))
 	}
 	return out, nil
 }

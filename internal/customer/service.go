@@ -51,7 +51,7 @@ func (s *Service) checkRep(ctx context.Context, tx database.Tx, actor *tenant.Pr
 		return validation.Errors{{Field: "sales_rep_id", Code: "own_only", Message: "you can only assign customers to yourself"}}
 	}
 	u, err := s.q.UserGetByID(ctx, tx, dbsqlc.UserGetByIDParams{TenantID: tx.TenantID(), ID: *rep})
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && u.Status != "active") {
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && u.User.Status != "active") {
 		return validation.Errors{{Field: "sales_rep_id", Code: "not_found", Message: "no active user with this id"}}
 	}
 	if err != nil {

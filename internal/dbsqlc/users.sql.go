@@ -7,7 +7,6 @@ package dbsqlc
 
 import (
 	"context"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -54,39 +53,27 @@ type UserGetByIDParams struct {
 }
 
 type UserGetByIDRow struct {
-	TenantID     uuid.UUID
-	ID           uuid.UUID
-	Email        string
-	Name         string
-	PasswordHash string
-	BuiltinRole  *string
-	RoleID       *uuid.UUID
-	Visibility   string
-	CustomerID   *uuid.UUID
-	Status       string
-	Version      int64
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	RoleName     *string
+	User     User
+	RoleName *string
 }
 
 func (q *Queries) UserGetByID(ctx context.Context, db DBTX, arg UserGetByIDParams) (UserGetByIDRow, error) {
 	row := db.QueryRow(ctx, userGetByID, arg.TenantID, arg.ID)
 	var i UserGetByIDRow
 	err := row.Scan(
-		&i.TenantID,
-		&i.ID,
-		&i.Email,
-		&i.Name,
-		&i.PasswordHash,
-		&i.BuiltinRole,
-		&i.RoleID,
-		&i.Visibility,
-		&i.CustomerID,
-		&i.Status,
-		&i.Version,
-		&i.CreatedAt,
-		&i.UpdatedAt,
+		&i.User.TenantID,
+		&i.User.ID,
+		&i.User.Email,
+		&i.User.Name,
+		&i.User.PasswordHash,
+		&i.User.BuiltinRole,
+		&i.User.RoleID,
+		&i.User.Visibility,
+		&i.User.CustomerID,
+		&i.User.Status,
+		&i.User.Version,
+		&i.User.CreatedAt,
+		&i.User.UpdatedAt,
 		&i.RoleName,
 	)
 	return i, err
@@ -191,20 +178,8 @@ type UserListParams struct {
 }
 
 type UserListRow struct {
-	TenantID     uuid.UUID
-	ID           uuid.UUID
-	Email        string
-	Name         string
-	PasswordHash string
-	BuiltinRole  *string
-	RoleID       *uuid.UUID
-	Visibility   string
-	CustomerID   *uuid.UUID
-	Status       string
-	Version      int64
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	RoleName     *string
+	User     User
+	RoleName *string
 }
 
 // UserList pages through users by (name, id).
@@ -224,19 +199,19 @@ func (q *Queries) UserList(ctx context.Context, db DBTX, arg UserListParams) ([]
 	for rows.Next() {
 		var i UserListRow
 		if err := rows.Scan(
-			&i.TenantID,
-			&i.ID,
-			&i.Email,
-			&i.Name,
-			&i.PasswordHash,
-			&i.BuiltinRole,
-			&i.RoleID,
-			&i.Visibility,
-			&i.CustomerID,
-			&i.Status,
-			&i.Version,
-			&i.CreatedAt,
-			&i.UpdatedAt,
+			&i.User.TenantID,
+			&i.User.ID,
+			&i.User.Email,
+			&i.User.Name,
+			&i.User.PasswordHash,
+			&i.User.BuiltinRole,
+			&i.User.RoleID,
+			&i.User.Visibility,
+			&i.User.CustomerID,
+			&i.User.Status,
+			&i.User.Version,
+			&i.User.CreatedAt,
+			&i.User.UpdatedAt,
 			&i.RoleName,
 		); err != nil {
 			return nil, err
