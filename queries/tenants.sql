@@ -1,6 +1,6 @@
 -- name: TenantInsert :one
-INSERT INTO tenants (id, slug, name, default_country, default_currency)
-VALUES (@id, @slug, @name, @default_country, @default_currency)
+INSERT INTO tenants (id, slug, name)
+VALUES (@id, @slug, @name)
 ON CONFLICT ON CONSTRAINT tenants_slug_key DO NOTHING
 RETURNING *;
 

@@ -39,7 +39,7 @@ func TestAuthPurge(t *testing.T) {
 		tid, uid := uuid.New(), uuid.New()
 		tk := tokens{expired: uuid.New(), live: uuid.New()}
 		err := database.WithTenantTx(ctx, db.App, database.SystemScope(tid), func(ctx context.Context, tx database.Tx) error {
-			_, err := q.TenantInsert(ctx, tx, dbsqlc.TenantInsertParams{ID: tid, Slug: "p-" + tid.String()[:8], Name: "P", DefaultCountry: "US", DefaultCurrency: "USD"})
+			_, err := q.TenantInsert(ctx, tx, dbsqlc.TenantInsertParams{ID: tid, Slug: "p-" + tid.String()[:8], Name: "P"})
 			require.NoError(t, err)
 			role := "admin"
 			_, err = q.UserInsert(ctx, tx, dbsqlc.UserInsertParams{TenantID: tid, ID: uid, Email: "a@p.example", Name: "A", PasswordHash: "x", BuiltinRole: &role, Visibility: "all"})

@@ -159,18 +159,15 @@ type signupRequest struct {
 }
 
 type tenantResponse struct {
-	ID              uuid.UUID `json:"id"`
-	Slug            string    `json:"slug"`
-	Name            string    `json:"name"`
-	Status          string    `json:"status"`
-	DefaultCountry  string    `json:"default_country"`
-	DefaultCurrency string    `json:"default_currency"`
-	CreatedAt       time.Time `json:"created_at"`
+	ID        uuid.UUID `json:"id"`
+	Slug      string    `json:"slug"`
+	Name      string    `json:"name"`
+	Status    string    `json:"status"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 func toTenantResponse(t dbsqlc.Tenant) tenantResponse {
-	return tenantResponse{ID: t.ID, Slug: t.Slug, Name: t.Name, Status: t.Status,
-		DefaultCountry: t.DefaultCountry, DefaultCurrency: t.DefaultCurrency, CreatedAt: t.CreatedAt}
+	return tenantResponse{ID: t.ID, Slug: t.Slug, Name: t.Name, Status: t.Status, CreatedAt: t.CreatedAt}
 }
 
 type signupResponse struct {

@@ -166,14 +166,17 @@ func (s *Service) CreateTenant(ctx context.Context, in SignupInput) (SignupResul
 func (s *Service) createTenant(ctx context.Context, in SignupInput, slug, hash string) (SignupResult, error) {
 	tenantID := uuid.New()
 	return database.WithTenantTxV(ctx, s.db, database.SystemScope(tenantID), func(ctx context.Context, tx database.Tx) (SignupResult, error) {
-		t, err := s.q.TenantInsert(ctx, tx, dbsqlc.TenantInsertParams{
-			ID: tenantID, Slug: slug, Name: in.Company, DefaultCountry: "US", DefaultCurrency: "USD",
-		})
+		t, err := s.q.TenantInsert(ctx, tx, dbsqlc.TenantInsertParams{ID: tenantID, Slug: slug, Name: in.Company})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return SignupResult{}, ErrSlugTaken
 		}
 		if err != nil {
 			return SignupResult{}, fmt.Errorf("insert tenant: %w", err)
+		}
+		if _, err := s.q.SettingsInsert(ctx, tx, dbsqlc.SettingsInsertParams{
+			TenantID: tenantID, DefaultCountry: "US", DefaultCurrency: "USD",
+		}); err != nil {
+			return SignupResult{}, fmt.Errorf("insert tenant settings: %w", err)
 		}
 		role := RoleAdmin
 		u, err := s.q.UserInsert(ctx, tx, dbsqlc.UserInsertParams{

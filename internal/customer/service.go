@@ -29,11 +29,11 @@ func NewService(logger *slog.Logger) *Service {
 }
 
 func (s *Service) env(ctx context.Context, tx database.Tx) (Env, error) {
-	t, err := s.q.TenantGetByID(ctx, tx, tx.TenantID())
+	st, err := s.q.SettingsGet(ctx, tx, tx.TenantID())
 	if err != nil {
-		return Env{}, fmt.Errorf("read tenant: %w", err)
+		return Env{}, fmt.Errorf("read tenant settings: %w", err)
 	}
-	return Env{DefaultCountry: t.DefaultCountry}, nil
+	return Env{DefaultCountry: st.DefaultCountry}, nil
 }
 
 // checkRep enforces who may be a customer's sales rep: an active user of

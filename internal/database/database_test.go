@@ -48,7 +48,7 @@ func seed(ctx context.Context, t *testing.T, pool *pgxpool.Pool) seeded {
 	q := dbsqlc.New()
 	s := seeded{tenantID: uuid.New(), adminID: uuid.New(), repID: uuid.New(), repCustomer: uuid.New(), otherCustomer: uuid.New()}
 	err := database.WithTenantTx(ctx, pool, database.SystemScope(s.tenantID), func(ctx context.Context, tx database.Tx) error {
-		_, err := q.TenantInsert(ctx, tx, dbsqlc.TenantInsertParams{ID: s.tenantID, Slug: "s-" + s.tenantID.String()[:8], Name: "T", DefaultCountry: "US", DefaultCurrency: "USD"})
+		_, err := q.TenantInsert(ctx, tx, dbsqlc.TenantInsertParams{ID: s.tenantID, Slug: "s-" + s.tenantID.String()[:8], Name: "T"})
 		require.NoError(t, err)
 		admin, rep := "admin", "sales_rep"
 		_, err = q.UserInsert(ctx, tx, dbsqlc.UserInsertParams{TenantID: s.tenantID, ID: s.adminID, Email: "a@x.example", Name: "A", PasswordHash: "x", BuiltinRole: &admin, Visibility: "all"})
@@ -211,6 +211,29 @@ func TestCatalog(t *testing.T) {
 			SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 			WHERE pg_get_userbyid(c.relowner) = current_user AND n.nspname NOT IN ('pg_catalog', 'information_schema')
 			  AND n.nspname NOT LIKE 'pg_temp%' AND n.nspname NOT LIKE 'pg_toast%'`).Scan(&n))
+		require.Zero(t, n)
+	})
+	t.Run("OnlyReviewedSecurityDefiner", func(t *testing.T) {
+		// Every SECURITY DEFINER function bypasses the caller's checks; each
+		// one must be reviewed and listed here.
+		rows, err := db.App.Query(ctx, `
+			SELECT p.proname, pg_get_userbyid(p.proowner) FROM pg_proc p
+			JOIN pg_namespace n ON n.oid = p.pronamespace
+			WHERE p.prosecdef AND n.nspname NOT IN ('pg_catalog', 'information_schema')`)
+		require.NoError(t, err)
+		type fn struct{ name, owner string }
+		fns, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (fn, error) {
+			var f fn
+			return f, r.Scan(&f.name, &f.owner)
+		})
+		require.NoError(t, err)
+		require.Equal(t, []fn{{"customer_search_ids", database.SearchRole}}, fns)
+	})
+	t.Run("AppRoleInheritsNoBypass", func(t *testing.T) {
+		var n int
+		require.NoError(t, db.App.QueryRow(ctx, `
+			SELECT count(*) FROM pg_roles r
+			WHERE (r.rolsuper OR r.rolbypassrls) AND pg_has_role(current_user, r.oid, 'USAGE')`).Scan(&n))
 		require.Zero(t, n)
 	})
 	for _, table := range tables {

@@ -32,6 +32,12 @@ const RiverSchema = "river"
 // each table; it owns nothing and cannot bypass row-level security.
 const AppRole = "customerhub_app"
 
+// SearchRole owns customer_search_ids, the one SECURITY DEFINER function
+// (see migration 000002 for why it is safe). It cannot log in; it has
+// BYPASSRLS and SELECT on the tables the search reads. The owner role is a
+// member so migrations can give it the function.
+const SearchRole = "customerhub_search"
+
 // Migrate applies the application's migrations, then River's, connecting
 // with the owner URL. Both steps are idempotent.
 func Migrate(ctx context.Context, ownerURL string, logger *slog.Logger) error {
@@ -222,9 +228,9 @@ func Bootstrap(ctx context.Context, adminURL, dbName, ownerRole string) error {
 	return nil
 }
 
-// EnsureRoles creates the owner role and the application role if missing,
-// and makes sure the application role can neither bypass row-level
-// security nor administer anything.
+// EnsureRoles creates the owner, application and search roles if missing,
+// makes sure the application role can neither bypass row-level security nor
+// administer anything, and lets the owner hand functions to the search role.
 func EnsureRoles(ctx context.Context, conn *pgx.Conn, ownerRole string) error {
 	for _, role := range []string{ownerRole, AppRole} {
 		var exists bool
@@ -240,6 +246,18 @@ func EnsureRoles(ctx context.Context, conn *pgx.Conn, ownerRole string) error {
 	_, err := conn.Exec(ctx, "ALTER ROLE "+pgx.Identifier{AppRole}.Sanitize()+" NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE")
 	if err != nil {
 		return fmt.Errorf("restrict application role: %w", err)
+	}
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, SearchRole).Scan(&exists); err != nil {
+		return fmt.Errorf("look up role: %w", err)
+	}
+	if !exists {
+		if _, err := conn.Exec(ctx, "CREATE ROLE "+pgx.Identifier{SearchRole}.Sanitize()+" NOLOGIN BYPASSRLS"); err != nil && !IsUniqueViolation(err, "") {
+			return fmt.Errorf("create role %s: %w", SearchRole, err)
+		}
+	}
+	if _, err := conn.Exec(ctx, "GRANT "+pgx.Identifier{SearchRole}.Sanitize()+" TO "+pgx.Identifier{ownerRole}.Sanitize()); err != nil {
+		return fmt.Errorf("grant %s to %s: %w", SearchRole, ownerRole, err)
 	}
 	return nil
 }

@@ -29,7 +29,7 @@ func (q *Queries) CustomerDelete(ctx context.Context, db DBTX, arg CustomerDelet
 }
 
 const customerGetByID = `-- name: CustomerGetByID :one
-SELECT tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at FROM customers WHERE tenant_id = $1 AND id = $2
+SELECT tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text FROM customers WHERE tenant_id = $1 AND id = $2
 `
 
 type CustomerGetByIDParams struct {
@@ -53,12 +53,37 @@ func (q *Queries) CustomerGetByID(ctx context.Context, db DBTX, arg CustomerGetB
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Kind,
+		&i.ContactName,
+		&i.Website,
+		&i.TaxNumber,
+		&i.Currency,
+		&i.DiscountRate,
+		&i.PaymentTermsID,
+		&i.DefaultPaymentMethod,
+		&i.TaxScheme,
+		&i.PriceListID,
+		&i.CreditLimit,
+		&i.CreditPeriodDays,
+		&i.CreditPolicy,
+		&i.BillingStatus,
+		&i.BasisDate,
+		&i.Notes,
+		&i.Custom,
+		&i.City,
+		&i.Country,
+		&i.OrderCount,
+		&i.TotalOrderValue,
+		&i.LastOrderAt,
+		&i.Balance,
+		&i.OverdueAmount,
+		&i.SearchText,
 	)
 	return i, err
 }
 
 const customerGetByIDForUpdate = `-- name: CustomerGetByIDForUpdate :one
-SELECT tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at FROM customers WHERE tenant_id = $1 AND id = $2 FOR UPDATE
+SELECT tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text FROM customers WHERE tenant_id = $1 AND id = $2 FOR UPDATE
 `
 
 type CustomerGetByIDForUpdateParams struct {
@@ -82,6 +107,31 @@ func (q *Queries) CustomerGetByIDForUpdate(ctx context.Context, db DBTX, arg Cus
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Kind,
+		&i.ContactName,
+		&i.Website,
+		&i.TaxNumber,
+		&i.Currency,
+		&i.DiscountRate,
+		&i.PaymentTermsID,
+		&i.DefaultPaymentMethod,
+		&i.TaxScheme,
+		&i.PriceListID,
+		&i.CreditLimit,
+		&i.CreditPeriodDays,
+		&i.CreditPolicy,
+		&i.BillingStatus,
+		&i.BasisDate,
+		&i.Notes,
+		&i.Custom,
+		&i.City,
+		&i.Country,
+		&i.OrderCount,
+		&i.TotalOrderValue,
+		&i.LastOrderAt,
+		&i.Balance,
+		&i.OverdueAmount,
+		&i.SearchText,
 	)
 	return i, err
 }
@@ -90,7 +140,7 @@ const customerInsert = `-- name: CustomerInsert :one
 INSERT INTO customers (tenant_id, id, code, name, type, email, phone, sales_rep_id, status)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 ON CONFLICT ON CONSTRAINT customers_code_key DO NOTHING
-RETURNING tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at
+RETURNING tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text
 `
 
 type CustomerInsertParams struct {
@@ -134,12 +184,37 @@ func (q *Queries) CustomerInsert(ctx context.Context, db DBTX, arg CustomerInser
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Kind,
+		&i.ContactName,
+		&i.Website,
+		&i.TaxNumber,
+		&i.Currency,
+		&i.DiscountRate,
+		&i.PaymentTermsID,
+		&i.DefaultPaymentMethod,
+		&i.TaxScheme,
+		&i.PriceListID,
+		&i.CreditLimit,
+		&i.CreditPeriodDays,
+		&i.CreditPolicy,
+		&i.BillingStatus,
+		&i.BasisDate,
+		&i.Notes,
+		&i.Custom,
+		&i.City,
+		&i.Country,
+		&i.OrderCount,
+		&i.TotalOrderValue,
+		&i.LastOrderAt,
+		&i.Balance,
+		&i.OverdueAmount,
+		&i.SearchText,
 	)
 	return i, err
 }
 
 const customerList = `-- name: CustomerList :many
-SELECT tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at FROM customers
+SELECT tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text FROM customers
 WHERE tenant_id = $1
   AND ($2::uuid IS NULL OR sales_rep_id = $2::uuid)
   AND ($3::uuid IS NULL OR id = $3::uuid)
@@ -194,6 +269,31 @@ func (q *Queries) CustomerList(ctx context.Context, db DBTX, arg CustomerListPar
 			&i.Version,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Kind,
+			&i.ContactName,
+			&i.Website,
+			&i.TaxNumber,
+			&i.Currency,
+			&i.DiscountRate,
+			&i.PaymentTermsID,
+			&i.DefaultPaymentMethod,
+			&i.TaxScheme,
+			&i.PriceListID,
+			&i.CreditLimit,
+			&i.CreditPeriodDays,
+			&i.CreditPolicy,
+			&i.BillingStatus,
+			&i.BasisDate,
+			&i.Notes,
+			&i.Custom,
+			&i.City,
+			&i.Country,
+			&i.OrderCount,
+			&i.TotalOrderValue,
+			&i.LastOrderAt,
+			&i.Balance,
+			&i.OverdueAmount,
+			&i.SearchText,
 		); err != nil {
 			return nil, err
 		}
@@ -210,7 +310,7 @@ UPDATE customers SET code = $1, name = $2, type = $3, email = $4, phone = $5,
     sales_rep_id = $6, status = $7,
     version = version + 1, updated_at = now()
 WHERE tenant_id = $8 AND id = $9
-RETURNING tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at
+RETURNING tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text
 `
 
 type CustomerUpdateParams struct {
@@ -251,6 +351,31 @@ func (q *Queries) CustomerUpdate(ctx context.Context, db DBTX, arg CustomerUpdat
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Kind,
+		&i.ContactName,
+		&i.Website,
+		&i.TaxNumber,
+		&i.Currency,
+		&i.DiscountRate,
+		&i.PaymentTermsID,
+		&i.DefaultPaymentMethod,
+		&i.TaxScheme,
+		&i.PriceListID,
+		&i.CreditLimit,
+		&i.CreditPeriodDays,
+		&i.CreditPolicy,
+		&i.BillingStatus,
+		&i.BasisDate,
+		&i.Notes,
+		&i.Custom,
+		&i.City,
+		&i.Country,
+		&i.OrderCount,
+		&i.TotalOrderValue,
+		&i.LastOrderAt,
+		&i.Balance,
+		&i.OverdueAmount,
+		&i.SearchText,
 	)
 	return i, err
 }

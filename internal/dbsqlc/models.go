@@ -5,9 +5,11 @@
 package dbsqlc
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 )
 
 type ApiToken struct {
@@ -22,6 +24,18 @@ type ApiToken struct {
 	LastUsedAt *time.Time
 }
 
+type AuditEvent struct {
+	TenantID  uuid.UUID
+	ID        uuid.UUID
+	At        time.Time
+	ActorID   *uuid.UUID
+	Action    string
+	Entity    string
+	EntityID  uuid.UUID
+	Changes   json.RawMessage
+	RequestID *string
+}
+
 type AuthThrottle struct {
 	Key         []byte
 	Failures    int32
@@ -30,19 +44,176 @@ type AuthThrottle struct {
 	UpdatedAt   time.Time
 }
 
+type CustomFieldDef struct {
+	TenantID  uuid.UUID
+	ID        uuid.UUID
+	Key       string
+	Label     string
+	Type      string
+	Required  bool
+	Options   []string
+	Position  int32
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
 type Customer struct {
+	TenantID             uuid.UUID
+	ID                   uuid.UUID
+	Code                 string
+	Name                 string
+	Type                 string
+	Email                *string
+	Phone                *string
+	SalesRepID           *uuid.UUID
+	Status               string
+	Version              int64
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+	Kind                 string
+	ContactName          *string
+	Website              *string
+	TaxNumber            *string
+	Currency             *string
+	DiscountRate         *decimal.Decimal
+	PaymentTermsID       *uuid.UUID
+	DefaultPaymentMethod *string
+	TaxScheme            *string
+	PriceListID          *uuid.UUID
+	CreditLimit          *decimal.Decimal
+	CreditPeriodDays     *int32
+	CreditPolicy         *string
+	BillingStatus        *string
+	BasisDate            *time.Time
+	Notes                *string
+	Custom               json.RawMessage
+	City                 *string
+	Country              *string
+	OrderCount           int32
+	TotalOrderValue      decimal.Decimal
+	LastOrderAt          *time.Time
+	Balance              decimal.Decimal
+	OverdueAmount        decimal.Decimal
+	SearchText           *string
+}
+
+type CustomerContact struct {
 	TenantID   uuid.UUID
 	ID         uuid.UUID
-	Code       string
+	CustomerID uuid.UUID
 	Name       string
-	Type       string
+	Role       *string
 	Email      *string
 	Phone      *string
-	SalesRepID *uuid.UUID
-	Status     string
+	IsPrimary  bool
 	Version    int64
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+}
+
+type CustomerGrant struct {
+	TenantID   uuid.UUID
+	UserID     uuid.UUID
+	CustomerID uuid.UUID
+	CreatedBy  *uuid.UUID
+	CreatedAt  time.Time
+}
+
+type CustomerGroup struct {
+	TenantID       uuid.UUID
+	ID             uuid.UUID
+	Category       string
+	Code           string
+	Name           string
+	PriceListID    *uuid.UUID
+	PaymentTermsID *uuid.UUID
+	CreditLimit    *decimal.Decimal
+	CreditDays     *int32
+	DiscountRate   *decimal.Decimal
+	Version        int64
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+type CustomerGroupMember struct {
+	TenantID   uuid.UUID
+	CustomerID uuid.UUID
+	Category   string
+	GroupID    uuid.UUID
+	CreatedAt  time.Time
+}
+
+type CustomerLocation struct {
+	TenantID          uuid.UUID
+	ID                uuid.UUID
+	CustomerID        uuid.UUID
+	Label             string
+	Line1             string
+	Line2             *string
+	City              string
+	Region            *string
+	PostalCode        *string
+	Country           string
+	Phone             *string
+	Kinds             []string
+	IsDefaultBilling  bool
+	IsDefaultShipping bool
+	SalesRepID        *uuid.UUID
+	Version           int64
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+type CustomerLocationRep struct {
+	TenantID   uuid.UUID
+	LocationID uuid.UUID
+	CustomerID uuid.UUID
+	UserID     uuid.UUID
+}
+
+type GroupCategory struct {
+	TenantID  uuid.UUID
+	Key       string
+	Name      string
+	Position  int32
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+type IdempotencyKey struct {
+	TenantID    uuid.UUID
+	UserID      uuid.UUID
+	Key         string
+	Method      string
+	Path        string
+	Fingerprint []byte
+	Status      *int32
+	ContentType *string
+	Body        []byte
+	CreatedAt   time.Time
+}
+
+type PaymentTerm struct {
+	TenantID  uuid.UUID
+	ID        uuid.UUID
+	Code      string
+	Name      string
+	DueDays   int32
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+type PriceList struct {
+	TenantID  uuid.UUID
+	ID        uuid.UUID
+	Code      string
+	Name      string
+	Currency  string
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 type Role struct {
@@ -55,21 +226,42 @@ type Role struct {
 	UpdatedAt   time.Time
 }
 
+type SavedView struct {
+	TenantID  uuid.UUID
+	UserID    uuid.UUID
+	Name      string
+	Columns   []string
+	Filters   json.RawMessage
+	Sort      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
 type Tenant struct {
-	ID              uuid.UUID
-	Slug            string
-	Name            string
-	Status          string
-	DefaultCountry  string
-	DefaultCurrency string
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	ID        uuid.UUID
+	Slug      string
+	Name      string
+	Status    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 type TenantCounter struct {
 	TenantID uuid.UUID
 	Name     string
 	Value    int64
+}
+
+type TenantSetting struct {
+	TenantID              uuid.UUID
+	RequiredFields        []string
+	DefaultCountry        string
+	DefaultCurrency       string
+	DefaultPaymentTermsID *uuid.UUID
+	DefaultCreditPolicy   string
+	DormantAfterDays      int32
+	Version               int64
+	UpdatedAt             time.Time
 }
 
 type User struct {

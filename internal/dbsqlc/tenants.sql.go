@@ -12,7 +12,7 @@ import (
 )
 
 const tenantGetByID = `-- name: TenantGetByID :one
-SELECT id, slug, name, status, default_country, default_currency, created_at, updated_at FROM tenants WHERE id = $1
+SELECT id, slug, name, status, created_at, updated_at FROM tenants WHERE id = $1
 `
 
 func (q *Queries) TenantGetByID(ctx context.Context, db DBTX, id uuid.UUID) (Tenant, error) {
@@ -23,8 +23,6 @@ func (q *Queries) TenantGetByID(ctx context.Context, db DBTX, id uuid.UUID) (Ten
 		&i.Slug,
 		&i.Name,
 		&i.Status,
-		&i.DefaultCountry,
-		&i.DefaultCurrency,
 		&i.CreatedAt,
 		&i.UpdatedAt,
 	)
@@ -32,7 +30,7 @@ func (q *Queries) TenantGetByID(ctx context.Context, db DBTX, id uuid.UUID) (Ten
 }
 
 const tenantGetBySlug = `-- name: TenantGetBySlug :one
-SELECT id, slug, name, status, default_country, default_currency, created_at, updated_at FROM tenants WHERE slug = $1
+SELECT id, slug, name, status, created_at, updated_at FROM tenants WHERE slug = $1
 `
 
 func (q *Queries) TenantGetBySlug(ctx context.Context, db DBTX, slug string) (Tenant, error) {
@@ -43,8 +41,6 @@ func (q *Queries) TenantGetBySlug(ctx context.Context, db DBTX, slug string) (Te
 		&i.Slug,
 		&i.Name,
 		&i.Status,
-		&i.DefaultCountry,
-		&i.DefaultCurrency,
 		&i.CreatedAt,
 		&i.UpdatedAt,
 	)
@@ -52,36 +48,26 @@ func (q *Queries) TenantGetBySlug(ctx context.Context, db DBTX, slug string) (Te
 }
 
 const tenantInsert = `-- name: TenantInsert :one
-INSERT INTO tenants (id, slug, name, default_country, default_currency)
-VALUES ($1, $2, $3, $4, $5)
+INSERT INTO tenants (id, slug, name)
+VALUES ($1, $2, $3)
 ON CONFLICT ON CONSTRAINT tenants_slug_key DO NOTHING
-RETURNING id, slug, name, status, default_country, default_currency, created_at, updated_at
+RETURNING id, slug, name, status, created_at, updated_at
 `
 
 type TenantInsertParams struct {
-	ID              uuid.UUID
-	Slug            string
-	Name            string
-	DefaultCountry  string
-	DefaultCurrency string
+	ID   uuid.UUID
+	Slug string
+	Name string
 }
 
 func (q *Queries) TenantInsert(ctx context.Context, db DBTX, arg TenantInsertParams) (Tenant, error) {
-	row := db.QueryRow(ctx, tenantInsert,
-		arg.ID,
-		arg.Slug,
-		arg.Name,
-		arg.DefaultCountry,
-		arg.DefaultCurrency,
-	)
+	row := db.QueryRow(ctx, tenantInsert, arg.ID, arg.Slug, arg.Name)
 	var i Tenant
 	err := row.Scan(
 		&i.ID,
 		&i.Slug,
 		&i.Name,
 		&i.Status,
-		&i.DefaultCountry,
-		&i.DefaultCurrency,
 		&i.CreatedAt,
 		&i.UpdatedAt,
 	)
@@ -113,7 +99,7 @@ func (q *Queries) TenantListIDs(ctx context.Context, db DBTX) ([]uuid.UUID, erro
 }
 
 const tenantSetStatus = `-- name: TenantSetStatus :one
-UPDATE tenants SET status = $1, updated_at = now() WHERE id = $2 RETURNING id, slug, name, status, default_country, default_currency, created_at, updated_at
+UPDATE tenants SET status = $1, updated_at = now() WHERE id = $2 RETURNING id, slug, name, status, created_at, updated_at
 `
 
 type TenantSetStatusParams struct {
@@ -129,8 +115,6 @@ func (q *Queries) TenantSetStatus(ctx context.Context, db DBTX, arg TenantSetSta
 		&i.Slug,
 		&i.Name,
 		&i.Status,
-		&i.DefaultCountry,
-		&i.DefaultCurrency,
 		&i.CreatedAt,
 		&i.UpdatedAt,
 	)

@@ -1,0 +1,20 @@
+-- name: SettingsInsert :one
+INSERT INTO tenant_settings (tenant_id, default_country, default_currency)
+VALUES (@tenant_id, @default_country, @default_currency)
+RETURNING *;
+
+-- name: SettingsGet :one
+SELECT * FROM tenant_settings WHERE tenant_id = @tenant_id;
+
+-- SettingsGetForUpdate also serializes changes that count against a
+-- per-tenant limit (custom field definitions).
+-- name: SettingsGetForUpdate :one
+SELECT * FROM tenant_settings WHERE tenant_id = @tenant_id FOR UPDATE;
+
+-- name: SettingsUpdate :one
+UPDATE tenant_settings SET required_fields = @required_fields, default_country = @default_country,
+    default_currency = @default_currency, default_payment_terms_id = sqlc.narg(default_payment_terms_id),
+    default_credit_policy = @default_credit_policy, dormant_after_days = @dormant_after_days,
+    version = version + 1, updated_at = now()
+WHERE tenant_id = @tenant_id
+RETURNING *;
