@@ -326,7 +326,7 @@ CREATE TABLE idempotency_keys (
     path         text        NOT NULL,
     fingerprint  bytea       NOT NULL,
     status       integer,
-    content_type text,
+    headers      jsonb,
     body         bytea,
     created_at   timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT idempotency_keys_pkey PRIMARY KEY (tenant_id, user_id, key)

@@ -143,9 +143,12 @@ func mapError(err error) error {
 	return err
 }
 
+// tx runs fn in the request's tenant transaction (httpapi.Tx: idempotency
+// keys included); fn writes the response.
 func (h *Handler) tx(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx) error, opts ...database.TxOption) error {
-	ctx := c.UserContext()
-	return mapError(database.WithTenantTx(ctx, h.db, database.ScopeFor(tenant.MustFromContext(ctx)), fn, opts...))
+	return mapError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+		return fn(ctx, tx)
+	}, opts...))
 }
 
 // ---- signup and login ------------------------------------------------------
@@ -221,13 +224,12 @@ func (h *Handler) login(c *fiber.Ctx) error {
 }
 
 func (h *Handler) logout(c *fiber.Ctx) error {
-	err := h.tx(c, func(ctx context.Context, tx database.Tx) error {
-		return h.svc.Logout(ctx, tx, tenant.MustFromContext(ctx))
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		if err := h.svc.Logout(ctx, tx, tenant.MustFromContext(ctx)); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
 	})
-	if err != nil {
-		return err
-	}
-	return c.SendStatus(fiber.StatusNoContent)
 }
 
 type meUser struct {
@@ -315,17 +317,15 @@ func (h *Handler) createToken(c *fiber.Ctx) error {
 	if err := in.Validate(time.Now()); err != nil {
 		return err
 	}
-	var resp tokenResponse
-	err := h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
 		row, token, err := h.svc.CreateToken(ctx, tx, tenant.MustFromContext(ctx), in)
-		resp = toTokenResponse(row)
+		if err != nil {
+			return err
+		}
+		resp := toTokenResponse(row)
 		resp.Token = token
-		return err
+		return c.Status(fiber.StatusCreated).JSON(resp)
 	})
-	if err != nil {
-		return err
-	}
-	return c.Status(fiber.StatusCreated).JSON(resp)
 }
 
 func (h *Handler) listTokens(c *fiber.Ctx) error {
@@ -419,17 +419,15 @@ func (h *Handler) createUser(c *fiber.Ctx) error {
 		return err
 	}
 	in.PasswordHash = hash
-	var u User
-	err = h.tx(c, func(ctx context.Context, tx database.Tx) error {
-		var err error
-		u, err = h.svc.CreateUser(ctx, tx, tenant.MustFromContext(ctx), in)
-		return err
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		u, err := h.svc.CreateUser(ctx, tx, tenant.MustFromContext(ctx), in)
+		if err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(u.Version))
+		c.Set(fiber.HeaderLocation, "/v1/users/"+u.ID.String())
+		return c.Status(fiber.StatusCreated).JSON(toUserResponse(u))
 	})
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderETag, httpapi.ETag(u.Version))
-	return c.Status(fiber.StatusCreated).JSON(toUserResponse(u))
 }
 
 func (h *Handler) listUsers(c *fiber.Ctx) error {
@@ -621,16 +619,14 @@ func (h *Handler) createRole(c *fiber.Ctx) error {
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	var r dbsqlc.Role
-	err := h.tx(c, func(ctx context.Context, tx database.Tx) error {
-		var err error
-		r, err = h.svc.CreateRole(ctx, tx, tenant.MustFromContext(ctx), in)
-		return err
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		r, err := h.svc.CreateRole(ctx, tx, tenant.MustFromContext(ctx), in)
+		if err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderLocation, "/v1/roles/"+r.ID.String())
+		return c.Status(fiber.StatusCreated).JSON(toRoleResponse(r))
 	})
-	if err != nil {
-		return err
-	}
-	return c.Status(fiber.StatusCreated).JSON(toRoleResponse(r))
 }
 
 func (h *Handler) listRoles(c *fiber.Ctx) error {

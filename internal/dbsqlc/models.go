@@ -189,7 +189,7 @@ type IdempotencyKey struct {
 	Path        string
 	Fingerprint []byte
 	Status      *int32
-	ContentType *string
+	Headers     []byte
 	Body        []byte
 	CreatedAt   time.Time
 }

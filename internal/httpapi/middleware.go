@@ -38,6 +38,7 @@ func AssignRequestID() fiber.Handler {
 		}
 		c.Locals(requestIDKey, id)
 		c.Set(HeaderRequestID, id)
+		c.SetUserContext(tenant.WithRequestID(c.UserContext(), id))
 		return c.Next()
 	}
 }

@@ -75,6 +75,9 @@ func (r *Router) Handle(rt Route) {
 	handlers := []fiber.Handler{checkQuery(rt.Query)}
 	if rt.Permission != Public {
 		handlers = append(handlers, r.guard(rt.Permission)...)
+		if rt.Method == fiber.MethodPost {
+			handlers = append(handlers, requireIdempotency)
+		}
 	}
 	handlers = append(handlers, rt.Handler)
 	r.group.Add(rt.Method, rt.Path, handlers...)

@@ -23,8 +23,13 @@ import (
 	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/config"
 	"github.com/customerhub/customerhub/internal/customer"
+	"github.com/customerhub/customerhub/internal/grant"
+	"github.com/customerhub/customerhub/internal/group"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/location"
+	"github.com/customerhub/customerhub/internal/pricing"
 	"github.com/customerhub/customerhub/internal/ratelimit"
+	"github.com/customerhub/customerhub/internal/settings"
 	"github.com/customerhub/customerhub/internal/tenant"
 )
 
@@ -102,7 +107,14 @@ func New(d Deps) *Server {
 	v1 := httpapi.NewRouter(app, "/v1", guard)
 	app.Use("/v1", limitIP(d.Limiter, ratelimit.PerSecond(cfg.RateLimitIP)))
 	authH.Routes(v1)
+	settingsSvc := settings.NewService(d.Logger)
+	groupSvc := group.NewService(d.Logger)
+	settings.NewHandler(d.Pool, settingsSvc).Routes(v1)
+	pricing.NewHandler(d.Pool, pricing.NewService(d.Logger)).Routes(v1)
+	group.NewHandler(d.Pool, groupSvc).Routes(v1)
 	customer.NewHandler(d.Pool, customer.NewService(d.Logger)).Routes(v1)
+	location.NewHandler(d.Pool, location.NewService(d.Logger)).Routes(v1)
+	grant.NewHandler(d.Pool, grant.NewService(d.Logger)).Routes(v1)
 
 	// The description is built from the finished route table, so it lists
 	// itself and can never drift from the routes.

@@ -68,3 +68,17 @@ func MustFromContext(ctx context.Context) *Principal {
 	}
 	return p
 }
+
+type requestIDKey struct{}
+
+// WithRequestID returns a context carrying the request (or job) ID, which
+// the audit trail records.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID returns the ID stored by WithRequestID, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}

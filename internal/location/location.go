@@ -1,0 +1,3 @@
+// Package location manages customer locations: addresses with kinds,
+// default billing and shipping, and per-location sales reps.
+package location

@@ -1,0 +1,13 @@
+-- AuditInsert stamps the event with clock_timestamp(), not now(): several
+-- events of one transaction keep their order.
+-- name: AuditInsert :exec
+INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id)
+VALUES (@tenant_id, @id, clock_timestamp(), sqlc.narg(actor_id), @action, @entity, @entity_id, @changes, sqlc.narg(request_id));
+
+-- AuditList pages through one entity's events, newest first.
+-- name: AuditList :many
+SELECT * FROM audit_events
+WHERE tenant_id = @tenant_id AND entity = @entity AND entity_id = @entity_id
+  AND (sqlc.narg(before_at)::timestamptz IS NULL OR (at, id) < (sqlc.narg(before_at)::timestamptz, sqlc.narg(before_id)::uuid))
+ORDER BY at DESC, id DESC
+LIMIT @row_limit;
