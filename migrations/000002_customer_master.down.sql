@@ -1,4 +1,4 @@
-DROP FUNCTION IF EXISTS customer_search_ids(text);
+DROP FUNCTION IF EXISTS customer_search_ids(text, integer);
 DROP POLICY IF EXISTS tenant_isolation ON customers;
 CREATE POLICY tenant_isolation ON customers
     USING (tenant_id = app_tenant_id()

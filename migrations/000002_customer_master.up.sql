@@ -120,6 +120,10 @@ CREATE INDEX customers_last_order_idx ON customers (tenant_id, (coalesce(last_or
 CREATE INDEX customers_updated_idx ON customers (tenant_id, updated_at, id);
 CREATE INDEX customers_created_idx ON customers (tenant_id, created_at, id);
 CREATE INDEX customers_custom_idx ON customers USING gin (tenant_id, custom jsonb_path_ops);
+-- Filters, and the foreign-key checks when terms or a price list are deleted.
+CREATE INDEX customers_payment_terms_idx ON customers (tenant_id, payment_terms_id) WHERE payment_terms_id IS NOT NULL;
+CREATE INDEX customers_price_list_idx ON customers (tenant_id, price_list_id) WHERE price_list_id IS NOT NULL;
+CREATE INDEX customers_billing_status_idx ON customers (tenant_id, billing_status) WHERE billing_status IS NOT NULL;
 
 CREATE TABLE customer_contacts (
     tenant_id   uuid        NOT NULL REFERENCES tenants (id),
@@ -452,15 +456,16 @@ CREATE POLICY tenant_isolation ON customer_locations
 -- customers table, and returns ids only. Why this is safe:
 --   * it states the same tenant and visibility rules as the policy, read
 --     from the same transaction-local settings (app_set_context);
---   * it returns ids, never data, and every caller reads the rows through
---     the customers table under the unchanged policy: an id the policy
---     would hide is filtered there again, so a bug in this function can at
+--   * it returns ids (at most p_limit), never data, and every caller reads
+--     the rows through the customers table under the unchanged policy: an
+--     id the policy would hide is filtered there again, so a bug in this
+--     function can at
 --     worst make a search miss rows, never show another tenant's or another
 --     rep's customer;
 --   * SECURITY DEFINER with a fixed search_path, EXECUTE revoked from
 --     PUBLIC and granted to the application role only; the pattern is a
 --     bound parameter of a constant query (no dynamic SQL from input).
-CREATE FUNCTION customer_search_ids(p_pattern text) RETURNS SETOF uuid
+CREATE FUNCTION customer_search_ids(p_pattern text, p_limit integer) RETURNS SETOF uuid
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
     -- EXECUTE plans with the actual pattern (a custom plan), so the
@@ -476,18 +481,19 @@ BEGIN
                                      WHERE r.tenant_id = c.tenant_id AND r.customer_id = c.id AND r.user_id = public.app_user_id())
                           OR EXISTS (SELECT 1 FROM public.customer_grants g
                                      WHERE g.tenant_id = c.tenant_id AND g.customer_id = c.id AND g.user_id = public.app_user_id())))
-                 OR (public.app_visibility() = ''portal'' AND c.id = public.app_customer_id()))'
-        USING p_pattern;
+                 OR (public.app_visibility() = ''portal'' AND c.id = public.app_customer_id()))
+          LIMIT $2'
+        USING p_pattern, p_limit;
 END
 $$;
-REVOKE ALL ON FUNCTION customer_search_ids(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION customer_search_ids(text, integer) FROM PUBLIC;
 GRANT SELECT ON customers, customer_location_reps, customer_grants TO customerhub_search;
 -- A new owner needs CREATE on the schema; it keeps ownership once that is
 -- taken back.
 GRANT CREATE ON SCHEMA public TO customerhub_search;
-ALTER FUNCTION customer_search_ids(text) OWNER TO customerhub_search;
+ALTER FUNCTION customer_search_ids(text, integer) OWNER TO customerhub_search;
 REVOKE CREATE ON SCHEMA public FROM customerhub_search;
-GRANT EXECUTE ON FUNCTION customer_search_ids(text) TO customerhub_app;
+GRANT EXECUTE ON FUNCTION customer_search_ids(text, integer) TO customerhub_app;
 
 GRANT SELECT, INSERT, UPDATE ON tenant_settings TO customerhub_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON payment_terms, price_lists, customer_contacts, custom_field_defs,

@@ -11,3 +11,14 @@ WHERE tenant_id = @tenant_id AND entity = @entity AND entity_id = @entity_id
   AND (sqlc.narg(before_at)::timestamptz IS NULL OR (at, id) < (sqlc.narg(before_at)::timestamptz, sqlc.narg(before_id)::uuid))
 ORDER BY at DESC, id DESC
 LIMIT @row_limit;
+
+-- AuditSubjectVisible reports whether the caller can see the customer,
+-- contact or location an audit trail is about (row-level security decides;
+-- other entities are not scoped by visibility).
+-- name: AuditSubjectVisible :one
+SELECT CASE @entity::text
+    WHEN 'customer' THEN EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = @tenant_id::uuid AND c.id = @entity_id::uuid)
+    WHEN 'contact' THEN EXISTS (SELECT 1 FROM customer_contacts k WHERE k.tenant_id = @tenant_id::uuid AND k.id = @entity_id::uuid)
+    WHEN 'location' THEN EXISTS (SELECT 1 FROM customer_locations l WHERE l.tenant_id = @tenant_id::uuid AND l.id = @entity_id::uuid)
+    ELSE true
+END::boolean AS visible;

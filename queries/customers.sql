@@ -2,8 +2,17 @@
 -- tenant; the unique check sees every row of the tenant, including those
 -- the caller cannot see.
 -- name: CustomerInsert :one
-INSERT INTO customers (tenant_id, id, code, name, type, email, phone, sales_rep_id, status)
-VALUES (@tenant_id, @id, @code, @name, @type, sqlc.narg(email), sqlc.narg(phone), sqlc.narg(sales_rep_id), @status)
+INSERT INTO customers (
+    tenant_id, id, code, name, kind, type, contact_name, email, phone, website, tax_number, currency,
+    discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit,
+    credit_period_days, credit_policy, billing_status, basis_date, sales_rep_id, status, notes, custom
+) VALUES (
+    @tenant_id, @id, @code, @name, @kind, @type, sqlc.narg(contact_name), sqlc.narg(email), sqlc.narg(phone),
+    sqlc.narg(website), sqlc.narg(tax_number), sqlc.narg(currency), sqlc.narg(discount_rate),
+    sqlc.narg(payment_terms_id), sqlc.narg(default_payment_method), sqlc.narg(tax_scheme),
+    sqlc.narg(price_list_id), sqlc.narg(credit_limit), sqlc.narg(credit_period_days), sqlc.narg(credit_policy),
+    sqlc.narg(billing_status), sqlc.narg(basis_date), sqlc.narg(sales_rep_id), @status, sqlc.narg(notes), @custom
+)
 ON CONFLICT ON CONSTRAINT customers_code_key DO NOTHING
 RETURNING *;
 
@@ -13,27 +22,188 @@ SELECT * FROM customers WHERE tenant_id = @tenant_id AND id = @id;
 -- name: CustomerGetByIDForUpdate :one
 SELECT * FROM customers WHERE tenant_id = @tenant_id AND id = @id FOR UPDATE;
 
--- CustomerList pages through customers by (name, id). The scope arguments
--- repeat the visibility rule of the row-level security policy so that the
--- planner can use the sales-rep index; the policy still applies.
--- name: CustomerList :many
-SELECT * FROM customers
-WHERE tenant_id = @tenant_id
-  AND (sqlc.narg(scope_rep_id)::uuid IS NULL OR sales_rep_id = sqlc.narg(scope_rep_id)::uuid)
-  AND (sqlc.narg(scope_customer_id)::uuid IS NULL OR id = sqlc.narg(scope_customer_id)::uuid)
-  AND (sqlc.narg(q)::text IS NULL
-       OR name ILIKE sqlc.narg(q)::text OR code ILIKE sqlc.narg(q)::text
-       OR email ILIKE sqlc.narg(q)::text OR phone ILIKE sqlc.narg(q)::text)
-  AND (sqlc.narg(after_name)::text IS NULL OR (name, id) > (sqlc.narg(after_name)::text, sqlc.narg(after_id)::uuid))
-ORDER BY name, id
-LIMIT @row_limit;
-
 -- name: CustomerUpdate :one
-UPDATE customers SET code = @code, name = @name, type = @type, email = sqlc.narg(email), phone = sqlc.narg(phone),
-    sales_rep_id = sqlc.narg(sales_rep_id), status = @status,
+UPDATE customers SET
+    code = @code, name = @name, kind = @kind, type = @type, contact_name = sqlc.narg(contact_name),
+    email = sqlc.narg(email), phone = sqlc.narg(phone), website = sqlc.narg(website),
+    tax_number = sqlc.narg(tax_number), currency = sqlc.narg(currency), discount_rate = sqlc.narg(discount_rate),
+    payment_terms_id = sqlc.narg(payment_terms_id), default_payment_method = sqlc.narg(default_payment_method),
+    tax_scheme = sqlc.narg(tax_scheme), price_list_id = sqlc.narg(price_list_id),
+    credit_limit = sqlc.narg(credit_limit), credit_period_days = sqlc.narg(credit_period_days),
+    credit_policy = sqlc.narg(credit_policy), billing_status = sqlc.narg(billing_status),
+    basis_date = sqlc.narg(basis_date), sales_rep_id = sqlc.narg(sales_rep_id), status = @status,
+    notes = sqlc.narg(notes), custom = @custom,
     version = version + 1, updated_at = now()
 WHERE tenant_id = @tenant_id AND id = @id
 RETURNING *;
 
 -- name: CustomerDelete :execrows
 DELETE FROM customers WHERE tenant_id = @tenant_id AND id = @id;
+
+-- CustomerList is the customer list: every filter, search and sort of
+-- GET /v1/customers in one statement. It relies on custom plans
+-- (plan_cache_mode = force_custom_plan, set on every connection): with the
+-- parameters known at planning, each "@x IS NULL OR ..." filter folds away
+-- and the CASE sort keys fold to the one chosen column, so the plan is the
+-- one a hand-written query for that sort and those filters would get,
+-- using the (tenant_id, <sort column>, id) indexes in either direction.
+--
+-- The scope arguments repeat the visibility rule of the row-level security
+-- policy so the planner can use the indexes; the policy still applies.
+-- Search: the caller first asks CustomerSearchIDs for the matching ids (a
+-- trigram index search, see migration 000002) and passes them as
+-- search_ids, so the planner knows how few rows match and starts from
+-- them. When there are too many to pass (a common term), it passes the
+-- pattern as search_like instead: matches are then dense, and filtering
+-- rows while walking the sort index finds a page quickly. Group filters are "category:code" strings (category keys have
+-- no colon); a customer matches when it is in every named group. Keep the WHERE clause identical to CustomerCount's (a test
+-- checks).
+-- name: CustomerList :many
+SELECT c.* FROM customers c
+WHERE c.tenant_id = @tenant_id
+  AND (sqlc.narg(scope_user_id)::uuid IS NULL
+       OR c.sales_rep_id = sqlc.narg(scope_user_id)::uuid
+       OR EXISTS (SELECT 1 FROM customer_location_reps r
+                  WHERE r.tenant_id = c.tenant_id AND r.customer_id = c.id AND r.user_id = sqlc.narg(scope_user_id)::uuid)
+       OR EXISTS (SELECT 1 FROM customer_grants g
+                  WHERE g.tenant_id = c.tenant_id AND g.customer_id = c.id AND g.user_id = sqlc.narg(scope_user_id)::uuid))
+  AND (sqlc.narg(scope_customer_id)::uuid IS NULL OR c.id = sqlc.narg(scope_customer_id)::uuid)
+  AND (sqlc.narg(search_ids)::uuid[] IS NULL OR c.id = ANY (sqlc.narg(search_ids)::uuid[]))
+  AND (sqlc.narg(search_like)::text IS NULL OR c.search_text LIKE sqlc.narg(search_like)::text)
+  AND c.status = ANY (@statuses::text[])
+  AND (sqlc.narg(type)::text IS NULL OR c.type = sqlc.narg(type)::text)
+  AND (sqlc.narg(kind)::text IS NULL OR c.kind = sqlc.narg(kind)::text)
+  AND (sqlc.narg(sales_rep_id)::uuid IS NULL OR c.sales_rep_id = sqlc.narg(sales_rep_id)::uuid)
+  AND (sqlc.narg(payment_terms_id)::uuid IS NULL OR c.payment_terms_id = sqlc.narg(payment_terms_id)::uuid)
+  AND (sqlc.narg(billing_status)::text IS NULL OR c.billing_status = sqlc.narg(billing_status)::text)
+  AND (sqlc.narg(country)::text IS NULL OR c.country = sqlc.narg(country)::text)
+  AND (sqlc.narg(has_balance)::boolean IS NULL OR (c.balance > 0) = sqlc.narg(has_balance)::boolean)
+  AND (sqlc.narg(has_credit)::boolean IS NULL OR (c.balance < 0) = sqlc.narg(has_credit)::boolean)
+  AND (sqlc.narg(overdue)::boolean IS NULL OR (c.overdue_amount > 0) = sqlc.narg(overdue)::boolean)
+  AND (sqlc.narg(last_order_from)::timestamptz IS NULL OR c.last_order_at >= sqlc.narg(last_order_from)::timestamptz)
+  AND (sqlc.narg(last_order_to)::timestamptz IS NULL OR c.last_order_at < sqlc.narg(last_order_to)::timestamptz)
+  AND (sqlc.narg(engaged)::boolean IS NULL
+       OR (c.last_order_at IS NOT NULL AND c.last_order_at >= now() - interval '365 days') = sqlc.narg(engaged)::boolean)
+  AND (sqlc.narg(custom)::jsonb IS NULL OR c.custom @> sqlc.narg(custom)::jsonb)
+  AND (cardinality(@group_filters::text[]) = 0
+       OR cardinality(@group_filters::text[]) = (
+           SELECT count(*) FROM customer_group_members m
+           JOIN customer_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
+           WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id
+             AND m.category || ':' || g.code = ANY (@group_filters::text[])))
+  AND (sqlc.narg(after_id)::uuid IS NULL
+       OR (@sort::text = 'name' AND (c.name, c.id) > (sqlc.narg(after_text)::text, sqlc.narg(after_id)::uuid))
+       OR (@sort::text = '-name' AND (c.name, c.id) < (sqlc.narg(after_text)::text, sqlc.narg(after_id)::uuid))
+       OR (@sort::text = 'code' AND (c.code, c.id) > (sqlc.narg(after_text)::text, sqlc.narg(after_id)::uuid))
+       OR (@sort::text = '-code' AND (c.code, c.id) < (sqlc.narg(after_text)::text, sqlc.narg(after_id)::uuid))
+       OR (@sort::text = 'balance' AND (c.balance, c.id) > (sqlc.narg(after_num)::numeric, sqlc.narg(after_id)::uuid))
+       OR (@sort::text = '-balance' AND (c.balance, c.id) < (sqlc.narg(after_num)::numeric, sqlc.narg(after_id)::uuid))
+       OR (@sort::text = 'total_order_value' AND (c.total_order_value, c.id) > (sqlc.narg(after_num)::numeric, sqlc.narg(after_id)::uuid))
+       OR (@sort::text = '-total_order_value' AND (c.total_order_value, c.id) < (sqlc.narg(after_num)::numeric, sqlc.narg(after_id)::uuid))
+       OR (@sort::text = 'last_order_at' AND (coalesce(c.last_order_at, '-infinity'::timestamptz), c.id) > (coalesce(sqlc.narg(after_ts)::timestamptz, '-infinity'::timestamptz), sqlc.narg(after_id)::uuid))
+       OR (@sort::text = '-last_order_at' AND (coalesce(c.last_order_at, '-infinity'::timestamptz), c.id) < (coalesce(sqlc.narg(after_ts)::timestamptz, '-infinity'::timestamptz), sqlc.narg(after_id)::uuid))
+       OR (@sort::text = 'updated_at' AND (c.updated_at, c.id) > (sqlc.narg(after_ts)::timestamptz, sqlc.narg(after_id)::uuid))
+       OR (@sort::text = '-updated_at' AND (c.updated_at, c.id) < (sqlc.narg(after_ts)::timestamptz, sqlc.narg(after_id)::uuid))
+       OR (@sort::text = 'created_at' AND (c.created_at, c.id) > (sqlc.narg(after_ts)::timestamptz, sqlc.narg(after_id)::uuid))
+       OR (@sort::text = '-created_at' AND (c.created_at, c.id) < (sqlc.narg(after_ts)::timestamptz, sqlc.narg(after_id)::uuid)))
+ORDER BY
+    CASE WHEN @sort::text = 'name' THEN c.name END ASC,
+    CASE WHEN @sort::text = '-name' THEN c.name END DESC,
+    CASE WHEN @sort::text = 'code' THEN c.code END ASC,
+    CASE WHEN @sort::text = '-code' THEN c.code END DESC,
+    CASE WHEN @sort::text = 'balance' THEN c.balance END ASC,
+    CASE WHEN @sort::text = '-balance' THEN c.balance END DESC,
+    CASE WHEN @sort::text = 'total_order_value' THEN c.total_order_value END ASC,
+    CASE WHEN @sort::text = '-total_order_value' THEN c.total_order_value END DESC,
+    CASE WHEN @sort::text = 'last_order_at' THEN coalesce(c.last_order_at, '-infinity'::timestamptz) END ASC,
+    CASE WHEN @sort::text = '-last_order_at' THEN coalesce(c.last_order_at, '-infinity'::timestamptz) END DESC,
+    CASE WHEN @sort::text = 'updated_at' THEN c.updated_at END ASC,
+    CASE WHEN @sort::text = '-updated_at' THEN c.updated_at END DESC,
+    CASE WHEN @sort::text = 'created_at' THEN c.created_at END ASC,
+    CASE WHEN @sort::text = '-created_at' THEN c.created_at END DESC,
+    CASE WHEN left(@sort::text, 1) <> '-' THEN c.id END ASC,
+    CASE WHEN left(@sort::text, 1) = '-' THEN c.id END DESC
+LIMIT @row_limit;
+
+-- CustomerCount counts what CustomerList lists (without the cursor), up
+-- to @cap rows: a large cap for count=exact, 10,001 for count=estimated.
+-- name: CustomerCount :one
+SELECT count(*) FROM (
+SELECT 1 FROM customers c
+WHERE c.tenant_id = @tenant_id
+  AND (sqlc.narg(scope_user_id)::uuid IS NULL
+       OR c.sales_rep_id = sqlc.narg(scope_user_id)::uuid
+       OR EXISTS (SELECT 1 FROM customer_location_reps r
+                  WHERE r.tenant_id = c.tenant_id AND r.customer_id = c.id AND r.user_id = sqlc.narg(scope_user_id)::uuid)
+       OR EXISTS (SELECT 1 FROM customer_grants g
+                  WHERE g.tenant_id = c.tenant_id AND g.customer_id = c.id AND g.user_id = sqlc.narg(scope_user_id)::uuid))
+  AND (sqlc.narg(scope_customer_id)::uuid IS NULL OR c.id = sqlc.narg(scope_customer_id)::uuid)
+  AND (sqlc.narg(search_ids)::uuid[] IS NULL OR c.id = ANY (sqlc.narg(search_ids)::uuid[]))
+  AND (sqlc.narg(search_like)::text IS NULL OR c.search_text LIKE sqlc.narg(search_like)::text)
+  AND c.status = ANY (@statuses::text[])
+  AND (sqlc.narg(type)::text IS NULL OR c.type = sqlc.narg(type)::text)
+  AND (sqlc.narg(kind)::text IS NULL OR c.kind = sqlc.narg(kind)::text)
+  AND (sqlc.narg(sales_rep_id)::uuid IS NULL OR c.sales_rep_id = sqlc.narg(sales_rep_id)::uuid)
+  AND (sqlc.narg(payment_terms_id)::uuid IS NULL OR c.payment_terms_id = sqlc.narg(payment_terms_id)::uuid)
+  AND (sqlc.narg(billing_status)::text IS NULL OR c.billing_status = sqlc.narg(billing_status)::text)
+  AND (sqlc.narg(country)::text IS NULL OR c.country = sqlc.narg(country)::text)
+  AND (sqlc.narg(has_balance)::boolean IS NULL OR (c.balance > 0) = sqlc.narg(has_balance)::boolean)
+  AND (sqlc.narg(has_credit)::boolean IS NULL OR (c.balance < 0) = sqlc.narg(has_credit)::boolean)
+  AND (sqlc.narg(overdue)::boolean IS NULL OR (c.overdue_amount > 0) = sqlc.narg(overdue)::boolean)
+  AND (sqlc.narg(last_order_from)::timestamptz IS NULL OR c.last_order_at >= sqlc.narg(last_order_from)::timestamptz)
+  AND (sqlc.narg(last_order_to)::timestamptz IS NULL OR c.last_order_at < sqlc.narg(last_order_to)::timestamptz)
+  AND (sqlc.narg(engaged)::boolean IS NULL
+       OR (c.last_order_at IS NOT NULL AND c.last_order_at >= now() - interval '365 days') = sqlc.narg(engaged)::boolean)
+  AND (sqlc.narg(custom)::jsonb IS NULL OR c.custom @> sqlc.narg(custom)::jsonb)
+  AND (cardinality(@group_filters::text[]) = 0
+       OR cardinality(@group_filters::text[]) = (
+           SELECT count(*) FROM customer_group_members m
+           JOIN customer_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
+           WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id
+             AND m.category || ':' || g.code = ANY (@group_filters::text[])))
+LIMIT @cap
+) AS matched;
+
+-- name: ContactList :many
+SELECT * FROM customer_contacts
+WHERE tenant_id = @tenant_id AND customer_id = @customer_id
+ORDER BY is_primary DESC, name, id
+LIMIT 1000;
+
+-- name: ContactGetByID :one
+SELECT * FROM customer_contacts WHERE tenant_id = @tenant_id AND id = @id;
+
+-- name: ContactGetByIDForUpdate :one
+SELECT * FROM customer_contacts WHERE tenant_id = @tenant_id AND id = @id FOR UPDATE;
+
+-- name: ContactInsert :one
+INSERT INTO customer_contacts (tenant_id, id, customer_id, name, role, email, phone, is_primary)
+VALUES (@tenant_id, @id, @customer_id, @name, sqlc.narg(role), sqlc.narg(email), sqlc.narg(phone), @is_primary)
+RETURNING *;
+
+-- name: ContactUpdate :one
+UPDATE customer_contacts SET name = @name, role = sqlc.narg(role), email = sqlc.narg(email), phone = sqlc.narg(phone),
+    is_primary = @is_primary, version = version + 1, updated_at = now()
+WHERE tenant_id = @tenant_id AND id = @id
+RETURNING *;
+
+-- ContactClearPrimary unsets the customer's primary contact before
+-- another becomes primary (one primary per customer, a unique index).
+-- name: ContactClearPrimary :exec
+UPDATE customer_contacts SET is_primary = false, version = version + 1, updated_at = now()
+WHERE tenant_id = @tenant_id AND customer_id = @customer_id AND is_primary AND id <> @except_id;
+
+-- name: ContactCountForCustomer :one
+SELECT count(*) FROM customer_contacts WHERE tenant_id = @tenant_id AND customer_id = @customer_id;
+
+-- name: ContactDelete :execrows
+DELETE FROM customer_contacts WHERE tenant_id = @tenant_id AND id = @id;
+
+-- CustomerSearchIDs returns up to @max ids of visible customers whose
+-- searchable text matches the LIKE pattern (lower-case, wildcards
+-- escaped), through the trigram index (see customer_search_ids).
+-- name: CustomerSearchIDs :many
+SELECT customer_search_ids(@pattern::text, @max::integer)::uuid AS id;
+
+-- name: CustomerExists :one
+SELECT EXISTS (SELECT 1 FROM customers WHERE tenant_id = @tenant_id);

@@ -16,7 +16,9 @@ import (
 	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/group"
 	"github.com/customerhub/customerhub/internal/server"
+	"github.com/customerhub/customerhub/internal/settings"
 	"github.com/customerhub/customerhub/internal/tenant"
 )
 
@@ -110,11 +112,15 @@ func runDemo(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout
 }
 
 func seedDemoCustomers(ctx context.Context, tx database.Tx, admin *tenant.Principal, ids map[string]uuid.UUID) error {
-	existing, err := dbsqlc.New().CustomerList(ctx, tx, dbsqlc.CustomerListParams{TenantID: tx.TenantID(), RowLimit: 1})
-	if err != nil || len(existing) > 0 {
+	exists, err := dbsqlc.New().CustomerExists(ctx, tx, tx.TenantID())
+	if err != nil || exists {
 		return err
 	}
-	svc := customer.NewService(slog.Default())
+	svc := customer.NewService(slog.Default(), group.NewService(slog.Default()), settings.NewService(slog.Default()))
+	env, err := svc.Env(ctx, tx)
+	if err != nil {
+		return err
+	}
 	seed := []struct{ name, email, phone, rep string }{
 		{"Acme Industrial Supply", "orders@acme.example", "+1 415 555 0101", "rep1@demo.example"},
 		{"Blue Harbor Foods", "ap@blueharbor.example", "+1 206 555 0144", "rep1@demo.example"},
@@ -124,13 +130,13 @@ func seedDemoCustomers(ctx context.Context, tx database.Tx, admin *tenant.Princi
 	}
 	for _, s := range seed {
 		name, email, phone := s.name, s.email, s.phone
-		p := customer.Patch{Name: &name, Email: customer.Nullable[string]{Set: true, Value: &email},
-			Phone: customer.Nullable[string]{Set: true, Value: &phone}}
+		p := customer.Patch{Name: customer.Set[string]{Set: true, Value: &name}, Email: customer.Set[string]{Set: true, Value: &email},
+			Phone: customer.Set[string]{Set: true, Value: &phone}}
 		if s.rep != "" {
 			rep := ids[s.rep]
-			p.SalesRepID = customer.Nullable[uuid.UUID]{Set: true, Value: &rep}
+			p.SalesRepID = customer.Set[uuid.UUID]{Set: true, Value: &rep}
 		}
-		if _, err := svc.Create(ctx, tx, admin, p); err != nil {
+		if _, err := svc.Create(ctx, tx, admin, env, p); err != nil {
 			return fmt.Errorf("seed customer %s: %w", s.name, err)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
+	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/httpapi"
@@ -424,6 +425,9 @@ func (h *Handler) createUser(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityUser, EntityID: u.ID, Action: audit.ActionCreate, After: toUserResponse(u)}); err != nil {
+			return err
+		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(u.Version))
 		c.Set(fiber.HeaderLocation, "/v1/users/"+u.ID.String())
 		return c.Status(fiber.StatusCreated).JSON(toUserResponse(u))
@@ -513,17 +517,22 @@ func (h *Handler) patchUser(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	var u User
-	err = h.tx(c, func(ctx context.Context, tx database.Tx) error {
-		var err error
-		u, err = h.svc.UpdateUser(ctx, tx, tenant.MustFromContext(ctx), id, version, patch)
-		return err
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		before, err := h.svc.GetUser(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		u, err := h.svc.UpdateUser(ctx, tx, tenant.MustFromContext(ctx), id, version, patch)
+		if err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityUser, EntityID: id, Action: audit.ActionUpdate,
+			Before: toUserResponse(before), After: toUserResponse(u)}); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(u.Version))
+		return c.JSON(toUserResponse(u))
 	})
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderETag, httpapi.ETag(u.Version))
-	return c.JSON(toUserResponse(u))
 }
 
 func (req patchUserRequest) toPatch() (UserPatch, error) {
@@ -565,13 +574,24 @@ func (h *Handler) deleteUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	err = h.tx(c, func(ctx context.Context, tx database.Tx) error {
-		return h.svc.DisableUser(ctx, tx, tenant.MustFromContext(ctx), id)
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		before, err := h.svc.GetUser(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := h.svc.DisableUser(ctx, tx, tenant.MustFromContext(ctx), id); err != nil {
+			return err
+		}
+		after, err := h.svc.GetUser(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityUser, EntityID: id, Action: audit.ActionUpdate,
+			Before: toUserResponse(before), After: toUserResponse(after)}); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
 	})
-	if err != nil {
-		return err
-	}
-	return c.SendStatus(fiber.StatusNoContent)
 }
 
 // ---- roles -----------------------------------------------------------------
@@ -622,6 +642,9 @@ func (h *Handler) createRole(c *fiber.Ctx) error {
 	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
 		r, err := h.svc.CreateRole(ctx, tx, tenant.MustFromContext(ctx), in)
 		if err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityRole, EntityID: r.ID, Action: audit.ActionCreate, After: toRoleResponse(r)}); err != nil {
 			return err
 		}
 		c.Set(fiber.HeaderLocation, "/v1/roles/"+r.ID.String())
@@ -684,16 +707,21 @@ func (h *Handler) patchRole(c *fiber.Ctx) error {
 	if err := patch.Validate(); err != nil {
 		return err
 	}
-	var r dbsqlc.Role
-	err = h.tx(c, func(ctx context.Context, tx database.Tx) error {
-		var err error
-		r, err = h.svc.UpdateRole(ctx, tx, tenant.MustFromContext(ctx), id, patch)
-		return err
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		before, err := h.svc.GetRole(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		r, err := h.svc.UpdateRole(ctx, tx, tenant.MustFromContext(ctx), id, patch)
+		if err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityRole, EntityID: id, Action: audit.ActionUpdate,
+			Before: toRoleResponse(before), After: toRoleResponse(r)}); err != nil {
+			return err
+		}
+		return c.JSON(toRoleResponse(r))
 	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(toRoleResponse(r))
 }
 
 func (h *Handler) deleteRole(c *fiber.Ctx) error {
@@ -701,11 +729,17 @@ func (h *Handler) deleteRole(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	err = h.tx(c, func(ctx context.Context, tx database.Tx) error {
-		return h.svc.DeleteRole(ctx, tx, tenant.MustFromContext(ctx), id)
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		before, err := h.svc.GetRole(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := h.svc.DeleteRole(ctx, tx, tenant.MustFromContext(ctx), id); err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityRole, EntityID: id, Action: audit.ActionDelete, Before: toRoleResponse(before)}); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
 	})
-	if err != nil {
-		return err
-	}
-	return c.SendStatus(fiber.StatusNoContent)
 }

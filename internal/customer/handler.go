@@ -2,21 +2,28 @@ package customer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 
+	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/group"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/money"
+	"github.com/customerhub/customerhub/internal/settings"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
 
-// Handler serves /v1/customers.
+// Handler serves customers, their contacts and saved list views.
 type Handler struct {
 	db  database.Beginner
 	svc *Service
@@ -27,21 +34,63 @@ func NewHandler(db database.Beginner, svc *Service) *Handler {
 	return &Handler{db: db, svc: svc}
 }
 
-// Routes registers the customer routes.
+// listQuery is every query parameter GET /v1/customers accepts.
+var listQuery = append([]httpapi.Param{
+	{Name: "q", Description: "text found in name, code, contact name, e-mail, phone, tax number or city"},
+	{Name: "sort", Description: "name (default), code, balance, total_order_value, last_order_at, updated_at, created_at; a leading - is descending"},
+	{Name: "fields", Description: "comma-separated customer fields to return (id is always included)"},
+	{Name: "count", Description: "exact or estimated: add total (estimated stops counting at 10,000)"},
+	{Name: "view", Description: "name of one of your saved views: its columns, filters and sort apply unless given here"},
+	{Name: "status", Description: "active (default), dormant, inactive, comma-separated, or all"},
+	{Name: "type", Description: "individual or company"},
+	{Name: "kind", Description: "customer, vendor or both"},
+	{Name: "sales_rep_id"}, {Name: "payment_terms_id"},
+	{Name: "billing_status", Description: "current, on_hold, collections or closed"},
+	{Name: "country", Description: "ISO 3166 code of the primary address"},
+	{Name: "has_balance", Type: "boolean", Description: "owes money (balance > 0)"},
+	{Name: "has_credit", Type: "boolean", Description: "in credit (balance < 0)"},
+	{Name: "overdue", Type: "boolean", Description: "has an overdue amount"},
+	{Name: "engaged", Type: "boolean", Description: "ordered in the last 365 days"},
+	{Name: "last_order_from", Description: "date or RFC 3339 time"},
+	{Name: "last_order_to", Description: "date (inclusive) or RFC 3339 time"},
+	{Name: "group.*", Description: "group.<category>=<group code>"},
+	{Name: "custom.*", Description: "custom.<key>=<value>: custom field equality"},
+}, httpapi.PageParams...)
+
+// Routes registers the routes.
 func (h *Handler) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/customers", Permission: auth.PermCustomersWrite, Tag: "customers",
 		Summary: "Create a customer (code generated when omitted)", Status: fiber.StatusCreated,
 		Request: customerRequest{}, Response: customerResponse{}, Handler: h.create})
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/customers", Permission: auth.PermCustomersRead, Tag: "customers",
-		Summary: "List and search the customers you can see, by name", Response: customerListResponse{},
-		Query:   append([]httpapi.Param{{Name: "q", Description: "text found in name, code, e-mail or phone"}}, httpapi.PageParams...),
-		Handler: h.list})
+		Summary: "List, search, filter and sort the customers you can see", Response: customerListResponse{},
+		Query: listQuery, Handler: h.list})
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/customers/:id", Permission: auth.PermCustomersRead, Tag: "customers",
-		Summary: "Get a customer", Response: customerResponse{}, Handler: h.get})
+		Summary: "Get a customer, with its effective values and where they come from", Response: customerResponse{}, Handler: h.get})
 	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/customers/:id", Permission: auth.PermCustomersWrite, Tag: "customers",
 		Summary: "Change a customer (needs If-Match)", Request: customerRequest{}, Response: customerResponse{}, Handler: h.patch})
 	r.Handle(httpapi.Route{Method: fiber.MethodDelete, Path: "/customers/:id", Permission: auth.PermCustomersDelete, Tag: "customers",
-		Summary: "Delete a customer", Status: fiber.StatusNoContent, Handler: h.delete})
+		Summary: "Delete a customer without orders, payments or messages", Status: fiber.StatusNoContent, Handler: h.delete})
+
+	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/customers/:id/contacts", Permission: auth.PermCustomersRead, Tag: "contacts",
+		Summary: "A customer's contact persons, primary first", Response: contactListResponse{}, Handler: h.listContacts})
+	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/customers/:id/contacts", Permission: auth.PermCustomersWrite, Tag: "contacts",
+		Summary: "Add a contact person", Status: fiber.StatusCreated, Request: contactRequest{}, Response: contactResponse{}, Handler: h.createContact})
+	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/contacts/:id", Permission: auth.PermCustomersRead, Tag: "contacts",
+		Summary: "Get a contact person", Response: contactResponse{}, Handler: h.getContact})
+	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/contacts/:id", Permission: auth.PermCustomersWrite, Tag: "contacts",
+		Summary: "Change a contact person (needs If-Match)", Request: contactRequest{}, Response: contactResponse{}, Handler: h.patchContact})
+	r.Handle(httpapi.Route{Method: fiber.MethodDelete, Path: "/contacts/:id", Permission: auth.PermCustomersWrite, Tag: "contacts",
+		Summary: "Remove a contact person", Status: fiber.StatusNoContent, Handler: h.deleteContact})
+
+	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/views", Permission: auth.PermCustomersRead, Tag: "views",
+		Summary: "Your saved customer list views", Response: viewListResponse{}, Handler: h.listViews})
+	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/views/:name", Permission: auth.PermCustomersRead, Tag: "views",
+		Summary: "One of your saved views", Response: viewResponse{}, Handler: h.getView})
+	r.Handle(httpapi.Route{Method: fiber.MethodPut, Path: "/views/:name", Permission: auth.PermCustomersRead, Tag: "views",
+		Summary: "Save a list view: columns, filters and sort", Request: viewRequest{}, Response: viewResponse{}, Handler: h.putView})
+	r.Handle(httpapi.Route{Method: fiber.MethodDelete, Path: "/views/:name", Permission: auth.PermCustomersRead, Tag: "views",
+		Summary: "Delete one of your saved views", Status: fiber.StatusNoContent, Handler: h.deleteView})
 }
 
 func mapError(err error) error {
@@ -50,94 +99,224 @@ func mapError(err error) error {
 		return nil
 	case errors.Is(err, ErrNotFound):
 		return httpapi.NotFound("customer")
+	case errors.Is(err, ErrContactNotFound):
+		return httpapi.NotFound("contact")
+	case errors.Is(err, ErrViewNotFound):
+		return httpapi.NotFound("view")
 	case errors.Is(err, ErrCodeTaken):
 		return httpapi.Conflict("code", "code_taken", "another customer already has this code")
 	case errors.Is(err, ErrVersionMismatch):
 		return httpapi.PreconditionFailed()
-	case errors.Is(err, ErrReferenced):
-		return httpapi.Conflict("", "customer_referenced", "portal users or other records still refer to this customer")
+	case errors.Is(err, ErrHasHistory):
+		return httpapi.Conflict("", "customer_has_history",
+			"this customer has orders, payments, messages or portal users and cannot be deleted; set its status to inactive, or merge it into another customer")
 	}
 	return err
 }
 
 func (h *Handler) tx(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error, opts ...database.TxOption) error {
-	ctx := c.UserContext()
-	actor := tenant.MustFromContext(ctx)
-	return mapError(database.WithTenantTx(ctx, h.db, database.ScopeFor(actor), func(ctx context.Context, tx database.Tx) error {
-		return fn(ctx, tx, actor)
-	}, opts...))
+	return mapError(httpapi.Tx(c, h.db, fn, opts...))
 }
 
+// ---- customers ---------------------------------------------------------
+
 // customerRequest is the body of create and patch: on PATCH an absent field
-// is left alone and null clears a nullable field.
+// is left alone and null clears a nullable field. Money and rates are
+// decimal strings (numbers are accepted and read exactly).
 type customerRequest struct {
-	Code       httpapi.Optional[string]    `json:"code"`
-	Name       httpapi.Optional[string]    `json:"name"`
-	Type       httpapi.Optional[string]    `json:"type"`
-	Email      httpapi.Optional[string]    `json:"email"`
-	Phone      httpapi.Optional[string]    `json:"phone"`
-	SalesRepID httpapi.Optional[uuid.UUID] `json:"sales_rep_id"`
-	Status     httpapi.Optional[string]    `json:"status"`
+	Code                 httpapi.Optional[string]                     `json:"code"`
+	Name                 httpapi.Optional[string]                     `json:"name"`
+	Kind                 httpapi.Optional[string]                     `json:"kind"`
+	Type                 httpapi.Optional[string]                     `json:"type"`
+	ContactName          httpapi.Optional[string]                     `json:"contact_name"`
+	Email                httpapi.Optional[string]                     `json:"email"`
+	Phone                httpapi.Optional[string]                     `json:"phone"`
+	Website              httpapi.Optional[string]                     `json:"website"`
+	TaxNumber            httpapi.Optional[string]                     `json:"tax_number"`
+	Currency             httpapi.Optional[string]                     `json:"currency"`
+	DiscountRate         httpapi.Optional[money.Value]                `json:"discount_rate"`
+	PaymentTermsID       httpapi.Optional[uuid.UUID]                  `json:"payment_terms_id"`
+	DefaultPaymentMethod httpapi.Optional[string]                     `json:"default_payment_method"`
+	TaxScheme            httpapi.Optional[string]                     `json:"tax_scheme"`
+	PriceListID          httpapi.Optional[uuid.UUID]                  `json:"price_list_id"`
+	CreditLimit          httpapi.Optional[money.Value]                `json:"credit_limit"`
+	CreditPeriodDays     httpapi.Optional[int64]                      `json:"credit_period_days"`
+	CreditPolicy         httpapi.Optional[string]                     `json:"credit_policy"`
+	BillingStatus        httpapi.Optional[string]                     `json:"billing_status"`
+	BasisDate            httpapi.Optional[string]                     `json:"basis_date"`
+	SalesRepID           httpapi.Optional[uuid.UUID]                  `json:"sales_rep_id"`
+	Status               httpapi.Optional[string]                     `json:"status"`
+	Notes                httpapi.Optional[string]                     `json:"notes"`
+	Groups               httpapi.Optional[map[string]*string]         `json:"groups"`
+	Custom               httpapi.Optional[map[string]json.RawMessage] `json:"custom"`
+}
+
+func set[T any](o httpapi.Optional[T]) Set[T] {
+	if !o.Set {
+		return Set[T]{}
+	}
+	if o.Null {
+		return Set[T]{Set: true}
+	}
+	v := o.Value
+	return Set[T]{Set: true, Value: &v}
 }
 
 func (req customerRequest) toPatch() (Patch, error) {
-	var errs validation.Errors
-	required := func(field string, o httpapi.Optional[string]) *string {
-		if !o.Set {
-			return nil
-		}
-		if o.Null {
-			errs.Add(field, "not_nullable", "must not be null")
-			return nil
-		}
-		v := o.Value
-		return &v
-	}
 	p := Patch{
-		Code:       required("code", req.Code),
-		Name:       required("name", req.Name),
-		Type:       required("type", req.Type),
-		Status:     required("status", req.Status),
-		Email:      nullable(req.Email),
-		Phone:      nullable(req.Phone),
-		SalesRepID: nullable(req.SalesRepID),
+		Code: set(req.Code), Name: set(req.Name), Kind: set(req.Kind), Type: set(req.Type),
+		ContactName: set(req.ContactName), Email: set(req.Email), Phone: set(req.Phone), Website: set(req.Website),
+		TaxNumber: set(req.TaxNumber), Currency: set(req.Currency), DiscountRate: set(req.DiscountRate),
+		PaymentTermsID: set(req.PaymentTermsID), DefaultPaymentMethod: set(req.DefaultPaymentMethod),
+		TaxScheme: set(req.TaxScheme), PriceListID: set(req.PriceListID), CreditLimit: set(req.CreditLimit),
+		CreditPeriodDays: set(req.CreditPeriodDays), CreditPolicy: set(req.CreditPolicy),
+		BillingStatus: set(req.BillingStatus), BasisDate: set(req.BasisDate), SalesRepID: set(req.SalesRepID),
+		Status: set(req.Status), Notes: set(req.Notes), Groups: req.Groups.Value, Custom: req.Custom.Value,
+	}
+	var errs validation.Errors
+	if req.Groups.Null {
+		errs.Add("groups", "not_nullable", "send an object; a category set to null leaves that group")
+	}
+	if req.Custom.Null {
+		errs.Add("custom", "not_nullable", "send an object; a field set to null clears it")
 	}
 	return p, errs.Err()
 }
 
-func nullable[T any](o httpapi.Optional[T]) Nullable[T] {
-	if !o.Set {
-		return Nullable[T]{}
-	}
-	if o.Null {
-		return Nullable[T]{Set: true}
-	}
-	v := o.Value
-	return Nullable[T]{Set: true, Value: &v}
+type groupRef struct {
+	ID       uuid.UUID `json:"id"`
+	Category string    `json:"category"`
+	Code     string    `json:"code"`
+	Name     string    `json:"name"`
+}
+
+// effectiveValue is one effective value: the value that applies, and
+// whether it is the customer's own, a group's default (which group) or
+// the tenant's default.
+type effectiveValue struct {
+	Value  any       `json:"value"`
+	Source string    `json:"source"`
+	Group  *groupRef `json:"group,omitempty"`
+}
+
+type effectiveResponse struct {
+	PaymentTermsID   effectiveValue `json:"payment_terms_id"`
+	PriceListID      effectiveValue `json:"price_list_id"`
+	CreditLimit      effectiveValue `json:"credit_limit"`
+	CreditPeriodDays effectiveValue `json:"credit_period_days"`
+	DiscountRate     effectiveValue `json:"discount_rate"`
+	Currency         effectiveValue `json:"currency"`
+	CreditPolicy     effectiveValue `json:"credit_policy"`
 }
 
 type customerResponse struct {
-	ID         uuid.UUID  `json:"id"`
-	Code       string     `json:"code"`
-	Name       string     `json:"name"`
-	Type       string     `json:"type"`
-	Email      *string    `json:"email"`
-	Phone      *string    `json:"phone"`
-	SalesRepID *uuid.UUID `json:"sales_rep_id"`
-	Status     string     `json:"status"`
-	Version    int64      `json:"version"`
-	CreatedAt  time.Time  `json:"created_at"`
-	UpdatedAt  time.Time  `json:"updated_at"`
+	ID                   uuid.UUID         `json:"id"`
+	Code                 string            `json:"code"`
+	Name                 string            `json:"name"`
+	Kind                 string            `json:"kind"`
+	Type                 string            `json:"type"`
+	ContactName          *string           `json:"contact_name"`
+	Email                *string           `json:"email"`
+	Phone                *string           `json:"phone"`
+	Website              *string           `json:"website"`
+	TaxNumber            *string           `json:"tax_number"`
+	Currency             *string           `json:"currency"`
+	DiscountRate         *string           `json:"discount_rate"`
+	PaymentTermsID       *uuid.UUID        `json:"payment_terms_id"`
+	DefaultPaymentMethod *string           `json:"default_payment_method"`
+	TaxScheme            *string           `json:"tax_scheme"`
+	PriceListID          *uuid.UUID        `json:"price_list_id"`
+	CreditLimit          *string           `json:"credit_limit"`
+	CreditPeriodDays     *int32            `json:"credit_period_days"`
+	CreditPolicy         *string           `json:"credit_policy"`
+	BillingStatus        *string           `json:"billing_status"`
+	BasisDate            *string           `json:"basis_date"`
+	SalesRepID           *uuid.UUID        `json:"sales_rep_id"`
+	Status               string            `json:"status"`
+	Notes                *string           `json:"notes"`
+	Custom               map[string]any    `json:"custom"`
+	Groups               map[string]string `json:"groups"`
+	City                 *string           `json:"city"`
+	Country              *string           `json:"country"`
+	OrderCount           int32             `json:"order_count"`
+	TotalOrderValue      string            `json:"total_order_value"`
+	AverageOrderValue    string            `json:"average_order_value"`
+	LastOrderAt          *time.Time        `json:"last_order_at"`
+	Engaged              bool              `json:"engaged"`
+	Balance              string            `json:"balance"`
+	OverdueAmount        string            `json:"overdue_amount"`
+	Effective            effectiveResponse `json:"effective"`
+	Version              int64             `json:"version"`
+	CreatedAt            time.Time         `json:"created_at"`
+	UpdatedAt            time.Time         `json:"updated_at"`
 }
 
-func toCustomerResponse(c dbsqlc.Customer) customerResponse {
-	return customerResponse{ID: c.ID, Code: c.Code, Name: c.Name, Type: c.Type, Email: c.Email, Phone: c.Phone,
-		SalesRepID: c.SalesRepID, Status: c.Status, Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+func toCustomerResponse(d Detail, env settings.Env, now time.Time) customerResponse {
+	c := d.Customer
+	eff := ResolveEffective(c, d.Groups, env.Settings)
+	cur := *eff.Currency.Value
+	r := customerResponse{
+		ID: c.ID, Code: c.Code, Name: c.Name, Kind: c.Kind, Type: c.Type, ContactName: c.ContactName, Email: c.Email,
+		Phone: c.Phone, Website: c.Website, TaxNumber: c.TaxNumber, Currency: c.Currency,
+		PaymentTermsID: c.PaymentTermsID, DefaultPaymentMethod: c.DefaultPaymentMethod, TaxScheme: c.TaxScheme,
+		PriceListID: c.PriceListID, CreditPeriodDays: c.CreditPeriodDays, CreditPolicy: c.CreditPolicy,
+		BillingStatus: c.BillingStatus, SalesRepID: c.SalesRepID, Status: c.Status, Notes: c.Notes,
+		Custom: env.Visible(c.Custom), Groups: map[string]string{}, City: c.City, Country: c.Country,
+		OrderCount: c.OrderCount, TotalOrderValue: money.Format(c.TotalOrderValue, cur),
+		LastOrderAt: c.LastOrderAt, Balance: money.Format(c.Balance, cur), OverdueAmount: money.Format(c.OverdueAmount, cur),
+		Engaged: c.LastOrderAt != nil && c.LastOrderAt.After(now.AddDate(-1, 0, 0)),
+		Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+	r.AverageOrderValue = money.Format(c.TotalOrderValue.Div(decimal.NewFromInt32(max(c.OrderCount, 1))), cur)
+	if c.DiscountRate != nil {
+		s := money.FormatRate(*c.DiscountRate)
+		r.DiscountRate = &s
+	}
+	if c.CreditLimit != nil {
+		s := money.Format(*c.CreditLimit, cur)
+		r.CreditLimit = &s
+	}
+	if c.BasisDate != nil {
+		s := c.BasisDate.Format(time.DateOnly)
+		r.BasisDate = &s
+	}
+	for _, m := range d.Groups {
+		r.Groups[m.Category] = m.Code
+	}
+	r.Effective = effectiveResponse{
+		PaymentTermsID:   effective(eff.PaymentTermsID, func(v uuid.UUID) any { return v }),
+		PriceListID:      effective(eff.PriceListID, func(v uuid.UUID) any { return v }),
+		CreditLimit:      effective(eff.CreditLimit, func(v decimal.Decimal) any { return money.Format(v, cur) }),
+		CreditPeriodDays: effective(eff.CreditPeriodDays, func(v int32) any { return v }),
+		DiscountRate:     effective(eff.DiscountRate, func(v decimal.Decimal) any { return money.FormatRate(v) }),
+		Currency:         effective(eff.Currency, func(v string) any { return v }),
+		CreditPolicy:     effective(eff.CreditPolicy, func(v string) any { return v }),
+	}
+	return r
+}
+
+func effective[T any](r Resolved[T], show func(T) any) effectiveValue {
+	ev := effectiveValue{Source: r.Source}
+	if r.Value != nil {
+		ev.Value = show(*r.Value)
+	}
+	if r.Group != nil {
+		ev.Group = toGroupRef(*r.Group)
+	}
+	return ev
+}
+
+func toGroupRef(m group.Membership) *groupRef {
+	return &groupRef{ID: m.GroupID, Category: m.Category, Code: m.Code, Name: m.Name}
 }
 
 type customerListResponse struct {
-	Items      []customerResponse `json:"items"`
-	NextCursor *string            `json:"next_cursor"`
+	Items      []any   `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+	// Total is present when count= is asked for; with count=estimated it
+	// stops at 10,000 and TotalExact is false.
+	Total      *int64 `json:"total,omitempty"`
+	TotalExact *bool  `json:"total_exact,omitempty"`
 }
 
 func (h *Handler) create(c *fiber.Ctx) error {
@@ -149,18 +328,23 @@ func (h *Handler) create(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var cust dbsqlc.Customer
-	err = h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
-		var err error
-		cust, err = h.svc.Create(ctx, tx, actor, p)
-		return err
+	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+		env, err := h.svc.Env(ctx, tx)
+		if err != nil {
+			return err
+		}
+		d, err := h.svc.Create(ctx, tx, actor, env, p)
+		if err != nil {
+			return err
+		}
+		resp := toCustomerResponse(d, env, time.Now())
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityCustomer, EntityID: d.Customer.ID, Action: audit.ActionCreate, After: resp}); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(d.Customer.Version))
+		c.Set(fiber.HeaderLocation, "/v1/customers/"+d.Customer.ID.String())
+		return c.Status(fiber.StatusCreated).JSON(resp)
 	})
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderETag, httpapi.ETag(cust.Version))
-	c.Set(fiber.HeaderLocation, "/v1/customers/"+cust.ID.String())
-	return c.Status(fiber.StatusCreated).JSON(toCustomerResponse(cust))
 }
 
 func (h *Handler) get(c *fiber.Ctx) error {
@@ -168,57 +352,18 @@ func (h *Handler) get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var cust dbsqlc.Customer
-	err = h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		var err error
-		cust, err = h.svc.Get(ctx, tx, id)
-		return err
+	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+		env, err := h.svc.Env(ctx, tx)
+		if err != nil {
+			return err
+		}
+		d, err := h.svc.Get(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(d.Customer.Version))
+		return c.JSON(toCustomerResponse(d, env, time.Now()))
 	}, database.ReadOnly)
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderETag, httpapi.ETag(cust.Version))
-	return c.JSON(toCustomerResponse(cust))
-}
-
-func (h *Handler) list(c *fiber.Ctx) error {
-	limit, err := httpapi.Limit(c)
-	if err != nil {
-		return err
-	}
-	q, err := httpapi.QueryText(c, "q", 100)
-	if err != nil {
-		return err
-	}
-	var after Cursor
-	has, err := httpapi.DecodeCursor(c, &after)
-	if err != nil {
-		return err
-	}
-	lp := ListParams{Q: q, Limit: limit + 1}
-	if has {
-		lp.After = &after
-	}
-	var rows []dbsqlc.Customer
-	err = h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
-		var err error
-		rows, err = h.svc.List(ctx, tx, actor, lp)
-		return err
-	}, database.ReadOnly)
-	if err != nil {
-		return err
-	}
-	resp := customerListResponse{Items: make([]customerResponse, 0, len(rows))}
-	if len(rows) > int(limit) {
-		rows = rows[:limit]
-		last := rows[len(rows)-1]
-		next := httpapi.EncodeCursor(Cursor{Name: last.Name, ID: last.ID})
-		resp.NextCursor = &next
-	}
-	for _, r := range rows {
-		resp.Items = append(resp.Items, toCustomerResponse(r))
-	}
-	return c.JSON(resp)
 }
 
 func (h *Handler) patch(c *fiber.Ctx) error {
@@ -238,17 +383,28 @@ func (h *Handler) patch(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var cust dbsqlc.Customer
-	err = h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
-		var err error
-		cust, err = h.svc.Update(ctx, tx, actor, id, version, p)
-		return err
+	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+		env, err := h.svc.Env(ctx, tx)
+		if err != nil {
+			return err
+		}
+		before, err := h.svc.Get(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		d, err := h.svc.Update(ctx, tx, actor, env, id, version, p)
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		resp := toCustomerResponse(d, env, now)
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityCustomer, EntityID: id, Action: audit.ActionUpdate,
+			Before: toCustomerResponse(before, env, now), After: resp}); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(d.Customer.Version))
+		return c.JSON(resp)
 	})
-	if err != nil {
-		return err
-	}
-	c.Set(fiber.HeaderETag, httpapi.ETag(cust.Version))
-	return c.JSON(toCustomerResponse(cust))
 }
 
 func (h *Handler) delete(c *fiber.Ctx) error {
@@ -256,11 +412,402 @@ func (h *Handler) delete(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	err = h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		return h.svc.Delete(ctx, tx, id)
+	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+		env, err := h.svc.Env(ctx, tx)
+		if err != nil {
+			return err
+		}
+		d, err := h.svc.Delete(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityCustomer, EntityID: id, Action: audit.ActionDelete,
+			Before: toCustomerResponse(d, env, time.Now())}); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
 	})
+}
+
+// listRequest is a parsed GET /v1/customers.
+type listRequest struct {
+	params ListParams
+	fields []string
+	count  string
+}
+
+func (h *Handler) list(c *fiber.Ctx) error {
+	values := map[string]string{}
+	c.Context().QueryArgs().VisitAll(func(k, v []byte) { values[string(k)] = string(v) })
+	limit, err := httpapi.Limit(c)
 	if err != nil {
 		return err
 	}
-	return c.SendStatus(fiber.StatusNoContent)
+	var after Cursor
+	hasCursor, err := httpapi.DecodeCursor(c, &after)
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+		lr, err := h.listRequest(ctx, tx, actor, values)
+		if err != nil {
+			return err
+		}
+		if hasCursor {
+			if !after.check(lr.params.Sort) {
+				return httpapi.BadRequest("cursor", "invalid_cursor", "not a cursor of this list and sort")
+			}
+			lr.params.After = &after
+		}
+		lr.params.Limit = limit + 1
+		env, err := h.svc.Env(ctx, tx)
+		if err != nil {
+			return err
+		}
+		details, err := h.svc.List(ctx, tx, actor, env, lr.params)
+		if err != nil {
+			return err
+		}
+		resp := customerListResponse{Items: make([]any, 0, len(details))}
+		if len(details) > int(limit) {
+			details = details[:limit]
+			last := details[len(details)-1].Customer
+			next := httpapi.EncodeCursor(cursorFor(lr.params.Sort, rowKeys{
+				id: last.ID, name: last.Name, code: last.Code, balance: last.Balance, totalOrderValue: last.TotalOrderValue,
+				lastOrderAt: last.LastOrderAt, updatedAt: last.UpdatedAt, createdAt: last.CreatedAt,
+			}))
+			resp.NextCursor = &next
+		}
+		now := time.Now()
+		for _, d := range details {
+			item := toCustomerResponse(d, env, now)
+			if len(lr.fields) == 0 {
+				resp.Items = append(resp.Items, item)
+				continue
+			}
+			projected, err := project(item, lr.fields)
+			if err != nil {
+				return err
+			}
+			resp.Items = append(resp.Items, projected)
+		}
+		if lr.count != "" {
+			limitCount := int64(1) << 40
+			if lr.count == "estimated" {
+				limitCount = 10_001
+			}
+			n, err := h.svc.Count(ctx, tx, actor, env, lr.params, limitCount)
+			if err != nil {
+				return err
+			}
+			exact := n < limitCount
+			if !exact {
+				n = limitCount - 1
+			}
+			resp.Total, resp.TotalExact = &n, &exact
+		}
+		return c.JSON(resp)
+	}, database.ReadOnly)
+}
+
+// listRequest reads the list's parameters, starting from a saved view
+// when view= names one: the view's filters, sort and columns apply unless
+// the query gives its own.
+func (h *Handler) listRequest(ctx context.Context, tx database.Tx, actor *tenant.Principal, values map[string]string) (listRequest, error) {
+	var lr listRequest
+	var viewColumns []string
+	if name := values["view"]; name != "" {
+		v, err := h.svc.View(ctx, tx, actor, name)
+		if errors.Is(err, ErrViewNotFound) {
+			return lr, httpapi.BadRequest("view", "unknown_view", "you have no saved view with this name")
+		}
+		if err != nil {
+			return lr, err
+		}
+		merged := ViewFilters(v)
+		merged["sort"] = v.Sort
+		for k, val := range values {
+			merged[k] = val
+		}
+		values = merged
+		viewColumns = v.Columns
+	}
+	params, errs := ParseList(values)
+	if f := values["fields"]; f != "" {
+		for _, name := range strings.Split(f, ",") {
+			name = strings.TrimSpace(name)
+			if !IsField(name) {
+				errs.Add("fields", "unknown_field", "unknown customer field "+name)
+				continue
+			}
+			lr.fields = append(lr.fields, name)
+		}
+	} else if len(viewColumns) > 0 {
+		lr.fields = viewColumns
+	}
+	if cnt := values["count"]; cnt != "" {
+		errs.OneOf("count", cnt, "exact", "estimated")
+		lr.count = cnt
+	}
+	lr.params = params
+	return lr, errs.Err()
+}
+
+// project keeps only the named fields of a customer (and its id).
+func project(item customerResponse, fields []string) (map[string]json.RawMessage, error) {
+	raw, err := json.Marshal(item)
+	if err != nil {
+		return nil, err
+	}
+	all := map[string]json.RawMessage{}
+	if err := json.Unmarshal(raw, &all); err != nil {
+		return nil, err
+	}
+	out := map[string]json.RawMessage{"id": all["id"]}
+	for _, f := range fields {
+		out[f] = all[f]
+	}
+	return out, nil
+}
+
+// ---- contacts ------------------------------------------------------------
+
+type contactRequest struct {
+	Name    httpapi.Optional[string] `json:"name"`
+	Role    httpapi.Optional[string] `json:"role"`
+	Email   httpapi.Optional[string] `json:"email"`
+	Phone   httpapi.Optional[string] `json:"phone"`
+	Primary httpapi.Optional[bool]   `json:"primary"`
+}
+
+func (req contactRequest) toPatch() ContactPatch {
+	return ContactPatch{Name: set(req.Name), Role: set(req.Role), Email: set(req.Email), Phone: set(req.Phone), IsPrimary: set(req.Primary)}
+}
+
+type contactResponse struct {
+	ID         uuid.UUID `json:"id"`
+	CustomerID uuid.UUID `json:"customer_id"`
+	Name       string    `json:"name"`
+	Role       *string   `json:"role"`
+	Email      *string   `json:"email"`
+	Phone      *string   `json:"phone"`
+	Primary    bool      `json:"primary"`
+	Version    int64     `json:"version"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+func toContactResponse(c dbsqlc.CustomerContact) contactResponse {
+	return contactResponse{ID: c.ID, CustomerID: c.CustomerID, Name: c.Name, Role: c.Role, Email: c.Email, Phone: c.Phone,
+		Primary: c.IsPrimary, Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+}
+
+type contactListResponse struct {
+	Items []contactResponse `json:"items"`
+}
+
+func (h *Handler) listContacts(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+		rows, err := h.svc.Contacts(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		resp := contactListResponse{Items: make([]contactResponse, 0, len(rows))}
+		for _, r := range rows {
+			resp.Items = append(resp.Items, toContactResponse(r))
+		}
+		return c.JSON(resp)
+	}, database.ReadOnly)
+}
+
+func (h *Handler) createContact(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var req contactRequest
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+		env, err := h.svc.Env(ctx, tx)
+		if err != nil {
+			return err
+		}
+		row, err := h.svc.CreateContact(ctx, tx, env, id, req.toPatch())
+		if err != nil {
+			return err
+		}
+		resp := toContactResponse(row)
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityContact, EntityID: row.ID, Action: audit.ActionCreate, After: resp}); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(row.Version))
+		c.Set(fiber.HeaderLocation, "/v1/contacts/"+row.ID.String())
+		return c.Status(fiber.StatusCreated).JSON(resp)
+	})
+}
+
+func (h *Handler) getContact(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+		row, err := h.svc.Contact(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(row.Version))
+		return c.JSON(toContactResponse(row))
+	}, database.ReadOnly)
+}
+
+func (h *Handler) patchContact(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	version, err := httpapi.IfMatch(c)
+	if err != nil {
+		return err
+	}
+	var req contactRequest
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+		env, err := h.svc.Env(ctx, tx)
+		if err != nil {
+			return err
+		}
+		before, err := h.svc.Contact(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		row, err := h.svc.UpdateContact(ctx, tx, env, id, version, req.toPatch())
+		if err != nil {
+			return err
+		}
+		resp := toContactResponse(row)
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityContact, EntityID: id, Action: audit.ActionUpdate,
+			Before: toContactResponse(before), After: resp}); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(row.Version))
+		return c.JSON(resp)
+	})
+}
+
+func (h *Handler) deleteContact(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+		row, err := h.svc.DeleteContact(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityContact, EntityID: id, Action: audit.ActionDelete,
+			Before: toContactResponse(row)}); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	})
+}
+
+// ---- saved views -----------------------------------------------------------
+
+type viewRequest struct {
+	Columns []string          `json:"columns"`
+	Filters map[string]string `json:"filters"`
+	Sort    string            `json:"sort"`
+}
+
+type viewResponse struct {
+	Name      string            `json:"name"`
+	Columns   []string          `json:"columns"`
+	Filters   map[string]string `json:"filters"`
+	Sort      string            `json:"sort"`
+	CreatedAt time.Time         `json:"created_at"`
+	UpdatedAt time.Time         `json:"updated_at"`
+}
+
+func toViewResponse(v dbsqlc.SavedView) viewResponse {
+	cols := v.Columns
+	if cols == nil {
+		cols = []string{}
+	}
+	return viewResponse{Name: v.Name, Columns: cols, Filters: ViewFilters(v), Sort: v.Sort, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
+}
+
+type viewListResponse struct {
+	Items []viewResponse `json:"items"`
+}
+
+func viewName(c *fiber.Ctx) string { return strings.Clone(c.Params("name")) }
+
+func (h *Handler) listViews(c *fiber.Ctx) error {
+	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+		vs, err := h.svc.Views(ctx, tx, actor)
+		if err != nil {
+			return err
+		}
+		resp := viewListResponse{Items: make([]viewResponse, 0, len(vs))}
+		for _, v := range vs {
+			resp.Items = append(resp.Items, toViewResponse(v))
+		}
+		return c.JSON(resp)
+	}, database.ReadOnly)
+}
+
+func (h *Handler) getView(c *fiber.Ctx) error {
+	name := viewName(c)
+	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+		v, err := h.svc.View(ctx, tx, actor, name)
+		if err != nil {
+			return err
+		}
+		return c.JSON(toViewResponse(v))
+	}, database.ReadOnly)
+}
+
+func (h *Handler) putView(c *fiber.Ctx) error {
+	var req viewRequest
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	v := SavedView{Name: viewName(c), Columns: req.Columns, Filters: req.Filters, Sort: req.Sort}
+	if v.Filters == nil {
+		v.Filters = map[string]string{}
+	}
+	if err := v.Validate(); err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+		row, created, err := h.svc.PutView(ctx, tx, actor, v)
+		if err != nil {
+			return err
+		}
+		status := fiber.StatusOK
+		if created {
+			status = fiber.StatusCreated
+		}
+		return c.Status(status).JSON(toViewResponse(row))
+	})
+}
+
+func (h *Handler) deleteView(c *fiber.Ctx) error {
+	name := viewName(c)
+	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+		if err := h.svc.DeleteView(ctx, tx, actor, name); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	})
 }

@@ -85,6 +85,7 @@ func TestCreate(t *testing.T) {
 		}
 		require.Equal(t, map[string]string{
 			"code": "invalid_code", "email": "invalid_email", "phone": "invalid_phone", "type": "invalid_choice", "status": "invalid_choice",
+			"name": "required",
 		}, fields)
 	})
 	t.Run("UnknownSalesRep", func(t *testing.T) {

@@ -5,35 +5,50 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
 
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/group"
+	"github.com/customerhub/customerhub/internal/settings"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
 
+// searchCap is how many search matches are handed to the list query as
+// ids. Past it, matches are common enough that filtering rows while walking
+// the sort index finds a page faster (see CustomerList in queries/).
+const searchCap = 5000
+
 // Service implements the customer operations. Its methods run inside the
 // caller's tenant transaction.
 type Service struct {
-	q      *dbsqlc.Queries
-	logger *slog.Logger
+	q        *dbsqlc.Queries
+	logger   *slog.Logger
+	groups   *group.Service
+	settings *settings.Service
 }
 
 // NewService returns a Service.
-func NewService(logger *slog.Logger) *Service {
-	return &Service{q: dbsqlc.New(), logger: logger}
+func NewService(logger *slog.Logger, groups *group.Service, st *settings.Service) *Service {
+	return &Service{q: dbsqlc.New(), logger: logger, groups: groups, settings: st}
 }
 
-func (s *Service) env(ctx context.Context, tx database.Tx) (Env, error) {
-	st, err := s.q.SettingsGet(ctx, tx, tx.TenantID())
-	if err != nil {
-		return Env{}, fmt.Errorf("read tenant settings: %w", err)
-	}
-	return Env{DefaultCountry: st.DefaultCountry}, nil
+// Detail is a customer with its group memberships, in precedence order.
+type Detail struct {
+	Customer dbsqlc.Customer
+	Groups   []group.Membership
+}
+
+// Env loads what validating and showing customers needs: the tenant's
+// settings and custom field definitions.
+func (s *Service) Env(ctx context.Context, tx database.Tx) (settings.Env, error) {
+	return s.settings.Env(ctx, tx)
 }
 
 // checkRep enforces who may be a customer's sales rep: an active user of
@@ -60,160 +75,327 @@ func (s *Service) checkRep(ctx context.Context, tx database.Tx, actor *tenant.Pr
 	return nil
 }
 
+// mapWriteError names the field behind a foreign-key violation.
+func mapWriteError(err error) error {
+	switch {
+	case database.IsForeignKeyViolation(err, "customers_payment_terms_fkey"):
+		return validation.Errors{{Field: "payment_terms_id", Code: "not_found", Message: "no payment terms with this id"}}
+	case database.IsForeignKeyViolation(err, "customers_price_list_fkey"):
+		return validation.Errors{{Field: "price_list_id", Code: "not_found", Message: "no price list with this id"}}
+	case database.IsForeignKeyViolation(err, "customers_sales_rep_fkey"):
+		return validation.Errors{{Field: "sales_rep_id", Code: "not_found", Message: "no active user with this id"}}
+	}
+	return err
+}
+
 // Create adds a customer. Without a code, the next free one of the form
 // C000001 is generated.
-func (s *Service) Create(ctx context.Context, tx database.Tx, actor *tenant.Principal, p Patch) (dbsqlc.Customer, error) {
-	env, err := s.env(ctx, tx)
-	if err != nil {
-		return dbsqlc.Customer{}, err
-	}
+func (s *Service) Create(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, p Patch) (Detail, error) {
 	if !p.SalesRepID.Set && actor.Visibility == tenant.VisibilityAssigned {
 		uid := actor.UserID
-		p.SalesRepID = Nullable[uuid.UUID]{Set: true, Value: &uid}
+		p.SalesRepID = Set[uuid.UUID]{Set: true, Value: &uid}
 	}
 	r := NewRecord()
-	if err := p.Apply(&r, env); err != nil {
-		return dbsqlc.Customer{}, err
-	}
-	if err := r.CheckComplete(); err != nil {
-		return dbsqlc.Customer{}, err
+	verr := p.Apply(&r, env)
+	set, remove, gerr := s.groups.Resolve(ctx, tx, p.Groups)
+	if err := joinValidation(verr, gerr); err != nil {
+		return Detail{}, err
 	}
 	if err := s.checkRep(ctx, tx, actor, r.SalesRepID); err != nil {
-		return dbsqlc.Customer{}, err
+		return Detail{}, err
 	}
 	generate := r.Code == ""
 	for attempt := 0; attempt < 100; attempt++ {
 		if generate {
 			n, err := s.q.CounterNext(ctx, tx, dbsqlc.CounterNextParams{TenantID: tx.TenantID(), Name: "customer_code"})
 			if err != nil {
-				return dbsqlc.Customer{}, fmt.Errorf("next customer code: %w", err)
+				return Detail{}, fmt.Errorf("next customer code: %w", err)
 			}
 			r.Code = fmt.Sprintf("C%06d", n)
 		}
-		c, err := s.q.CustomerInsert(ctx, tx, dbsqlc.CustomerInsertParams{
-			TenantID: tx.TenantID(), ID: uuid.New(), Code: r.Code, Name: r.Name, Type: r.Type,
-			Email: r.Email, Phone: r.Phone, SalesRepID: r.SalesRepID, Status: r.Status,
-		})
+		c, err := s.q.CustomerInsert(ctx, tx, insertParams(tx.TenantID(), r))
 		switch {
 		case errors.Is(err, pgx.ErrNoRows) && generate:
 			continue // a hand-entered code took this number; try the next
 		case errors.Is(err, pgx.ErrNoRows):
-			return dbsqlc.Customer{}, ErrCodeTaken
+			return Detail{}, ErrCodeTaken
 		case err != nil:
-			return dbsqlc.Customer{}, fmt.Errorf("insert customer: %w", err)
+			return Detail{}, mapWriteError(fmt.Errorf("insert customer: %w", err))
 		}
-		return c, nil
+		if err := s.groups.SetMemberships(ctx, tx, c.ID, set, remove); err != nil {
+			return Detail{}, err
+		}
+		return s.Get(ctx, tx, c.ID)
 	}
-	return dbsqlc.Customer{}, errors.New("no free customer code after 100 attempts")
+	return Detail{}, errors.New("no free customer code after 100 attempts")
+}
+
+// joinValidation merges field errors from validation and group
+// resolution; any other error wins.
+func joinValidation(errs ...error) error {
+	var all validation.Errors
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		var ve validation.Errors
+		if !errors.As(err, &ve) {
+			return err
+		}
+		all = append(all, ve...)
+	}
+	return all.Err()
+}
+
+func insertParams(tenantID uuid.UUID, r Record) dbsqlc.CustomerInsertParams {
+	return dbsqlc.CustomerInsertParams{
+		TenantID: tenantID, ID: uuid.New(), Code: r.Code, Name: r.Name, Kind: r.Kind, Type: r.Type,
+		ContactName: r.ContactName, Email: r.Email, Phone: r.Phone, Website: r.Website, TaxNumber: r.TaxNumber,
+		Currency: r.Currency, DiscountRate: r.DiscountRate, PaymentTermsID: r.PaymentTermsID,
+		DefaultPaymentMethod: r.DefaultPaymentMethod, TaxScheme: r.TaxScheme, PriceListID: r.PriceListID,
+		CreditLimit: r.CreditLimit, CreditPeriodDays: r.CreditPeriodDays, CreditPolicy: r.CreditPolicy,
+		BillingStatus: r.BillingStatus, BasisDate: r.BasisDate, SalesRepID: r.SalesRepID, Status: r.Status,
+		Notes: r.Notes, Custom: r.Custom,
+	}
+}
+
+// recordOf is the writable part of a stored customer.
+func recordOf(c dbsqlc.Customer) Record {
+	return Record{
+		Code: c.Code, Name: c.Name, Kind: c.Kind, Type: c.Type, ContactName: c.ContactName, Email: c.Email,
+		Phone: c.Phone, Website: c.Website, TaxNumber: c.TaxNumber, Currency: c.Currency,
+		DiscountRate: c.DiscountRate, PaymentTermsID: c.PaymentTermsID, DefaultPaymentMethod: c.DefaultPaymentMethod,
+		TaxScheme: c.TaxScheme, PriceListID: c.PriceListID, CreditLimit: c.CreditLimit,
+		CreditPeriodDays: c.CreditPeriodDays, CreditPolicy: c.CreditPolicy, BillingStatus: c.BillingStatus,
+		BasisDate: c.BasisDate, SalesRepID: c.SalesRepID, Status: c.Status, Notes: c.Notes, Custom: c.Custom,
+	}
 }
 
 // Get returns a customer the actor can see.
-func (s *Service) Get(ctx context.Context, tx database.Tx, id uuid.UUID) (dbsqlc.Customer, error) {
+func (s *Service) Get(ctx context.Context, tx database.Tx, id uuid.UUID) (Detail, error) {
 	c, err := s.q.CustomerGetByID(ctx, tx, dbsqlc.CustomerGetByIDParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return dbsqlc.Customer{}, ErrNotFound
+		return Detail{}, ErrNotFound
 	}
 	if err != nil {
-		return dbsqlc.Customer{}, fmt.Errorf("get customer: %w", err)
+		return Detail{}, fmt.Errorf("get customer: %w", err)
 	}
-	return c, nil
+	groups, err := s.groups.ForCustomers(ctx, tx, []uuid.UUID{id})
+	if err != nil {
+		return Detail{}, err
+	}
+	return Detail{Customer: c, Groups: groups[id]}, nil
 }
 
-// Update applies a patch when version matches the stored one.
-func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID, version int64, p Patch) (dbsqlc.Customer, error) {
+// Update applies a patch when version matches the stored one. A patch that
+// changes nothing leaves the customer (and its version) as it is.
+func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, id uuid.UUID, version int64, p Patch) (Detail, error) {
 	cur, err := s.q.CustomerGetByIDForUpdate(ctx, tx, dbsqlc.CustomerGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return dbsqlc.Customer{}, ErrNotFound
+		return Detail{}, ErrNotFound
 	}
 	if err != nil {
-		return dbsqlc.Customer{}, fmt.Errorf("lock customer: %w", err)
+		return Detail{}, fmt.Errorf("lock customer: %w", err)
 	}
 	if cur.Version != version {
-		return dbsqlc.Customer{}, ErrVersionMismatch
+		return Detail{}, ErrVersionMismatch
 	}
-	env, err := s.env(ctx, tx)
-	if err != nil {
-		return dbsqlc.Customer{}, err
+	before := recordOf(cur)
+	r := recordOf(cur)
+	verr := p.Apply(&r, env)
+	set, remove, gerr := s.groups.Resolve(ctx, tx, p.Groups)
+	if err := joinValidation(verr, gerr); err != nil {
+		return Detail{}, err
 	}
-	r := Record{Code: cur.Code, Name: cur.Name, Type: cur.Type, Email: cur.Email, Phone: cur.Phone, SalesRepID: cur.SalesRepID, Status: cur.Status}
-	if err := p.Apply(&r, env); err != nil {
-		return dbsqlc.Customer{}, err
-	}
-	if err := r.CheckComplete(); err != nil {
-		return dbsqlc.Customer{}, err
-	}
-	if p.SalesRepID.Set {
+	if p.SalesRepID.Set && !reflect.DeepEqual(before.SalesRepID, r.SalesRepID) {
 		if err := s.checkRep(ctx, tx, actor, r.SalesRepID); err != nil {
-			return dbsqlc.Customer{}, err
+			return Detail{}, err
 		}
 	}
-	c, err := s.q.CustomerUpdate(ctx, tx, dbsqlc.CustomerUpdateParams{
-		TenantID: tx.TenantID(), ID: id, Code: r.Code, Name: r.Name, Type: r.Type,
-		Email: r.Email, Phone: r.Phone, SalesRepID: r.SalesRepID, Status: r.Status,
-	})
+	groupsChange, err := s.groupsChange(ctx, tx, id, set, remove)
+	if err != nil {
+		return Detail{}, err
+	}
+	if reflect.DeepEqual(before, r) && !groupsChange {
+		return s.Get(ctx, tx, id)
+	}
+	_, err = s.q.CustomerUpdate(ctx, tx, updateParams(tx.TenantID(), id, r))
 	switch {
 	case database.IsUniqueViolation(err, "customers_code_key"):
-		return dbsqlc.Customer{}, ErrCodeTaken
-	case errors.Is(err, pgx.ErrNoRows):
-		return dbsqlc.Customer{}, ErrNotFound
+		return Detail{}, ErrCodeTaken
+	case database.IsPolicyViolation(err):
+		// Only reachable by editing a customer so that one's own access
+		// would end; checkRep refuses that first.
+		return Detail{}, ErrNotFound
 	case err != nil:
-		return dbsqlc.Customer{}, fmt.Errorf("update customer: %w", err)
+		return Detail{}, mapWriteError(fmt.Errorf("update customer: %w", err))
 	}
-	return c, nil
+	if err := s.groups.SetMemberships(ctx, tx, id, set, remove); err != nil {
+		return Detail{}, err
+	}
+	return s.Get(ctx, tx, id)
 }
 
-// Delete removes a customer the actor can see.
-func (s *Service) Delete(ctx context.Context, tx database.Tx, id uuid.UUID) error {
+// groupsChange reports whether setting and removing these memberships
+// would change the customer's groups.
+func (s *Service) groupsChange(ctx context.Context, tx database.Tx, id uuid.UUID, set []group.Membership, remove []string) (bool, error) {
+	if len(set) == 0 && len(remove) == 0 {
+		return false, nil
+	}
+	cur, err := s.groups.ForCustomers(ctx, tx, []uuid.UUID{id})
+	if err != nil {
+		return false, err
+	}
+	have := map[string]uuid.UUID{}
+	for _, m := range cur[id] {
+		have[m.Category] = m.GroupID
+	}
+	for _, m := range set {
+		if have[m.Category] != m.GroupID {
+			return true, nil
+		}
+	}
+	for _, c := range remove {
+		if _, ok := have[c]; ok {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func updateParams(tenantID, id uuid.UUID, r Record) dbsqlc.CustomerUpdateParams {
+	p := insertParams(tenantID, r)
+	return dbsqlc.CustomerUpdateParams{
+		TenantID: tenantID, ID: id, Code: p.Code, Name: p.Name, Kind: p.Kind, Type: p.Type,
+		ContactName: p.ContactName, Email: p.Email, Phone: p.Phone, Website: p.Website, TaxNumber: p.TaxNumber,
+		Currency: p.Currency, DiscountRate: p.DiscountRate, PaymentTermsID: p.PaymentTermsID,
+		DefaultPaymentMethod: p.DefaultPaymentMethod, TaxScheme: p.TaxScheme, PriceListID: p.PriceListID,
+		CreditLimit: p.CreditLimit, CreditPeriodDays: p.CreditPeriodDays, CreditPolicy: p.CreditPolicy,
+		BillingStatus: p.BillingStatus, BasisDate: p.BasisDate, SalesRepID: p.SalesRepID, Status: p.Status,
+		Notes: p.Notes, Custom: p.Custom,
+	}
+}
+
+// Delete removes a customer the actor can see, returning it as it was. A
+// customer with history (orders, payments, messages, portal users) cannot
+// be deleted: it can be deactivated or merged instead.
+func (s *Service) Delete(ctx context.Context, tx database.Tx, id uuid.UUID) (Detail, error) {
+	d, err := s.Get(ctx, tx, id)
+	if err != nil {
+		return Detail{}, err
+	}
 	n, err := s.q.CustomerDelete(ctx, tx, dbsqlc.CustomerDeleteParams{TenantID: tx.TenantID(), ID: id})
 	switch {
 	case database.IsForeignKeyViolation(err, ""):
-		return ErrReferenced
+		return Detail{}, ErrHasHistory
 	case err != nil:
-		return fmt.Errorf("delete customer: %w", err)
+		return Detail{}, fmt.Errorf("delete customer: %w", err)
 	case n == 0:
-		return ErrNotFound
+		return Detail{}, ErrNotFound
 	}
-	return nil
+	return d, nil
 }
 
-// ListParams selects a page of customers.
-type ListParams struct {
-	Q     *string
-	After *Cursor
-	Limit int32
-}
-
-// Cursor is the position after the last customer of a page.
-type Cursor struct {
-	Name string    `json:"n"`
-	ID   uuid.UUID `json:"i"`
-}
-
-// List returns a page of the customers the actor can see, by name.
-func (s *Service) List(ctx context.Context, tx database.Tx, actor *tenant.Principal, lp ListParams) ([]dbsqlc.Customer, error) {
-	p := dbsqlc.CustomerListParams{TenantID: tx.TenantID(), RowLimit: lp.Limit}
+// listParams turns ListParams into the query's arguments; done reports a
+// result known to be empty without querying (a search without matches, a
+// portal user without a customer).
+func (s *Service) listParams(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, lp ListParams) (p dbsqlc.CustomerListParams, done bool, err error) {
+	p = dbsqlc.CustomerListParams{TenantID: tx.TenantID(), Statuses: lp.Statuses, Sort: lp.Sort, RowLimit: lp.Limit,
+		Type: lp.Type, Kind: lp.Kind, SalesRepID: lp.SalesRepID, PaymentTermsID: lp.PaymentTermsID,
+		BillingStatus: lp.BillingStatus, Country: lp.Country, HasBalance: lp.HasBalance, HasCredit: lp.HasCredit,
+		Overdue: lp.Overdue, Engaged: lp.Engaged, LastOrderFrom: lp.LastOrderFrom, LastOrderTo: lp.LastOrderTo,
+		GroupFilters: []string{}}
 	switch actor.Visibility {
 	case tenant.VisibilityAssigned:
 		uid := actor.UserID
-		p.ScopeRepID = &uid
+		p.ScopeUserID = &uid
 	case tenant.VisibilityPortal:
 		if actor.CustomerID == nil {
-			return nil, nil
+			return p, true, nil
 		}
 		p.ScopeCustomerID = actor.CustomerID
 	}
-	if lp.Q != nil {
-		pattern := "%" + escapeLike(*lp.Q) + "%"
-		p.Q = &pattern
+	for category, code := range lp.Groups {
+		p.GroupFilters = append(p.GroupFilters, category+":"+code)
+	}
+	if len(lp.Custom) > 0 {
+		filter, errs := env.CustomFilter(lp.Custom)
+		if err := errs.Err(); err != nil {
+			return p, false, err
+		}
+		p.Custom = filter
 	}
 	if lp.After != nil {
-		p.AfterName, p.AfterID = &lp.After.Name, &lp.After.ID
+		p.AfterID, p.AfterText, p.AfterTs = &lp.After.ID, lp.After.Text, lp.After.Time
+		if lp.After.Num != nil {
+			d, err := decimal.NewFromString(*lp.After.Num)
+			if err != nil {
+				return p, false, validation.Errors{{Field: "cursor", Code: "invalid_cursor", Message: "not a cursor returned by this list"}}
+			}
+			p.AfterNum = &d
+		}
+	}
+	if lp.Q != nil {
+		pattern := "%" + escapeLike(strings.ToLower(*lp.Q)) + "%"
+		ids, err := s.q.CustomerSearchIDs(ctx, tx, dbsqlc.CustomerSearchIDsParams{Pattern: pattern, Max: searchCap})
+		if err != nil {
+			return p, false, fmt.Errorf("search customers: %w", err)
+		}
+		switch {
+		case len(ids) == 0:
+			return p, true, nil
+		case len(ids) < searchCap:
+			p.SearchIds = ids
+		default:
+			p.SearchLike = &pattern
+		}
+	}
+	return p, false, nil
+}
+
+// List returns a page of the customers the actor can see.
+func (s *Service) List(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, lp ListParams) ([]Detail, error) {
+	p, done, err := s.listParams(ctx, tx, actor, env, lp)
+	if err != nil || done {
+		return nil, err
 	}
 	rows, err := s.q.CustomerList(ctx, tx, p)
 	if err != nil {
 		return nil, fmt.Errorf("list customers: %w", err)
 	}
-	return rows, nil
+	ids := make([]uuid.UUID, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	groups, err := s.groups.ForCustomers(ctx, tx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Detail, len(rows))
+	for i, r := range rows {
+		out[i] = Detail{Customer: r, Groups: groups[r.ID]}
+	}
+	return out, nil
+}
+
+// Count counts what List would list over all pages, up to limit.
+func (s *Service) Count(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, lp ListParams, limit int64) (int64, error) {
+	lp.After = nil
+	p, done, err := s.listParams(ctx, tx, actor, env, lp)
+	if err != nil || done {
+		return 0, err
+	}
+	n, err := s.q.CustomerCount(ctx, tx, dbsqlc.CustomerCountParams{
+		TenantID: p.TenantID, ScopeUserID: p.ScopeUserID, ScopeCustomerID: p.ScopeCustomerID, SearchIds: p.SearchIds,
+		SearchLike: p.SearchLike, Statuses: p.Statuses, Type: p.Type, Kind: p.Kind, SalesRepID: p.SalesRepID,
+		PaymentTermsID: p.PaymentTermsID, BillingStatus: p.BillingStatus, Country: p.Country, HasBalance: p.HasBalance,
+		HasCredit: p.HasCredit, Overdue: p.Overdue, LastOrderFrom: p.LastOrderFrom, LastOrderTo: p.LastOrderTo,
+		Engaged: p.Engaged, Custom: p.Custom, GroupFilters: p.GroupFilters, Cap: int32(min(limit, 1<<31-1)),
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count customers: %w", err)
+	}
+	return n, nil
 }
 
 // escapeLike makes user text match literally inside a LIKE pattern.

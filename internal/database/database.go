@@ -47,6 +47,15 @@ func Open(ctx context.Context, url string, opts PoolOptions) (*pgxpool.Pool, err
 	if opts.StatementTimeout > 0 {
 		cfg.ConnConfig.RuntimeParams["statement_timeout"] = fmt.Sprint(opts.StatementTimeout.Milliseconds())
 	}
+	// Plan every statement with its actual parameters. pgx prepares
+	// statements, and PostgreSQL's generic plan for a query full of
+	// "@x IS NULL OR ..." filters cannot use the right index (measured:
+	// 33 vs 127 searches/s); custom plans fold those filters away.
+	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	// JIT compiling costs tens of milliseconds and pays off only for long
+	// analytic queries, never for a request (measured: a 0.3 ms page took
+	// 260 ms with JIT on).
+	cfg.ConnConfig.RuntimeParams["jit"] = "off"
 	// A transaction left idle (a stuck handler, a killed client) must not
 	// hold locks for long.
 	cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = "60000"

@@ -55,9 +55,9 @@ func seed(ctx context.Context, t *testing.T, pool *pgxpool.Pool) seeded {
 		require.NoError(t, err)
 		_, err = q.UserInsert(ctx, tx, dbsqlc.UserInsertParams{TenantID: s.tenantID, ID: s.repID, Email: "r@x.example", Name: "R", PasswordHash: "x", BuiltinRole: &rep, Visibility: "assigned"})
 		require.NoError(t, err)
-		_, err = q.CustomerInsert(ctx, tx, dbsqlc.CustomerInsertParams{TenantID: s.tenantID, ID: s.repCustomer, Code: "C1", Name: "Rep's", Type: "company", Status: "active", SalesRepID: &s.repID})
+		_, err = q.CustomerInsert(ctx, tx, dbsqlc.CustomerInsertParams{TenantID: s.tenantID, ID: s.repCustomer, Code: "C1", Name: "Rep's", Type: "company", Kind: "customer", Status: "active", Custom: []byte("{}"), SalesRepID: &s.repID})
 		require.NoError(t, err)
-		_, err = q.CustomerInsert(ctx, tx, dbsqlc.CustomerInsertParams{TenantID: s.tenantID, ID: s.otherCustomer, Code: "C2", Name: "Other", Type: "company", Status: "active"})
+		_, err = q.CustomerInsert(ctx, tx, dbsqlc.CustomerInsertParams{TenantID: s.tenantID, ID: s.otherCustomer, Code: "C2", Name: "Other", Type: "company", Kind: "customer", Status: "active", Custom: []byte("{}")})
 		require.NoError(t, err)
 		_, err = q.CounterNext(ctx, tx, dbsqlc.CounterNextParams{TenantID: s.tenantID, Name: "x"})
 		require.NoError(t, err)
@@ -168,7 +168,7 @@ func TestVisibilityPolicies(t *testing.T) {
 	t.Run("WriteIntoOtherTenantRefused", func(t *testing.T) {
 		err := database.WithTenantTx(ctx, db.App, database.SystemScope(s.tenantID), func(ctx context.Context, tx database.Tx) error {
 			_, err := dbsqlc.New().CustomerInsert(ctx, tx, dbsqlc.CustomerInsertParams{
-				TenantID: other.tenantID, ID: uuid.New(), Code: "X1", Name: "Smuggled", Type: "company", Status: "active",
+				TenantID: other.tenantID, ID: uuid.New(), Code: "X1", Name: "Smuggled", Type: "company", Kind: "customer", Status: "active", Custom: []byte("{}"),
 			})
 			return err
 		})
@@ -178,7 +178,7 @@ func TestVisibilityPolicies(t *testing.T) {
 		err := database.WithTenantTx(ctx, db.App, database.Scope{TenantID: s.tenantID, UserID: &rep, Visibility: tenant.VisibilityAssigned},
 			func(ctx context.Context, tx database.Tx) error {
 				_, err := dbsqlc.New().CustomerInsert(ctx, tx, dbsqlc.CustomerInsertParams{
-					TenantID: s.tenantID, ID: uuid.New(), Code: "X2", Name: "Not mine", Type: "company", Status: "active", SalesRepID: &s.adminID,
+					TenantID: s.tenantID, ID: uuid.New(), Code: "X2", Name: "Not mine", Type: "company", Kind: "customer", Status: "active", Custom: []byte("{}"), SalesRepID: &s.adminID,
 				})
 				return err
 			})

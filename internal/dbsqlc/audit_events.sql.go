@@ -99,3 +99,28 @@ func (q *Queries) AuditList(ctx context.Context, db DBTX, arg AuditListParams) (
 	}
 	return items, nil
 }
+
+const auditSubjectVisible = `-- name: AuditSubjectVisible :one
+SELECT CASE $1::text
+    WHEN 'customer' THEN EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = $2::uuid AND c.id = $3::uuid)
+    WHEN 'contact' THEN EXISTS (SELECT 1 FROM customer_contacts k WHERE k.tenant_id = $2::uuid AND k.id = $3::uuid)
+    WHEN 'location' THEN EXISTS (SELECT 1 FROM customer_locations l WHERE l.tenant_id = $2::uuid AND l.id = $3::uuid)
+    ELSE true
+END::boolean AS visible
+`
+
+type AuditSubjectVisibleParams struct {
+	Entity   string
+	TenantID uuid.UUID
+	EntityID uuid.UUID
+}
+
+// AuditSubjectVisible reports whether the caller can see the customer,
+// contact or location an audit trail is about (row-level security decides;
+// other entities are not scoped by visibility).
+func (q *Queries) AuditSubjectVisible(ctx context.Context, db DBTX, arg AuditSubjectVisibleParams) (bool, error) {
+	row := db.QueryRow(ctx, auditSubjectVisible, arg.Entity, arg.TenantID, arg.EntityID)
+	var visible bool
+	err := row.Scan(&visible)
+	return visible, err
+}

@@ -7,9 +7,345 @@ package dbsqlc
 
 import (
 	"context"
+	"encoding/json"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 )
+
+const contactClearPrimary = `-- name: ContactClearPrimary :exec
+UPDATE customer_contacts SET is_primary = false, version = version + 1, updated_at = now()
+WHERE tenant_id = $1 AND customer_id = $2 AND is_primary AND id <> $3
+`
+
+type ContactClearPrimaryParams struct {
+	TenantID   uuid.UUID
+	CustomerID uuid.UUID
+	ExceptID   uuid.UUID
+}
+
+// ContactClearPrimary unsets the customer's primary contact before
+// another becomes primary (one primary per customer, a unique index).
+func (q *Queries) ContactClearPrimary(ctx context.Context, db DBTX, arg ContactClearPrimaryParams) error {
+	_, err := db.Exec(ctx, contactClearPrimary, arg.TenantID, arg.CustomerID, arg.ExceptID)
+	return err
+}
+
+const contactCountForCustomer = `-- name: ContactCountForCustomer :one
+SELECT count(*) FROM customer_contacts WHERE tenant_id = $1 AND customer_id = $2
+`
+
+type ContactCountForCustomerParams struct {
+	TenantID   uuid.UUID
+	CustomerID uuid.UUID
+}
+
+func (q *Queries) ContactCountForCustomer(ctx context.Context, db DBTX, arg ContactCountForCustomerParams) (int64, error) {
+	row := db.QueryRow(ctx, contactCountForCustomer, arg.TenantID, arg.CustomerID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
+const contactDelete = `-- name: ContactDelete :execrows
+DELETE FROM customer_contacts WHERE tenant_id = $1 AND id = $2
+`
+
+type ContactDeleteParams struct {
+	TenantID uuid.UUID
+	ID       uuid.UUID
+}
+
+func (q *Queries) ContactDelete(ctx context.Context, db DBTX, arg ContactDeleteParams) (int64, error) {
+	result, err := db.Exec(ctx, contactDelete, arg.TenantID, arg.ID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const contactGetByID = `-- name: ContactGetByID :one
+SELECT tenant_id, id, customer_id, name, role, email, phone, is_primary, version, created_at, updated_at FROM customer_contacts WHERE tenant_id = $1 AND id = $2
+`
+
+type ContactGetByIDParams struct {
+	TenantID uuid.UUID
+	ID       uuid.UUID
+}
+
+func (q *Queries) ContactGetByID(ctx context.Context, db DBTX, arg ContactGetByIDParams) (CustomerContact, error) {
+	row := db.QueryRow(ctx, contactGetByID, arg.TenantID, arg.ID)
+	var i CustomerContact
+	err := row.Scan(
+		&i.TenantID,
+		&i.ID,
+		&i.CustomerID,
+		&i.Name,
+		&i.Role,
+		&i.Email,
+		&i.Phone,
+		&i.IsPrimary,
+		&i.Version,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const contactGetByIDForUpdate = `-- name: ContactGetByIDForUpdate :one
+SELECT tenant_id, id, customer_id, name, role, email, phone, is_primary, version, created_at, updated_at FROM customer_contacts WHERE tenant_id = $1 AND id = $2 FOR UPDATE
+`
+
+type ContactGetByIDForUpdateParams struct {
+	TenantID uuid.UUID
+	ID       uuid.UUID
+}
+
+func (q *Queries) ContactGetByIDForUpdate(ctx context.Context, db DBTX, arg ContactGetByIDForUpdateParams) (CustomerContact, error) {
+	row := db.QueryRow(ctx, contactGetByIDForUpdate, arg.TenantID, arg.ID)
+	var i CustomerContact
+	err := row.Scan(
+		&i.TenantID,
+		&i.ID,
+		&i.CustomerID,
+		&i.Name,
+		&i.Role,
+		&i.Email,
+		&i.Phone,
+		&i.IsPrimary,
+		&i.Version,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const contactInsert = `-- name: ContactInsert :one
+INSERT INTO customer_contacts (tenant_id, id, customer_id, name, role, email, phone, is_primary)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+RETURNING tenant_id, id, customer_id, name, role, email, phone, is_primary, version, created_at, updated_at
+`
+
+type ContactInsertParams struct {
+	TenantID   uuid.UUID
+	ID         uuid.UUID
+	CustomerID uuid.UUID
+	Name       string
+	Role       *string
+	Email      *string
+	Phone      *string
+	IsPrimary  bool
+}
+
+func (q *Queries) ContactInsert(ctx context.Context, db DBTX, arg ContactInsertParams) (CustomerContact, error) {
+	row := db.QueryRow(ctx, contactInsert,
+		arg.TenantID,
+		arg.ID,
+		arg.CustomerID,
+		arg.Name,
+		arg.Role,
+		arg.Email,
+		arg.Phone,
+		arg.IsPrimary,
+	)
+	var i CustomerContact
+	err := row.Scan(
+		&i.TenantID,
+		&i.ID,
+		&i.CustomerID,
+		&i.Name,
+		&i.Role,
+		&i.Email,
+		&i.Phone,
+		&i.IsPrimary,
+		&i.Version,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const contactList = `-- name: ContactList :many
+SELECT tenant_id, id, customer_id, name, role, email, phone, is_primary, version, created_at, updated_at FROM customer_contacts
+WHERE tenant_id = $1 AND customer_id = $2
+ORDER BY is_primary DESC, name, id
+LIMIT 1000
+`
+
+type ContactListParams struct {
+	TenantID   uuid.UUID
+	CustomerID uuid.UUID
+}
+
+func (q *Queries) ContactList(ctx context.Context, db DBTX, arg ContactListParams) ([]CustomerContact, error) {
+	rows, err := db.Query(ctx, contactList, arg.TenantID, arg.CustomerID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CustomerContact{}
+	for rows.Next() {
+		var i CustomerContact
+		if err := rows.Scan(
+			&i.TenantID,
+			&i.ID,
+			&i.CustomerID,
+			&i.Name,
+			&i.Role,
+			&i.Email,
+			&i.Phone,
+			&i.IsPrimary,
+			&i.Version,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const contactUpdate = `-- name: ContactUpdate :one
+UPDATE customer_contacts SET name = $1, role = $2, email = $3, phone = $4,
+    is_primary = $5, version = version + 1, updated_at = now()
+WHERE tenant_id = $6 AND id = $7
+RETURNING tenant_id, id, customer_id, name, role, email, phone, is_primary, version, created_at, updated_at
+`
+
+type ContactUpdateParams struct {
+	Name      string
+	Role      *string
+	Email     *string
+	Phone     *string
+	IsPrimary bool
+	TenantID  uuid.UUID
+	ID        uuid.UUID
+}
+
+func (q *Queries) ContactUpdate(ctx context.Context, db DBTX, arg ContactUpdateParams) (CustomerContact, error) {
+	row := db.QueryRow(ctx, contactUpdate,
+		arg.Name,
+		arg.Role,
+		arg.Email,
+		arg.Phone,
+		arg.IsPrimary,
+		arg.TenantID,
+		arg.ID,
+	)
+	var i CustomerContact
+	err := row.Scan(
+		&i.TenantID,
+		&i.ID,
+		&i.CustomerID,
+		&i.Name,
+		&i.Role,
+		&i.Email,
+		&i.Phone,
+		&i.IsPrimary,
+		&i.Version,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const customerCount = `-- name: CustomerCount :one
+SELECT count(*) FROM (
+SELECT 1 FROM customers c
+WHERE c.tenant_id = $1
+  AND ($2::uuid IS NULL
+       OR c.sales_rep_id = $2::uuid
+       OR EXISTS (SELECT 1 FROM customer_location_reps r
+                  WHERE r.tenant_id = c.tenant_id AND r.customer_id = c.id AND r.user_id = $2::uuid)
+       OR EXISTS (SELECT 1 FROM customer_grants g
+                  WHERE g.tenant_id = c.tenant_id AND g.customer_id = c.id AND g.user_id = $2::uuid))
+  AND ($3::uuid IS NULL OR c.id = $3::uuid)
+  AND ($4::uuid[] IS NULL OR c.id = ANY ($4::uuid[]))
+  AND ($5::text IS NULL OR c.search_text LIKE $5::text)
+  AND c.status = ANY ($6::text[])
+  AND ($7::text IS NULL OR c.type = $7::text)
+  AND ($8::text IS NULL OR c.kind = $8::text)
+  AND ($9::uuid IS NULL OR c.sales_rep_id = $9::uuid)
+  AND ($10::uuid IS NULL OR c.payment_terms_id = $10::uuid)
+  AND ($11::text IS NULL OR c.billing_status = $11::text)
+  AND ($12::text IS NULL OR c.country = $12::text)
+  AND ($13::boolean IS NULL OR (c.balance > 0) = $13::boolean)
+  AND ($14::boolean IS NULL OR (c.balance < 0) = $14::boolean)
+  AND ($15::boolean IS NULL OR (c.overdue_amount > 0) = $15::boolean)
+  AND ($16::timestamptz IS NULL OR c.last_order_at >= $16::timestamptz)
+  AND ($17::timestamptz IS NULL OR c.last_order_at < $17::timestamptz)
+  AND ($18::boolean IS NULL
+       OR (c.last_order_at IS NOT NULL AND c.last_order_at >= now() - interval '365 days') = $18::boolean)
+  AND ($19::jsonb IS NULL OR c.custom @> $19::jsonb)
+  AND (cardinality($20::text[]) = 0
+       OR cardinality($20::text[]) = (
+           SELECT count(*) FROM customer_group_members m
+           JOIN customer_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
+           WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id
+             AND m.category || ':' || g.code = ANY ($20::text[])))
+LIMIT $21
+) AS matched
+`
+
+type CustomerCountParams struct {
+	TenantID        uuid.UUID
+	ScopeUserID     *uuid.UUID
+	ScopeCustomerID *uuid.UUID
+	SearchIds       []uuid.UUID
+	SearchLike      *string
+	Statuses        []string
+	Type            *string
+	Kind            *string
+	SalesRepID      *uuid.UUID
+	PaymentTermsID  *uuid.UUID
+	BillingStatus   *string
+	Country         *string
+	HasBalance      *bool
+	HasCredit       *bool
+	Overdue         *bool
+	LastOrderFrom   *time.Time
+	LastOrderTo     *time.Time
+	Engaged         *bool
+	Custom          []byte
+	GroupFilters    []string
+	Cap             int32
+}
+
+// CustomerCount counts what CustomerList lists (without the cursor), up
+// to @cap rows: a large cap for count=exact, 10,001 for count=estimated.
+func (q *Queries) CustomerCount(ctx context.Context, db DBTX, arg CustomerCountParams) (int64, error) {
+	row := db.QueryRow(ctx, customerCount,
+		arg.TenantID,
+		arg.ScopeUserID,
+		arg.ScopeCustomerID,
+		arg.SearchIds,
+		arg.SearchLike,
+		arg.Statuses,
+		arg.Type,
+		arg.Kind,
+		arg.SalesRepID,
+		arg.PaymentTermsID,
+		arg.BillingStatus,
+		arg.Country,
+		arg.HasBalance,
+		arg.HasCredit,
+		arg.Overdue,
+		arg.LastOrderFrom,
+		arg.LastOrderTo,
+		arg.Engaged,
+		arg.Custom,
+		arg.GroupFilters,
+		arg.Cap,
+	)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
 
 const customerDelete = `-- name: CustomerDelete :execrows
 DELETE FROM customers WHERE tenant_id = $1 AND id = $2
@@ -26,6 +362,17 @@ func (q *Queries) CustomerDelete(ctx context.Context, db DBTX, arg CustomerDelet
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const customerExists = `-- name: CustomerExists :one
+SELECT EXISTS (SELECT 1 FROM customers WHERE tenant_id = $1)
+`
+
+func (q *Queries) CustomerExists(ctx context.Context, db DBTX, tenantID uuid.UUID) (bool, error) {
+	row := db.QueryRow(ctx, customerExists, tenantID)
+	var exists bool
+	err := row.Scan(&exists)
+	return exists, err
 }
 
 const customerGetByID = `-- name: CustomerGetByID :one
@@ -137,22 +484,48 @@ func (q *Queries) CustomerGetByIDForUpdate(ctx context.Context, db DBTX, arg Cus
 }
 
 const customerInsert = `-- name: CustomerInsert :one
-INSERT INTO customers (tenant_id, id, code, name, type, email, phone, sales_rep_id, status)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+INSERT INTO customers (
+    tenant_id, id, code, name, kind, type, contact_name, email, phone, website, tax_number, currency,
+    discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit,
+    credit_period_days, credit_policy, billing_status, basis_date, sales_rep_id, status, notes, custom
+) VALUES (
+    $1, $2, $3, $4, $5, $6, $7, $8, $9,
+    $10, $11, $12, $13,
+    $14, $15, $16,
+    $17, $18, $19, $20,
+    $21, $22, $23, $24, $25, $26
+)
 ON CONFLICT ON CONSTRAINT customers_code_key DO NOTHING
 RETURNING tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text
 `
 
 type CustomerInsertParams struct {
-	TenantID   uuid.UUID
-	ID         uuid.UUID
-	Code       string
-	Name       string
-	Type       string
-	Email      *string
-	Phone      *string
-	SalesRepID *uuid.UUID
-	Status     string
+	TenantID             uuid.UUID
+	ID                   uuid.UUID
+	Code                 string
+	Name                 string
+	Kind                 string
+	Type                 string
+	ContactName          *string
+	Email                *string
+	Phone                *string
+	Website              *string
+	TaxNumber            *string
+	Currency             *string
+	DiscountRate         *decimal.Decimal
+	PaymentTermsID       *uuid.UUID
+	DefaultPaymentMethod *string
+	TaxScheme            *string
+	PriceListID          *uuid.UUID
+	CreditLimit          *decimal.Decimal
+	CreditPeriodDays     *int32
+	CreditPolicy         *string
+	BillingStatus        *string
+	BasisDate            *time.Time
+	SalesRepID           *uuid.UUID
+	Status               string
+	Notes                *string
+	Custom               json.RawMessage
 }
 
 // CustomerInsert returns no row when the code is already taken in the
@@ -164,11 +537,28 @@ func (q *Queries) CustomerInsert(ctx context.Context, db DBTX, arg CustomerInser
 		arg.ID,
 		arg.Code,
 		arg.Name,
+		arg.Kind,
 		arg.Type,
+		arg.ContactName,
 		arg.Email,
 		arg.Phone,
+		arg.Website,
+		arg.TaxNumber,
+		arg.Currency,
+		arg.DiscountRate,
+		arg.PaymentTermsID,
+		arg.DefaultPaymentMethod,
+		arg.TaxScheme,
+		arg.PriceListID,
+		arg.CreditLimit,
+		arg.CreditPeriodDays,
+		arg.CreditPolicy,
+		arg.BillingStatus,
+		arg.BasisDate,
 		arg.SalesRepID,
 		arg.Status,
+		arg.Notes,
+		arg.Custom,
 	)
 	var i Customer
 	err := row.Scan(
@@ -214,39 +604,147 @@ func (q *Queries) CustomerInsert(ctx context.Context, db DBTX, arg CustomerInser
 }
 
 const customerList = `-- name: CustomerList :many
-SELECT tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text FROM customers
-WHERE tenant_id = $1
-  AND ($2::uuid IS NULL OR sales_rep_id = $2::uuid)
-  AND ($3::uuid IS NULL OR id = $3::uuid)
-  AND ($4::text IS NULL
-       OR name ILIKE $4::text OR code ILIKE $4::text
-       OR email ILIKE $4::text OR phone ILIKE $4::text)
-  AND ($5::text IS NULL OR (name, id) > ($5::text, $6::uuid))
-ORDER BY name, id
-LIMIT $7
+SELECT c.tenant_id, c.id, c.code, c.name, c.type, c.email, c.phone, c.sales_rep_id, c.status, c.version, c.created_at, c.updated_at, c.kind, c.contact_name, c.website, c.tax_number, c.currency, c.discount_rate, c.payment_terms_id, c.default_payment_method, c.tax_scheme, c.price_list_id, c.credit_limit, c.credit_period_days, c.credit_policy, c.billing_status, c.basis_date, c.notes, c.custom, c.city, c.country, c.order_count, c.total_order_value, c.last_order_at, c.balance, c.overdue_amount, c.search_text FROM customers c
+WHERE c.tenant_id = $1
+  AND ($2::uuid IS NULL
+       OR c.sales_rep_id = $2::uuid
+       OR EXISTS (SELECT 1 FROM customer_location_reps r
+                  WHERE r.tenant_id = c.tenant_id AND r.customer_id = c.id AND r.user_id = $2::uuid)
+       OR EXISTS (SELECT 1 FROM customer_grants g
+                  WHERE g.tenant_id = c.tenant_id AND g.customer_id = c.id AND g.user_id = $2::uuid))
+  AND ($3::uuid IS NULL OR c.id = $3::uuid)
+  AND ($4::uuid[] IS NULL OR c.id = ANY ($4::uuid[]))
+  AND ($5::text IS NULL OR c.search_text LIKE $5::text)
+  AND c.status = ANY ($6::text[])
+  AND ($7::text IS NULL OR c.type = $7::text)
+  AND ($8::text IS NULL OR c.kind = $8::text)
+  AND ($9::uuid IS NULL OR c.sales_rep_id = $9::uuid)
+  AND ($10::uuid IS NULL OR c.payment_terms_id = $10::uuid)
+  AND ($11::text IS NULL OR c.billing_status = $11::text)
+  AND ($12::text IS NULL OR c.country = $12::text)
+  AND ($13::boolean IS NULL OR (c.balance > 0) = $13::boolean)
+  AND ($14::boolean IS NULL OR (c.balance < 0) = $14::boolean)
+  AND ($15::boolean IS NULL OR (c.overdue_amount > 0) = $15::boolean)
+  AND ($16::timestamptz IS NULL OR c.last_order_at >= $16::timestamptz)
+  AND ($17::timestamptz IS NULL OR c.last_order_at < $17::timestamptz)
+  AND ($18::boolean IS NULL
+       OR (c.last_order_at IS NOT NULL AND c.last_order_at >= now() - interval '365 days') = $18::boolean)
+  AND ($19::jsonb IS NULL OR c.custom @> $19::jsonb)
+  AND (cardinality($20::text[]) = 0
+       OR cardinality($20::text[]) = (
+           SELECT count(*) FROM customer_group_members m
+           JOIN customer_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
+           WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id
+             AND m.category || ':' || g.code = ANY ($20::text[])))
+  AND ($21::uuid IS NULL
+       OR ($22::text = 'name' AND (c.name, c.id) > ($23::text, $21::uuid))
+       OR ($22::text = '-name' AND (c.name, c.id) < ($23::text, $21::uuid))
+       OR ($22::text = 'code' AND (c.code, c.id) > ($23::text, $21::uuid))
+       OR ($22::text = '-code' AND (c.code, c.id) < ($23::text, $21::uuid))
+       OR ($22::text = 'balance' AND (c.balance, c.id) > ($24::numeric, $21::uuid))
+       OR ($22::text = '-balance' AND (c.balance, c.id) < ($24::numeric, $21::uuid))
+       OR ($22::text = 'total_order_value' AND (c.total_order_value, c.id) > ($24::numeric, $21::uuid))
+       OR ($22::text = '-total_order_value' AND (c.total_order_value, c.id) < ($24::numeric, $21::uuid))
+       OR ($22::text = 'last_order_at' AND (coalesce(c.last_order_at, '-infinity'::timestamptz), c.id) > (coalesce($25::timestamptz, '-infinity'::timestamptz), $21::uuid))
+       OR ($22::text = '-last_order_at' AND (coalesce(c.last_order_at, '-infinity'::timestamptz), c.id) < (coalesce($25::timestamptz, '-infinity'::timestamptz), $21::uuid))
+       OR ($22::text = 'updated_at' AND (c.updated_at, c.id) > ($25::timestamptz, $21::uuid))
+       OR ($22::text = '-updated_at' AND (c.updated_at, c.id) < ($25::timestamptz, $21::uuid))
+       OR ($22::text = 'created_at' AND (c.created_at, c.id) > ($25::timestamptz, $21::uuid))
+       OR ($22::text = '-created_at' AND (c.created_at, c.id) < ($25::timestamptz, $21::uuid)))
+ORDER BY
+    CASE WHEN $22::text = 'name' THEN c.name END ASC,
+    CASE WHEN $22::text = '-name' THEN c.name END DESC,
+    CASE WHEN $22::text = 'code' THEN c.code END ASC,
+    CASE WHEN $22::text = '-code' THEN c.code END DESC,
+    CASE WHEN $22::text = 'balance' THEN c.balance END ASC,
+    CASE WHEN $22::text = '-balance' THEN c.balance END DESC,
+    CASE WHEN $22::text = 'total_order_value' THEN c.total_order_value END ASC,
+    CASE WHEN $22::text = '-total_order_value' THEN c.total_order_value END DESC,
+    CASE WHEN $22::text = 'last_order_at' THEN coalesce(c.last_order_at, '-infinity'::timestamptz) END ASC,
+    CASE WHEN $22::text = '-last_order_at' THEN coalesce(c.last_order_at, '-infinity'::timestamptz) END DESC,
+    CASE WHEN $22::text = 'updated_at' THEN c.updated_at END ASC,
+    CASE WHEN $22::text = '-updated_at' THEN c.updated_at END DESC,
+    CASE WHEN $22::text = 'created_at' THEN c.created_at END ASC,
+    CASE WHEN $22::text = '-created_at' THEN c.created_at END DESC,
+    CASE WHEN left($22::text, 1) <> '-' THEN c.id END ASC,
+    CASE WHEN left($22::text, 1) = '-' THEN c.id END DESC
+LIMIT $26
 `
 
 type CustomerListParams struct {
 	TenantID        uuid.UUID
-	ScopeRepID      *uuid.UUID
+	ScopeUserID     *uuid.UUID
 	ScopeCustomerID *uuid.UUID
-	Q               *string
-	AfterName       *string
+	SearchIds       []uuid.UUID
+	SearchLike      *string
+	Statuses        []string
+	Type            *string
+	Kind            *string
+	SalesRepID      *uuid.UUID
+	PaymentTermsID  *uuid.UUID
+	BillingStatus   *string
+	Country         *string
+	HasBalance      *bool
+	HasCredit       *bool
+	Overdue         *bool
+	LastOrderFrom   *time.Time
+	LastOrderTo     *time.Time
+	Engaged         *bool
+	Custom          []byte
+	GroupFilters    []string
 	AfterID         *uuid.UUID
+	Sort            string
+	AfterText       *string
+	AfterNum        *decimal.Decimal
+	AfterTs         *time.Time
 	RowLimit        int32
 }
 
-// CustomerList pages through customers by (name, id). The scope arguments
-// repeat the visibility rule of the row-level security policy so that the
-// planner can use the sales-rep index; the policy still applies.
+// CustomerList is the customer list: every filter, search and sort of
+// GET /v1/customers in one statement. It relies on custom plans
+// (plan_cache_mode = force_custom_plan, set on every connection): with the
+// parameters known at planning, each "@x IS NULL OR ..." filter folds away
+// and the CASE sort keys fold to the one chosen column, so the plan is the
+// one a hand-written query for that sort and those filters would get,
+// using the (tenant_id, <sort column>, id) indexes in either direction.
+//
+// The scope arguments repeat the visibility rule of the row-level security
+// policy so the planner can use the indexes; the policy still applies.
+// Search: the caller first asks CustomerSearchIDs for the matching ids (a
+// trigram index search, see migration 000002) and passes them as
+// search_ids, so the planner knows how few rows match and starts from
+// them. When there are too many to pass (a common term), it passes the
+// pattern as search_like instead: matches are then dense, and filtering
+// rows while walking the sort index finds a page quickly. Group filters are "category:code" strings (category keys have
+// no colon); a customer matches when it is in every named group. Keep the WHERE clause identical to CustomerCount's (a test
+// checks).
 func (q *Queries) CustomerList(ctx context.Context, db DBTX, arg CustomerListParams) ([]Customer, error) {
 	rows, err := db.Query(ctx, customerList,
 		arg.TenantID,
-		arg.ScopeRepID,
+		arg.ScopeUserID,
 		arg.ScopeCustomerID,
-		arg.Q,
-		arg.AfterName,
+		arg.SearchIds,
+		arg.SearchLike,
+		arg.Statuses,
+		arg.Type,
+		arg.Kind,
+		arg.SalesRepID,
+		arg.PaymentTermsID,
+		arg.BillingStatus,
+		arg.Country,
+		arg.HasBalance,
+		arg.HasCredit,
+		arg.Overdue,
+		arg.LastOrderFrom,
+		arg.LastOrderTo,
+		arg.Engaged,
+		arg.Custom,
+		arg.GroupFilters,
 		arg.AfterID,
+		arg.Sort,
+		arg.AfterText,
+		arg.AfterNum,
+		arg.AfterTs,
 		arg.RowLimit,
 	)
 	if err != nil {
@@ -305,35 +803,109 @@ func (q *Queries) CustomerList(ctx context.Context, db DBTX, arg CustomerListPar
 	return items, nil
 }
 
+const customerSearchIDs = `-- name: CustomerSearchIDs :many
+SELECT customer_search_ids($1::text, $2::integer)::uuid AS id
+`
+
+type CustomerSearchIDsParams struct {
+	Pattern string
+	Max     int32
+}
+
+// CustomerSearchIDs returns up to @max ids of visible customers whose
+// searchable text matches the LIKE pattern (lower-case, wildcards
+// escaped), through the trigram index (see customer_search_ids).
+func (q *Queries) CustomerSearchIDs(ctx context.Context, db DBTX, arg CustomerSearchIDsParams) ([]uuid.UUID, error) {
+	rows, err := db.Query(ctx, customerSearchIDs, arg.Pattern, arg.Max)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const customerUpdate = `-- name: CustomerUpdate :one
-UPDATE customers SET code = $1, name = $2, type = $3, email = $4, phone = $5,
-    sales_rep_id = $6, status = $7,
+UPDATE customers SET
+    code = $1, name = $2, kind = $3, type = $4, contact_name = $5,
+    email = $6, phone = $7, website = $8,
+    tax_number = $9, currency = $10, discount_rate = $11,
+    payment_terms_id = $12, default_payment_method = $13,
+    tax_scheme = $14, price_list_id = $15,
+    credit_limit = $16, credit_period_days = $17,
+    credit_policy = $18, billing_status = $19,
+    basis_date = $20, sales_rep_id = $21, status = $22,
+    notes = $23, custom = $24,
     version = version + 1, updated_at = now()
-WHERE tenant_id = $8 AND id = $9
+WHERE tenant_id = $25 AND id = $26
 RETURNING tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text
 `
 
 type CustomerUpdateParams struct {
-	Code       string
-	Name       string
-	Type       string
-	Email      *string
-	Phone      *string
-	SalesRepID *uuid.UUID
-	Status     string
-	TenantID   uuid.UUID
-	ID         uuid.UUID
+	Code                 string
+	Name                 string
+	Kind                 string
+	Type                 string
+	ContactName          *string
+	Email                *string
+	Phone                *string
+	Website              *string
+	TaxNumber            *string
+	Currency             *string
+	DiscountRate         *decimal.Decimal
+	PaymentTermsID       *uuid.UUID
+	DefaultPaymentMethod *string
+	TaxScheme            *string
+	PriceListID          *uuid.UUID
+	CreditLimit          *decimal.Decimal
+	CreditPeriodDays     *int32
+	CreditPolicy         *string
+	BillingStatus        *string
+	BasisDate            *time.Time
+	SalesRepID           *uuid.UUID
+	Status               string
+	Notes                *string
+	Custom               json.RawMessage
+	TenantID             uuid.UUID
+	ID                   uuid.UUID
 }
 
 func (q *Queries) CustomerUpdate(ctx context.Context, db DBTX, arg CustomerUpdateParams) (Customer, error) {
 	row := db.QueryRow(ctx, customerUpdate,
 		arg.Code,
 		arg.Name,
+		arg.Kind,
 		arg.Type,
+		arg.ContactName,
 		arg.Email,
 		arg.Phone,
+		arg.Website,
+		arg.TaxNumber,
+		arg.Currency,
+		arg.DiscountRate,
+		arg.PaymentTermsID,
+		arg.DefaultPaymentMethod,
+		arg.TaxScheme,
+		arg.PriceListID,
+		arg.CreditLimit,
+		arg.CreditPeriodDays,
+		arg.CreditPolicy,
+		arg.BillingStatus,
+		arg.BasisDate,
 		arg.SalesRepID,
 		arg.Status,
+		arg.Notes,
+		arg.Custom,
 		arg.TenantID,
 		arg.ID,
 	)

@@ -1,13 +1,21 @@
 package grant
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 )
 
 // Service implements the package's operations inside the caller's tenant
-// transaction.
+// transaction. A customer the caller cannot see is ErrCustomerNotFound,
+// and a grant of it ErrNotFound, exactly like missing ones.
 type Service struct {
 	q      *dbsqlc.Queries
 	logger *slog.Logger
@@ -16,4 +24,82 @@ type Service struct {
 // NewService returns a Service.
 func NewService(logger *slog.Logger) *Service {
 	return &Service{q: dbsqlc.New(), logger: logger}
+}
+
+// CheckUser reports ErrUserNotFound unless the user exists in the tenant.
+// Handlers call it before anything else about a request, so that another
+// tenant's user is a 404 whatever the rest of the request holds.
+func (s *Service) CheckUser(ctx context.Context, tx database.Tx, userID uuid.UUID) error {
+	_, err := s.q.UserGetByID(ctx, tx, dbsqlc.UserGetByIDParams{TenantID: tx.TenantID(), ID: userID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrUserNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("get user: %w", err)
+	}
+	return nil
+}
+
+// Create grants a customer the caller can see to a user; by is the acting
+// user, recorded as created_by.
+func (s *Service) Create(ctx context.Context, tx database.Tx, userID, customerID uuid.UUID, by *uuid.UUID) (Grant, error) {
+	if err := s.CheckUser(ctx, tx, userID); err != nil {
+		return Grant{}, err
+	}
+	c, err := s.q.GrantCustomerGet(ctx, tx, dbsqlc.GrantCustomerGetParams{TenantID: tx.TenantID(), ID: customerID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Grant{}, ErrCustomerNotFound
+	}
+	if err != nil {
+		return Grant{}, fmt.Errorf("get customer: %w", err)
+	}
+	g, err := s.q.GrantInsert(ctx, tx, dbsqlc.GrantInsertParams{
+		TenantID: tx.TenantID(), UserID: userID, CustomerID: customerID, CreatedBy: by,
+	})
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return Grant{}, ErrAlreadyGranted
+	case database.IsForeignKeyViolation(err, "customer_grants_customer_fkey"):
+		return Grant{}, ErrCustomerNotFound // deleted since we read it
+	case err != nil:
+		return Grant{}, fmt.Errorf("insert grant: %w", err)
+	}
+	return Grant{CustomerGrant: g, CustomerCode: c.Code, CustomerName: c.Name}, nil
+}
+
+// List returns up to limit of a user's grants, by customer name, starting
+// after the cursor. Grants of customers the caller cannot see are left out.
+func (s *Service) List(ctx context.Context, tx database.Tx, userID uuid.UUID, after *Cursor, limit int32) ([]Grant, error) {
+	if err := s.CheckUser(ctx, tx, userID); err != nil {
+		return nil, err
+	}
+	p := dbsqlc.GrantListParams{TenantID: tx.TenantID(), UserID: userID, RowLimit: limit}
+	if after != nil {
+		p.AfterName, p.AfterID = &after.CustomerName, &after.CustomerID
+	}
+	rows, err := s.q.GrantList(ctx, tx, p)
+	if err != nil {
+		return nil, fmt.Errorf("list grants: %w", err)
+	}
+	out := make([]Grant, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, Grant{CustomerGrant: r.CustomerGrant, CustomerCode: r.CustomerCode, CustomerName: r.CustomerName})
+	}
+	return out, nil
+}
+
+// Delete revokes a grant and returns it. The user loses sight of the
+// customer when the transaction commits, unless they see it another way.
+func (s *Service) Delete(ctx context.Context, tx database.Tx, userID, customerID uuid.UUID) (Grant, error) {
+	row, err := s.q.GrantGetForUpdate(ctx, tx, dbsqlc.GrantGetForUpdateParams{TenantID: tx.TenantID(), UserID: userID, CustomerID: customerID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Grant{}, ErrNotFound
+	}
+	if err != nil {
+		return Grant{}, fmt.Errorf("lock grant: %w", err)
+	}
+	if _, err := s.q.GrantDelete(ctx, tx, dbsqlc.GrantDeleteParams{TenantID: tx.TenantID(), UserID: userID, CustomerID: customerID}); err != nil {
+		return Grant{}, fmt.Errorf("delete grant: %w", err)
+	}
+	return Grant{CustomerGrant: row.CustomerGrant, CustomerCode: row.CustomerCode, CustomerName: row.CustomerName}, nil
 }

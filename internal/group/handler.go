@@ -1,11 +1,25 @@
 package group
 
 import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/customerhub/customerhub/internal/audit"
+	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/money"
+	"github.com/customerhub/customerhub/internal/tenant"
+	"github.com/customerhub/customerhub/internal/validation"
 )
 
-// Handler serves the package's routes.
+// Handler serves /v1/customer-groups and /v1/customer-group-categories.
 type Handler struct {
 	db  database.Beginner
 	svc *Service
@@ -18,4 +32,396 @@ func NewHandler(db database.Beginner, svc *Service) *Handler {
 
 // Routes registers the package's routes.
 func (h *Handler) Routes(r *httpapi.Router) {
+	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/customer-groups", Permission: auth.PermGroupsWrite, Tag: "customer-groups",
+		Summary: "Create a customer group (its category is created when new)", Status: fiber.StatusCreated,
+		Request: groupRequest{}, Response: groupResponse{}, Handler: h.create})
+	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/customer-groups", Permission: auth.PermCustomersRead, Tag: "customer-groups",
+		Summary: "List customer groups, most recently modified first", Response: groupListResponse{},
+		Query: append([]httpapi.Param{
+			{Name: "code", Description: "text matched against the group code (see match)"},
+			{Name: "name", Description: "text matched against the group name (see match)"},
+			{Name: "match", Description: "any (default: any part of the field), prefix or exact; always case-insensitive"},
+			{Name: "category", Description: "category key"},
+		}, httpapi.PageParams...),
+		Handler: h.list})
+	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/customer-groups/:id", Permission: auth.PermCustomersRead, Tag: "customer-groups",
+		Summary: "Get a customer group", Response: groupResponse{}, Handler: h.get})
+	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/customer-groups/:id", Permission: auth.PermGroupsWrite, Tag: "customer-groups",
+		Summary: "Change a customer group (needs If-Match; the category cannot change)", Request: groupRequest{},
+		Response: groupResponse{}, Handler: h.patch})
+	r.Handle(httpapi.Route{Method: fiber.MethodDelete, Path: "/customer-groups/:id", Permission: auth.PermGroupsWrite, Tag: "customer-groups",
+		Summary: "Delete a customer group that no customer is in", Status: fiber.StatusNoContent, Handler: h.delete})
+
+	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/customer-group-categories", Permission: auth.PermCustomersRead, Tag: "customer-groups",
+		Summary: "List group categories in fallback order (position, then key)", Response: categoryListResponse{},
+		Query: httpapi.PageParams, Handler: h.listCategories})
+	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/customer-group-categories/:key", Permission: auth.PermGroupsWrite, Tag: "customer-groups",
+		Summary: "Rename a group category or change its position in the fallback order", Request: categoryRequest{},
+		Response: categoryResponse{}, Handler: h.patchCategory})
+}
+
+func mapError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNotFound):
+		return httpapi.NotFound("customer group")
+	case errors.Is(err, ErrCategoryNotFound):
+		return httpapi.NotFound("group category")
+	case errors.Is(err, ErrCodeTaken):
+		return httpapi.Conflict("code", "code_taken", "another group of this category already has this code")
+	case errors.Is(err, ErrVersionMismatch):
+		return httpapi.PreconditionFailed()
+	case errors.Is(err, ErrInUse):
+		return httpapi.Conflict("", "group_in_use",
+			"customers are still in this group; move them to another group of the category (or out of it) first")
+	}
+	return err
+}
+
+// tx runs fn in the request's tenant transaction (httpapi.Tx: idempotency
+// keys included); fn writes the response.
+func (h *Handler) tx(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx) error, opts ...database.TxOption) error {
+	return mapError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+		return fn(ctx, tx)
+	}, opts...))
+}
+
+// ---- groups ----------------------------------------------------------------
+
+// groupRequest is the body of create and patch: on PATCH an absent field
+// is left alone and null clears a nullable field.
+type groupRequest struct {
+	Category       httpapi.Optional[string]      `json:"category"`
+	Code           httpapi.Optional[string]      `json:"code"`
+	Name           httpapi.Optional[string]      `json:"name"`
+	PriceListID    httpapi.Optional[uuid.UUID]   `json:"price_list_id"`
+	PaymentTermsID httpapi.Optional[uuid.UUID]   `json:"payment_terms_id"`
+	CreditLimit    httpapi.Optional[money.Value] `json:"credit_limit"`
+	CreditDays     httpapi.Optional[int32]       `json:"credit_days"`
+	DiscountRate   httpapi.Optional[money.Value] `json:"discount_rate"`
+}
+
+func (req groupRequest) toPatch() (Patch, error) {
+	var errs validation.Errors
+	required := func(field string, o httpapi.Optional[string]) *string {
+		if !o.Set {
+			return nil
+		}
+		if o.Null {
+			errs.Add(field, "not_nullable", "must not be null")
+			return nil
+		}
+		v := o.Value
+		return &v
+	}
+	p := Patch{
+		Category:       required("category", req.Category),
+		Code:           required("code", req.Code),
+		Name:           required("name", req.Name),
+		PriceListID:    nullable(req.PriceListID),
+		PaymentTermsID: nullable(req.PaymentTermsID),
+		CreditLimit:    nullable(req.CreditLimit),
+		CreditDays:     nullable(req.CreditDays),
+		DiscountRate:   nullable(req.DiscountRate),
+	}
+	return p, errs.Err()
+}
+
+func nullable[T any](o httpapi.Optional[T]) Nullable[T] {
+	if !o.Set {
+		return Nullable[T]{}
+	}
+	if o.Null {
+		return Nullable[T]{Set: true}
+	}
+	v := o.Value
+	return Nullable[T]{Set: true, Value: &v}
+}
+
+type groupResponse struct {
+	ID             uuid.UUID  `json:"id"`
+	Category       string     `json:"category"`
+	CategoryName   string     `json:"category_name"`
+	Code           string     `json:"code"`
+	Name           string     `json:"name"`
+	PriceListID    *uuid.UUID `json:"price_list_id"`
+	PaymentTermsID *uuid.UUID `json:"payment_terms_id"`
+	// CreditLimit has two decimals: a group has no currency of its own.
+	CreditLimit  *string `json:"credit_limit"`
+	CreditDays   *int32  `json:"credit_days"`
+	DiscountRate *string `json:"discount_rate"`
+	// CustomerCount counts the members the caller can see.
+	CustomerCount int64     `json:"customer_count"`
+	Version       int64     `json:"version"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+func toGroupResponse(g Group) groupResponse {
+	resp := groupResponse{
+		ID: g.ID, Category: g.Category, CategoryName: g.CategoryName, Code: g.Code, Name: g.Name,
+		PriceListID: g.PriceListID, PaymentTermsID: g.PaymentTermsID, CreditDays: g.CreditDays,
+		CustomerCount: g.CustomerCount, Version: g.Version, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt,
+	}
+	if g.CreditLimit != nil {
+		v := money.Format(*g.CreditLimit, "")
+		resp.CreditLimit = &v
+	}
+	if g.DiscountRate != nil {
+		v := money.FormatRate(*g.DiscountRate)
+		resp.DiscountRate = &v
+	}
+	return resp
+}
+
+type groupListResponse struct {
+	Items      []groupResponse `json:"items"`
+	NextCursor *string         `json:"next_cursor"`
+}
+
+func (h *Handler) create(c *fiber.Ctx) error {
+	var req groupRequest
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	p, err := req.toPatch()
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		g, err := h.svc.Create(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		resp := toGroupResponse(g)
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityGroup, EntityID: g.ID, Action: audit.ActionCreate, After: resp}); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(g.Version))
+		c.Set(fiber.HeaderLocation, "/v1/customer-groups/"+g.ID.String())
+		return c.Status(fiber.StatusCreated).JSON(resp)
+	})
+}
+
+func (h *Handler) get(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		g, err := h.svc.Get(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(g.Version))
+		return c.JSON(toGroupResponse(g))
+	}, database.ReadOnly)
+}
+
+func (h *Handler) list(c *fiber.Ctx) error {
+	limit, err := httpapi.Limit(c)
+	if err != nil {
+		return err
+	}
+	code, err := httpapi.QueryText(c, "code", MaxNameLength)
+	if err != nil {
+		return err
+	}
+	name, err := httpapi.QueryText(c, "name", MaxNameLength)
+	if err != nil {
+		return err
+	}
+	match := strings.ToLower(strings.TrimSpace(c.Query("match")))
+	if match == "" {
+		match = MatchAny
+	}
+	if !slices.Contains(MatchModes, match) {
+		return httpapi.BadRequest("match", "invalid_choice", "must be one of: "+strings.Join(MatchModes, ", "))
+	}
+	var category *string
+	if raw := c.Query("category"); strings.TrimSpace(raw) != "" {
+		k, ok := NormalizeCategory(raw)
+		if !ok {
+			return httpapi.BadRequest("category", "invalid_category", "must be a category key such as region")
+		}
+		k = strings.Clone(k)
+		category = &k
+	}
+	var after Cursor
+	has, err := httpapi.DecodeCursor(c, &after)
+	if err != nil {
+		return err
+	}
+	lp := ListParams{Code: code, Name: name, Match: strings.Clone(match), Category: category, Limit: limit + 1}
+	if has {
+		lp.After = &after
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		groups, err := h.svc.List(ctx, tx, lp)
+		if err != nil {
+			return err
+		}
+		resp := groupListResponse{Items: make([]groupResponse, 0, len(groups))}
+		if len(groups) > int(limit) {
+			groups = groups[:limit]
+			last := groups[len(groups)-1]
+			next := httpapi.EncodeCursor(Cursor{UpdatedAt: last.UpdatedAt, ID: last.ID})
+			resp.NextCursor = &next
+		}
+		for _, g := range groups {
+			resp.Items = append(resp.Items, toGroupResponse(g))
+		}
+		return c.JSON(resp)
+	}, database.ReadOnly)
+}
+
+func (h *Handler) patch(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	version, err := httpapi.IfMatch(c)
+	if err != nil {
+		return err
+	}
+	var req groupRequest
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	p, err := req.toPatch()
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		before, after, err := h.svc.Update(ctx, tx, id, version, p)
+		if err != nil {
+			return err
+		}
+		resp := toGroupResponse(after)
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityGroup, EntityID: id, Action: audit.ActionUpdate,
+			Before: toGroupResponse(before), After: resp}); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(after.Version))
+		return c.JSON(resp)
+	})
+}
+
+func (h *Handler) delete(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		g, err := h.svc.Delete(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityGroup, EntityID: id, Action: audit.ActionDelete,
+			Before: toGroupResponse(g)}); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	})
+}
+
+// ---- categories ------------------------------------------------------------
+
+type categoryRequest struct {
+	Name     httpapi.Optional[string] `json:"name"`
+	Position httpapi.Optional[int32]  `json:"position"`
+}
+
+type categoryResponse struct {
+	Key        string    `json:"key"`
+	Name       string    `json:"name"`
+	Position   int32     `json:"position"`
+	GroupCount int64     `json:"group_count"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+func toCategoryResponse(cat Category) categoryResponse {
+	return categoryResponse{Key: cat.Key, Name: cat.Name, Position: cat.Position, GroupCount: cat.GroupCount,
+		CreatedAt: cat.CreatedAt, UpdatedAt: cat.UpdatedAt}
+}
+
+type categoryListResponse struct {
+	Items      []categoryResponse `json:"items"`
+	NextCursor *string            `json:"next_cursor"`
+}
+
+func (h *Handler) listCategories(c *fiber.Ctx) error {
+	limit, err := httpapi.Limit(c)
+	if err != nil {
+		return err
+	}
+	var after CategoryCursor
+	has, err := httpapi.DecodeCursor(c, &after)
+	if err != nil {
+		return err
+	}
+	var cursor *CategoryCursor
+	if has {
+		cursor = &after
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		cats, err := h.svc.ListCategories(ctx, tx, cursor, limit+1)
+		if err != nil {
+			return err
+		}
+		resp := categoryListResponse{Items: make([]categoryResponse, 0, len(cats))}
+		if len(cats) > int(limit) {
+			cats = cats[:limit]
+			last := cats[len(cats)-1]
+			next := httpapi.EncodeCursor(CategoryCursor{Position: last.Position, Key: last.Key})
+			resp.NextCursor = &next
+		}
+		for _, cat := range cats {
+			resp.Items = append(resp.Items, toCategoryResponse(cat))
+		}
+		return c.JSON(resp)
+	}, database.ReadOnly)
+}
+
+// patchCategory needs no If-Match: categories carry no version (the schema
+// has none), and both fields are plain overwrites.
+func (h *Handler) patchCategory(c *fiber.Ctx) error {
+	key := strings.Clone(c.Params("key"))
+	var req categoryRequest
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	var errs validation.Errors
+	var p CategoryPatch
+	if req.Name.Set {
+		if req.Name.Null {
+			errs.Add("name", "not_nullable", "must not be null")
+		} else {
+			v := req.Name.Value
+			p.Name = &v
+		}
+	}
+	if req.Position.Set {
+		if req.Position.Null {
+			errs.Add("position", "not_nullable", "must not be null")
+		} else {
+			v := req.Position.Value
+			p.Position = &v
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		_, after, err := h.svc.UpdateCategory(ctx, tx, key, p)
+		if err != nil {
+			return err
+		}
+		return c.JSON(toCategoryResponse(after))
+	})
 }

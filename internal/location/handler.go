@@ -1,11 +1,22 @@
 package location
 
 import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/customerhub/customerhub/internal/audit"
+	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/tenant"
+	"github.com/customerhub/customerhub/internal/validation"
 )
 
-// Handler serves the package's routes.
+// Handler serves /v1/customers/{id}/locations and /v1/locations.
 type Handler struct {
 	db  database.Beginner
 	svc *Service
@@ -16,6 +27,367 @@ func NewHandler(db database.Beginner, svc *Service) *Handler {
 	return &Handler{db: db, svc: svc}
 }
 
-// Routes registers the package's routes.
+// Routes registers the location routes.
 func (h *Handler) Routes(r *httpapi.Router) {
+	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/customers/:id/locations", Permission: auth.PermCustomersWrite,
+		Tag: "locations", Summary: "Add a location to a customer", Status: fiber.StatusCreated,
+		Request: createLocationRequest{}, Response: locationResponse{}, Handler: h.create})
+	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/customers/:id/locations", Permission: auth.PermCustomersRead,
+		Tag: "locations", Summary: "A customer's locations by label (at most 1000; next_cursor continues on GET /v1/locations?customer_id=)",
+		Response: locationListResponse{}, Handler: h.listForCustomer})
+	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/locations", Permission: auth.PermCustomersRead, Tag: "locations",
+		Summary: "Locations of the customers you can see, by customer name, then label", Response: locationListResponse{},
+		Query: append([]httpapi.Param{
+			{Name: "customer_id", Description: "only this customer's locations"},
+			{Name: "city", Description: "city, case-insensitive"},
+			{Name: "country", Description: "ISO 3166-1 alpha-2 country code"},
+			{Name: "sales_rep_id", Description: "the location's own sales rep"},
+		}, httpapi.PageParams...), Handler: h.list})
+	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/locations/:id", Permission: auth.PermCustomersRead, Tag: "locations",
+		Summary: "Get a location", Response: locationResponse{}, Handler: h.get})
+	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/locations/:id", Permission: auth.PermCustomersWrite, Tag: "locations",
+		Summary: "Change a location (needs If-Match)", Request: patchLocationRequest{}, Response: locationResponse{}, Handler: h.patch})
+	r.Handle(httpapi.Route{Method: fiber.MethodDelete, Path: "/locations/:id", Permission: auth.PermCustomersWrite, Tag: "locations",
+		Summary: "Delete a location", Status: fiber.StatusNoContent, Handler: h.delete})
+}
+
+func mapError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNotFound):
+		return httpapi.NotFound("location")
+	case errors.Is(err, ErrCustomerNotFound):
+		return httpapi.NotFound("customer")
+	case errors.Is(err, ErrVersionMismatch):
+		return httpapi.PreconditionFailed()
+	}
+	return err
+}
+
+// tx runs fn in the request's transaction (httpapi.Tx); fn writes the
+// response.
+func (h *Handler) tx(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx) error, opts ...database.TxOption) error {
+	return mapError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+		return fn(ctx, tx)
+	}, opts...))
+}
+
+type createLocationRequest struct {
+	Label           httpapi.Optional[string]    `json:"label"`
+	Line1           httpapi.Optional[string]    `json:"line1"`
+	Line2           httpapi.Optional[string]    `json:"line2"`
+	City            httpapi.Optional[string]    `json:"city"`
+	Region          httpapi.Optional[string]    `json:"region"`
+	PostalCode      httpapi.Optional[string]    `json:"postal_code"`
+	Country         httpapi.Optional[string]    `json:"country"`
+	Phone           httpapi.Optional[string]    `json:"phone"`
+	Kinds           httpapi.Optional[[]string]  `json:"kinds"`
+	DefaultBilling  httpapi.Optional[bool]      `json:"default_billing"`
+	DefaultShipping httpapi.Optional[bool]      `json:"default_shipping"`
+	SalesRepID      httpapi.Optional[uuid.UUID] `json:"sales_rep_id"`
+}
+
+// patchLocationRequest is createLocationRequest plus customer_id, which is
+// named only to refuse it clearly: a location never moves to another
+// customer.
+type patchLocationRequest struct {
+	Label           httpapi.Optional[string]    `json:"label"`
+	Line1           httpapi.Optional[string]    `json:"line1"`
+	Line2           httpapi.Optional[string]    `json:"line2"`
+	City            httpapi.Optional[string]    `json:"city"`
+	Region          httpapi.Optional[string]    `json:"region"`
+	PostalCode      httpapi.Optional[string]    `json:"postal_code"`
+	Country         httpapi.Optional[string]    `json:"country"`
+	Phone           httpapi.Optional[string]    `json:"phone"`
+	Kinds           httpapi.Optional[[]string]  `json:"kinds"`
+	DefaultBilling  httpapi.Optional[bool]      `json:"default_billing"`
+	DefaultShipping httpapi.Optional[bool]      `json:"default_shipping"`
+	SalesRepID      httpapi.Optional[uuid.UUID] `json:"sales_rep_id"`
+	CustomerID      httpapi.Optional[uuid.UUID] `json:"customer_id"`
+}
+
+func (req createLocationRequest) toPatch() (Patch, error) {
+	var errs validation.Errors
+	p := Patch{
+		Label:           required(&errs, "label", req.Label),
+		Line1:           required(&errs, "line1", req.Line1),
+		Line2:           nullable(req.Line2),
+		City:            required(&errs, "city", req.City),
+		Region:          nullable(req.Region),
+		PostalCode:      nullable(req.PostalCode),
+		Country:         required(&errs, "country", req.Country),
+		Phone:           nullable(req.Phone),
+		Kinds:           required(&errs, "kinds", req.Kinds),
+		DefaultBilling:  required(&errs, "default_billing", req.DefaultBilling),
+		DefaultShipping: required(&errs, "default_shipping", req.DefaultShipping),
+		SalesRepID:      nullable(req.SalesRepID),
+	}
+	return p, errs.Err()
+}
+
+func (req patchLocationRequest) toPatch() (Patch, error) {
+	p, err := createLocationRequest{
+		Label: req.Label, Line1: req.Line1, Line2: req.Line2, City: req.City, Region: req.Region,
+		PostalCode: req.PostalCode, Country: req.Country, Phone: req.Phone, Kinds: req.Kinds,
+		DefaultBilling: req.DefaultBilling, DefaultShipping: req.DefaultShipping, SalesRepID: req.SalesRepID,
+	}.toPatch()
+	if req.CustomerID.Set {
+		var errs validation.Errors
+		errors.As(err, &errs)
+		errs.Add("customer_id", "immutable", "a location cannot move to another customer; create one there instead")
+		return p, errs
+	}
+	return p, err
+}
+
+// required reads a field that may be absent but not null.
+func required[T any](errs *validation.Errors, field string, o httpapi.Optional[T]) *T {
+	if !o.Set {
+		return nil
+	}
+	if o.Null {
+		errs.Add(field, "not_nullable", "must not be null")
+		return nil
+	}
+	v := o.Value
+	return &v
+}
+
+func nullable[T any](o httpapi.Optional[T]) Nullable[T] {
+	if !o.Set {
+		return Nullable[T]{}
+	}
+	if o.Null {
+		return Nullable[T]{Set: true}
+	}
+	v := o.Value
+	return Nullable[T]{Set: true, Value: &v}
+}
+
+type customerRef struct {
+	ID   uuid.UUID `json:"id"`
+	Code string    `json:"code"`
+	Name string    `json:"name"`
+}
+
+type locationResponse struct {
+	ID              uuid.UUID   `json:"id"`
+	CustomerID      uuid.UUID   `json:"customer_id"`
+	Customer        customerRef `json:"customer"`
+	Label           string      `json:"label"`
+	Line1           string      `json:"line1"`
+	Line2           *string     `json:"line2"`
+	City            string      `json:"city"`
+	Region          *string     `json:"region"`
+	PostalCode      *string     `json:"postal_code"`
+	Country         string      `json:"country"`
+	Phone           *string     `json:"phone"`
+	Kinds           []string    `json:"kinds"`
+	DefaultBilling  bool        `json:"default_billing"`
+	DefaultShipping bool        `json:"default_shipping"`
+	SalesRepID      *uuid.UUID  `json:"sales_rep_id"`
+	Version         int64       `json:"version"`
+	CreatedAt       time.Time   `json:"created_at"`
+	UpdatedAt       time.Time   `json:"updated_at"`
+}
+
+func toLocationResponse(l Location) locationResponse {
+	kinds := l.Kinds
+	if kinds == nil {
+		kinds = []string{}
+	}
+	return locationResponse{
+		ID: l.ID, CustomerID: l.CustomerID, Customer: customerRef{ID: l.Customer.ID, Code: l.Customer.Code, Name: l.Customer.Name},
+		Label: l.Label, Line1: l.Line1, Line2: l.Line2, City: l.City, Region: l.Region, PostalCode: l.PostalCode,
+		Country: l.Country, Phone: l.Phone, Kinds: kinds, DefaultBilling: l.IsDefaultBilling,
+		DefaultShipping: l.IsDefaultShipping, SalesRepID: l.SalesRepID, Version: l.Version,
+		CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt,
+	}
+}
+
+type locationListResponse struct {
+	Items      []locationResponse `json:"items"`
+	NextCursor *string            `json:"next_cursor"`
+}
+
+// recordChanges audits location updates: the one a request asked for and
+// the siblings it took a default flag from.
+func recordChanges(ctx context.Context, tx database.Tx, changes []Change) error {
+	for _, ch := range changes {
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityLocation, EntityID: ch.After.ID, Action: audit.ActionUpdate,
+			Before: toLocationResponse(ch.Before), After: toLocationResponse(ch.After)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (h *Handler) create(c *fiber.Ctx) error {
+	customerID, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var req createLocationRequest
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	p, err := req.toPatch()
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		loc, changes, err := h.svc.Create(ctx, tx, customerID, p)
+		if err != nil {
+			return err
+		}
+		resp := toLocationResponse(loc)
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityLocation, EntityID: loc.ID,
+			Action: audit.ActionCreate, After: resp}); err != nil {
+			return err
+		}
+		if err := recordChanges(ctx, tx, changes); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(loc.Version))
+		c.Set(fiber.HeaderLocation, "/v1/locations/"+loc.ID.String())
+		return c.Status(fiber.StatusCreated).JSON(resp)
+	})
+}
+
+func (h *Handler) listForCustomer(c *fiber.Ctx) error {
+	customerID, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		locs, err := h.svc.ListForCustomer(ctx, tx, customerID)
+		if err != nil {
+			return err
+		}
+		return c.JSON(toListResponse(locs, MaxPerCustomer))
+	}, database.ReadOnly)
+}
+
+func (h *Handler) list(c *fiber.Ctx) error {
+	limit, err := httpapi.Limit(c)
+	if err != nil {
+		return err
+	}
+	var f Filter
+	if f.CustomerID, err = httpapi.QueryUUID(c, "customer_id"); err != nil {
+		return err
+	}
+	if f.SalesRepID, err = httpapi.QueryUUID(c, "sales_rep_id"); err != nil {
+		return err
+	}
+	if f.City, err = httpapi.QueryText(c, "city", 100); err != nil {
+		return err
+	}
+	country, err := httpapi.QueryText(c, "country", 2)
+	if err != nil {
+		return err
+	}
+	if country != nil {
+		var errs validation.Errors
+		v := ParseCountry(&errs, "country", *country)
+		if len(errs) > 0 {
+			return httpapi.BadRequest("country", errs[0].Code, errs[0].Message)
+		}
+		f.Country = &v
+	}
+	var after Cursor
+	has, err := httpapi.DecodeCursor(c, &after)
+	if err != nil {
+		return err
+	}
+	var cursor *Cursor
+	if has {
+		cursor = &after
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		locs, err := h.svc.List(ctx, tx, f, cursor, limit+1)
+		if err != nil {
+			return err
+		}
+		return c.JSON(toListResponse(locs, int(limit)))
+	}, database.ReadOnly)
+}
+
+// toListResponse answers the first limit locations, with a cursor when
+// locs holds more.
+func toListResponse(locs []Location, limit int) locationListResponse {
+	resp := locationListResponse{Items: make([]locationResponse, 0, min(len(locs), limit))}
+	if len(locs) > limit {
+		locs = locs[:limit]
+		next := httpapi.EncodeCursor(CursorAfter(locs[len(locs)-1]))
+		resp.NextCursor = &next
+	}
+	for _, l := range locs {
+		resp.Items = append(resp.Items, toLocationResponse(l))
+	}
+	return resp
+}
+
+func (h *Handler) get(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		loc, err := h.svc.Get(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(loc.Version))
+		return c.JSON(toLocationResponse(loc))
+	}, database.ReadOnly)
+}
+
+func (h *Handler) patch(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	version, err := httpapi.IfMatch(c)
+	if err != nil {
+		return err
+	}
+	var req patchLocationRequest
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	p, err := req.toPatch()
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		ch, others, err := h.svc.Update(ctx, tx, id, version, p)
+		if err != nil {
+			return err
+		}
+		if err := recordChanges(ctx, tx, append([]Change{ch}, others...)); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(ch.After.Version))
+		return c.JSON(toLocationResponse(ch.After))
+	})
+}
+
+func (h *Handler) delete(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		loc, err := h.svc.Delete(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityLocation, EntityID: loc.ID,
+			Action: audit.ActionDelete, Before: toLocationResponse(loc)}); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	})
 }

@@ -106,3 +106,7 @@ func Format(d decimal.Decimal, currencyCode string) string {
 
 // FormatRate renders a percentage with two decimals.
 func FormatRate(d decimal.Decimal) string { return d.StringFixed(2) }
+
+// MarshalText shows a Value as its decimal text (also how the OpenAPI
+// description types it: a string).
+func (v Value) MarshalText() ([]byte, error) { return []byte(v.Decimal.String()), nil }

@@ -470,7 +470,7 @@ func TestBadInput(t *testing.T) {
 				{name: "NULValue", path: "/v1/customers?q=%00", status: 400, code: "invalid_request", field: "q", fieldCode: "invalid_characters"},
 				{name: "NULInsideValue", path: "/v1/customers?q=a%00b", status: 400, code: "invalid_request", field: "q", fieldCode: "invalid_characters"},
 				{name: "NULName", path: "/v1/customers?%00=1", status: 400, code: "invalid_request", field: "\x00", fieldCode: "unknown_parameter"},
-				{name: "SearchTooLong", path: "/v1/customers?q=" + strings.Repeat("a", 101), status: 400, code: "invalid_request", field: "q", fieldCode: "too_long"},
+				{name: "SearchTooLong", path: "/v1/customers?q=" + strings.Repeat("a", 101), status: 400, code: "validation_failed", field: "q", fieldCode: "too_long"},
 				{name: "UnknownParameter", path: "/v1/customers?foo=1", status: 400, code: "invalid_request", field: "foo", fieldCode: "unknown_parameter"},
 				{name: "ParameterCaseVariant", path: "/v1/customers?LIMIT=5", status: 400, code: "invalid_request", field: "LIMIT", fieldCode: "unknown_parameter"},
 				{name: "ForgedTenantParameter", path: "/v1/customers?tenant_id=" + forged, status: 400, code: "invalid_request", field: "tenant_id", fieldCode: "unknown_parameter"},

@@ -12,41 +12,84 @@ import (
 	"github.com/customerhub/customerhub/internal/httpapi"
 )
 
-// owned holds one object of each kind a tenant owns, by the path prefix of
-// its routes. A new route with an :id must add its kind here, or
-// TestTenantIsolation fails: isolation coverage cannot silently lag.
-type owned map[string]string
+// owned holds one object of each kind a tenant owns, as the values of the
+// route parameters that name it, keyed by the route's path prefix. A new
+// route with a parameter must add its kind here, or TestTenantIsolation
+// fails: isolation coverage cannot silently lag behind the routes.
+type owned map[string]map[string]string
 
 func createOwned(t *testing.T, app *apptest.App, tn apptest.Tenant) owned {
 	t.Helper()
+	post := func(path string, body any) map[string]any {
+		t.Helper()
+		resp := app.Post(t, path, tn.AdminToken, body)
+		require.Equal(t, http.StatusCreated, resp.Status, "%s: %s", path, resp.Body)
+		return resp.Map(t)
+	}
 	cust := app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": "Owned Customer", "email": "owned@example.com"})
+	custID := cust["id"].(string)
 	user := app.CreateUser(t, tn, "viewer", nil)
-	role := app.Post(t, "/v1/roles", tn.AdminToken, map[string]any{"name": "auditor", "permissions": []string{"customers:read"}})
-	require.Equal(t, http.StatusCreated, role.Status, "%s", role.Body)
-	token := app.Post(t, "/v1/tokens", tn.AdminToken, map[string]any{"name": "ci"})
-	require.Equal(t, http.StatusCreated, token.Status, "%s", token.Body)
+	role := post("/v1/roles", map[string]any{"name": "auditor", "permissions": []string{"customers:read"}})
+	token := post("/v1/tokens", map[string]any{"name": "ci"})
+	contact := post("/v1/customers/"+custID+"/contacts", map[string]any{"name": "Owned Contact"})
+	location := post("/v1/customers/"+custID+"/locations", map[string]any{"label": "HQ", "line1": "1 Main St", "city": "Springfield", "country": "US", "kinds": []string{"billing"}})
+	field := post("/v1/custom-fields", map[string]any{"key": "owned_field", "label": "Owned", "type": "text"})
+	terms := post("/v1/payment-terms", map[string]any{"code": "NET30", "name": "Net 30", "due_days": 30})
+	prices := post("/v1/price-lists", map[string]any{"code": "RETAIL", "name": "Retail", "currency": "USD"})
+	grp := post("/v1/customer-groups", map[string]any{"category": "owned_category", "code": "G1", "name": "Group one"})
+	post("/v1/users/"+user.ID+"/customer-grants", map[string]any{"customer_id": custID})
+	resp := app.Do(t, apptest.Req{Method: http.MethodPut, Path: "/v1/views/owned-view", Token: tn.AdminToken, Body: map[string]any{"sort": "-balance"}})
+	require.Equal(t, http.StatusCreated, resp.Status, "%s", resp.Body)
+	id := func(v string) map[string]string { return map[string]string{":id": v} }
 	return owned{
-		"/v1/customers/": cust["id"].(string),
-		"/v1/users/":     user.ID,
-		"/v1/roles/":     role.Map(t)["id"].(string),
-		"/v1/tokens/":    token.Map(t)["id"].(string),
+		"/v1/customers/":                 id(custID),
+		"/v1/users/":                     {":id": user.ID, ":customer_id": custID},
+		"/v1/roles/":                     id(role["id"].(string)),
+		"/v1/tokens/":                    id(token["id"].(string)),
+		"/v1/contacts/":                  id(contact["id"].(string)),
+		"/v1/locations/":                 id(location["id"].(string)),
+		"/v1/custom-fields/":             id(field["id"].(string)),
+		"/v1/payment-terms/":             id(terms["id"].(string)),
+		"/v1/price-lists/":               id(prices["id"].(string)),
+		"/v1/customer-groups/":           id(grp["id"].(string)),
+		"/v1/customer-group-categories/": {":key": "owned_category"},
+		"/v1/views/":                     {":name": "owned-view"},
 	}
 }
 
 func (o owned) pathFor(t *testing.T, route string) string {
 	t.Helper()
-	for prefix, id := range o {
-		if strings.HasPrefix(route, prefix) {
-			return strings.Replace(route, ":id", id, 1)
+	for prefix, params := range o {
+		if !strings.HasPrefix(route, prefix) {
+			continue
 		}
+		path := route
+		for name, value := range params {
+			path = strings.Replace(path, name, value, 1)
+		}
+		require.NotContains(t, path, "/:", "route %s has a parameter without a fixture", route)
+		return path
 	}
-	t.Fatalf("route %s has an :id but no fixture in createOwned", route)
+	t.Fatalf("route %s has a parameter but no fixture in createOwned", route)
 	return ""
 }
 
+// isolationBodies are valid bodies for the POSTs under another object, so
+// that only the object's absence can answer (not validation).
+var isolationBodies = map[string]any{
+	"/v1/customers/:id/contacts":    map[string]any{"name": "Intruder"},
+	"/v1/customers/:id/locations":   map[string]any{"label": "X", "line1": "1 X St", "city": "X", "country": "US", "kinds": []string{"shipping"}},
+	"/v1/users/:id/customer-grants": map[string]any{"customer_id": "0b0d5f3e-8c1a-4f5e-9a3b-2f1e0c9d8b7a"},
+}
+
+// perUserNamespaces are routes whose parameter names an object in the
+// caller's own namespace: PUT creates the caller's own view, it cannot
+// reach another user's.
+var perUserNamespaces = map[string]bool{"PUT /v1/views/:name": true}
+
 // TestTenantIsolation sends tenant B's admin at tenant A's objects through
-// every route with an id: each answer is the same 404 a missing object
-// gets, and A's objects are unchanged afterwards.
+// every route with a parameter: each answer is the same 404 a missing
+// object gets, and A's objects are unchanged afterwards.
 func TestTenantIsolation(t *testing.T) {
 	t.Parallel()
 	app := apptest.New(t, dbtest.Shared(t), nil)
@@ -55,11 +98,15 @@ func TestTenantIsolation(t *testing.T) {
 
 	checked := 0
 	for _, r := range app.Server.Routes {
-		if r.Permission == httpapi.Public || !strings.Contains(r.Path, ":id") {
+		if r.Permission == httpapi.Public || !strings.Contains(r.Path, "/:") || perUserNamespaces[r.Method+" "+r.Path] {
 			continue
 		}
 		path := objs.pathFor(t, r.Path)
-		resp := app.Do(t, apptest.Req{Method: r.Method, Path: path, Token: b.AdminToken, Body: "{}",
+		var body any = "{}"
+		if b, ok := isolationBodies[r.Path]; ok && r.Method == http.MethodPost {
+			body = b
+		}
+		resp := app.Do(t, apptest.Req{Method: r.Method, Path: path, Token: b.AdminToken, Body: body,
 			Headers: map[string]string{"If-Match": `"1"`}})
 		require.Equal(t, http.StatusNotFound, resp.Status, "%s %s: %s", r.Method, path, resp.Body)
 		var p map[string]any
@@ -67,9 +114,15 @@ func TestTenantIsolation(t *testing.T) {
 		require.Equal(t, "not_found", p["code"])
 		checked++
 	}
-	require.Greater(t, checked, 8)
+	require.Greater(t, checked, 30)
 
 	// A's objects are intact and still A's.
+	for _, path := range []string{"/v1/contacts/:id", "/v1/locations/:id", "/v1/custom-fields/:id", "/v1/payment-terms/:id",
+		"/v1/price-lists/:id", "/v1/customer-groups/:id", "/v1/views/:name", "/v1/users/:id/customer-grants"} {
+		resp := app.Get(t, objs.pathFor(t, path), a.AdminToken)
+		require.Equal(t, http.StatusOK, resp.Status, "%s: %s", path, resp.Body)
+		require.NotContains(t, string(resp.Body), `"version":2`, path)
+	}
 	cust := app.Get(t, objs.pathFor(t, "/v1/customers/:id"), a.AdminToken)
 	require.Equal(t, http.StatusOK, cust.Status)
 	require.EqualValues(t, 1, cust.Map(t)["version"])

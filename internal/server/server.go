@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/riverqueue/river"
 
+	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/config"
 	"github.com/customerhub/customerhub/internal/customer"
@@ -112,9 +113,16 @@ func New(d Deps) *Server {
 	settings.NewHandler(d.Pool, settingsSvc).Routes(v1)
 	pricing.NewHandler(d.Pool, pricing.NewService(d.Logger)).Routes(v1)
 	group.NewHandler(d.Pool, groupSvc).Routes(v1)
-	customer.NewHandler(d.Pool, customer.NewService(d.Logger)).Routes(v1)
+	customer.NewHandler(d.Pool, customer.NewService(d.Logger, groupSvc, settingsSvc)).Routes(v1)
 	location.NewHandler(d.Pool, location.NewService(d.Logger)).Routes(v1)
 	grant.NewHandler(d.Pool, grant.NewService(d.Logger)).Routes(v1)
+	audit.NewHandler(d.Pool, map[string]string{
+		audit.EntityCustomer: auth.PermCustomersRead, audit.EntityContact: auth.PermCustomersRead,
+		audit.EntityLocation: auth.PermCustomersRead, audit.EntityGroup: auth.PermCustomersRead,
+		audit.EntityUser: auth.PermUsersManage, audit.EntityRole: auth.PermUsersManage, audit.EntityGrant: auth.PermUsersManage,
+		audit.EntitySettings: auth.PermSettingsManage, audit.EntityCustomField: auth.PermSettingsManage,
+		pricing.EntityPaymentTerms: auth.PermSettingsManage, pricing.EntityPriceList: auth.PermSettingsManage,
+	}).Routes(v1)
 
 	// The description is built from the finished route table, so it lists
 	// itself and can never drift from the routes.
