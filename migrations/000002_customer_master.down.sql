@@ -1,4 +1,5 @@
 DROP FUNCTION IF EXISTS customer_search_ids(text, integer);
+DROP FUNCTION IF EXISTS customer_search_page(text, text[], text, text, numeric, timestamptz, uuid, integer);
 DROP POLICY IF EXISTS tenant_isolation ON customers;
 CREATE POLICY tenant_isolation ON customers
     USING (tenant_id = app_tenant_id()

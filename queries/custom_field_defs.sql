@@ -21,11 +21,6 @@ WHERE tenant_id = @tenant_id
 ORDER BY position, key
 LIMIT @row_limit;
 
--- CustomFieldDefListAll returns every definition (at most 50 per tenant),
--- for validating customer writes.
--- name: CustomFieldDefListAll :many
-SELECT * FROM custom_field_defs WHERE tenant_id = @tenant_id ORDER BY position, key;
-
 -- name: CustomFieldDefCount :one
 SELECT count(*) FROM custom_field_defs WHERE tenant_id = @tenant_id;
 

@@ -18,3 +18,13 @@ UPDATE tenant_settings SET required_fields = @required_fields, default_country =
     version = version + 1, updated_at = now()
 WHERE tenant_id = @tenant_id
 RETURNING *;
+
+-- SettingsWithFields loads the settings and every custom field definition
+-- in one round trip: every customer read and write needs both.
+-- name: SettingsWithFields :one
+SELECT sqlc.embed(s),
+       coalesce((SELECT jsonb_agg(jsonb_build_object('id', d.id, 'key', d.key, 'label', d.label, 'type', d.type,
+                                                     'required', d.required, 'options', d.options, 'position', d.position)
+                                  ORDER BY d.position, d.key)
+                 FROM custom_field_defs d WHERE d.tenant_id = s.tenant_id), '[]')::jsonb AS fields
+FROM tenant_settings s WHERE s.tenant_id = @tenant_id;

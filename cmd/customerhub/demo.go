@@ -3,19 +3,23 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/config"
 	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/demodata"
 	"github.com/customerhub/customerhub/internal/group"
 	"github.com/customerhub/customerhub/internal/server"
 	"github.com/customerhub/customerhub/internal/settings"
@@ -41,8 +45,16 @@ var demoUsers = []demoUser{
 // runDemo creates the demo tenant, its users and a few customers when they
 // are missing, then prints a fresh token per user. Running it again only
 // prints new tokens.
-func runDemo(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.Writer) error {
-	pool, err := database.Open(ctx, cfg.DatabaseURL, database.PoolOptions{MaxConns: 4, ApplicationName: "customerhub-demo"})
+func runDemo(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	customers := fs.Int("customers", 0, "generate bulk data: customers in the first tenant")
+	tenants := fs.Int("tenants", 1, "with --customers: how many tenants")
+	small := fs.Int("small", 10_000, "with --customers: customers in each further tenant")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	pool, err := database.Open(ctx, cfg.DatabaseURL, database.PoolOptions{MaxConns: 4, ApplicationName: "customerhub-demo",
+		StatementTimeout: time.Hour})
 	if err != nil {
 		return err
 	}
@@ -51,6 +63,10 @@ func runDemo(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout
 		return err
 	}
 	authSvc := server.NewAuthService(cfg, pool, logger)
+	if *customers > 0 {
+		return runBulkDemo(ctx, pool, authSvc, demodata.Options{Tenants: max(*tenants, 1), Customers: *customers,
+			SmallCustomers: *small, SlugPrefix: "bench"}, stdout)
+	}
 	q := dbsqlc.New()
 
 	t, err := q.TenantGetBySlug(ctx, pool, demoSlug)
@@ -141,4 +157,38 @@ func seedDemoCustomers(ctx context.Context, tx database.Tx, admin *tenant.Princi
 		}
 	}
 	return nil
+}
+
+// runBulkDemo generates bench-000 ... tenants and prints a token for the
+// first tenant's admin and one of its reps.
+func runBulkDemo(ctx context.Context, pool *pgxpool.Pool, authSvc *auth.Service, o demodata.Options, stdout io.Writer) error {
+	hash, err := authSvc.Hasher().Hash(ctx, demoPassword)
+	if err != nil {
+		return err
+	}
+	o.PasswordHash = hash
+	start := time.Now()
+	tenants, err := demodata.Generate(ctx, pool, o, stdout)
+	if err != nil {
+		return err
+	}
+	total := 0
+	for _, t := range tenants {
+		total += t.Customers
+	}
+	fmt.Fprintf(stdout, "%d tenants, %d customers ready in %s (password for every user: %s)\n", len(tenants), total,
+		time.Since(start).Round(time.Second), demoPassword)
+	first := tenants[0]
+	return database.WithTenantTx(ctx, pool, database.SystemScope(first.ID), func(ctx context.Context, tx database.Tx) error {
+		admin, err := authSvc.IssueSession(ctx, tx, first.AdminID)
+		if err != nil {
+			return err
+		}
+		rep, err := authSvc.IssueSession(ctx, tx, first.RepIDs[0])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "tenant %s admin token: %s\ntenant %s sales rep token: %s\n", first.Slug, admin, first.Slug, rep)
+		return nil
+	})
 }

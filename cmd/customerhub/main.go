@@ -44,7 +44,8 @@ commands:
   worker    River workers only
   migrate   apply application and River migrations (as MIGRATE_DATABASE_URL)
   db-init   create roles and database (as ADMIN_DATABASE_URL, a superuser)
-  demo      create or refresh the demo tenant and print tokens
+  demo      create or refresh the demo tenant and print tokens;
+            demo --customers N --tenants T [--small M] generates bulk data
   tenant    create | suspend | activate a tenant (operator)
 `
 
@@ -74,7 +75,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, stdin io.Reader) 
 	case "db-init":
 		return runDBInit(ctx, logger)
 	case "demo":
-		return runDemo(ctx, cfg, logger, stdout)
+		return runDemo(ctx, cfg, logger, args, stdout)
 	case "tenant":
 		return runTenant(ctx, cfg, logger, args, stdout, stdin)
 	}

@@ -242,3 +242,12 @@ func (c *Cursor) check(sortBy string) bool {
 		return c.Time != nil
 	}
 }
+
+// onlySearch reports whether the list has no filter but q and status (and
+// its sort and page): the case customer_search_page answers in one step.
+func (lp ListParams) onlySearch() bool {
+	return lp.Type == nil && lp.Kind == nil && lp.SalesRepID == nil && lp.PaymentTermsID == nil &&
+		lp.BillingStatus == nil && lp.Country == nil && lp.HasBalance == nil && lp.HasCredit == nil &&
+		lp.Overdue == nil && lp.Engaged == nil && lp.LastOrderFrom == nil && lp.LastOrderTo == nil &&
+		len(lp.Groups) == 0 && len(lp.Custom) == 0
+}

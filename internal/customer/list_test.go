@@ -315,7 +315,23 @@ func TestSearchManyMatches(t *testing.T) {
 	require.EqualValues(t, 5100, *page.Total)
 	require.Equal(t, "Bulk widget 5100", page.Items[0]["name"])
 	require.Equal(t, "Bulk widget 5099", page.Items[1]["name"])
-	// "widget 42" matches 42, 420-429 and 4200-4299: few, so passed as ids.
+	// Paging through a common search (walking the balance index) visits
+	// every match once, in order.
+	ids := collect(t, app, tn.AdminToken, "q=widget&sort=-balance", 200)
+	require.Len(t, ids, 5100)
+	seen := map[string]bool{}
+	for _, id := range ids {
+		require.False(t, seen[id])
+		seen[id] = true
+	}
+	// With another filter, common matches are filtered while walking the
+	// sort index; few matches are passed as ids.
+	app.Get(t, "/v1/customers?q=widget&type=company&sort=-balance&limit=2", tn.AdminToken).JSON(t, &page)
+	require.Equal(t, "Bulk widget 5100", page.Items[0]["name"])
+	app.Get(t, "/v1/customers?q="+url.QueryEscape("widget 42")+"&type=company&sort=balance&limit=200", tn.AdminToken).JSON(t, &page)
+	require.Len(t, page.Items, 111)
+	require.Equal(t, "Bulk widget 42", page.Items[0]["name"])
+	// "widget 42" matches 42, 420-429 and 4200-4299.
 	app.Get(t, "/v1/customers?q="+url.QueryEscape("widget 42")+"&sort=-balance&limit=200", tn.AdminToken).JSON(t, &page)
 	require.Len(t, page.Items, 111)
 }

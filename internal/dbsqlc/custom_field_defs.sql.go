@@ -197,44 +197,6 @@ func (q *Queries) CustomFieldDefList(ctx context.Context, db DBTX, arg CustomFie
 	return items, nil
 }
 
-const customFieldDefListAll = `-- name: CustomFieldDefListAll :many
-SELECT tenant_id, id, key, label, type, required, options, position, version, created_at, updated_at FROM custom_field_defs WHERE tenant_id = $1 ORDER BY position, key
-`
-
-// CustomFieldDefListAll returns every definition (at most 50 per tenant),
-// for validating customer writes.
-func (q *Queries) CustomFieldDefListAll(ctx context.Context, db DBTX, tenantID uuid.UUID) ([]CustomFieldDef, error) {
-	rows, err := db.Query(ctx, customFieldDefListAll, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	items := []CustomFieldDef{}
-	for rows.Next() {
-		var i CustomFieldDef
-		if err := rows.Scan(
-			&i.TenantID,
-			&i.ID,
-			&i.Key,
-			&i.Label,
-			&i.Type,
-			&i.Required,
-			&i.Options,
-			&i.Position,
-			&i.Version,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-		); err != nil {
-			return nil, err
-		}
-		items = append(items, i)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return items, nil
-}
-
 const customFieldDefUpdate = `-- name: CustomFieldDefUpdate :one
 UPDATE custom_field_defs SET label = $1, required = $2, options = $3, position = $4,
     version = version + 1, updated_at = now()

@@ -7,6 +7,7 @@ package dbsqlc
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/google/uuid"
 )
@@ -124,6 +125,40 @@ func (q *Queries) SettingsUpdate(ctx context.Context, db DBTX, arg SettingsUpdat
 		&i.DormantAfterDays,
 		&i.Version,
 		&i.UpdatedAt,
+	)
+	return i, err
+}
+
+const settingsWithFields = `-- name: SettingsWithFields :one
+SELECT s.tenant_id, s.required_fields, s.default_country, s.default_currency, s.default_payment_terms_id, s.default_credit_policy, s.dormant_after_days, s.version, s.updated_at,
+       coalesce((SELECT jsonb_agg(jsonb_build_object('id', d.id, 'key', d.key, 'label', d.label, 'type', d.type,
+                                                     'required', d.required, 'options', d.options, 'position', d.position)
+                                  ORDER BY d.position, d.key)
+                 FROM custom_field_defs d WHERE d.tenant_id = s.tenant_id), '[]')::jsonb AS fields
+FROM tenant_settings s WHERE s.tenant_id = $1
+`
+
+type SettingsWithFieldsRow struct {
+	TenantSetting TenantSetting
+	Fields        json.RawMessage
+}
+
+// SettingsWithFields loads the settings and every custom field definition
+// in one round trip: every customer read and write needs both.
+func (q *Queries) SettingsWithFields(ctx context.Context, db DBTX, tenantID uuid.UUID) (SettingsWithFieldsRow, error) {
+	row := db.QueryRow(ctx, settingsWithFields, tenantID)
+	var i SettingsWithFieldsRow
+	err := row.Scan(
+		&i.TenantSetting.TenantID,
+		&i.TenantSetting.RequiredFields,
+		&i.TenantSetting.DefaultCountry,
+		&i.TenantSetting.DefaultCurrency,
+		&i.TenantSetting.DefaultPaymentTermsID,
+		&i.TenantSetting.DefaultCreditPolicy,
+		&i.TenantSetting.DormantAfterDays,
+		&i.TenantSetting.Version,
+		&i.TenantSetting.UpdatedAt,
+		&i.Fields,
 	)
 	return i, err
 }

@@ -188,16 +188,18 @@ func ensureTemplate(ctx context.Context) (string, error) {
 	return name, nil
 }
 
-// dropStale removes templates of older migrations and test databases left
-// behind by killed runs (older than six hours).
+// dropStale removes templates and benchmark databases of older migrations
+// and test databases left behind by killed runs (older than six hours).
 func dropStale(ctx context.Context, admin *pgx.Conn, keep string) {
-	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'chub\_tmpl\_%' OR datname LIKE 'chub\_t\_%'`)
+	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database
+		WHERE datname LIKE 'chub\_tmpl\_%' OR datname LIKE 'chub\_t\_%' OR datname LIKE 'chub\_bench\_%'`)
 	if err != nil {
 		return
 	}
 	names, _ := pgx.CollectRows(rows, pgx.RowTo[string])
 	for _, n := range names {
-		stale := strings.HasPrefix(n, "chub_tmpl_") && n != keep
+		stale := strings.HasPrefix(n, "chub_tmpl_") && n != keep ||
+			strings.HasPrefix(n, "chub_bench_") && !strings.HasSuffix(n, strings.TrimPrefix(keep, "chub_tmpl_"))
 		if parts := strings.Split(n, "_"); strings.HasPrefix(n, "chub_t_") && len(parts) >= 4 {
 			if ts, err := strconv.ParseInt(parts[2], 10, 64); err == nil && time.Since(time.Unix(ts, 0)) > 6*time.Hour {
 				stale = true
@@ -243,4 +245,49 @@ func randomSuffix() string {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// Persistent returns a database named name (made from the current
+// template) that outlives the test run, creating it when missing; created
+// reports whether it is new. Benchmarks keep their large data sets in one,
+// so only the first run pays for loading them. A non-empty existing names
+// a database to use as it is instead (to re-run on data loaded before a
+// schema change).
+func Persistent(tb testing.TB, name, existing string) (db *DB, created bool) {
+	tb.Helper()
+	ctx := context.Background()
+	templateOnce.Do(func() { templateName, templateErr = ensureTemplate(ctx) })
+	if templateErr != nil {
+		tb.Fatal(templateErr)
+	}
+	full := name + "_" + strings.TrimPrefix(templateName, "chub_tmpl_")
+	if existing != "" {
+		full = existing
+	}
+	admin, err := pgx.Connect(ctx, AdminURL())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	var exists bool
+	if err := admin.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, full).Scan(&exists); err != nil {
+		tb.Fatal(err)
+	}
+	if !exists {
+		if _, err := admin.Exec(ctx, `SELECT pg_advisory_lock(7291002)`); err != nil {
+			tb.Fatal(err)
+		}
+		_, err = admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{full}.Sanitize()+" TEMPLATE "+pgx.Identifier{templateName}.Sanitize()+" OWNER "+OwnerRole)
+		_, _ = admin.Exec(ctx, `SELECT pg_advisory_unlock(7291002)`)
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	db = &DB{Name: full, AppURL: URLFor(full, database.AppRole), OwnerURL: URLFor(full, OwnerRole)}
+	db.App, err = database.Open(ctx, db.AppURL, database.PoolOptions{MaxConns: 20, StatementTimeout: time.Hour, ApplicationName: "customerhub-bench"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(db.App.Close)
+	return db, !exists
 }

@@ -2,6 +2,7 @@ package settings
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -84,22 +85,30 @@ func (s *Service) Update(ctx context.Context, tx database.Tx, version int64, p S
 	return before, toSettings(r), nil
 }
 
-// Env loads the tenant's settings and custom field definitions (two
-// queries).
+// Env loads the tenant's settings and custom field definitions, in one
+// query.
 func (s *Service) Env(ctx context.Context, tx database.Tx) (Env, error) {
-	st, err := s.Get(ctx, tx)
+	row, err := s.q.SettingsWithFields(ctx, tx, tx.TenantID())
 	if err != nil {
-		return Env{}, err
+		return Env{}, fmt.Errorf("get tenant settings: %w", err)
 	}
-	rows, err := s.q.CustomFieldDefListAll(ctx, tx, tx.TenantID())
-	if err != nil {
-		return Env{}, fmt.Errorf("list custom fields: %w", err)
+	var defs []struct {
+		ID       uuid.UUID `json:"id"`
+		Key      string    `json:"key"`
+		Label    string    `json:"label"`
+		Type     string    `json:"type"`
+		Required bool      `json:"required"`
+		Options  []string  `json:"options"`
+		Position int32     `json:"position"`
 	}
-	fields := make([]FieldDef, 0, len(rows))
-	for _, r := range rows {
-		fields = append(fields, toFieldDef(r))
+	if err := json.Unmarshal(row.Fields, &defs); err != nil {
+		return Env{}, fmt.Errorf("decode custom fields: %w", err)
 	}
-	return Env{Settings: st, Fields: fields}, nil
+	fields := make([]FieldDef, 0, len(defs))
+	for _, d := range defs {
+		fields = append(fields, FieldDef{ID: d.ID, Key: d.Key, Label: d.Label, Type: d.Type, Required: d.Required, Options: d.Options, Position: d.Position})
+	}
+	return Env{Settings: toSettings(row.TenantSetting), Fields: fields}, nil
 }
 
 // FieldCursor is the position after the last definition of a page.
