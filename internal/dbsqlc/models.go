@@ -172,6 +172,14 @@ type CustomerLocationRep struct {
 	UserID     uuid.UUID
 }
 
+type CustomerPrice struct {
+	TenantID   uuid.UUID
+	CustomerID uuid.UUID
+	ItemID     uuid.UUID
+	Price      decimal.Decimal
+	UpdatedAt  time.Time
+}
+
 type GroupCategory struct {
 	TenantID  uuid.UUID
 	Key       string
@@ -192,6 +200,39 @@ type IdempotencyKey struct {
 	Headers     []byte
 	Body        []byte
 	CreatedAt   time.Time
+}
+
+type Item struct {
+	TenantID  uuid.UUID
+	ID        uuid.UUID
+	Sku       string
+	Name      string
+	BasePrice decimal.Decimal
+	Active    bool
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+type Payment struct {
+	TenantID   uuid.UUID
+	ID         uuid.UUID
+	Number     string
+	CustomerID uuid.UUID
+	Amount     decimal.Decimal
+	Currency   string
+	ReceivedAt time.Time
+	Method     *string
+	Reference  *string
+	CreatedBy  *uuid.UUID
+	CreatedAt  time.Time
+}
+
+type PaymentAllocation struct {
+	TenantID  uuid.UUID
+	PaymentID uuid.UUID
+	OrderID   uuid.UUID
+	Amount    decimal.Decimal
 }
 
 type PaymentTerm struct {
@@ -216,6 +257,14 @@ type PriceList struct {
 	UpdatedAt time.Time
 }
 
+type PriceListItem struct {
+	TenantID    uuid.UUID
+	PriceListID uuid.UUID
+	ItemID      uuid.UUID
+	Price       decimal.Decimal
+	UpdatedAt   time.Time
+}
+
 type Role struct {
 	TenantID    uuid.UUID
 	ID          uuid.UUID
@@ -224,6 +273,45 @@ type Role struct {
 	Permissions []string
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+}
+
+type SalesOrder struct {
+	TenantID       uuid.UUID
+	ID             uuid.UUID
+	Number         string
+	CustomerID     uuid.UUID
+	LocationID     *uuid.UUID
+	Currency       string
+	OrderDate      time.Time
+	DueDate        time.Time
+	PaymentTermsID *uuid.UUID
+	Status         string
+	Total          decimal.Decimal
+	PaidAmount     decimal.Decimal
+	Notes          *string
+	CreditOverride bool
+	CreatedBy      *uuid.UUID
+	Version        int64
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	ShippedAt      *time.Time
+	InvoicedAt     *time.Time
+	PaidAt         *time.Time
+	CancelledAt    *time.Time
+}
+
+type SalesOrderLine struct {
+	TenantID     uuid.UUID
+	OrderID      uuid.UUID
+	LineNo       int32
+	ItemID       uuid.UUID
+	Sku          string
+	Name         string
+	Quantity     decimal.Decimal
+	UnitPrice    decimal.Decimal
+	DiscountRate decimal.Decimal
+	Amount       decimal.Decimal
+	PriceSource  string
 }
 
 type SavedView struct {
