@@ -12,18 +12,21 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/customerhub/customerhub/internal/auth"
+	"github.com/customerhub/customerhub/internal/order"
 )
 
 // Deps is what the workers need.
 type Deps struct {
 	Pool   *pgxpool.Pool
 	Auth   *auth.Service
+	Orders *order.Service
 	Logger *slog.Logger
 }
 
 // Register adds every worker to w.
 func Register(w *river.Workers, d Deps) {
 	river.AddWorker(w, NewAuthPurgeWorker(d))
+	river.AddWorker(w, NewOverdueRefreshWorker(d))
 }
 
 // PeriodicJobs lists the jobs the elected leader enqueues on a schedule.
@@ -32,5 +35,8 @@ func PeriodicJobs() []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
 			return auth.PurgeArgs{}, nil
 		}, &river.PeriodicJobOpts{ID: "auth_purge", RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
+			return order.RefreshOverdueArgs{}, nil
+		}, &river.PeriodicJobOpts{ID: "order_overdue_refresh", RunOnStart: true}),
 	}
 }

@@ -57,9 +57,9 @@ func runServer(ctx context.Context, cfg config.Config, logger *slog.Logger, m mo
 		defer rdb.Close()
 	}
 
-	authSvc := server.NewAuthService(cfg, pool, logger)
+	services := server.NewServices(cfg, pool, logger)
 	ws := river.NewWorkers()
-	workers.Register(ws, workers.Deps{Pool: pool, Auth: authSvc, Logger: logger})
+	workers.Register(ws, workers.Deps{Pool: pool, Auth: services.Auth, Orders: services.Orders, Logger: logger})
 	rc, err := server.NewRiver(pool, server.RiverOptions{
 		Work: m != modeAPI, Workers: ws, PeriodicJobs: workers.PeriodicJobs(),
 		Concurrency: cfg.WorkerConcurrency, RescueStuckAfter: cfg.RescueStuckAfter, Logger: logger,
@@ -81,7 +81,7 @@ func runServer(ctx context.Context, cfg config.Config, logger *slog.Logger, m mo
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		srv = server.New(server.Deps{
 			Config: cfg, Pool: pool, Redis: rdb, River: rc, Limiter: ratelimit.New(rdb, logger),
-			Registry: reg, Logger: logger, Version: version, Auth: authSvc,
+			Registry: reg, Logger: logger, Version: version, Services: services,
 		})
 		go func() {
 			logger.Info("listening", "addr", cfg.ListenAddr)

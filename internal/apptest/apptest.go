@@ -76,14 +76,14 @@ func New(t testing.TB, db *dbtest.DB, env map[string]string) *App {
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = rdb.Close() })
 	}
-	authSvc := server.NewAuthService(cfg, db.App, logger)
+	services := server.NewServices(cfg, db.App, logger)
 	ws := river.NewWorkers()
-	workers.Register(ws, workers.Deps{Pool: db.App, Auth: authSvc, Logger: logger})
+	workers.Register(ws, workers.Deps{Pool: db.App, Auth: services.Auth, Orders: services.Orders, Logger: logger})
 	rc, err := server.NewRiver(db.App, server.RiverOptions{Workers: ws, Logger: logger})
 	require.NoError(t, err)
 	srv := server.New(server.Deps{
 		Config: cfg, Pool: db.App, Redis: rdb, River: rc, Limiter: ratelimit.New(rdb, logger),
-		Registry: prometheus.NewRegistry(), Logger: logger, Auth: authSvc,
+		Registry: prometheus.NewRegistry(), Logger: logger, Services: services,
 	})
 	return &App{Server: srv, DB: db, River: rc, Config: cfg}
 }

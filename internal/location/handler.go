@@ -61,6 +61,8 @@ func mapError(err error) error {
 		return httpapi.NotFound("customer")
 	case errors.Is(err, ErrVersionMismatch):
 		return httpapi.PreconditionFailed()
+	case errors.Is(err, ErrInUse):
+		return httpapi.Conflict("", "location_in_use", "orders ship to this location; it cannot be deleted")
 	}
 	return err
 }

@@ -29,6 +29,7 @@ var (
 	ErrNotFound         = errors.New("location not found")
 	ErrCustomerNotFound = errors.New("customer not found")
 	ErrVersionMismatch  = errors.New("location version mismatch")
+	ErrInUse            = errors.New("location used by orders")
 )
 
 // Location kinds.

@@ -168,6 +168,9 @@ func (s *Service) Delete(ctx context.Context, tx database.Tx, id uuid.UUID) (Loc
 		return Location{}, err
 	}
 	if _, err := s.q.LocationDelete(ctx, tx, dbsqlc.LocationDeleteParams{TenantID: tx.TenantID(), ID: id}); err != nil {
+		if database.IsForeignKeyViolation(err, "sales_orders_location_fkey") {
+			return Location{}, ErrInUse
+		}
 		return Location{}, fmt.Errorf("delete location: %w", err)
 	}
 	return Location{CustomerLocation: cur, Customer: cust}, nil

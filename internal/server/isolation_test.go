@@ -40,9 +40,19 @@ func createOwned(t *testing.T, app *apptest.App, tn apptest.Tenant) owned {
 	post("/v1/users/"+user.ID+"/customer-grants", map[string]any{"customer_id": custID})
 	resp := app.Do(t, apptest.Req{Method: http.MethodPut, Path: "/v1/views/owned-view", Token: tn.AdminToken, Body: map[string]any{"sort": "-balance"}})
 	require.Equal(t, http.StatusCreated, resp.Status, "%s", resp.Body)
+	item := post("/v1/items", map[string]any{"sku": "OWNED", "name": "Owned item", "base_price": "1.00"})
+	for _, path := range []string{"/v1/price-lists/" + prices["id"].(string) + "/items/OWNED", "/v1/customers/" + custID + "/prices/OWNED"} {
+		resp := app.Do(t, apptest.Req{Method: http.MethodPut, Path: path, Token: tn.AdminToken, Body: map[string]any{"price": "2.00"}})
+		require.Equal(t, http.StatusCreated, resp.Status, "%s: %s", path, resp.Body)
+	}
+	order := post("/v1/sales-orders", map[string]any{"customer_id": custID, "lines": []any{map[string]any{"sku": "OWNED", "quantity": "1"}}})
+	payment := post("/v1/payments", map[string]any{"customer_id": custID, "amount": "1"})
 	id := func(v string) map[string]string { return map[string]string{":id": v} }
 	return owned{
-		"/v1/customers/":                 id(custID),
+		"/v1/customers/":                 {":id": custID, ":sku": "OWNED"},
+		"/v1/sales-orders/":              id(order["id"].(string)),
+		"/v1/payments/":                  id(payment["id"].(string)),
+		"/v1/items/":                     id(item["id"].(string)),
 		"/v1/users/":                     {":id": user.ID, ":customer_id": custID},
 		"/v1/roles/":                     id(role["id"].(string)),
 		"/v1/tokens/":                    id(token["id"].(string)),
@@ -50,7 +60,7 @@ func createOwned(t *testing.T, app *apptest.App, tn apptest.Tenant) owned {
 		"/v1/locations/":                 id(location["id"].(string)),
 		"/v1/custom-fields/":             id(field["id"].(string)),
 		"/v1/payment-terms/":             id(terms["id"].(string)),
-		"/v1/price-lists/":               id(prices["id"].(string)),
+		"/v1/price-lists/":               {":id": prices["id"].(string), ":sku": "OWNED"},
 		"/v1/customer-groups/":           id(grp["id"].(string)),
 		"/v1/customer-group-categories/": {":key": "owned_category"},
 		"/v1/views/":                     {":name": "owned-view"},
@@ -74,12 +84,15 @@ func (o owned) pathFor(t *testing.T, route string) string {
 	return ""
 }
 
-// isolationBodies are valid bodies for the POSTs under another object, so
-// that only the object's absence can answer (not validation).
+// isolationBodies are valid bodies for the POSTs and PUTs under another
+// object, so that only the object's absence can answer (not validation).
 var isolationBodies = map[string]any{
-	"/v1/customers/:id/contacts":    map[string]any{"name": "Intruder"},
-	"/v1/customers/:id/locations":   map[string]any{"label": "X", "line1": "1 X St", "city": "X", "country": "US", "kinds": []string{"shipping"}},
-	"/v1/users/:id/customer-grants": map[string]any{"customer_id": "0b0d5f3e-8c1a-4f5e-9a3b-2f1e0c9d8b7a"},
+	"PUT /v1/price-lists/:id/items/:sku": map[string]any{"price": "9.00"},
+	"PUT /v1/customers/:id/prices/:sku":  map[string]any{"price": "9.00"},
+	"PATCH /v1/sales-orders/:id":         map[string]any{"lines": []any{map[string]any{"sku": "OWNED", "quantity": "2"}}},
+	"POST /v1/customers/:id/contacts":    map[string]any{"name": "Intruder"},
+	"POST /v1/customers/:id/locations":   map[string]any{"label": "X", "line1": "1 X St", "city": "X", "country": "US", "kinds": []string{"shipping"}},
+	"POST /v1/users/:id/customer-grants": map[string]any{"customer_id": "0b0d5f3e-8c1a-4f5e-9a3b-2f1e0c9d8b7a"},
 }
 
 // perUserNamespaces are routes whose parameter names an object in the
@@ -103,7 +116,7 @@ func TestTenantIsolation(t *testing.T) {
 		}
 		path := objs.pathFor(t, r.Path)
 		var body any = "{}"
-		if b, ok := isolationBodies[r.Path]; ok && r.Method == http.MethodPost {
+		if b, ok := isolationBodies[r.Method+" "+r.Path]; ok {
 			body = b
 		}
 		resp := app.Do(t, apptest.Req{Method: r.Method, Path: path, Token: b.AdminToken, Body: body,
@@ -118,7 +131,8 @@ func TestTenantIsolation(t *testing.T) {
 
 	// A's objects are intact and still A's.
 	for _, path := range []string{"/v1/contacts/:id", "/v1/locations/:id", "/v1/custom-fields/:id", "/v1/payment-terms/:id",
-		"/v1/price-lists/:id", "/v1/customer-groups/:id", "/v1/views/:name", "/v1/users/:id/customer-grants"} {
+		"/v1/price-lists/:id", "/v1/customer-groups/:id", "/v1/views/:name", "/v1/users/:id/customer-grants",
+		"/v1/sales-orders/:id", "/v1/payments/:id", "/v1/items/:id", "/v1/customers/:id/ledger"} {
 		resp := app.Get(t, objs.pathFor(t, path), a.AdminToken)
 		require.Equal(t, http.StatusOK, resp.Status, "%s: %s", path, resp.Body)
 		require.NotContains(t, string(resp.Body), `"version":2`, path)

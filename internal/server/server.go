@@ -28,8 +28,10 @@ import (
 	"github.com/customerhub/customerhub/internal/group"
 	"github.com/customerhub/customerhub/internal/httpapi"
 	"github.com/customerhub/customerhub/internal/location"
+	"github.com/customerhub/customerhub/internal/order"
 	"github.com/customerhub/customerhub/internal/pricing"
 	"github.com/customerhub/customerhub/internal/ratelimit"
+	"github.com/customerhub/customerhub/internal/report"
 	"github.com/customerhub/customerhub/internal/settings"
 	"github.com/customerhub/customerhub/internal/tenant"
 )
@@ -44,8 +46,36 @@ type Deps struct {
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
 	Version  string
-	// Auth is shared with the workers; built by NewAuthService.
-	Auth *auth.Service
+	// Services are shared with the workers; built by NewServices when nil.
+	Services *Services
+}
+
+// Services are the domain services, built once per process and shared by
+// the HTTP handlers and the workers.
+type Services struct {
+	Auth      *auth.Service
+	Settings  *settings.Service
+	Groups    *group.Service
+	Pricing   *pricing.Service
+	Customers *customer.Service
+	Locations *location.Service
+	Grants    *grant.Service
+	Orders    *order.Service
+}
+
+// NewServices builds the domain services.
+func NewServices(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger) *Services {
+	s := &Services{
+		Auth:      NewAuthService(cfg, pool, logger),
+		Settings:  settings.NewService(logger),
+		Groups:    group.NewService(logger),
+		Pricing:   pricing.NewService(logger),
+		Locations: location.NewService(logger),
+		Grants:    grant.NewService(logger),
+	}
+	s.Customers = customer.NewService(logger, s.Groups, s.Settings)
+	s.Orders = order.NewService(logger, s.Customers, s.Pricing)
+	return s
 }
 
 // Server is the assembled application.
@@ -84,11 +114,11 @@ func New(d Deps) *Server {
 	app.Use(httpapi.Deadline(cfg.RequestTimeout))
 	app.Use(securityHeaders)
 
-	authSvc := d.Auth
-	if authSvc == nil {
-		authSvc = NewAuthService(cfg, d.Pool, d.Logger)
+	svc := d.Services
+	if svc == nil {
+		svc = NewServices(cfg, d.Pool, d.Logger)
 	}
-	authH := auth.NewHandler(d.Pool, authSvc)
+	authH := auth.NewHandler(d.Pool, svc.Auth)
 
 	perTenant := limitTenant(d.Limiter, ratelimit.PerSecond(cfg.RateLimitTenant))
 	guard := func(permission string) []fiber.Handler {
@@ -108,20 +138,22 @@ func New(d Deps) *Server {
 	v1 := httpapi.NewRouter(app, "/v1", guard)
 	app.Use("/v1", limitIP(d.Limiter, ratelimit.PerSecond(cfg.RateLimitIP)))
 	authH.Routes(v1)
-	settingsSvc := settings.NewService(d.Logger)
-	groupSvc := group.NewService(d.Logger)
-	settings.NewHandler(d.Pool, settingsSvc).Routes(v1)
-	pricing.NewHandler(d.Pool, pricing.NewService(d.Logger)).Routes(v1)
-	group.NewHandler(d.Pool, groupSvc).Routes(v1)
-	customer.NewHandler(d.Pool, customer.NewService(d.Logger, groupSvc, settingsSvc)).Routes(v1)
-	location.NewHandler(d.Pool, location.NewService(d.Logger)).Routes(v1)
-	grant.NewHandler(d.Pool, grant.NewService(d.Logger)).Routes(v1)
+	settings.NewHandler(d.Pool, svc.Settings).Routes(v1)
+	pricing.NewHandler(d.Pool, svc.Pricing).Routes(v1)
+	group.NewHandler(d.Pool, svc.Groups).Routes(v1)
+	customer.NewHandler(d.Pool, svc.Customers).Routes(v1)
+	location.NewHandler(d.Pool, svc.Locations).Routes(v1)
+	grant.NewHandler(d.Pool, svc.Grants).Routes(v1)
+	report.NewHandler(d.Pool, report.NewService(d.Logger)).Routes(v1)
+	order.NewHandler(d.Pool, svc.Orders).Routes(v1)
 	audit.NewHandler(d.Pool, map[string]string{
 		audit.EntityCustomer: auth.PermCustomersRead, audit.EntityContact: auth.PermCustomersRead,
 		audit.EntityLocation: auth.PermCustomersRead, audit.EntityGroup: auth.PermCustomersRead,
 		audit.EntityUser: auth.PermUsersManage, audit.EntityRole: auth.PermUsersManage, audit.EntityGrant: auth.PermUsersManage,
 		audit.EntitySettings: auth.PermSettingsManage, audit.EntityCustomField: auth.PermSettingsManage,
 		pricing.EntityPaymentTerms: auth.PermSettingsManage, pricing.EntityPriceList: auth.PermSettingsManage,
+		order.EntityOrder: auth.PermCustomersRead, order.EntityPayment: auth.PermCustomersRead,
+		pricing.EntityItem: auth.PermCustomersRead, pricing.EntityPrice: auth.PermSettingsManage,
 	}).Routes(v1)
 
 	// The description is built from the finished route table, so it lists

@@ -1,0 +1,20 @@
+package order
+
+import (
+	"time"
+
+	"github.com/riverqueue/river"
+)
+
+// RefreshOverdueArgs is the periodic job that recomputes overdue amounts
+// time has changed (an unpaid order whose due date passed), tenant by
+// tenant. Recomputing is idempotent, so a repeated run is harmless.
+type RefreshOverdueArgs struct{}
+
+// Kind implements river.JobArgs.
+func (RefreshOverdueArgs) Kind() string { return "order_overdue_refresh" }
+
+// InsertOpts makes the job unique per hour.
+func (RefreshOverdueArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Hour}}
+}

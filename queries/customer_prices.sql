@@ -1,0 +1,19 @@
+-- name: CustomerPriceGetForUpdate :one
+SELECT * FROM customer_prices
+WHERE tenant_id = @tenant_id AND customer_id = @customer_id AND item_id = @item_id
+FOR UPDATE;
+
+-- CustomerPriceUpsert sets a customer's own price for an item. updated_at
+-- moves only when the price changes.
+-- name: CustomerPriceUpsert :one
+INSERT INTO customer_prices (tenant_id, customer_id, item_id, price)
+VALUES (@tenant_id, @customer_id, @item_id, @price)
+ON CONFLICT ON CONSTRAINT customer_prices_pkey DO UPDATE
+SET price = excluded.price,
+    updated_at = CASE WHEN customer_prices.price = excluded.price THEN customer_prices.updated_at ELSE now() END
+RETURNING *;
+
+-- name: CustomerPriceDelete :one
+DELETE FROM customer_prices
+WHERE tenant_id = @tenant_id AND customer_id = @customer_id AND item_id = @item_id
+RETURNING *;
