@@ -4,3 +4,8 @@
 -- security reads these settings.
 -- name: ContextSet :exec
 SELECT app_set_context(@tenant_id::uuid, sqlc.narg(user_id)::uuid, sqlc.narg(visibility)::text, sqlc.narg(customer_id)::uuid);
+
+-- PlannerCustomPlans makes the rest of the transaction plan each statement
+-- with its actual parameters (see database.CustomPlans).
+-- name: PlannerCustomPlans :exec
+SELECT set_config('plan_cache_mode', 'force_custom_plan', true);

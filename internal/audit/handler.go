@@ -121,5 +121,5 @@ func (h *Handler) list(c *fiber.Ctx) error {
 			resp.Items = append(resp.Items, ev)
 		}
 		return c.JSON(resp)
-	}, database.ReadOnly)
+	}, database.ReadOnly, database.CustomPlans)
 }

@@ -460,7 +460,7 @@ func (h *Handler) listUsers(c *fiber.Ctx) error {
 		var err error
 		users, err = h.svc.ListUsers(ctx, tx, cursor, status, limit+1)
 		return err
-	}, database.ReadOnly)
+	}, database.ReadOnly, database.CustomPlans)
 	if err != nil {
 		return err
 	}

@@ -149,7 +149,7 @@ func (e benchEnv) serviceSearch(ctx context.Context, who, term string) (int, err
 		}
 		ds, err := e.svc.List(ctx, tx, p, st, lp)
 		return len(ds), err
-	}, database.ReadOnly)
+	}, database.ReadOnly, database.CustomPlans)
 }
 
 // httpSearch is the whole request: authentication, rate limit, the list,

@@ -507,7 +507,7 @@ func (h *Handler) list(c *fiber.Ctx) error {
 			resp.Total, resp.TotalExact = &n, &exact
 		}
 		return c.JSON(resp)
-	}, database.ReadOnly)
+	}, database.ReadOnly, database.CustomPlans)
 }
 
 // listRequest reads the list's parameters, starting from a saved view

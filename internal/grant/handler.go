@@ -156,7 +156,7 @@ func (h *Handler) list(c *fiber.Ctx) error {
 			resp.Items = append(resp.Items, toGrantResponse(g))
 		}
 		return c.JSON(resp)
-	}, database.ReadOnly)
+	}, database.ReadOnly, database.CustomPlans)
 }
 
 func (h *Handler) delete(c *fiber.Ctx) error {

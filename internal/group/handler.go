@@ -273,7 +273,7 @@ func (h *Handler) list(c *fiber.Ctx) error {
 			resp.Items = append(resp.Items, toGroupResponse(g))
 		}
 		return c.JSON(resp)
-	}, database.ReadOnly)
+	}, database.ReadOnly, database.CustomPlans)
 }
 
 func (h *Handler) patch(c *fiber.Ctx) error {

@@ -313,7 +313,7 @@ func (h *Handler) list(c *fiber.Ctx) error {
 			return err
 		}
 		return c.JSON(toListResponse(locs, int(limit)))
-	}, database.ReadOnly)
+	}, database.ReadOnly, database.CustomPlans)
 }
 
 // toListResponse answers the first limit locations, with a cursor when

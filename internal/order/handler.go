@@ -485,7 +485,7 @@ func (h *Handler) list(c *fiber.Ctx) error {
 	}
 	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		return h.writeOrders(ctx, tx, c, lp)
-	}, database.ReadOnly)
+	}, database.ReadOnly, database.CustomPlans)
 }
 
 func (h *Handler) customerOrders(c *fiber.Ctx) error {
@@ -503,7 +503,7 @@ func (h *Handler) customerOrders(c *fiber.Ctx) error {
 			return err
 		}
 		return h.writeOrders(ctx, tx, c, lp)
-	}, database.ReadOnly)
+	}, database.ReadOnly, database.CustomPlans)
 }
 
 func (h *Handler) writeOrders(ctx context.Context, tx database.Tx, c *fiber.Ctx, lp ListParams) error {
@@ -592,7 +592,7 @@ func (h *Handler) listPayments(c *fiber.Ctx) error {
 			resp.Items = append(resp.Items, toPaymentResponse(p))
 		}
 		return c.JSON(resp)
-	}, database.ReadOnly)
+	}, database.ReadOnly, database.CustomPlans)
 }
 
 func (h *Handler) ledger(c *fiber.Ctx) error {
@@ -625,7 +625,7 @@ func (h *Handler) ledger(c *fiber.Ctx) error {
 			resp.Items = append(resp.Items, toLedgerEntry(r, currency))
 		}
 		return c.JSON(resp)
-	}, database.ReadOnly)
+	}, database.ReadOnly, database.CustomPlans)
 }
 
 func toLedgerEntry(r dbsqlc.LedgerRow, currency string) ledgerEntry {

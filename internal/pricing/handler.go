@@ -634,7 +634,7 @@ func (h *Handler) listItems(c *fiber.Ctx) error {
 			resp.Items = append(resp.Items, toItemResponse(r, cur))
 		}
 		return c.JSON(resp)
-	}, database.ReadOnly)
+	}, database.ReadOnly, database.CustomPlans)
 }
 
 func (h *Handler) getItem(c *fiber.Ctx) error {

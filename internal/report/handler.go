@@ -66,7 +66,7 @@ func mapError(err error) error {
 func (h *Handler) tx(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx) error) error {
 	return mapError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		return fn(ctx, tx)
-	}, database.ReadOnly))
+	}, database.ReadOnly, database.CustomPlans))
 }
 
 // ---- parameters --------------------------------------------------------
