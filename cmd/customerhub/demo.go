@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/shopspring/decimal"
 
 	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/config"
@@ -20,9 +21,9 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/demodata"
-	"github.com/customerhub/customerhub/internal/group"
+	"github.com/customerhub/customerhub/internal/money"
+	"github.com/customerhub/customerhub/internal/order"
 	"github.com/customerhub/customerhub/internal/server"
-	"github.com/customerhub/customerhub/internal/settings"
 	"github.com/customerhub/customerhub/internal/tenant"
 )
 
@@ -108,7 +109,7 @@ func runDemo(ctx context.Context, cfg config.Config, logger *slog.Logger, args [
 				return err
 			}
 		}
-		return seedDemoCustomers(ctx, tx, admin, ids)
+		return seedDemoCustomers(ctx, tx, server.NewServices(cfg, pool, logger), admin, ids)
 	})
 	if err != nil {
 		return err
@@ -127,12 +128,14 @@ func runDemo(ctx context.Context, cfg config.Config, logger *slog.Logger, args [
 	return nil
 }
 
-func seedDemoCustomers(ctx context.Context, tx database.Tx, admin *tenant.Principal, ids map[string]uuid.UUID) error {
+// seedDemoCustomers creates the demo's payment terms, items, group,
+// customers and a few orders and payments, once.
+func seedDemoCustomers(ctx context.Context, tx database.Tx, svcs *server.Services, admin *tenant.Principal, ids map[string]uuid.UUID) error {
 	exists, err := dbsqlc.New().CustomerExists(ctx, tx, tx.TenantID())
 	if err != nil || exists {
 		return err
 	}
-	svc := customer.NewService(slog.Default(), group.NewService(slog.Default()), settings.NewService(slog.Default()))
+	svc := svcs.Customers
 	env, err := svc.Env(ctx, tx)
 	if err != nil {
 		return err
@@ -144,6 +147,14 @@ func seedDemoCustomers(ctx context.Context, tx database.Tx, admin *tenant.Princi
 		{"Delta Office Partners", "billing@deltaoffice.example", "+1 312 555 0117", "rep2@demo.example"},
 		{"Evergreen Clinics", "finance@evergreen.example", "+1 617 555 0162", ""},
 	}
+	q := dbsqlc.New()
+	for _, it := range []struct{ sku, name, price string }{{"PAPER-A4", "Copy paper A4, box", "24.90"}, {"TONER-K", "Toner, black", "79.00"}} {
+		if _, err := q.ItemInsert(ctx, tx, dbsqlc.ItemInsertParams{TenantID: tx.TenantID(), ID: uuid.New(), Sku: it.sku, Name: it.name,
+			BasePrice: decimal.RequireFromString(it.price)}); err != nil {
+			return fmt.Errorf("seed item %s: %w", it.sku, err)
+		}
+	}
+	var created []uuid.UUID
 	for _, s := range seed {
 		name, email, phone := s.name, s.email, s.phone
 		p := customer.Patch{Name: customer.Set[string]{Set: true, Value: &name}, Email: customer.Set[string]{Set: true, Value: &email},
@@ -152,8 +163,25 @@ func seedDemoCustomers(ctx context.Context, tx database.Tx, admin *tenant.Princi
 			rep := ids[s.rep]
 			p.SalesRepID = customer.Set[uuid.UUID]{Set: true, Value: &rep}
 		}
-		if _, err := svc.Create(ctx, tx, admin, env, p); err != nil {
+		d, err := svc.Create(ctx, tx, admin, env, p)
+		if err != nil {
 			return fmt.Errorf("seed customer %s: %w", s.name, err)
+		}
+		created = append(created, d.Customer.ID)
+	}
+	// Some history, so balances, figures and ledgers show something.
+	qty := func(v string) money.Value { return money.Value{Decimal: decimal.RequireFromString(v)} }
+	for i, id := range created[:4] {
+		o, err := svcs.Orders.Create(ctx, tx, admin, order.Input{CustomerID: id, Lines: []order.LineInput{
+			{SKU: "PAPER-A4", Quantity: qty(fmt.Sprint(2 + i*3))}, {SKU: "TONER-K", Quantity: qty("1")}}})
+		if err != nil {
+			return fmt.Errorf("seed order: %w", err)
+		}
+		if i%2 == 0 {
+			if _, err := svcs.Orders.CreatePayment(ctx, tx, admin, order.PaymentInput{CustomerID: id, OrderID: &o.ID,
+				Amount: money.Value{Decimal: o.Total.Div(decimal.NewFromInt(2)).Round(2)}}); err != nil {
+				return fmt.Errorf("seed payment: %w", err)
+			}
 		}
 	}
 	return nil
