@@ -41,3 +41,14 @@ SELECT id FROM users
 WHERE tenant_id = @tenant_id AND builtin_role = 'admin' AND status = 'active'
 ORDER BY id
 FOR UPDATE;
+
+-- UserPrincipal is what a job needs to act as the user who started it:
+-- role, visibility, and whether the user and tenant are still active.
+-- name: UserPrincipal :one
+SELECT u.id AS user_id, u.email, u.name, u.builtin_role, u.visibility, u.customer_id,
+       u.status AS user_status, r.name AS role_name, r.permissions AS role_permissions,
+       tn.status AS tenant_status, tn.slug AS tenant_slug
+FROM users u
+JOIN tenants tn ON tn.id = u.tenant_id
+LEFT JOIN roles r ON r.tenant_id = u.tenant_id AND r.id = u.role_id
+WHERE u.tenant_id = @tenant_id AND u.id = @id;

@@ -1,32 +1,58 @@
 // Package workers holds the River workers. Job argument types live in their
-// domain packages (auth.PurgeArgs, ...); a worker here opens the same
-// tenant-scoped transaction a request would and calls the domain service,
-// staying as thin as a handler.
+// domain packages (auth.PurgeArgs, customer.BulkUpdateArgs, ...); a worker
+// here opens the same tenant-scoped transaction a request would and calls
+// the domain service, staying as thin as a handler.
+//
+// Two shapes of worker:
+//   - maintenance jobs (periodic, system-wide) walk the tenants one by one,
+//     each in its own system-scoped transaction, on the default queue;
+//   - tenant jobs (bulk updates, merges) act for the user who started them,
+//     through jobs.Run, batch by batch, on their own queue.
 package workers
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
 	"github.com/customerhub/customerhub/internal/auth"
+	"github.com/customerhub/customerhub/internal/customer"
+	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/jobs"
+	"github.com/customerhub/customerhub/internal/location"
 	"github.com/customerhub/customerhub/internal/order"
 )
 
 // Deps is what the workers need.
 type Deps struct {
-	Pool   *pgxpool.Pool
-	Auth   *auth.Service
-	Orders *order.Service
-	Logger *slog.Logger
+	Pool      *pgxpool.Pool
+	Auth      *auth.Service
+	Orders    *order.Service
+	Customers *customer.Service
+	Locations *location.Service
+	Jobs      *jobs.Service
+	Runner    *jobs.Runner
+	Logger    *slog.Logger
 }
+
+// MaintenanceTimeout bounds one run of a maintenance job. It walks every
+// tenant, so it may take a while; the rescuer leaves it alone until then.
+const MaintenanceTimeout = 30 * time.Minute
+
+// JobRetention is how long a finished tenant job stays visible.
+const JobRetention = 30 * 24 * time.Hour
 
 // Register adds every worker to w.
 func Register(w *river.Workers, d Deps) {
 	river.AddWorker(w, NewAuthPurgeWorker(d))
 	river.AddWorker(w, NewOverdueRefreshWorker(d))
+	river.AddWorker(w, NewJobsPurgeWorker(d))
 }
 
 // PeriodicJobs lists the jobs the elected leader enqueues on a schedule.
@@ -38,5 +64,29 @@ func PeriodicJobs() []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
 			return order.RefreshOverdueArgs{}, nil
 		}, &river.PeriodicJobOpts{ID: "order_overdue_refresh", RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour), func() (river.JobArgs, *river.InsertOpts) {
+			return jobs.PurgeArgs{}, nil
+		}, &river.PeriodicJobOpts{ID: "jobs_purge", RunOnStart: true}),
 	}
+}
+
+// forEachTenant runs fn in a system-scoped transaction of every tenant in
+// turn and sums what it returns. Listing tenants reads the global tenants
+// table; each call sees only its tenant's rows.
+func forEachTenant(ctx context.Context, pool *pgxpool.Pool, fn func(ctx context.Context, tx database.Tx) (int64, error)) (tenants int, total int64, err error) {
+	ids, err := dbsqlc.New().TenantListIDs(ctx, pool)
+	if err != nil {
+		return 0, 0, fmt.Errorf("list tenants: %w", err)
+	}
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return 0, total, err
+		}
+		n, err := database.WithTenantTxV(ctx, pool, database.SystemScope(id), fn)
+		if err != nil {
+			return 0, total, fmt.Errorf("tenant %s: %w", uuid.UUID(id), err)
+		}
+		total += n
+	}
+	return len(ids), total, nil
 }

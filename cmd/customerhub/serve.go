@@ -10,7 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
-	"github.com/riverqueue/river"
 
 	"github.com/customerhub/customerhub/internal/config"
 	"github.com/customerhub/customerhub/internal/database"
@@ -58,11 +57,10 @@ func runServer(ctx context.Context, cfg config.Config, logger *slog.Logger, m mo
 	}
 
 	services := server.NewServices(cfg, pool, logger)
-	ws := river.NewWorkers()
-	workers.Register(ws, workers.Deps{Pool: pool, Auth: services.Auth, Orders: services.Orders, Logger: logger})
 	rc, err := server.NewRiver(pool, server.RiverOptions{
-		Work: m != modeAPI, Workers: ws, PeriodicJobs: workers.PeriodicJobs(),
-		Concurrency: cfg.WorkerConcurrency, RescueStuckAfter: cfg.RescueStuckAfter, Logger: logger,
+		Work: m != modeAPI, Workers: server.NewWorkers(services, pool, logger), PeriodicJobs: workers.PeriodicJobs(),
+		Concurrency: cfg.WorkerConcurrency, BulkConcurrency: cfg.BulkConcurrency,
+		RescueStuckAfter: cfg.RescueStuckAfter, Logger: logger,
 	})
 	if err != nil {
 		return err
@@ -71,7 +69,7 @@ func runServer(ctx context.Context, cfg config.Config, logger *slog.Logger, m mo
 		if err := rc.Start(ctx); err != nil {
 			return fmt.Errorf("start river: %w", err)
 		}
-		logger.Info("river workers started", "concurrency", cfg.WorkerConcurrency)
+		logger.Info("river workers started", "concurrency", cfg.WorkerConcurrency, "bulk_concurrency", cfg.BulkConcurrency)
 	}
 
 	errCh := make(chan error, 1)
@@ -81,7 +79,7 @@ func runServer(ctx context.Context, cfg config.Config, logger *slog.Logger, m mo
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		srv = server.New(server.Deps{
 			Config: cfg, Pool: pool, Redis: rdb, River: rc, Limiter: ratelimit.New(rdb, logger),
-			Registry: reg, Logger: logger, Version: version, Services: services,
+			Registry: reg, Logger: logger, Version: version, Services: services, Context: ctx,
 		})
 		go func() {
 			logger.Info("listening", "addr", cfg.ListenAddr)

@@ -5,6 +5,7 @@ package apptest
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -17,6 +18,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,7 +30,6 @@ import (
 	"github.com/customerhub/customerhub/internal/dbtest"
 	"github.com/customerhub/customerhub/internal/ratelimit"
 	"github.com/customerhub/customerhub/internal/server"
-	"github.com/customerhub/customerhub/workers"
 )
 
 // App is the application under test.
@@ -37,6 +38,9 @@ type App struct {
 	DB     *dbtest.DB
 	River  *river.Client[pgx.Tx]
 	Config config.Config
+
+	services *server.Services
+	logger   *slog.Logger
 }
 
 // RedisURL is the Redis the tests use.
@@ -77,15 +81,32 @@ func New(t testing.TB, db *dbtest.DB, env map[string]string) *App {
 		t.Cleanup(func() { _ = rdb.Close() })
 	}
 	services := server.NewServices(cfg, db.App, logger)
-	ws := river.NewWorkers()
-	workers.Register(ws, workers.Deps{Pool: db.App, Auth: services.Auth, Orders: services.Orders, Logger: logger})
-	rc, err := server.NewRiver(db.App, server.RiverOptions{Workers: ws, Logger: logger})
+	rc, err := server.NewRiver(db.App, server.RiverOptions{Workers: server.NewWorkers(services, db.App, logger), Logger: logger})
 	require.NoError(t, err)
 	srv := server.New(server.Deps{
 		Config: cfg, Pool: db.App, Redis: rdb, River: rc, Limiter: ratelimit.New(rdb, logger),
 		Registry: prometheus.NewRegistry(), Logger: logger, Services: services,
 	})
-	return &App{Server: srv, DB: db, River: rc, Config: cfg}
+	return &App{Server: srv, DB: db, River: rc, Config: cfg, services: services, logger: logger}
+}
+
+// StartWorkers starts a River client that works the jobs the application
+// inserts (no periodic jobs), stopped when the test ends.
+func (a *App) StartWorkers(t testing.TB) *river.Client[pgx.Tx] {
+	t.Helper()
+	rc, err := server.NewRiver(a.DB.App, server.RiverOptions{
+		Work: true, Workers: server.NewWorkers(a.services, a.DB.App, a.logger), Concurrency: 2, BulkConcurrency: 2, Logger: a.logger,
+	})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	require.NoError(t, rc.Start(ctx))
+	t.Cleanup(func() {
+		stopCtx, stop := context.WithTimeout(context.Background(), 30*time.Second)
+		defer stop()
+		_ = rc.Stop(stopCtx)
+		cancel()
+	})
+	return rc
 }
 
 // Response is a finished request.

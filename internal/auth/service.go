@@ -378,20 +378,47 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*tenant.Princ
 				return nil, fmt.Errorf("touch token: %w", err)
 			}
 		}
-		p := &tenant.Principal{
-			TenantID: tenantID, TenantSlug: row.TenantSlug, UserID: row.UserID, TokenID: row.TokenID,
-			Email: row.Email, Name: row.Name, Visibility: row.Visibility,
-		}
-		switch {
-		case row.BuiltinRole != nil:
-			br, _ := Builtin(*row.BuiltinRole)
-			p.Role, p.Permissions = br.Name, br.Permissions
-			if br.Name == RolePortal {
-				p.Visibility, p.CustomerID = tenant.VisibilityPortal, row.CustomerID
-			}
-		case row.RoleName != nil:
-			p.Role, p.Permissions = *row.RoleName, row.RolePermissions
-		}
+		p := principal(tenantID, row.TenantSlug, row.UserID, row.Email, row.Name, row.Visibility, row.BuiltinRole, row.CustomerID, row.RoleName, row.RolePermissions)
+		p.TokenID = row.TokenID
 		return p, nil
 	})
+}
+
+// principal assembles a principal from a user and their role.
+func principal(tenantID uuid.UUID, slug string, userID uuid.UUID, email, name, visibility string,
+	builtin *string, customerID *uuid.UUID, roleName *string, rolePerms []string) *tenant.Principal {
+	p := &tenant.Principal{TenantID: tenantID, TenantSlug: slug, UserID: userID, Email: email, Name: name, Visibility: visibility}
+	switch {
+	case builtin != nil:
+		br, _ := Builtin(*builtin)
+		p.Role, p.Permissions = br.Name, br.Permissions
+		if br.Name == RolePortal {
+			p.Visibility, p.CustomerID = tenant.VisibilityPortal, customerID
+		}
+	case roleName != nil:
+		p.Role, p.Permissions = *roleName, rolePerms
+	}
+	return p
+}
+
+// PrincipalFor returns the user as a job acting for them sees themselves
+// now: their current role and visibility, so a job started before a
+// demotion cannot do more than the user may do today. An inactive user or
+// tenant is ErrUnauthenticated or ErrTenantSuspended.
+func (s *Service) PrincipalFor(ctx context.Context, tx database.Tx, userID uuid.UUID) (*tenant.Principal, error) {
+	row, err := s.q.UserPrincipal(ctx, tx, dbsqlc.UserPrincipalParams{TenantID: tx.TenantID(), ID: userID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrUnauthenticated
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up user: %w", err)
+	}
+	if row.UserStatus != "active" {
+		return nil, ErrUnauthenticated
+	}
+	if row.TenantStatus != "active" {
+		return nil, ErrTenantSuspended
+	}
+	return principal(tx.TenantID(), row.TenantSlug, row.UserID, row.Email, row.Name, row.Visibility,
+		row.BuiltinRole, row.CustomerID, row.RoleName, row.RolePermissions), nil
 }

@@ -45,8 +45,13 @@ type Config struct {
 	Argon2MemoryKiB   uint32
 	Argon2Iterations  uint32
 	WorkerConcurrency int
+	BulkConcurrency   int
 	RescueStuckAfter  time.Duration
 	MigrateOnStart    bool
+	// AdminUser and AdminPassword guard the operators' River UI at
+	// /admin/river (HTTP basic auth); without a password it is not served.
+	AdminUser     string
+	AdminPassword string
 }
 
 // Load reads the configuration through lookup (os.LookupEnv in main, a map
@@ -78,7 +83,10 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		Argon2MemoryKiB:    uint32(l.int("CUSTOMERHUB_ARGON2_MEMORY_KIB", 19*1024, 1024, 4*1024*1024)),
 		Argon2Iterations:   uint32(l.int("CUSTOMERHUB_ARGON2_ITERATIONS", 2, 1, 100)),
 		WorkerConcurrency:  l.int("CUSTOMERHUB_WORKER_CONCURRENCY", 20, 1, 10_000),
-		RescueStuckAfter:   l.duration("CUSTOMERHUB_RESCUE_STUCK_AFTER", 10*time.Minute, 5*time.Minute, 24*time.Hour),
+		BulkConcurrency:    l.int("CUSTOMERHUB_BULK_CONCURRENCY", 4, 1, 1000),
+		RescueStuckAfter:   l.duration("CUSTOMERHUB_RESCUE_STUCK_AFTER", time.Minute, time.Minute, 24*time.Hour),
+		AdminUser:          l.text("CUSTOMERHUB_ADMIN_USER", "operator"),
+		AdminPassword:      l.secret("CUSTOMERHUB_ADMIN_PASSWORD", 12),
 		MigrateOnStart:     l.bool("CUSTOMERHUB_MIGRATE_ON_START", false),
 	}
 	if len(l.errs) > 0 {
@@ -104,6 +112,10 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("rate_limit_tenant", c.RateLimitTenant),
 		slog.Int("rate_limit_ip", c.RateLimitIP),
 		slog.Int("worker_concurrency", c.WorkerConcurrency),
+		slog.Int("bulk_concurrency", c.BulkConcurrency),
+		slog.Duration("rescue_stuck_after", c.RescueStuckAfter),
+		slog.String("admin_user", c.AdminUser),
+		slog.Bool("admin_ui", c.AdminPassword != ""),
 	)
 }
 
@@ -259,4 +271,31 @@ func (l *loader) cidrs(name string) []string {
 		out = append(out, p)
 	}
 	return out
+}
+
+// text reads a short single-line value.
+func (l *loader) text(name, def string) string {
+	v, ok := l.get(name)
+	if !ok {
+		return def
+	}
+	if len(v) > 128 || strings.ContainsAny(v, ":\r\n") {
+		l.fail(name, "must be at most 128 characters, without ':' or line breaks")
+		return def
+	}
+	return v
+}
+
+// secret reads an optional secret of at least minLen characters; it is
+// never logged.
+func (l *loader) secret(name string, minLen int) string {
+	v, ok := l.get(name)
+	if !ok {
+		return ""
+	}
+	if len(v) < minLen {
+		l.fail(name, "must be at least %d characters", minLen)
+		return ""
+	}
+	return v
 }

@@ -17,21 +17,25 @@ import (
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/group"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/jobs"
 	"github.com/customerhub/customerhub/internal/money"
 	"github.com/customerhub/customerhub/internal/settings"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
 
-// Handler serves customers, their contacts and saved list views.
+// Handler serves customers, their contacts and saved list views, bulk
+// updates and merges.
 type Handler struct {
-	db  database.Beginner
-	svc *Service
+	db   database.Beginner
+	svc  *Service
+	jobs *jobs.Service
 }
 
-// NewHandler returns a Handler.
-func NewHandler(db database.Beginner, svc *Service) *Handler {
-	return &Handler{db: db, svc: svc}
+// NewHandler returns a Handler; js starts the background jobs of bulk
+// updates and large merges.
+func NewHandler(db database.Beginner, svc *Service, js *jobs.Service) *Handler {
+	return &Handler{db: db, svc: svc, jobs: js}
 }
 
 // listQuery is every query parameter GET /v1/customers accepts.
@@ -59,6 +63,8 @@ var listQuery = append([]httpapi.Param{
 
 // Routes registers the routes.
 func (h *Handler) Routes(r *httpapi.Router) {
+	// Fixed paths first, so that /customers/:id does not take them.
+	h.bulkRoutes(r)
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/customers", Permission: auth.PermCustomersWrite, Tag: "customers",
 		Summary: "Create a customer (code generated when omitted)", Status: fiber.StatusCreated,
 		Request: customerRequest{}, Response: customerResponse{}, Handler: h.create})

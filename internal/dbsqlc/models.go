@@ -172,6 +172,15 @@ type CustomerLocationRep struct {
 	UserID     uuid.UUID
 }
 
+type CustomerMerge struct {
+	TenantID uuid.UUID
+	MergedID uuid.UUID
+	KeptID   uuid.UUID
+	MergedBy *uuid.UUID
+	JobID    *uuid.UUID
+	MergedAt time.Time
+}
+
 type CustomerPrice struct {
 	TenantID   uuid.UUID
 	CustomerID uuid.UUID
@@ -212,6 +221,32 @@ type Item struct {
 	Version   int64
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+type Job struct {
+	TenantID          uuid.UUID
+	ID                uuid.UUID
+	RiverJobID        int64
+	Kind              string
+	CreatedBy         *uuid.UUID
+	State             string
+	Params            json.RawMessage
+	Processed         int64
+	Total             *int64
+	Cursor            *string
+	Result            []byte
+	Errors            json.RawMessage
+	CancelRequestedAt *time.Time
+	CreatedAt         time.Time
+	StartedAt         *time.Time
+	FinishedAt        *time.Time
+	UpdatedAt         time.Time
+}
+
+type JobTarget struct {
+	TenantID uuid.UUID
+	JobID    uuid.UUID
+	TargetID uuid.UUID
 }
 
 type Payment struct {

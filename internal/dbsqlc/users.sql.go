@@ -253,6 +253,56 @@ func (q *Queries) UserLockActiveAdmins(ctx context.Context, db DBTX, tenantID uu
 	return items, nil
 }
 
+const userPrincipal = `-- name: UserPrincipal :one
+SELECT u.id AS user_id, u.email, u.name, u.builtin_role, u.visibility, u.customer_id,
+       u.status AS user_status, r.name AS role_name, r.permissions AS role_permissions,
+       tn.status AS tenant_status, tn.slug AS tenant_slug
+FROM users u
+JOIN tenants tn ON tn.id = u.tenant_id
+LEFT JOIN roles r ON r.tenant_id = u.tenant_id AND r.id = u.role_id
+WHERE u.tenant_id = $1 AND u.id = $2
+`
+
+type UserPrincipalParams struct {
+	TenantID uuid.UUID
+	ID       uuid.UUID
+}
+
+type UserPrincipalRow struct {
+	UserID          uuid.UUID
+	Email           string
+	Name            string
+	BuiltinRole     *string
+	Visibility      string
+	CustomerID      *uuid.UUID
+	UserStatus      string
+	RoleName        *string
+	RolePermissions []string
+	TenantStatus    string
+	TenantSlug      string
+}
+
+// UserPrincipal is what a job needs to act as the user who started it:
+// role, visibility, and whether the user and tenant are still active.
+func (q *Queries) UserPrincipal(ctx context.Context, db DBTX, arg UserPrincipalParams) (UserPrincipalRow, error) {
+	row := db.QueryRow(ctx, userPrincipal, arg.TenantID, arg.ID)
+	var i UserPrincipalRow
+	err := row.Scan(
+		&i.UserID,
+		&i.Email,
+		&i.Name,
+		&i.BuiltinRole,
+		&i.Visibility,
+		&i.CustomerID,
+		&i.UserStatus,
+		&i.RoleName,
+		&i.RolePermissions,
+		&i.TenantStatus,
+		&i.TenantSlug,
+	)
+	return i, err
+}
+
 const userUpdate = `-- name: UserUpdate :one
 UPDATE users SET email = $1, name = $2, password_hash = $3,
     builtin_role = $4, role_id = $5, visibility = $6,

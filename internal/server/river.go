@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/jobs"
 )
 
 // RiverOptions shapes the River client.
@@ -20,7 +21,10 @@ type RiverOptions struct {
 	Work         bool
 	Workers      *river.Workers
 	PeriodicJobs []*river.PeriodicJob
-	Concurrency  int
+	// Concurrency is per process: the maintenance queue's workers, and
+	// BulkConcurrency the bulk queue's (bulk updates, merges).
+	Concurrency     int
+	BulkConcurrency int
 	// RescueStuckAfter bounds how long a job whose worker died (kill -9)
 	// stays "running" before another worker retries it.
 	RescueStuckAfter time.Duration
@@ -36,13 +40,24 @@ func NewRiver(pool *pgxpool.Pool, o RiverOptions) (*river.Client[pgx.Tx], error)
 		// The reindexer needs to own River's indexes, and the application
 		// role owns nothing; operators reindex with the owner role.
 		ReindexerSchedule: river.NeverSchedule(),
-		JobTimeout:        5 * time.Minute,
-	}
-	if o.RescueStuckAfter > 0 {
-		cfg.RescueStuckJobsAfter = o.RescueStuckAfter
+		// Tenant jobs work in attempts of at most jobs.StepTimeout and
+		// continue in a fresh attempt (see jobs.Slice), so a job whose
+		// worker was killed is rescued and resumed after RescueStuckAfter
+		// (one minute by default). Kinds that need longer set their own
+		// Timeout; the rescuer leaves them alone until it has passed.
+		JobTimeout:           jobs.StepTimeout,
+		RescueStuckJobsAfter: max(o.RescueStuckAfter, jobs.StepTimeout),
+		// Finished jobs are kept a week for operators; the tenant's own
+		// record (table jobs) is kept a month.
+		CompletedJobRetentionPeriod: 7 * 24 * time.Hour,
+		CancelledJobRetentionPeriod: 7 * 24 * time.Hour,
+		DiscardedJobRetentionPeriod: 30 * 24 * time.Hour,
 	}
 	if o.Work {
-		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Concurrency}}
+		cfg.Queues = map[string]river.QueueConfig{
+			jobs.QueueMaintenance: {MaxWorkers: max(o.Concurrency, 1)},
+			jobs.QueueBulk:        {MaxWorkers: max(o.BulkConcurrency, 1)},
+		}
 		cfg.PeriodicJobs = o.PeriodicJobs
 		cfg.SoftStopTimeout = 20 * time.Second
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/customerhub/customerhub/internal/grant"
 	"github.com/customerhub/customerhub/internal/group"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/jobs"
 	"github.com/customerhub/customerhub/internal/location"
 	"github.com/customerhub/customerhub/internal/order"
 	"github.com/customerhub/customerhub/internal/pricing"
@@ -48,6 +49,9 @@ type Deps struct {
 	Version  string
 	// Services are shared with the workers; built by NewServices when nil.
 	Services *Services
+	// Context bounds background parts of the application (the River UI's
+	// caches); Background when nil.
+	Context context.Context
 }
 
 // Services are the domain services, built once per process and shared by
@@ -135,13 +139,24 @@ func New(d Deps) *Server {
 	root.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/metrics", Permission: httpapi.Public, Tag: "operations",
 		Summary: "Prometheus metrics", Handler: promHandler})
 
+	perIP := limitIP(d.Limiter, ratelimit.PerSecond(cfg.RateLimitIP))
+	lifetime := d.Context
+	if lifetime == nil {
+		lifetime = context.Background()
+	}
+	if err := mountRiverUI(lifetime, app, d.River, cfg.AdminUser, cfg.AdminPassword, perIP, d.Logger); err != nil {
+		panic("server: " + err.Error())
+	}
+
 	v1 := httpapi.NewRouter(app, "/v1", guard)
-	app.Use("/v1", limitIP(d.Limiter, ratelimit.PerSecond(cfg.RateLimitIP)))
+	app.Use("/v1", perIP)
+	jobsSvc := jobs.NewService(d.River, d.Logger)
+	jobs.NewHandler(d.Pool, jobsSvc).Routes(v1)
 	authH.Routes(v1)
 	settings.NewHandler(d.Pool, svc.Settings).Routes(v1)
 	pricing.NewHandler(d.Pool, svc.Pricing).Routes(v1)
 	group.NewHandler(d.Pool, svc.Groups).Routes(v1)
-	customer.NewHandler(d.Pool, svc.Customers).Routes(v1)
+	customer.NewHandler(d.Pool, svc.Customers, jobsSvc).Routes(v1)
 	location.NewHandler(d.Pool, svc.Locations).Routes(v1)
 	grant.NewHandler(d.Pool, svc.Grants).Routes(v1)
 	report.NewHandler(d.Pool, report.NewService(d.Logger)).Routes(v1)

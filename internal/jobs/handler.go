@@ -1,0 +1,136 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/tenant"
+)
+
+// Handler serves /v1/jobs.
+type Handler struct {
+	db  database.Beginner
+	svc *Service
+}
+
+// NewHandler returns a Handler.
+func NewHandler(db database.Beginner, svc *Service) *Handler {
+	return &Handler{db: db, svc: svc}
+}
+
+// Routes registers the job routes. Every user may follow the jobs they
+// started; users who see every customer see every job of the tenant.
+func (h *Handler) Routes(r *httpapi.Router) {
+	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/jobs", Permission: httpapi.Authenticated, Tag: "jobs",
+		Summary: "Background jobs you can see, newest first", Response: ListResponse{},
+		Query: append([]httpapi.Param{
+			{Name: "kind", Description: "only jobs of this kind"},
+			{Name: "state", Description: "queued, running, succeeded, failed or cancelled"},
+			{Name: "created_by", Description: "only jobs started by this user"},
+		}, httpapi.PageParams...), Handler: h.list})
+	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/jobs/:id", Permission: httpapi.Authenticated, Tag: "jobs",
+		Summary: "A job: state, progress, result and errors", Response: View{}, Handler: h.get})
+	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/jobs/:id/cancel", Permission: httpapi.Authenticated, Tag: "jobs",
+		Summary: "Cancel a job; a running job stops after its current batch (finished batches stay done)",
+		Response: View{}, Handler: h.cancel})
+}
+
+// Accepted answers 202 with the job and its Location, the answer of every
+// request that starts a job.
+func Accepted(c *fiber.Ctx, v View) error {
+	c.Set(fiber.HeaderLocation, "/v1/jobs/"+v.ID.String())
+	return c.Status(fiber.StatusAccepted).JSON(AcceptedResponse{Job: v})
+}
+
+// AcceptedResponse is the body of a 202.
+type AcceptedResponse struct {
+	Job View `json:"job"`
+}
+
+// ListResponse is a page of jobs.
+type ListResponse struct {
+	Items      []View  `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+func mapError(err error) error {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return httpapi.NotFound("job")
+	case errors.Is(err, ErrFinished):
+		return httpapi.Conflict("", "job_finished", "the job has already finished")
+	}
+	return err
+}
+
+func (h *Handler) list(c *fiber.Ctx) error {
+	limit, err := httpapi.Limit(c)
+	if err != nil {
+		return err
+	}
+	lp := ListParams{Limit: limit + 1}
+	if lp.Kind, err = httpapi.QueryText(c, "kind", 64); err != nil {
+		return err
+	}
+	if lp.State, err = httpapi.QueryText(c, "state", 16); err != nil {
+		return err
+	}
+	if lp.State != nil && !slices.Contains(States, *lp.State) {
+		return httpapi.BadRequest("state", "invalid_choice", "must be one of queued, running, succeeded, failed, cancelled")
+	}
+	if lp.CreatedBy, err = httpapi.QueryUUID(c, "created_by"); err != nil {
+		return err
+	}
+	var after Cursor
+	has, err := httpapi.DecodeCursor(c, &after)
+	if err != nil {
+		return err
+	}
+	if has {
+		lp.After = &after
+	}
+	return mapError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+		views, err := h.svc.List(ctx, tx, lp)
+		if err != nil {
+			return err
+		}
+		resp := ListResponse{Items: views}
+		if len(views) > int(limit) {
+			resp.Items = views[:limit]
+			last := resp.Items[len(resp.Items)-1]
+			next := httpapi.EncodeCursor(Cursor{CreatedAt: last.CreatedAt, ID: last.ID})
+			resp.NextCursor = &next
+		}
+		return c.JSON(resp)
+	}, database.ReadOnly))
+}
+
+func (h *Handler) get(c *fiber.Ctx) error {
+	return h.one(c, func(ctx context.Context, tx database.Tx, id uuid.UUID) (View, error) {
+		return h.svc.Get(ctx, tx, id)
+	}, database.ReadOnly)
+}
+
+func (h *Handler) cancel(c *fiber.Ctx) error {
+	return h.one(c, h.svc.Cancel)
+}
+
+func (h *Handler) one(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx, id uuid.UUID) (View, error), opts ...database.TxOption) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	return mapError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+		v, err := fn(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(v)
+	}, opts...))
+}

@@ -1,0 +1,138 @@
+// Package jobs is the tenant-facing side of background work. A tenant job
+// is a River job plus a row in the tenant's jobs table, inserted together
+// in the transaction of the request that asked for it. River's row says
+// when to run; the tenant's row, under row-level security, says what was
+// asked, how far it got, and how it ended.
+//
+// Workers drive a tenant job with Run: every step runs in a transaction
+// scoped to the acting user (as a request of theirs would), with the job's
+// row locked, and saves its progress and resume point in that same
+// transaction. A job killed mid-step loses only that step's uncommitted
+// work and resumes after the last committed one.
+package jobs
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/riverqueue/river"
+)
+
+// Job states, as the API shows them.
+const (
+	StateQueued    = "queued"
+	StateRunning   = "running"
+	StateSucceeded = "succeeded"
+	StateFailed    = "failed"
+	StateCancelled = "cancelled"
+)
+
+// States lists the states, for validating filters.
+var States = []string{StateQueued, StateRunning, StateSucceeded, StateFailed, StateCancelled}
+
+// Terminal reports whether a job in this state is over.
+func Terminal(state string) bool {
+	return state == StateSucceeded || state == StateFailed || state == StateCancelled
+}
+
+// Queues. Each kind of work has its own, so that a long bulk update never
+// holds up the hourly maintenance, nor an import an SMS.
+const (
+	// QueueMaintenance runs periodic system jobs.
+	QueueMaintenance = river.QueueDefault
+	// QueueBulk runs bulk updates and merges.
+	QueueBulk = "bulk"
+)
+
+// Slice is how long one attempt of a tenant job works before handing the
+// job back to the queue (river.JobSnooze(0)) to continue in a fresh
+// attempt. Keeping attempts short lets the rescuer retry a killed worker's
+// job within about a minute (StepTimeout) without ever mistaking a healthy
+// long job for a stuck one.
+const Slice = 20 * time.Second
+
+// StepTimeout is the River timeout of one attempt of a tenant job: a slice
+// plus one batch. The rescuer retries a job running for longer than this.
+const StepTimeout = time.Minute
+
+// Ref identifies a tenant job. Every tenant job's args embed it, so the
+// worker knows whose job it runs and as whom; args carry ids only (River's
+// UI shows them to operators).
+type Ref struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	UserID   uuid.UUID `json:"user_id"`
+	JobID    uuid.UUID `json:"job_id"`
+}
+
+// JobRef returns the reference; it makes Ref satisfy Args when embedded.
+func (r Ref) JobRef() Ref { return r }
+
+// Args are the args of a tenant job.
+type Args interface {
+	river.JobArgs
+	JobRef() Ref
+}
+
+// Error is an entry of a job's error list.
+type Error struct {
+	At      time.Time `json:"at"`
+	Attempt int       `json:"attempt,omitempty"`
+	Message string    `json:"message"`
+}
+
+// Failure is an error that retrying cannot fix (the acting user was
+// deactivated, a value set in the job no longer exists): the job fails at
+// once, with Message shown to the tenant.
+type Failure struct {
+	Message string
+}
+
+func (f *Failure) Error() string { return f.Message }
+
+// Fail returns a Failure.
+func Fail(message string) error { return &Failure{Message: message} }
+
+// IsFailure reports whether err is a Failure, and returns it.
+func IsFailure(err error) (*Failure, bool) {
+	var f *Failure
+	ok := errors.As(err, &f)
+	return f, ok
+}
+
+// Progress is what a step reads and advances: the job's parameters, how
+// many items it has processed, where the next step starts, and the result
+// so far.
+type Progress struct {
+	ID        uuid.UUID
+	Kind      string
+	Params    json.RawMessage
+	Processed int64
+	Total     *int64
+	Cursor    *string
+	// Result is the job's result so far; any JSON-encodable value. Steps
+	// decode it with DecodeResult.
+	Result any
+	raw    json.RawMessage
+}
+
+// DecodeResult decodes the result stored by the previous step into v; v is
+// left as it is when there is none yet.
+func (p *Progress) DecodeResult(v any) error {
+	if len(p.raw) == 0 || string(p.raw) == "null" {
+		return nil
+	}
+	return json.Unmarshal(p.raw, v)
+}
+
+// PurgeArgs is the daily job that deletes tenant jobs finished long ago.
+type PurgeArgs struct{}
+
+// Kind implements river.JobArgs.
+func (PurgeArgs) Kind() string { return "jobs_purge" }
+
+// InsertOpts makes the job unique per day.
+func (PurgeArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: 24 * time.Hour}}
+}

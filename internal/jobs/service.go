@@ -1,0 +1,261 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/tenant"
+)
+
+// Sentinel errors.
+var (
+	ErrNotFound = errors.New("job not found")
+	ErrFinished = errors.New("job already finished")
+)
+
+// Client is the part of River's client the jobs service uses; every call
+// runs on the caller's transaction.
+type Client interface {
+	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	JobCancelTx(ctx context.Context, tx pgx.Tx, jobID int64) (*rivertype.JobRow, error)
+	JobListTx(ctx context.Context, tx pgx.Tx, params *river.JobListParams) (*river.JobListResult, error)
+}
+
+// Service creates, reads and cancels tenant jobs.
+type Service struct {
+	q      *dbsqlc.Queries
+	river  Client
+	logger *slog.Logger
+}
+
+// NewService returns a Service inserting through rc.
+func NewService(rc Client, logger *slog.Logger) *Service {
+	return &Service{q: dbsqlc.New(), river: rc, logger: logger}
+}
+
+// Enqueue starts a job in the caller's transaction: its River job and its
+// tenant row commit together with whatever else the transaction writes, or
+// not at all. params is what was asked (shown back on the job); build
+// makes the River args from the job's reference.
+func (s *Service) Enqueue(ctx context.Context, tx database.Tx, actor *tenant.Principal, params any, total *int64, build func(Ref) Args) (View, error) {
+	ref := Ref{TenantID: tx.TenantID(), UserID: actor.UserID, JobID: uuid.New()}
+	args := build(ref)
+	raw, err := json.Marshal(params)
+	if err != nil {
+		return View{}, fmt.Errorf("encode job params: %w", err)
+	}
+	res, err := s.river.InsertTx(ctx, tx.Tx, args, nil)
+	if err != nil {
+		return View{}, fmt.Errorf("insert %s job: %w", args.Kind(), err)
+	}
+	uid := actor.UserID
+	row, err := s.q.JobInsert(ctx, tx, dbsqlc.JobInsertParams{
+		TenantID: tx.TenantID(), ID: ref.JobID, RiverJobID: res.Job.ID, Kind: args.Kind(),
+		CreatedBy: &uid, Params: raw, Total: total,
+	})
+	if err != nil {
+		return View{}, fmt.Errorf("record %s job: %w", args.Kind(), err)
+	}
+	return viewOf(row, nil), nil
+}
+
+// Get returns a job the caller can see.
+func (s *Service) Get(ctx context.Context, tx database.Tx, id uuid.UUID) (View, error) {
+	row, err := s.q.JobGet(ctx, tx, dbsqlc.JobGetParams{TenantID: tx.TenantID(), ID: id})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return View{}, ErrNotFound
+	}
+	if err != nil {
+		return View{}, fmt.Errorf("get job: %w", err)
+	}
+	views, err := s.views(ctx, tx, []dbsqlc.Job{row})
+	if err != nil {
+		return View{}, err
+	}
+	return views[0], nil
+}
+
+// ListParams filters and pages the job list.
+type ListParams struct {
+	Kind      *string
+	State     *string
+	CreatedBy *uuid.UUID
+	After     *Cursor
+	Limit     int32
+}
+
+// Cursor is the position after the last job of a page.
+type Cursor struct {
+	CreatedAt time.Time `json:"t"`
+	ID        uuid.UUID `json:"id"`
+}
+
+// List returns a page of the jobs the caller can see, newest first.
+func (s *Service) List(ctx context.Context, tx database.Tx, lp ListParams) ([]View, error) {
+	p := dbsqlc.JobListParams{TenantID: tx.TenantID(), Kind: lp.Kind, State: lp.State, CreatedBy: lp.CreatedBy, RowLimit: lp.Limit}
+	if lp.After != nil {
+		p.AfterCreatedAt, p.AfterID = &lp.After.CreatedAt, &lp.After.ID
+	}
+	rows, err := s.q.JobList(ctx, tx, p)
+	if err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
+	}
+	return s.views(ctx, tx, rows)
+}
+
+// Cancel asks a job to stop. A queued job is cancelled at once; a running
+// one stops after the step it is working on (steps already committed stay
+// done) and is cancelled then.
+func (s *Service) Cancel(ctx context.Context, tx database.Tx, id uuid.UUID) (View, error) {
+	row, err := s.q.JobGetForUpdate(ctx, tx, dbsqlc.JobGetForUpdateParams{TenantID: tx.TenantID(), ID: id})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return View{}, ErrNotFound
+	}
+	if err != nil {
+		return View{}, fmt.Errorf("lock job: %w", err)
+	}
+	if Terminal(row.State) {
+		return View{}, ErrFinished
+	}
+	if err := s.q.JobRequestCancel(ctx, tx, dbsqlc.JobRequestCancelParams{TenantID: tx.TenantID(), ID: id}); err != nil {
+		return View{}, fmt.Errorf("request job cancel: %w", err)
+	}
+	rj, err := s.river.JobCancelTx(ctx, tx.Tx, row.RiverJobID)
+	if err != nil && !errors.Is(err, river.ErrNotFound) {
+		return View{}, fmt.Errorf("cancel river job: %w", err)
+	}
+	if rj == nil || rj.State == rivertype.JobStateCancelled {
+		// It was not running: nothing will pick it up again.
+		if err := s.q.JobFinish(ctx, tx, dbsqlc.JobFinishParams{
+			TenantID: tx.TenantID(), ID: id, State: StateCancelled, Result: row.Result, Processed: row.Processed,
+		}); err != nil {
+			return View{}, fmt.Errorf("finish cancelled job: %w", err)
+		}
+		if err := s.q.JobTargetsDelete(ctx, tx, dbsqlc.JobTargetsDeleteParams{TenantID: tx.TenantID(), JobID: id}); err != nil {
+			return View{}, fmt.Errorf("drop job targets: %w", err)
+		}
+	}
+	return s.Get(ctx, tx, id)
+}
+
+// Purge deletes the tenant's jobs that finished before the cutoff.
+func (s *Service) Purge(ctx context.Context, tx database.Tx, before time.Time) (int64, error) {
+	n, err := s.q.JobPurgeFinished(ctx, tx, dbsqlc.JobPurgeFinishedParams{TenantID: tx.TenantID(), Before: &before})
+	if err != nil {
+		return 0, fmt.Errorf("purge jobs: %w", err)
+	}
+	return n, nil
+}
+
+// views shows jobs, completing those not yet over with what River knows:
+// a job River gave up on (a worker killed on its last attempt, say) never
+// got to record its own end.
+func (s *Service) views(ctx context.Context, tx database.Tx, rows []dbsqlc.Job) ([]View, error) {
+	var open []int64
+	for _, r := range rows {
+		if !Terminal(r.State) {
+			open = append(open, r.RiverJobID)
+		}
+	}
+	byID := map[int64]*rivertype.JobRow{}
+	if len(open) > 0 {
+		res, err := s.river.JobListTx(ctx, tx.Tx, river.NewJobListParams().IDs(open...).First(len(open)))
+		if err != nil {
+			return nil, fmt.Errorf("read river jobs: %w", err)
+		}
+		for _, j := range res.Jobs {
+			byID[j.ID] = j
+		}
+	}
+	out := make([]View, len(rows))
+	for i, r := range rows {
+		out[i] = viewOf(r, byID[r.RiverJobID])
+	}
+	return out, nil
+}
+
+// View is a job as the API shows it.
+type View struct {
+	ID                uuid.UUID       `json:"id"`
+	Kind              string          `json:"kind"`
+	State             string          `json:"state"`
+	Progress          ProgressView    `json:"progress"`
+	Params            json.RawMessage `json:"params"`
+	Result            json.RawMessage `json:"result"`
+	Errors            []Error         `json:"errors"`
+	Attempts          int             `json:"attempts"`
+	CreatedBy         *uuid.UUID      `json:"created_by"`
+	CreatedAt         time.Time       `json:"created_at"`
+	StartedAt         *time.Time      `json:"started_at"`
+	FinishedAt        *time.Time      `json:"finished_at"`
+	CancelRequestedAt *time.Time      `json:"cancel_requested_at"`
+}
+
+// ProgressView is how far a job got.
+type ProgressView struct {
+	Processed int64  `json:"processed"`
+	Total     *int64 `json:"total"`
+}
+
+// rescued is the error River records when its rescuer takes back the job
+// of a worker that stopped without finishing it (killed, lost its
+// database connection).
+const rescued = "Stuck job rescued"
+
+func viewOf(r dbsqlc.Job, rj *rivertype.JobRow) View {
+	v := View{
+		ID: r.ID, Kind: r.Kind, State: r.State, Progress: ProgressView{Processed: r.Processed, Total: r.Total},
+		Params: r.Params, Result: r.Result, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt,
+		StartedAt: r.StartedAt, FinishedAt: r.FinishedAt, CancelRequestedAt: r.CancelRequestedAt, Errors: []Error{},
+	}
+	if len(v.Result) == 0 {
+		v.Result = json.RawMessage("null")
+	}
+	if err := json.Unmarshal(r.Errors, &v.Errors); err != nil || v.Errors == nil {
+		v.Errors = []Error{}
+	}
+	if rj == nil {
+		return v
+	}
+	v.Attempts = rj.Attempt
+	// Our own rows record the errors a worker could explain; River adds the
+	// attempts that ended without the worker getting a say.
+	for _, e := range rj.Errors {
+		if strings.Contains(e.Error, rescued) {
+			v.Errors = append(v.Errors, Error{At: e.At, Attempt: e.Attempt,
+				Message: "the worker running this job stopped; it resumes after the last completed batch"})
+		}
+	}
+	switch rj.State {
+	case rivertype.JobStateRunning:
+		v.State = StateRunning
+	case rivertype.JobStateCompleted:
+		v.State, v.FinishedAt = StateSucceeded, rj.FinalizedAt
+	case rivertype.JobStateDiscarded:
+		v.State, v.FinishedAt = StateFailed, rj.FinalizedAt
+		v.Errors = append(v.Errors, Error{At: timeOr(rj.FinalizedAt), Attempt: rj.Attempt,
+			Message: fmt.Sprintf("gave up after %d attempts", rj.Attempt)})
+	case rivertype.JobStateCancelled:
+		v.State, v.FinishedAt = StateCancelled, rj.FinalizedAt
+	}
+	return v
+}
+
+func timeOr(t *time.Time) time.Time {
+	if t == nil {
+		return time.Now()
+	}
+	return *t
+}

@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS customer_merges, job_targets, jobs CASCADE;
