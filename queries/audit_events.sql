@@ -22,3 +22,10 @@ SELECT CASE @entity::text
     WHEN 'location' THEN EXISTS (SELECT 1 FROM customer_locations l WHERE l.tenant_id = @tenant_id::uuid AND l.id = @entity_id::uuid)
     ELSE true
 END::boolean AS visible;
+
+-- AuditInsertMany records one event per entity, for bulk work: entity_ids
+-- and changes are parallel arrays.
+-- name: AuditInsertMany :exec
+INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id)
+SELECT @tenant_id, gen_random_uuid(), clock_timestamp(), sqlc.narg(actor_id), @action, @entity,
+       unnest(@entity_ids::uuid[]), unnest(@changes::jsonb[]), sqlc.narg(request_id);

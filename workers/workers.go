@@ -53,6 +53,7 @@ func Register(w *river.Workers, d Deps) {
 	river.AddWorker(w, NewAuthPurgeWorker(d))
 	river.AddWorker(w, NewOverdueRefreshWorker(d))
 	river.AddWorker(w, NewJobsPurgeWorker(d))
+	river.AddWorker(w, NewCustomerBulkWorker(d))
 }
 
 // PeriodicJobs lists the jobs the elected leader enqueues on a schedule.

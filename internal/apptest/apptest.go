@@ -304,3 +304,34 @@ func (a *App) Listen(t testing.TB) string {
 	})
 	return "http://" + ln.Addr().String()
 }
+
+// WaitJob polls GET /v1/jobs/{id} until the job has ended (or fails the
+// test after a minute) and returns it.
+func (a *App) WaitJob(t testing.TB, token, id string) map[string]any {
+	t.Helper()
+	var job map[string]any
+	require.Eventually(t, func() bool {
+		resp := a.Get(t, "/v1/jobs/"+id, token)
+		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+		job = resp.Map(t)
+		switch job["state"] {
+		case "succeeded", "failed", "cancelled":
+			return true
+		}
+		return false
+	}, time.Minute, 50*time.Millisecond)
+	return job
+}
+
+// JobID returns the id of the job a 202 answer started.
+func JobID(t testing.TB, r *Response) string {
+	t.Helper()
+	require.Equal(t, http.StatusAccepted, r.Status, "%s", r.Body)
+	var out struct {
+		Job struct{ ID string } `json:"job"`
+	}
+	r.JSON(t, &out)
+	require.NotEmpty(t, out.Job.ID)
+	require.Equal(t, "/v1/jobs/"+out.Job.ID, r.Header.Get("Location"))
+	return out.Job.ID
+}

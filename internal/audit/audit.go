@@ -86,6 +86,35 @@ func Record(ctx context.Context, tx database.Tx, e Event) error {
 	return nil
 }
 
+// RecordMany writes one event per entity in a single statement, for bulk
+// work: changes[i] are the changes of entityIDs[i], in the form Diff
+// returns.
+func RecordMany(ctx context.Context, tx database.Tx, entity, action string, entityIDs []uuid.UUID, changes []map[string]Change) error {
+	if len(entityIDs) == 0 {
+		return nil
+	}
+	raws := make([]json.RawMessage, len(changes))
+	for i, c := range changes {
+		raw, err := json.Marshal(c)
+		if err != nil {
+			return fmt.Errorf("encode audit changes: %w", err)
+		}
+		raws[i] = raw
+	}
+	var reqID *string
+	if id := tenant.RequestID(ctx); id != "" {
+		reqID = &id
+	}
+	err := dbsqlc.New().AuditInsertMany(ctx, tx, dbsqlc.AuditInsertManyParams{
+		TenantID: tx.TenantID(), ActorID: tx.Scope().UserID, Action: action, Entity: entity,
+		EntityIds: entityIDs, Changes: raws, RequestID: reqID,
+	})
+	if err != nil {
+		return fmt.Errorf("record audit events: %w", err)
+	}
+	return nil
+}
+
 // Diff compares two JSON-encodable values field by field (top-level JSON
 // members) and returns the members that differ.
 func Diff(before, after any) (map[string]Change, error) {

@@ -1,6 +1,115 @@
 package customer
 
-import "github.com/customerhub/customerhub/internal/httpapi"
+import (
+	"context"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/customerhub/customerhub/internal/auth"
+	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/jobs"
+	"github.com/customerhub/customerhub/internal/tenant"
+	"github.com/customerhub/customerhub/internal/validation"
+)
 
 // bulkRoutes registers POST /customers/bulk-update.
-func (h *Handler) bulkRoutes(r *httpapi.Router) {}
+func (h *Handler) bulkRoutes(r *httpapi.Router) {
+	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/customers/bulk-update", Permission: auth.PermCustomersWrite,
+		Tag: "customers", Summary: "Set sales rep, payment terms, billing status, basis date, status or groups on many customers " +
+			"(selected by ids or by the list's filters) in a background job; dry_run counts the selection",
+		Status: fiber.StatusAccepted, Request: bulkRequest{}, Response: jobs.AcceptedResponse{}, Handler: h.bulkUpdate})
+}
+
+// bulkRequest is the body of POST /customers/bulk-update.
+type bulkRequest struct {
+	Selection httpapi.Optional[bulkSelection] `json:"selection"`
+	Set       httpapi.Optional[bulkSetRequest] `json:"set"`
+	DryRun    bool                             `json:"dry_run"`
+}
+
+// bulkSelection: ids, or filter with the same names and values as the
+// query parameters of GET /v1/customers (values are strings).
+type bulkSelection struct {
+	IDs    []uuid.UUID       `json:"ids"`
+	Filter map[string]string `json:"filter"`
+}
+
+type bulkSetRequest struct {
+	SalesRepID     httpapi.Optional[uuid.UUID]          `json:"sales_rep_id"`
+	PaymentTermsID httpapi.Optional[uuid.UUID]          `json:"payment_terms_id"`
+	BillingStatus  httpapi.Optional[string]             `json:"billing_status"`
+	BasisDate      httpapi.Optional[string]             `json:"basis_date"`
+	Status         httpapi.Optional[string]             `json:"status"`
+	Groups         httpapi.Optional[map[string]*string] `json:"groups"`
+}
+
+// bulkMatchResponse answers a dry run.
+type bulkMatchResponse struct {
+	Matched int64 `json:"matched"`
+}
+
+func (req bulkRequest) params() (BulkParams, error) {
+	var errs validation.Errors
+	if !req.Selection.Set || req.Selection.Null {
+		errs.Add("selection", "required", "give selection.ids or selection.filter")
+	}
+	if !req.Set.Set || req.Set.Null {
+		errs.Add("set", "required", "give the fields to set")
+	}
+	if req.Set.Value.Groups.Null {
+		errs.Add("set.groups", "not_nullable", "send an object; a category set to null leaves that group")
+	}
+	if len(errs) > 0 {
+		return BulkParams{}, httpapi.Validation(errs)
+	}
+	s := req.Set.Value
+	return BulkParams{
+		Selection: Selection{IDs: req.Selection.Value.IDs, Filter: req.Selection.Value.Filter},
+		Set: BulkSet{SalesRepID: set(s.SalesRepID), PaymentTermsID: set(s.PaymentTermsID), BillingStatus: set(s.BillingStatus),
+			BasisDate: set(s.BasisDate), Status: set(s.Status), Groups: s.Groups.Value},
+	}, nil
+}
+
+func (h *Handler) bulkUpdate(c *fiber.Ctx) error {
+	var req bulkRequest
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	bp, err := req.params()
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+		env, err := h.svc.Env(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := h.svc.ValidateBulk(ctx, tx, actor, env, &bp); err != nil {
+			return unprocessable(err)
+		}
+		if req.DryRun {
+			n, err := h.svc.BulkMatch(ctx, tx, actor, env, bp.Selection)
+			if err != nil {
+				return unprocessable(err)
+			}
+			return c.JSON(bulkMatchResponse{Matched: n})
+		}
+		v, err := h.jobs.Enqueue(ctx, tx, actor, bp, nil, func(ref jobs.Ref) jobs.Args { return BulkUpdateArgs{Ref: ref} })
+		if err != nil {
+			return err
+		}
+		return jobs.Accepted(c, v)
+	})
+}
+
+// unprocessable answers field errors of a well-formed request with 422.
+func unprocessable(err error) error {
+	if ve, ok := err.(validation.Errors); ok {
+		e := httpapi.Validation(ve)
+		e.Status = fiber.StatusUnprocessableEntity
+		return e
+	}
+	return err
+}

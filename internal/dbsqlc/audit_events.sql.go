@@ -45,6 +45,37 @@ func (q *Queries) AuditInsert(ctx context.Context, db DBTX, arg AuditInsertParam
 	return err
 }
 
+const auditInsertMany = `-- name: AuditInsertMany :exec
+INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id)
+SELECT $1, gen_random_uuid(), clock_timestamp(), $2, $3, $4,
+       unnest($5::uuid[]), unnest($6::jsonb[]), $7
+`
+
+type AuditInsertManyParams struct {
+	TenantID  uuid.UUID
+	ActorID   *uuid.UUID
+	Action    string
+	Entity    string
+	EntityIds []uuid.UUID
+	Changes   []json.RawMessage
+	RequestID *string
+}
+
+// AuditInsertMany records one event per entity, for bulk work: entity_ids
+// and changes are parallel arrays.
+func (q *Queries) AuditInsertMany(ctx context.Context, db DBTX, arg AuditInsertManyParams) error {
+	_, err := db.Exec(ctx, auditInsertMany,
+		arg.TenantID,
+		arg.ActorID,
+		arg.Action,
+		arg.Entity,
+		arg.EntityIds,
+		arg.Changes,
+		arg.RequestID,
+	)
+	return err
+}
+
 const auditList = `-- name: AuditList :many
 SELECT tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id FROM audit_events
 WHERE tenant_id = $1 AND entity = $2 AND entity_id = $3

@@ -47,6 +47,9 @@ func createOwned(t *testing.T, app *apptest.App, tn apptest.Tenant) owned {
 	}
 	order := post("/v1/sales-orders", map[string]any{"customer_id": custID, "lines": []any{map[string]any{"sku": "OWNED", "quantity": "1"}}})
 	payment := post("/v1/payments", map[string]any{"customer_id": custID, "amount": "1"})
+	job := app.Post(t, "/v1/customers/bulk-update", tn.AdminToken, map[string]any{
+		"selection": map[string]any{"ids": []string{custID}}, "set": map[string]any{"billing_status": "current"}})
+	require.Equal(t, http.StatusAccepted, job.Status, "%s", job.Body)
 	id := func(v string) map[string]string { return map[string]string{":id": v} }
 	return owned{
 		"/v1/customers/":                 {":id": custID, ":sku": "OWNED"},
@@ -64,6 +67,7 @@ func createOwned(t *testing.T, app *apptest.App, tn apptest.Tenant) owned {
 		"/v1/customer-groups/":           id(grp["id"].(string)),
 		"/v1/customer-group-categories/": {":key": "owned_category"},
 		"/v1/views/":                     {":name": "owned-view"},
+		"/v1/jobs/":                      id(job.Map(t)["job"].(map[string]any)["id"].(string)),
 	}
 }
 
@@ -147,7 +151,7 @@ func TestTenantIsolation(t *testing.T) {
 	require.Len(t, tokens, 1)
 
 	// Lists show nothing of the other tenant.
-	for _, path := range []string{"/v1/customers", "/v1/users", "/v1/roles", "/v1/tokens"} {
+	for _, path := range []string{"/v1/customers", "/v1/users", "/v1/roles", "/v1/tokens", "/v1/jobs"} {
 		resp := app.Get(t, path, b.AdminToken)
 		require.Equal(t, http.StatusOK, resp.Status, path)
 		require.NotContains(t, string(resp.Body), objs.pathFor(t, path+"/:id")[len(path)+1:], path)

@@ -1,0 +1,88 @@
+-- Bulk updates of customers (issue 5). The selection is evaluated once,
+-- when the job starts, into job_targets; batches then walk the targets in
+-- id order.
+
+-- CustomerSelectionInsertIDs keeps the given ids the caller can see (the
+-- customers policy filters the rest).
+-- name: CustomerSelectionInsertIDs :execrows
+INSERT INTO job_targets (tenant_id, job_id, target_id)
+SELECT c.tenant_id, @job_id, c.id FROM customers c
+WHERE c.tenant_id = @tenant_id AND c.id = ANY (@ids::uuid[])
+ON CONFLICT DO NOTHING;
+
+-- CustomerSelectionInsert selects what GET /v1/customers would list with
+-- the same filters (its WHERE clause is CustomerCount's; the two are kept
+-- in step, and a test compares them).
+-- name: CustomerSelectionInsert :execrows
+INSERT INTO job_targets (tenant_id, job_id, target_id)
+SELECT c.tenant_id, @job_id, c.id FROM customers c
+WHERE c.tenant_id = @tenant_id
+  AND (sqlc.narg(scope_user_id)::uuid IS NULL
+       OR c.sales_rep_id = sqlc.narg(scope_user_id)::uuid
+       OR EXISTS (SELECT 1 FROM customer_location_reps r
+                  WHERE r.tenant_id = c.tenant_id AND r.customer_id = c.id AND r.user_id = sqlc.narg(scope_user_id)::uuid)
+       OR EXISTS (SELECT 1 FROM customer_grants g
+                  WHERE g.tenant_id = c.tenant_id AND g.customer_id = c.id AND g.user_id = sqlc.narg(scope_user_id)::uuid))
+  AND (sqlc.narg(scope_customer_id)::uuid IS NULL OR c.id = sqlc.narg(scope_customer_id)::uuid)
+  AND (sqlc.narg(search_ids)::uuid[] IS NULL OR c.id = ANY (sqlc.narg(search_ids)::uuid[]))
+  AND (sqlc.narg(search_like)::text IS NULL OR c.search_text LIKE sqlc.narg(search_like)::text)
+  AND c.status = ANY (@statuses::text[])
+  AND (sqlc.narg(type)::text IS NULL OR c.type = sqlc.narg(type)::text)
+  AND (sqlc.narg(kind)::text IS NULL OR c.kind = sqlc.narg(kind)::text)
+  AND (sqlc.narg(sales_rep_id)::uuid IS NULL OR c.sales_rep_id = sqlc.narg(sales_rep_id)::uuid)
+  AND (sqlc.narg(payment_terms_id)::uuid IS NULL OR c.payment_terms_id = sqlc.narg(payment_terms_id)::uuid)
+  AND (sqlc.narg(billing_status)::text IS NULL OR c.billing_status = sqlc.narg(billing_status)::text)
+  AND (sqlc.narg(country)::text IS NULL OR c.country = sqlc.narg(country)::text)
+  AND (sqlc.narg(has_balance)::boolean IS NULL OR (c.balance > 0) = sqlc.narg(has_balance)::boolean)
+  AND (sqlc.narg(has_credit)::boolean IS NULL OR (c.balance < 0) = sqlc.narg(has_credit)::boolean)
+  AND (sqlc.narg(overdue)::boolean IS NULL OR (c.overdue_amount > 0) = sqlc.narg(overdue)::boolean)
+  AND (sqlc.narg(last_order_from)::timestamptz IS NULL OR c.last_order_at >= sqlc.narg(last_order_from)::timestamptz)
+  AND (sqlc.narg(last_order_to)::timestamptz IS NULL OR c.last_order_at < sqlc.narg(last_order_to)::timestamptz)
+  AND (sqlc.narg(engaged)::boolean IS NULL
+       OR (c.last_order_at IS NOT NULL AND c.last_order_at >= now() - interval '365 days') = sqlc.narg(engaged)::boolean)
+  AND (sqlc.narg(custom)::jsonb IS NULL OR c.custom @> sqlc.narg(custom)::jsonb)
+  AND (cardinality(@group_filters::text[]) = 0
+       OR cardinality(@group_filters::text[]) = (
+           SELECT count(*) FROM customer_group_members m
+           JOIN customer_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
+           WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id
+             AND m.category || ':' || g.code = ANY (@group_filters::text[])))
+ON CONFLICT DO NOTHING;
+
+-- CustomerCountIDs counts the given ids the caller can see.
+-- name: CustomerCountIDs :one
+SELECT count(*) FROM customers WHERE tenant_id = @tenant_id AND id = ANY (@ids::uuid[]);
+
+-- CustomerBulkLock locks a batch (those the caller can still see), in id
+-- order so that concurrent bulk jobs cannot deadlock, and returns the
+-- fields a bulk update may set.
+-- name: CustomerBulkLock :many
+SELECT id, sales_rep_id, payment_terms_id, billing_status, basis_date, status
+FROM customers
+WHERE tenant_id = @tenant_id AND id = ANY (@ids::uuid[])
+ORDER BY id
+FOR UPDATE;
+
+-- CustomerBulkSet sets the same values on every given customer; the
+-- set_* flags say which fields the update touches.
+-- name: CustomerBulkSet :execrows
+UPDATE customers SET
+    sales_rep_id     = CASE WHEN @set_sales_rep_id::boolean THEN sqlc.narg(sales_rep_id)::uuid ELSE sales_rep_id END,
+    payment_terms_id = CASE WHEN @set_payment_terms_id::boolean THEN sqlc.narg(payment_terms_id)::uuid ELSE payment_terms_id END,
+    billing_status   = CASE WHEN @set_billing_status::boolean THEN sqlc.narg(billing_status)::text ELSE billing_status END,
+    basis_date       = CASE WHEN @set_basis_date::boolean THEN sqlc.narg(basis_date)::date ELSE basis_date END,
+    status           = CASE WHEN @set_status::boolean THEN @status::text ELSE status END,
+    version = version + 1,
+    updated_at = now()
+WHERE tenant_id = @tenant_id AND id = ANY (@ids::uuid[]);
+
+-- name: GroupMembersBulkSet :exec
+INSERT INTO customer_group_members (tenant_id, customer_id, category, group_id)
+SELECT @tenant_id, unnest(@customer_ids::uuid[]), @category, @group_id
+ON CONFLICT ON CONSTRAINT customer_group_members_pkey
+DO UPDATE SET group_id = EXCLUDED.group_id, created_at = now()
+WHERE customer_group_members.group_id <> EXCLUDED.group_id;
+
+-- name: GroupMembersBulkRemove :exec
+DELETE FROM customer_group_members
+WHERE tenant_id = @tenant_id AND customer_id = ANY (@customer_ids::uuid[]) AND category = @category;
