@@ -21,7 +21,7 @@ func NewCustomerBulkWorker(d Deps) *CustomerBulkWorker { return &CustomerBulkWor
 
 // Timeout implements river.Worker: one attempt is a slice of batches.
 func (w *CustomerBulkWorker) Timeout(*river.Job[customer.BulkUpdateArgs]) time.Duration {
-	return jobs.StepTimeout
+	return w.deps.Runner.Timeout
 }
 
 // Work implements river.Worker.

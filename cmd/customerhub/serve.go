@@ -58,9 +58,9 @@ func runServer(ctx context.Context, cfg config.Config, logger *slog.Logger, m mo
 
 	services := server.NewServices(cfg, pool, logger)
 	rc, err := server.NewRiver(pool, server.RiverOptions{
-		Work: m != modeAPI, Workers: server.NewWorkers(services, pool, logger), PeriodicJobs: workers.PeriodicJobs(),
+		Work: m != modeAPI, Workers: server.NewWorkers(cfg, services, pool, logger), PeriodicJobs: workers.PeriodicJobs(),
 		Concurrency: cfg.WorkerConcurrency, BulkConcurrency: cfg.BulkConcurrency,
-		RescueStuckAfter: cfg.RescueStuckAfter, Logger: logger,
+		AttemptTimeout: cfg.JobAttemptTimeout, RescueStuckAfter: cfg.RescueStuckAfter, Logger: logger,
 	})
 	if err != nil {
 		return err

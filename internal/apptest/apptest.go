@@ -81,7 +81,7 @@ func New(t testing.TB, db *dbtest.DB, env map[string]string) *App {
 		t.Cleanup(func() { _ = rdb.Close() })
 	}
 	services := server.NewServices(cfg, db.App, logger)
-	rc, err := server.NewRiver(db.App, server.RiverOptions{Workers: server.NewWorkers(services, db.App, logger), Logger: logger})
+	rc, err := server.NewRiver(db.App, server.RiverOptions{Workers: server.NewWorkers(cfg, services, db.App, logger), Logger: logger})
 	require.NoError(t, err)
 	srv := server.New(server.Deps{
 		Config: cfg, Pool: db.App, Redis: rdb, River: rc, Limiter: ratelimit.New(rdb, logger),
@@ -95,7 +95,8 @@ func New(t testing.TB, db *dbtest.DB, env map[string]string) *App {
 func (a *App) StartWorkers(t testing.TB) *river.Client[pgx.Tx] {
 	t.Helper()
 	rc, err := server.NewRiver(a.DB.App, server.RiverOptions{
-		Work: true, Workers: server.NewWorkers(a.services, a.DB.App, a.logger), Concurrency: 2, BulkConcurrency: 2, Logger: a.logger,
+		Work: true, Workers: server.NewWorkers(a.Config, a.services, a.DB.App, a.logger), Concurrency: 2, BulkConcurrency: 2,
+		AttemptTimeout: a.Config.JobAttemptTimeout, RescueStuckAfter: a.Config.RescueStuckAfter, Logger: a.logger,
 	})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())

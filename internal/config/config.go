@@ -46,6 +46,12 @@ type Config struct {
 	Argon2Iterations  uint32
 	WorkerConcurrency int
 	BulkConcurrency   int
+	// BulkBatch is how many rows one transaction of a bulk job changes.
+	BulkBatch int
+	// JobAttemptTimeout bounds one attempt of a tenant job; long jobs
+	// continue in further attempts. With RescueStuckAfter it sets how soon
+	// a killed worker's job is picked up again.
+	JobAttemptTimeout time.Duration
 	RescueStuckAfter  time.Duration
 	MigrateOnStart    bool
 	// AdminUser and AdminPassword guard the operators' River UI at
@@ -84,7 +90,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		Argon2Iterations:   uint32(l.int("CUSTOMERHUB_ARGON2_ITERATIONS", 2, 1, 100)),
 		WorkerConcurrency:  l.int("CUSTOMERHUB_WORKER_CONCURRENCY", 20, 1, 10_000),
 		BulkConcurrency:    l.int("CUSTOMERHUB_BULK_CONCURRENCY", 4, 1, 1000),
-		RescueStuckAfter:   l.duration("CUSTOMERHUB_RESCUE_STUCK_AFTER", time.Minute, time.Minute, 24*time.Hour),
+		BulkBatch:          l.int("CUSTOMERHUB_BULK_BATCH", 2000, 1, 50_000),
+		JobAttemptTimeout:  l.duration("CUSTOMERHUB_JOB_ATTEMPT_TIMEOUT", time.Minute, 2*time.Second, time.Hour),
+		RescueStuckAfter:   l.duration("CUSTOMERHUB_RESCUE_STUCK_AFTER", time.Minute, 2*time.Second, 24*time.Hour),
 		AdminUser:          l.text("CUSTOMERHUB_ADMIN_USER", "operator"),
 		AdminPassword:      l.secret("CUSTOMERHUB_ADMIN_PASSWORD", 12),
 		MigrateOnStart:     l.bool("CUSTOMERHUB_MIGRATE_ON_START", false),
@@ -113,6 +121,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("rate_limit_ip", c.RateLimitIP),
 		slog.Int("worker_concurrency", c.WorkerConcurrency),
 		slog.Int("bulk_concurrency", c.BulkConcurrency),
+		slog.Int("bulk_batch", c.BulkBatch),
+		slog.Duration("job_attempt_timeout", c.JobAttemptTimeout),
 		slog.Duration("rescue_stuck_after", c.RescueStuckAfter),
 		slog.String("admin_user", c.AdminUser),
 		slog.Bool("admin_ui", c.AdminPassword != ""),

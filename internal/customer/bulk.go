@@ -30,10 +30,10 @@ const KindBulkUpdate = "customer_bulk_update"
 // MaxBulkIDs caps an explicit selection; larger ones are given by filter.
 const MaxBulkIDs = 10000
 
-// BulkBatch is how many customers one transaction of a bulk update
-// changes: big enough to amortize the round trips, small enough that its
-// row locks are brief (a batch of 2,000 takes about 100 ms).
-var BulkBatch int32 = 2000
+// DefaultBulkBatch is how many customers one transaction of a bulk update
+// changes unless configured: big enough to amortize the round trips, small
+// enough that its row locks are brief.
+const DefaultBulkBatch = 2000
 
 // BulkUpdateArgs is the River job of a bulk update; the selection and the
 // values live in the tenant's job row (jobs.params), not in River.
@@ -358,7 +358,7 @@ func (s *Service) BulkStep(ctx context.Context, tx database.Tx, actor *tenant.Pr
 	if err != nil {
 		return false, jobs.Fail("the job's position is unreadable")
 	}
-	ids, err := s.q.JobTargetsNext(ctx, tx, dbsqlc.JobTargetsNextParams{TenantID: tx.TenantID(), JobID: p.ID, After: after, RowLimit: BulkBatch})
+	ids, err := s.q.JobTargetsNext(ctx, tx, dbsqlc.JobTargetsNextParams{TenantID: tx.TenantID(), JobID: p.ID, After: after, RowLimit: s.bulkBatch()})
 	if err != nil {
 		return false, fmt.Errorf("next batch: %w", err)
 	}
@@ -375,7 +375,14 @@ func (s *Service) BulkStep(ctx context.Context, tx database.Tx, actor *tenant.Pr
 		p.Cursor = &last
 	}
 	p.Result = res
-	return len(ids) < int(BulkBatch), nil
+	return len(ids) < int(s.bulkBatch()), nil
+}
+
+func (s *Service) bulkBatch() int32 {
+	if s.BulkBatch <= 0 {
+		return DefaultBulkBatch
+	}
+	return int32(s.BulkBatch)
 }
 
 // asFailure turns validation errors found while the job runs into a job

@@ -24,7 +24,7 @@ func (h *Handler) bulkRoutes(r *httpapi.Router) {
 
 // bulkRequest is the body of POST /customers/bulk-update.
 type bulkRequest struct {
-	Selection httpapi.Optional[bulkSelection] `json:"selection"`
+	Selection httpapi.Optional[bulkSelection]  `json:"selection"`
 	Set       httpapi.Optional[bulkSetRequest] `json:"set"`
 	DryRun    bool                             `json:"dry_run"`
 }

@@ -10,15 +10,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/customerhub/customerhub/internal/apptest"
-	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbtest"
 )
 
-func init() {
-	// Small batches, so that the tests' few customers take several.
-	customer.BulkBatch = 7
-}
+// smallBatches makes the tests' few customers take several batches.
+var smallBatches = map[string]string{"CUSTOMERHUB_BULK_BATCH": "7"}
 
 func bulk(selection, set map[string]any, dryRun bool) map[string]any {
 	return map[string]any{"selection": selection, "set": set, "dry_run": dryRun}
@@ -46,7 +43,7 @@ func auditCount(t *testing.T, app *apptest.App, tenantID, jobID string) int {
 
 func TestBulkUpdateCustomers(t *testing.T) {
 	t.Parallel()
-	app := apptest.New(t, dbtest.Shared(t), nil)
+	app := apptest.New(t, dbtest.Shared(t), smallBatches)
 	app.StartWorkers(t)
 	tn := app.Signup(t)
 	rep := app.CreateUser(t, tn, "sales_rep", nil)
@@ -189,7 +186,7 @@ func TestBulkUpdateValidation(t *testing.T) {
 // customers, whatever the selection names.
 func TestBulkUpdateSalesRepScope(t *testing.T) {
 	t.Parallel()
-	app := apptest.New(t, dbtest.Shared(t), nil)
+	app := apptest.New(t, dbtest.Shared(t), smallBatches)
 	app.StartWorkers(t)
 	tn := app.Signup(t)
 	r1 := app.CreateUser(t, tn, "sales_rep", nil)

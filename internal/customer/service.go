@@ -34,6 +34,10 @@ const (
 // Service implements the customer operations. Its methods run inside the
 // caller's tenant transaction.
 type Service struct {
+	// BulkBatch is how many customers one transaction of a bulk update
+	// changes (DefaultBulkBatch when zero).
+	BulkBatch int
+
 	q        *dbsqlc.Queries
 	logger   *slog.Logger
 	groups   *group.Service
@@ -177,11 +181,39 @@ func recordOf(c dbsqlc.Customer) Record {
 	}
 }
 
+// MergedError is the answer for the id of a customer merged into another
+// (a tombstone in customer_merges): links and integrations follow
+// MergedInto. It counts as ErrNotFound for callers that only ask whether
+// the customer exists.
+type MergedError struct {
+	ID, MergedInto uuid.UUID
+}
+
+func (e *MergedError) Error() string {
+	return fmt.Sprintf("customer %s was merged into %s", e.ID, e.MergedInto)
+}
+
+// Is makes errors.Is(err, ErrNotFound) hold.
+func (e *MergedError) Is(target error) bool { return target == ErrNotFound }
+
+// notFound explains a customer id the actor cannot see: a MergedError when
+// it was merged into a customer they can see, else ErrNotFound.
+func (s *Service) notFound(ctx context.Context, tx database.Tx, id uuid.UUID) error {
+	kept, err := s.q.CustomerMergeGet(ctx, tx, dbsqlc.CustomerMergeGetParams{TenantID: tx.TenantID(), MergedID: id})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("look up merged customer: %w", err)
+	}
+	return &MergedError{ID: id, MergedInto: kept}
+}
+
 // Get returns a customer the actor can see.
 func (s *Service) Get(ctx context.Context, tx database.Tx, id uuid.UUID) (Detail, error) {
 	c, err := s.q.CustomerGetByID(ctx, tx, dbsqlc.CustomerGetByIDParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Detail{}, ErrNotFound
+		return Detail{}, s.notFound(ctx, tx, id)
 	}
 	if err != nil {
 		return Detail{}, fmt.Errorf("get customer: %w", err)
@@ -198,7 +230,7 @@ func (s *Service) Get(ctx context.Context, tx database.Tx, id uuid.UUID) (Detail
 func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, id uuid.UUID, version int64, p Patch) (Detail, error) {
 	cur, err := s.q.CustomerGetByIDForUpdate(ctx, tx, dbsqlc.CustomerGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Detail{}, ErrNotFound
+		return Detail{}, s.notFound(ctx, tx, id)
 	}
 	if err != nil {
 		return Detail{}, fmt.Errorf("lock customer: %w", err)

@@ -37,7 +37,7 @@ func (h *Handler) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/jobs/:id", Permission: httpapi.Authenticated, Tag: "jobs",
 		Summary: "A job: state, progress, result and errors", Response: View{}, Handler: h.get})
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/jobs/:id/cancel", Permission: httpapi.Authenticated, Tag: "jobs",
-		Summary: "Cancel a job; a running job stops after its current batch (finished batches stay done)",
+		Summary:  "Cancel a job; a running job stops after its current batch (finished batches stay done)",
 		Response: View{}, Handler: h.cancel})
 }
 

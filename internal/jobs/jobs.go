@@ -46,16 +46,13 @@ const (
 	QueueBulk = "bulk"
 )
 
-// Slice is how long one attempt of a tenant job works before handing the
+// AttemptTimeout is the default River timeout of one attempt of a tenant
+// job. An attempt works for a third of it (Runner.Slice), then hands the
 // job back to the queue (river.JobSnooze(0)) to continue in a fresh
 // attempt. Keeping attempts short lets the rescuer retry a killed worker's
-// job within about a minute (StepTimeout) without ever mistaking a healthy
-// long job for a stuck one.
-const Slice = 20 * time.Second
-
-// StepTimeout is the River timeout of one attempt of a tenant job: a slice
-// plus one batch. The rescuer retries a job running for longer than this.
-const StepTimeout = time.Minute
+// job within about a minute without ever mistaking a healthy long job for
+// a stuck one.
+const AttemptTimeout = time.Minute
 
 // Ref identifies a tenant job. Every tenant job's args embed it, so the
 // worker knows whose job it runs and as whom; args carry ids only (River's

@@ -28,14 +28,19 @@ type Runner struct {
 	db         database.Beginner
 	principals func(ctx context.Context, tx database.Tx, ref Ref) (*tenant.Principal, error)
 	logger     *slog.Logger
-	// Slice bounds one attempt; see the package constant of that name.
-	Slice time.Duration
+	// Timeout is the River timeout of one attempt (the workers' Timeout);
+	// an attempt starts no new step after a third of it.
+	Timeout time.Duration
 }
 
 // NewRunner returns a Runner. principal resolves the acting user of a job
-// (auth.Service.PrincipalFor) inside a transaction of the job's tenant.
-func NewRunner(db database.Beginner, principal func(ctx context.Context, tx database.Tx, ref Ref) (*tenant.Principal, error), logger *slog.Logger) *Runner {
-	return &Runner{db: db, principals: principal, logger: logger, Slice: Slice}
+// (auth.Service.PrincipalFor) inside a transaction of the job's tenant;
+// timeout bounds one attempt (AttemptTimeout when zero).
+func NewRunner(db database.Beginner, principal func(ctx context.Context, tx database.Tx, ref Ref) (*tenant.Principal, error), timeout time.Duration, logger *slog.Logger) *Runner {
+	if timeout <= 0 {
+		timeout = AttemptTimeout
+	}
+	return &Runner{db: db, principals: principal, logger: logger, Timeout: timeout}
 }
 
 // errCancelled ends a job whose cancel was requested.
@@ -61,7 +66,8 @@ func Run[T Args](ctx context.Context, r *Runner, job *river.Job[T], step Step) e
 		return r.fail(ctx, log, ref, f)
 	}
 	scope := database.ScopeFor(actor)
-	deadline := time.Now().Add(r.Slice)
+	deadline := time.Now().Add(r.Timeout / 3)
+	first := true
 	for {
 		done, err := database.WithTenantTxV(ctx, r.db, scope, func(ctx context.Context, tx database.Tx) (bool, error) {
 			row, err := dbsqlc.New().JobGetForUpdate(ctx, tx, dbsqlc.JobGetForUpdateParams{TenantID: ref.TenantID, ID: ref.JobID})
@@ -78,6 +84,17 @@ func Run[T Args](ctx context.Context, r *Runner, job *river.Job[T], step Step) e
 			}
 			if row.CancelRequestedAt != nil {
 				return false, errCancelled
+			}
+			if first {
+				// Keep the record of attempts River's rescuer ended, which
+				// the tenant sees long after River forgets the job.
+				var have []Error
+				_ = json.Unmarshal(row.Errors, &have)
+				for _, e := range mergeErrors(have, rescues(job.Errors))[len(have):] {
+					if err := appendError(ctx, tx, ref, e); err != nil {
+						return false, err
+					}
+				}
 			}
 			if row.State == StateQueued || row.StartedAt == nil {
 				if err := dbsqlc.New().JobMarkRunning(ctx, tx, dbsqlc.JobMarkRunningParams{TenantID: ref.TenantID, ID: ref.JobID}); err != nil {
@@ -117,6 +134,9 @@ func Run[T Args](ctx context.Context, r *Runner, job *river.Job[T], step Step) e
 			}
 			return true, nil
 		})
+		if err == nil {
+			first = false
+		}
 		switch {
 		case err == nil && done:
 			log.Info("job finished")

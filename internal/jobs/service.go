@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -232,12 +233,7 @@ func viewOf(r dbsqlc.Job, rj *rivertype.JobRow) View {
 	v.Attempts = rj.Attempt
 	// Our own rows record the errors a worker could explain; River adds the
 	// attempts that ended without the worker getting a say.
-	for _, e := range rj.Errors {
-		if strings.Contains(e.Error, rescued) {
-			v.Errors = append(v.Errors, Error{At: e.At, Attempt: e.Attempt,
-				Message: "the worker running this job stopped; it resumes after the last completed batch"})
-		}
-	}
+	v.Errors = mergeErrors(v.Errors, rescues(rj.Errors))
 	switch rj.State {
 	case rivertype.JobStateRunning:
 		v.State = StateRunning
@@ -251,6 +247,30 @@ func viewOf(r dbsqlc.Job, rj *rivertype.JobRow) View {
 		v.State, v.FinishedAt = StateCancelled, rj.FinalizedAt
 	}
 	return v
+}
+
+// rescues are the attempts River's rescuer ended: their worker stopped
+// (killed, or lost its database) without finishing them.
+func rescues(errs []rivertype.AttemptError) []Error {
+	var out []Error
+	for _, e := range errs {
+		if strings.Contains(e.Error, rescued) {
+			out = append(out, Error{At: e.At, Attempt: e.Attempt,
+				Message: "the worker running this job stopped; it resumes after the last completed batch"})
+		}
+	}
+	return out
+}
+
+// mergeErrors adds to have the entries of add it lacks (same attempt and
+// message).
+func mergeErrors(have, add []Error) []Error {
+	for _, a := range add {
+		if !slices.ContainsFunc(have, func(h Error) bool { return h.Attempt == a.Attempt && h.Message == a.Message }) {
+			have = append(have, a)
+		}
+	}
+	return have
 }
 
 func timeOr(t *time.Time) time.Time {

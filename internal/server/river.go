@@ -25,6 +25,9 @@ type RiverOptions struct {
 	// BulkConcurrency the bulk queue's (bulk updates, merges).
 	Concurrency     int
 	BulkConcurrency int
+	// AttemptTimeout bounds one attempt of a tenant job (and is the
+	// default timeout of every kind that sets none).
+	AttemptTimeout time.Duration
 	// RescueStuckAfter bounds how long a job whose worker died (kill -9)
 	// stays "running" before another worker retries it.
 	RescueStuckAfter time.Duration
@@ -33,6 +36,10 @@ type RiverOptions struct {
 
 // NewRiver builds the River client on the application role's pool.
 func NewRiver(pool *pgxpool.Pool, o RiverOptions) (*river.Client[pgx.Tx], error) {
+	attempt := o.AttemptTimeout
+	if attempt <= 0 {
+		attempt = jobs.AttemptTimeout
+	}
 	cfg := &river.Config{
 		Schema:  database.RiverSchema,
 		Workers: o.Workers,
@@ -40,13 +47,13 @@ func NewRiver(pool *pgxpool.Pool, o RiverOptions) (*river.Client[pgx.Tx], error)
 		// The reindexer needs to own River's indexes, and the application
 		// role owns nothing; operators reindex with the owner role.
 		ReindexerSchedule: river.NeverSchedule(),
-		// Tenant jobs work in attempts of at most jobs.StepTimeout and
-		// continue in a fresh attempt (see jobs.Slice), so a job whose
+		// Tenant jobs work in attempts of at most AttemptTimeout and
+		// continue in a fresh attempt (see jobs.Runner), so a job whose
 		// worker was killed is rescued and resumed after RescueStuckAfter
 		// (one minute by default). Kinds that need longer set their own
 		// Timeout; the rescuer leaves them alone until it has passed.
-		JobTimeout:           jobs.StepTimeout,
-		RescueStuckJobsAfter: max(o.RescueStuckAfter, jobs.StepTimeout),
+		JobTimeout:           attempt,
+		RescueStuckJobsAfter: max(o.RescueStuckAfter, attempt),
 		// Finished jobs are kept a week for operators; the tenant's own
 		// record (table jobs) is kept a month.
 		CompletedJobRetentionPeriod: 7 * 24 * time.Hour,

@@ -78,6 +78,7 @@ func NewServices(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger) *Se
 		Grants:    grant.NewService(logger),
 	}
 	s.Customers = customer.NewService(logger, s.Groups, s.Settings)
+	s.Customers.BulkBatch = cfg.BulkBatch
 	s.Orders = order.NewService(logger, s.Customers, s.Pricing)
 	return s
 }
