@@ -54,6 +54,8 @@ func Register(w *river.Workers, d Deps) {
 	river.AddWorker(w, NewOverdueRefreshWorker(d))
 	river.AddWorker(w, NewJobsPurgeWorker(d))
 	river.AddWorker(w, NewCustomerBulkWorker(d))
+	river.AddWorker(w, NewCustomerMergeWorker(d))
+	river.AddWorker(w, NewLocationBulkWorker(d))
 }
 
 // PeriodicJobs lists the jobs the elected leader enqueues on a schedule.

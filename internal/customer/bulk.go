@@ -27,9 +27,6 @@ import (
 // KindBulkUpdate is the job kind of customer bulk updates.
 const KindBulkUpdate = "customer_bulk_update"
 
-// MaxBulkIDs caps an explicit selection; larger ones are given by filter.
-const MaxBulkIDs = 10000
-
 // DefaultBulkBatch is how many customers one transaction of a bulk update
 // changes unless configured: big enough to amortize the round trips, small
 // enough that its row locks are brief.
@@ -130,17 +127,6 @@ type BulkParams struct {
 	Set       BulkSet   `json:"set"`
 }
 
-// BulkResult is a bulk update's result: how many customers the selection
-// matched when the job started, and what became of them.
-type BulkResult struct {
-	Matched   int64 `json:"matched"`
-	Changed   int64 `json:"changed"`
-	Unchanged int64 `json:"unchanged"`
-	// Skipped were selected but gone, or out of the user's sight, by the
-	// time their batch ran.
-	Skipped int64 `json:"skipped"`
-}
-
 // ValidateBulk checks a bulk update before it is accepted and normalizes
 // it: every value is checked now (the job re-checks what may have changed
 // since), so a bad request is refused at once instead of failing later.
@@ -163,11 +149,7 @@ func (s *Service) validateSelection(sel *Selection) validation.Errors {
 	case sel.IDs == nil && sel.Filter == nil:
 		errs.Add("selection", "required", "give ids or filter")
 	case sel.IDs != nil:
-		if len(sel.IDs) == 0 || len(sel.IDs) > MaxBulkIDs {
-			errs.Add("selection.ids", "out_of_range", fmt.Sprintf("must list 1 to %d customer ids; select more with a filter", MaxBulkIDs))
-		}
-		slices.SortFunc(sel.IDs, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
-		sel.IDs = slices.Compact(sel.IDs)
+		sel.IDs = jobs.CheckIDs(&errs, "selection.ids", sel.IDs)
 	default:
 		values := map[string]string{}
 		for k, v := range sel.Filter {
@@ -321,61 +303,37 @@ func (s *Service) bulkSelect(ctx context.Context, tx database.Tx, actor *tenant.
 	return n, nil
 }
 
-// BulkStep is one step of a bulk update job (see jobs.Run): the first
-// evaluates the selection, each further one changes the next batch of
-// customers and records an audit event for every customer it changed.
-// The batch, its audit events and the job's progress commit together, so
-// a retried job continues after the last committed batch.
+// BulkStep is one step of a bulk update job (see jobs.Run and jobs.Bulk):
+// the first evaluates the selection as the acting user sees it, each
+// further one changes the next batch of customers and records an audit
+// event for every customer it changed.
 func (s *Service) BulkStep(ctx context.Context, tx database.Tx, actor *tenant.Principal, p *jobs.Progress) (bool, error) {
 	var bp BulkParams
 	if err := json.Unmarshal(p.Params, &bp); err != nil {
 		return false, jobs.Fail("the job's parameters are unreadable")
 	}
-	var res BulkResult
-	if err := p.DecodeResult(&res); err != nil {
-		return false, fmt.Errorf("read job result: %w", err)
-	}
-	env, err := s.Env(ctx, tx)
-	if err != nil {
-		return false, err
-	}
-	if p.Cursor == nil {
-		// Values may have changed since the request was accepted (a group
-		// deleted, the rep deactivated); check them again before starting.
-		if err := s.checkSet(ctx, tx, actor, bp.Set); err != nil {
-			return false, asFailure(err)
-		}
-		n, err := s.bulkSelect(ctx, tx, actor, env, p.ID, bp.Selection)
-		if err != nil {
-			return false, asFailure(err)
-		}
-		start := uuid.Nil.String()
-		res.Matched = n
-		p.Total, p.Cursor, p.Result = &n, &start, res
-		return n == 0, nil
-	}
-	after, err := uuid.Parse(*p.Cursor)
-	if err != nil {
-		return false, jobs.Fail("the job's position is unreadable")
-	}
-	ids, err := s.q.JobTargetsNext(ctx, tx, dbsqlc.JobTargetsNextParams{TenantID: tx.TenantID(), JobID: p.ID, After: after, RowLimit: s.bulkBatch()})
-	if err != nil {
-		return false, fmt.Errorf("next batch: %w", err)
-	}
-	if len(ids) > 0 {
-		changed, unchanged, err := s.bulkApply(ctx, tx, bp.Set, ids)
-		if err != nil {
-			return false, asFailure(err)
-		}
-		res.Changed += changed
-		res.Unchanged += unchanged
-		res.Skipped += int64(len(ids)) - changed - unchanged
-		p.Processed += int64(len(ids))
-		last := ids[len(ids)-1].String()
-		p.Cursor = &last
-	}
-	p.Result = res
-	return len(ids) < int(s.bulkBatch()), nil
+	return jobs.Bulk{
+		Batch: s.bulkBatch(),
+		Select: func(ctx context.Context, tx database.Tx, jobID uuid.UUID) (int64, error) {
+			// Values may have changed since the request was accepted (a
+			// group deleted, the rep deactivated): check them again.
+			if err := s.checkSet(ctx, tx, actor, bp.Set); err != nil {
+				return 0, err
+			}
+			env, err := s.Env(ctx, tx)
+			if err != nil {
+				return 0, err
+			}
+			return s.bulkSelect(ctx, tx, actor, env, jobID, bp.Selection)
+		},
+		Apply: func(ctx context.Context, tx database.Tx, ids []uuid.UUID) (int64, int64, error) {
+			changed, unchanged, err := s.bulkApply(ctx, tx, bp.Set, ids)
+			if database.IsForeignKeyViolation(err, "") {
+				return 0, 0, jobs.Fail("a value to set no longer exists: " + mapWriteError(err).Error())
+			}
+			return changed, unchanged, err
+		},
+	}.Step(ctx, tx, p)
 }
 
 func (s *Service) bulkBatch() int32 {
@@ -383,23 +341,6 @@ func (s *Service) bulkBatch() int32 {
 		return DefaultBulkBatch
 	}
 	return int32(s.BulkBatch)
-}
-
-// asFailure turns validation errors found while the job runs into a job
-// failure naming the fields; other errors are left to be retried.
-func asFailure(err error) error {
-	var ve validation.Errors
-	if errors.As(err, &ve) {
-		msgs := make([]string, len(ve))
-		for i, e := range ve {
-			msgs[i] = e.Field + ": " + e.Message
-		}
-		return jobs.Fail("the update can no longer be applied: " + strings.Join(msgs, "; "))
-	}
-	if database.IsForeignKeyViolation(err, "") {
-		return jobs.Fail("a value to set no longer exists: " + mapWriteError(err).Error())
-	}
-	return err
 }
 
 // bulkApply sets the values on the batch's customers that the actor can

@@ -87,12 +87,12 @@ func (h *Handler) bulkUpdate(c *fiber.Ctx) error {
 			return err
 		}
 		if err := h.svc.ValidateBulk(ctx, tx, actor, env, &bp); err != nil {
-			return unprocessable(err)
+			return httpapi.Unprocessable(err)
 		}
 		if req.DryRun {
 			n, err := h.svc.BulkMatch(ctx, tx, actor, env, bp.Selection)
 			if err != nil {
-				return unprocessable(err)
+				return httpapi.Unprocessable(err)
 			}
 			return c.JSON(bulkMatchResponse{Matched: n})
 		}
@@ -102,14 +102,4 @@ func (h *Handler) bulkUpdate(c *fiber.Ctx) error {
 		}
 		return jobs.Accepted(c, v)
 	})
-}
-
-// unprocessable answers field errors of a well-formed request with 422.
-func unprocessable(err error) error {
-	if ve, ok := err.(validation.Errors); ok {
-		e := httpapi.Validation(ve)
-		e.Status = fiber.StatusUnprocessableEntity
-		return e
-	}
-	return err
 }

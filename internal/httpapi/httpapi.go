@@ -58,6 +58,19 @@ func Validation(errs validation.Errors) *Error {
 	return &Error{Status: fiber.StatusBadRequest, Code: "validation_failed", Message: "the request has invalid fields", Fields: errs}
 }
 
+// Unprocessable answers field errors of a well-formed request (values
+// that refer to nothing, or cannot apply) with 422; other errors pass
+// through.
+func Unprocessable(err error) error {
+	var ve validation.Errors
+	if errors.As(err, &ve) {
+		e := Validation(ve)
+		e.Status = fiber.StatusUnprocessableEntity
+		return e
+	}
+	return err
+}
+
 // Unauthorized is a 401; the client must authenticate (again).
 func Unauthorized(message string) *Error {
 	return &Error{Status: fiber.StatusUnauthorized, Code: "unauthorized", Message: message,

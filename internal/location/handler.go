@@ -12,23 +12,29 @@ import (
 	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/jobs"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
 
 // Handler serves /v1/customers/{id}/locations and /v1/locations.
 type Handler struct {
-	db  database.Beginner
-	svc *Service
+	db   database.Beginner
+	svc  *Service
+	jobs *jobs.Service
 }
 
-// NewHandler returns a Handler.
-func NewHandler(db database.Beginner, svc *Service) *Handler {
-	return &Handler{db: db, svc: svc}
+// NewHandler returns a Handler; js starts bulk update jobs.
+func NewHandler(db database.Beginner, svc *Service, js *jobs.Service) *Handler {
+	return &Handler{db: db, svc: svc, jobs: js}
 }
 
 // Routes registers the location routes.
 func (h *Handler) Routes(r *httpapi.Router) {
+	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/locations/bulk-update", Permission: auth.PermCustomersWrite,
+		Tag: "locations", Summary: "Set or remove the sales rep override of many locations (selected by ids or by the list's filters) " +
+			"in a background job; dry_run counts the selection",
+		Status: fiber.StatusAccepted, Request: bulkRequest{}, Response: jobs.AcceptedResponse{}, Handler: h.bulkUpdate})
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/customers/:id/locations", Permission: auth.PermCustomersWrite,
 		Tag: "locations", Summary: "Add a location to a customer", Status: fiber.StatusCreated,
 		Request: createLocationRequest{}, Response: locationResponse{}, Handler: h.create})

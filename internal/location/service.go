@@ -22,6 +22,10 @@ const MaxPerCustomer = 1000
 // locations, the caller sees; everything outside that is ErrNotFound or
 // ErrCustomerNotFound.
 type Service struct {
+	// BulkBatch is how many locations one transaction of a bulk update
+	// changes (DefaultBulkBatch when zero).
+	BulkBatch int
+
 	q      *dbsqlc.Queries
 	logger *slog.Logger
 }

@@ -1,0 +1,112 @@
+package jobs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/validation"
+)
+
+// BulkResult is the result of a bulk job: how many rows the selection
+// matched when the job started, and what became of them.
+type BulkResult struct {
+	Matched   int64 `json:"matched"`
+	Changed   int64 `json:"changed"`
+	Unchanged int64 `json:"unchanged"`
+	// Skipped were selected but gone, or out of the user's sight, by the
+	// time their batch ran.
+	Skipped int64 `json:"skipped"`
+}
+
+// Bulk is the shape every bulk job shares: its first step evaluates the
+// selection into the job's targets (table job_targets), each further step
+// applies the next batch of targets, in id order. The batch and the job's
+// progress commit together, so a retried job continues after the last
+// committed batch and never applies one twice.
+type Bulk struct {
+	// Batch is how many targets one step applies.
+	Batch int32
+	// Select inserts the job's targets and returns how many.
+	Select func(ctx context.Context, tx database.Tx, jobID uuid.UUID) (int64, error)
+	// Apply applies the batch to the targets the actor can still see and
+	// says how many it changed and how many were already as asked.
+	Apply func(ctx context.Context, tx database.Tx, ids []uuid.UUID) (changed, unchanged int64, err error)
+}
+
+// Step runs one step of the bulk job (a jobs.Step body).
+func (b Bulk) Step(ctx context.Context, tx database.Tx, p *Progress) (bool, error) {
+	var res BulkResult
+	if err := p.DecodeResult(&res); err != nil {
+		return false, fmt.Errorf("read job result: %w", err)
+	}
+	if p.Cursor == nil {
+		n, err := b.Select(ctx, tx, p.ID)
+		if err != nil {
+			return false, AsFailure(err)
+		}
+		res.Matched = n
+		start := uuid.Nil.String()
+		p.Total, p.Cursor, p.Result = &n, &start, res
+		return n == 0, nil
+	}
+	after, err := uuid.Parse(*p.Cursor)
+	if err != nil {
+		return false, Fail("the job's position is unreadable")
+	}
+	ids, err := dbsqlc.New().JobTargetsNext(ctx, tx, dbsqlc.JobTargetsNextParams{TenantID: tx.TenantID(), JobID: p.ID, After: after, RowLimit: b.Batch})
+	if err != nil {
+		return false, fmt.Errorf("next batch: %w", err)
+	}
+	if len(ids) > 0 {
+		changed, unchanged, err := b.Apply(ctx, tx, ids)
+		if err != nil {
+			return false, AsFailure(err)
+		}
+		res.Changed += changed
+		res.Unchanged += unchanged
+		res.Skipped += int64(len(ids)) - changed - unchanged
+		p.Processed += int64(len(ids))
+		last := ids[len(ids)-1].String()
+		p.Cursor = &last
+	}
+	p.Result = res
+	return len(ids) < int(b.Batch), nil
+}
+
+// AsFailure turns field errors found while a job runs (a value it sets no
+// longer exists, say) into a failure naming the fields; retrying cannot
+// fix them. Other errors are returned as they are, to be retried.
+func AsFailure(err error) error {
+	var ve validation.Errors
+	if !errors.As(err, &ve) {
+		return err
+	}
+	msgs := make([]string, len(ve))
+	for i, e := range ve {
+		msgs[i] = e.Field + ": " + e.Message
+	}
+	return Fail("the job can no longer be applied: " + strings.Join(msgs, "; "))
+}
+
+// MaxIDs caps an explicit selection of a bulk job; larger ones are given
+// by filter.
+const MaxIDs = 10000
+
+// CheckIDs validates an explicit selection (1 to MaxIDs ids) and returns
+// it sorted without repeats.
+func CheckIDs(errs *validation.Errors, field string, ids []uuid.UUID) []uuid.UUID {
+	if len(ids) == 0 || len(ids) > MaxIDs {
+		errs.Add(field, "out_of_range", fmt.Sprintf("must list 1 to %d ids; select more with a filter", MaxIDs))
+	}
+	out := slices.Clone(ids)
+	slices.SortFunc(out, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	return slices.Compact(out)
+}

@@ -1,0 +1,83 @@
+package location
+
+import (
+	"context"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/jobs"
+	"github.com/customerhub/customerhub/internal/tenant"
+	"github.com/customerhub/customerhub/internal/validation"
+)
+
+// bulkRequest is the body of POST /locations/bulk-update.
+type bulkRequest struct {
+	Selection httpapi.Optional[bulkSelection] `json:"selection"`
+	Set       httpapi.Optional[bulkSet]       `json:"set"`
+	DryRun    bool                            `json:"dry_run"`
+}
+
+// bulkSelection: ids, or filter with the query parameters of GET
+// /v1/locations as string values.
+type bulkSelection struct {
+	IDs    []uuid.UUID       `json:"ids"`
+	Filter map[string]string `json:"filter"`
+}
+
+// bulkSet: sales_rep_id is required; null removes the override.
+type bulkSet struct {
+	SalesRepID httpapi.Optional[uuid.UUID] `json:"sales_rep_id"`
+}
+
+type bulkMatchResponse struct {
+	Matched int64 `json:"matched"`
+}
+
+func (req bulkRequest) params() (BulkParams, error) {
+	var errs validation.Errors
+	if !req.Selection.Set || req.Selection.Null {
+		errs.Add("selection", "required", "give selection.ids or selection.filter")
+	}
+	if !req.Set.Set || req.Set.Null || !req.Set.Value.SalesRepID.Set {
+		errs.Add("set.sales_rep_id", "required", "give the sales rep to set, or null to remove the override")
+	}
+	if len(errs) > 0 {
+		return BulkParams{}, httpapi.Validation(errs)
+	}
+	bp := BulkParams{Selection: Selection{IDs: req.Selection.Value.IDs, Filter: req.Selection.Value.Filter}}
+	if o := req.Set.Value.SalesRepID; !o.Null {
+		bp.Set.SalesRepID = &o.Value
+	}
+	return bp, nil
+}
+
+func (h *Handler) bulkUpdate(c *fiber.Ctx) error {
+	var req bulkRequest
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	bp, err := req.params()
+	if err != nil {
+		return err
+	}
+	return mapError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+		if err := h.svc.ValidateBulk(ctx, tx, &bp); err != nil {
+			return httpapi.Unprocessable(err)
+		}
+		if req.DryRun {
+			n, err := h.svc.BulkMatch(ctx, tx, bp.Selection)
+			if err != nil {
+				return httpapi.Unprocessable(err)
+			}
+			return c.JSON(bulkMatchResponse{Matched: n})
+		}
+		v, err := h.jobs.Enqueue(ctx, tx, actor, bp, nil, func(ref jobs.Ref) jobs.Args { return BulkUpdateArgs{Ref: ref} })
+		if err != nil {
+			return err
+		}
+		return jobs.Accepted(c, v)
+	}))
+}

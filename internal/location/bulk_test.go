@@ -1,0 +1,105 @@
+package location_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/customerhub/customerhub/internal/apptest"
+	"github.com/customerhub/customerhub/internal/dbtest"
+)
+
+func TestBulkUpdateLocations(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, dbtest.Shared(t), map[string]string{"CUSTOMERHUB_BULK_BATCH": "3"})
+	app.StartWorkers(t)
+	tn := app.Signup(t)
+	rep := app.CreateUser(t, tn, "sales_rep", nil)
+	other := app.CreateUser(t, tn, "sales_rep", nil)
+
+	addLocation := func(customerID, city string) string {
+		resp := app.Post(t, "/v1/customers/"+customerID+"/locations", tn.AdminToken, map[string]any{
+			"label": "Site " + city + " " + uuid.NewString()[:6], "line1": "1 Main St", "city": city, "country": "US", "kinds": []string{"shipping"}})
+		require.Equal(t, http.StatusCreated, resp.Status, "%s", resp.Body)
+		return resp.Map(t)["id"].(string)
+	}
+	var springfield, shelbyville []string
+	for i := range 4 {
+		c := app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": fmt.Sprintf("Located %d", i)})
+		springfield = append(springfield, addLocation(c["id"].(string), "Springfield"), addLocation(c["id"].(string), "Springfield"))
+		shelbyville = append(shelbyville, addLocation(c["id"].(string), "Shelbyville"))
+	}
+	filter := map[string]any{"filter": map[string]any{"city": "springfield"}}
+	post := func(token string, body map[string]any) *apptest.Response {
+		return app.Post(t, "/v1/locations/bulk-update", token, body)
+	}
+
+	t.Run("DryRunCounts", func(t *testing.T) {
+		resp := post(tn.AdminToken, map[string]any{"selection": filter, "set": map[string]any{"sales_rep_id": rep.ID}, "dry_run": true})
+		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+		require.EqualValues(t, 8, resp.Map(t)["matched"])
+	})
+
+	t.Run("SetsTheOverrideAndTheRepSeesTheCustomers", func(t *testing.T) {
+		job := app.WaitJob(t, tn.AdminToken, apptest.JobID(t, post(tn.AdminToken, map[string]any{
+			"selection": filter, "set": map[string]any{"sales_rep_id": rep.ID}})))
+		require.Equal(t, "succeeded", job["state"], "%v", job)
+		require.Equal(t, map[string]any{"matched": float64(8), "changed": float64(8), "unchanged": float64(0), "skipped": float64(0)}, job["result"])
+		for _, id := range springfield {
+			require.Equal(t, rep.ID, app.Get(t, "/v1/locations/"+id, tn.AdminToken).Map(t)["sales_rep_id"])
+		}
+		for _, id := range shelbyville {
+			require.Nil(t, app.Get(t, "/v1/locations/"+id, tn.AdminToken).Map(t)["sales_rep_id"])
+		}
+		// The override makes the customers visible to the rep.
+		var list struct{ Items []any }
+		app.Get(t, "/v1/customers", rep.Token).JSON(t, &list)
+		require.Len(t, list.Items, 4)
+		var events struct{ Items []map[string]any }
+		app.Get(t, "/v1/audit?entity=location&id="+springfield[0], tn.AdminToken).JSON(t, &events)
+		require.Equal(t, map[string]any{"from": nil, "to": rep.ID}, events.Items[0]["changes"].(map[string]any)["sales_rep_id"])
+	})
+
+	t.Run("RemovesTheOverrideByIDs", func(t *testing.T) {
+		job := app.WaitJob(t, tn.AdminToken, apptest.JobID(t, post(tn.AdminToken, map[string]any{
+			"selection": map[string]any{"ids": springfield[:2]}, "set": map[string]any{"sales_rep_id": nil}})))
+		require.Equal(t, "succeeded", job["state"], "%v", job)
+		require.EqualValues(t, 2, job["result"].(map[string]any)["changed"])
+		require.Nil(t, app.Get(t, "/v1/locations/"+springfield[0], tn.AdminToken).Map(t)["sales_rep_id"])
+		require.Equal(t, rep.ID, app.Get(t, "/v1/locations/"+springfield[2], tn.AdminToken).Map(t)["sales_rep_id"])
+	})
+
+	t.Run("ARepReachesOnlyLocationsTheySee", func(t *testing.T) {
+		// rep sees three customers through their overrides; other sees none.
+		resp := post(other.Token, map[string]any{"selection": map[string]any{"ids": springfield}, "set": map[string]any{"sales_rep_id": other.ID}, "dry_run": true})
+		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+		require.EqualValues(t, 0, resp.Map(t)["matched"])
+		job := app.WaitJob(t, other.Token, apptest.JobID(t, post(other.Token, map[string]any{
+			"selection": map[string]any{"filter": map[string]any{}}, "set": map[string]any{"sales_rep_id": other.ID}})))
+		require.EqualValues(t, 0, job["result"].(map[string]any)["matched"])
+		require.Equal(t, rep.ID, app.Get(t, "/v1/locations/"+springfield[2], tn.AdminToken).Map(t)["sales_rep_id"])
+	})
+
+	t.Run("Validation", func(t *testing.T) {
+		for name, tc := range map[string]struct {
+			body   map[string]any
+			status int
+			field  string
+		}{
+			"UnknownRep":    {map[string]any{"selection": filter, "set": map[string]any{"sales_rep_id": uuid.NewString()}}, 422, "set.sales_rep_id"},
+			"NoRep":         {map[string]any{"selection": filter, "set": map[string]any{}}, 400, "set.sales_rep_id"},
+			"UnknownFilter": {map[string]any{"selection": map[string]any{"filter": map[string]any{"zip": "1"}}, "set": map[string]any{"sales_rep_id": nil}}, 422, "selection.filter.zip"},
+			"BadCountry":    {map[string]any{"selection": map[string]any{"filter": map[string]any{"country": "XX"}}, "set": map[string]any{"sales_rep_id": nil}}, 422, "selection.filter.country"},
+			"TooManyIDs":    {map[string]any{"selection": map[string]any{"ids": []string{}}, "set": map[string]any{"sales_rep_id": nil}}, 422, "selection.ids"},
+		} {
+			t.Run(name, func(t *testing.T) {
+				resp := post(tn.AdminToken, tc.body)
+				require.Equal(t, tc.status, resp.Status, "%s", resp.Body)
+				require.Contains(t, string(resp.Body), `"field":"`+tc.field+`"`)
+			})
+		}
+	})
+}

@@ -1,0 +1,42 @@
+-- Bulk updates of locations (issue 5): the sales rep override of many
+-- locations at once. Row-level security on customer_locations limits every
+-- query to the locations of customers the caller can see.
+
+-- name: LocationSelectionInsertIDs :execrows
+INSERT INTO job_targets (tenant_id, job_id, target_id)
+SELECT l.tenant_id, @job_id, l.id FROM customer_locations l
+WHERE l.tenant_id = @tenant_id AND l.id = ANY (@ids::uuid[])
+ON CONFLICT DO NOTHING;
+
+-- LocationSelectionInsert selects what GET /v1/locations would list with
+-- the same filters.
+-- name: LocationSelectionInsert :execrows
+INSERT INTO job_targets (tenant_id, job_id, target_id)
+SELECT l.tenant_id, @job_id, l.id FROM customer_locations l
+WHERE l.tenant_id = @tenant_id
+  AND (sqlc.narg(customer_id)::uuid IS NULL OR l.customer_id = sqlc.narg(customer_id)::uuid)
+  AND (sqlc.narg(city)::text IS NULL OR lower(l.city) = lower(sqlc.narg(city)::text))
+  AND (sqlc.narg(country)::text IS NULL OR l.country = sqlc.narg(country)::text)
+  AND (sqlc.narg(sales_rep_id)::uuid IS NULL OR l.sales_rep_id = sqlc.narg(sales_rep_id)::uuid)
+ON CONFLICT DO NOTHING;
+
+-- name: LocationCountIDs :one
+SELECT count(*) FROM customer_locations WHERE tenant_id = @tenant_id AND id = ANY (@ids::uuid[]);
+
+-- name: LocationCount :one
+SELECT count(*) FROM customer_locations l
+WHERE l.tenant_id = @tenant_id
+  AND (sqlc.narg(customer_id)::uuid IS NULL OR l.customer_id = sqlc.narg(customer_id)::uuid)
+  AND (sqlc.narg(city)::text IS NULL OR lower(l.city) = lower(sqlc.narg(city)::text))
+  AND (sqlc.narg(country)::text IS NULL OR l.country = sqlc.narg(country)::text)
+  AND (sqlc.narg(sales_rep_id)::uuid IS NULL OR l.sales_rep_id = sqlc.narg(sales_rep_id)::uuid);
+
+-- name: LocationBulkLock :many
+SELECT id, sales_rep_id FROM customer_locations
+WHERE tenant_id = @tenant_id AND id = ANY (@ids::uuid[])
+ORDER BY id
+FOR UPDATE;
+
+-- name: LocationBulkSetRep :execrows
+UPDATE customer_locations SET sales_rep_id = sqlc.narg(sales_rep_id)::uuid, version = version + 1, updated_at = now()
+WHERE tenant_id = @tenant_id AND id = ANY (@ids::uuid[]);
