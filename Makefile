@@ -44,6 +44,9 @@ help: ## List the targets
 	@echo 'CUSTOMERHUB_LISTEN_ADDR, ... are passed through; test/bench also set'
 	@echo 'TEST_ADMIN_DATABASE_URL and REDIS_URL when unset.'
 
+# make run serves the operators' River UI with a local-only password unless
+# one is set; never use this default anywhere else.
+run: export CUSTOMERHUB_ADMIN_PASSWORD ?= local-demo-operator
 run: services build ## Start services, build, db-init, migrate, demo, then serve (idempotent)
 	$(BIN) db-init
 	$(BIN) migrate

@@ -124,7 +124,14 @@ func runDemo(ctx context.Context, cfg config.Config, logger *slog.Logger, args [
 	fmt.Fprintf(stdout, "  curl -s %s/v1/me -H 'Authorization: Bearer %s'\n", base, tokens[demoUsers[0].email])
 	fmt.Fprintf(stdout, "  curl -s %s/v1/customers -H 'Authorization: Bearer %s'\n", base, tokens[demoUsers[2].email])
 	fmt.Fprintf(stdout, "  curl -s -X POST %s/v1/customers -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"name\":\"Acme Ltd\",\"email\":\"buyer@acme.example\"}'\n", base, tokens[demoUsers[1].email])
-	fmt.Fprintf(stdout, "  curl -s -X POST %s/v1/auth/login -H 'Content-Type: application/json' -d '{\"tenant\":\"%s\",\"email\":\"%s\",\"password\":\"%s\"}'\n\n", base, demoSlug, demoUsers[0].email, demoPassword)
+	fmt.Fprintf(stdout, "  curl -s -X POST %s/v1/auth/login -H 'Content-Type: application/json' -d '{\"tenant\":\"%s\",\"email\":\"%s\",\"password\":\"%s\"}'\n", base, demoSlug, demoUsers[0].email, demoPassword)
+	fmt.Fprintf(stdout, "  curl -s -X POST %s/v1/customers/bulk-update -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"selection\":{\"filter\":{\"status\":\"active\"}},\"set\":{\"billing_status\":\"current\"}}'\n", base, tokens[demoUsers[1].email])
+	fmt.Fprintf(stdout, "  curl -s %s/v1/jobs -H 'Authorization: Bearer %s'\n\n", base, tokens[demoUsers[1].email])
+	if cfg.AdminPassword != "" {
+		fmt.Fprintf(stdout, "Operators: River UI at %s%s/ (user %s, password from CUSTOMERHUB_ADMIN_PASSWORD)\n\n", base, server.RiverUIPath, cfg.AdminUser)
+	} else {
+		fmt.Fprintf(stdout, "Operators: set CUSTOMERHUB_ADMIN_PASSWORD to serve the River UI at %s%s/\n\n", base, server.RiverUIPath)
+	}
 	return nil
 }
 
