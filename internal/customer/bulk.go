@@ -46,14 +46,6 @@ func (BulkUpdateArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: jobs.QueueBulk, MaxAttempts: 10}
 }
 
-// Selection is which customers a bulk update applies to: explicit ids, or
-// the list's filters (as GET /v1/customers takes them). Either way only
-// customers the acting user can see when the job runs are touched.
-type Selection struct {
-	IDs    []uuid.UUID       `json:"ids,omitempty"`
-	Filter map[string]string `json:"filter,omitempty"`
-}
-
 // BulkSet is what a bulk update sets. Absent fields are left alone; a set
 // field with a nil value is cleared.
 type BulkSet struct {
@@ -123,15 +115,15 @@ func (b BulkSet) empty() bool {
 
 // BulkParams are a bulk update's parameters, as stored on its job.
 type BulkParams struct {
-	Selection Selection `json:"selection"`
-	Set       BulkSet   `json:"set"`
+	Selection jobs.Selection `json:"selection"`
+	Set       BulkSet        `json:"set"`
 }
 
 // ValidateBulk checks a bulk update before it is accepted and normalizes
 // it: every value is checked now (the job re-checks what may have changed
 // since), so a bad request is refused at once instead of failing later.
 func (s *Service) ValidateBulk(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, bp *BulkParams) error {
-	errs := s.validateSelection(&bp.Selection)
+	errs := bp.Selection.Check(checkFilter)
 	errs = append(errs, s.validateSet(ctx, tx, actor, env, &bp.Set)...)
 	if len(errs) > 0 {
 		return errs
@@ -141,31 +133,19 @@ func (s *Service) ValidateBulk(ctx context.Context, tx database.Tx, actor *tenan
 	return s.checkSet(ctx, tx, actor, bp.Set)
 }
 
-func (s *Service) validateSelection(sel *Selection) validation.Errors {
+// checkFilter checks a selection's filter like the list's query string.
+func checkFilter(filter map[string]string) validation.Errors {
 	var errs validation.Errors
-	switch {
-	case sel.IDs != nil && sel.Filter != nil:
-		errs.Add("selection", "ambiguous_selection", "give either ids or filter, not both")
-	case sel.IDs == nil && sel.Filter == nil:
-		errs.Add("selection", "required", "give ids or filter")
-	case sel.IDs != nil:
-		sel.IDs = jobs.CheckIDs(&errs, "selection.ids", sel.IDs)
-	default:
-		values := map[string]string{}
-		for k, v := range sel.Filter {
-			if !isFilterName(k) {
-				errs.Add("selection.filter."+k, "unknown_filter", "unknown list filter")
-				continue
-			}
-			values[k] = v
+	values := map[string]string{}
+	for k, v := range filter {
+		if !isFilterName(k) {
+			errs.Add(k, "unknown_filter", "unknown list filter")
+			continue
 		}
-		_, lerrs := ParseList(values)
-		for _, e := range lerrs {
-			e.Field = "selection.filter." + e.Field
-			errs = append(errs, e)
-		}
+		values[k] = v
 	}
-	return errs
+	_, lerrs := ParseList(values)
+	return append(errs, lerrs...)
 }
 
 func (s *Service) validateSet(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, set *BulkSet) validation.Errors {
@@ -257,7 +237,7 @@ func (s *Service) checkSet(ctx context.Context, tx database.Tx, actor *tenant.Pr
 
 // BulkMatch counts the customers the selection matches for the actor now
 // (a dry run).
-func (s *Service) BulkMatch(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, sel Selection) (int64, error) {
+func (s *Service) BulkMatch(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, sel jobs.Selection) (int64, error) {
 	if sel.IDs != nil {
 		n, err := s.q.CustomerCountIDs(ctx, tx, dbsqlc.CustomerCountIDsParams{TenantID: tx.TenantID(), Ids: sel.IDs})
 		if err != nil {
@@ -274,7 +254,7 @@ func (s *Service) BulkMatch(ctx context.Context, tx database.Tx, actor *tenant.P
 
 // bulkSelect evaluates the selection for the actor into the job's targets
 // and returns how many there are.
-func (s *Service) bulkSelect(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, jobID uuid.UUID, sel Selection) (int64, error) {
+func (s *Service) bulkSelect(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, jobID uuid.UUID, sel jobs.Selection) (int64, error) {
 	if sel.IDs != nil {
 		n, err := s.q.CustomerSelectionInsertIDs(ctx, tx, dbsqlc.CustomerSelectionInsertIDsParams{TenantID: tx.TenantID(), JobID: jobID, Ids: sel.IDs})
 		if err != nil {

@@ -24,16 +24,9 @@ func (h *Handler) bulkRoutes(r *httpapi.Router) {
 
 // bulkRequest is the body of POST /customers/bulk-update.
 type bulkRequest struct {
-	Selection httpapi.Optional[bulkSelection]  `json:"selection"`
+	Selection httpapi.Optional[jobs.Selection] `json:"selection"`
 	Set       httpapi.Optional[bulkSetRequest] `json:"set"`
 	DryRun    bool                             `json:"dry_run"`
-}
-
-// bulkSelection: ids, or filter with the same names and values as the
-// query parameters of GET /v1/customers (values are strings).
-type bulkSelection struct {
-	IDs    []uuid.UUID       `json:"ids"`
-	Filter map[string]string `json:"filter"`
 }
 
 type bulkSetRequest struct {
@@ -66,7 +59,7 @@ func (req bulkRequest) params() (BulkParams, error) {
 	}
 	s := req.Set.Value
 	return BulkParams{
-		Selection: Selection{IDs: req.Selection.Value.IDs, Filter: req.Selection.Value.Filter},
+		Selection: req.Selection.Value,
 		Set: BulkSet{SalesRepID: set(s.SalesRepID), PaymentTermsID: set(s.PaymentTermsID), BillingStatus: set(s.BillingStatus),
 			BasisDate: set(s.BasisDate), Status: set(s.Status), Groups: s.Groups.Value},
 	}, nil

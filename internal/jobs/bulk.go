@@ -110,3 +110,33 @@ func CheckIDs(errs *validation.Errors, field string, ids []uuid.UUID) []uuid.UUI
 	slices.SortFunc(out, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
 	return slices.Compact(out)
 }
+
+// Selection is which rows a bulk job applies to: explicit ids, or the
+// filters of the matching list as strings (as its query string takes
+// them). Either way only rows the acting user can see when the job runs
+// are touched.
+type Selection struct {
+	IDs    []uuid.UUID       `json:"ids,omitempty"`
+	Filter map[string]string `json:"filter,omitempty"`
+}
+
+// Check validates the selection: exactly one of ids and filter, the ids
+// through CheckIDs (sorted, without repeats), the filter through
+// checkFilter, whose errors it names selection.filter.<name>.
+func (s *Selection) Check(checkFilter func(map[string]string) validation.Errors) validation.Errors {
+	var errs validation.Errors
+	switch {
+	case s.IDs != nil && s.Filter != nil:
+		errs.Add("selection", "ambiguous_selection", "give either ids or filter, not both")
+	case s.IDs == nil && s.Filter == nil:
+		errs.Add("selection", "required", "give ids or filter")
+	case s.IDs != nil:
+		s.IDs = CheckIDs(&errs, "selection.ids", s.IDs)
+	default:
+		for _, e := range checkFilter(s.Filter) {
+			e.Field = "selection.filter." + e.Field
+			errs = append(errs, e)
+		}
+	}
+	return errs
+}

@@ -38,15 +38,6 @@ func (BulkUpdateArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: jobs.QueueBulk, MaxAttempts: 10}
 }
 
-// Selection is which locations a bulk update applies to: explicit ids, or
-// the filters of GET /v1/locations (customer_id, city, country,
-// sales_rep_id). Only locations of customers the acting user can see when
-// the job runs are touched.
-type Selection struct {
-	IDs    []uuid.UUID       `json:"ids,omitempty"`
-	Filter map[string]string `json:"filter,omitempty"`
-}
-
 // BulkSet is what a location bulk update sets: the sales rep override
 // (nil removes it, so the customer's own rep applies).
 type BulkSet struct {
@@ -55,8 +46,8 @@ type BulkSet struct {
 
 // BulkParams are a location bulk update's parameters, as stored on its job.
 type BulkParams struct {
-	Selection Selection `json:"selection"`
-	Set       BulkSet   `json:"set"`
+	Selection jobs.Selection `json:"selection"`
+	Set       BulkSet        `json:"set"`
 }
 
 // filterNames are the filters a selection may use.
@@ -98,22 +89,10 @@ func ParseFilter(values map[string]string) (Filter, validation.Errors) {
 
 // ValidateBulk checks a location bulk update before it is accepted.
 func (s *Service) ValidateBulk(ctx context.Context, tx database.Tx, bp *BulkParams) error {
-	var errs validation.Errors
-	sel := &bp.Selection
-	switch {
-	case sel.IDs != nil && sel.Filter != nil:
-		errs.Add("selection", "ambiguous_selection", "give either ids or filter, not both")
-	case sel.IDs == nil && sel.Filter == nil:
-		errs.Add("selection", "required", "give ids or filter")
-	case sel.IDs != nil:
-		sel.IDs = jobs.CheckIDs(&errs, "selection.ids", sel.IDs)
-	default:
-		_, ferrs := ParseFilter(sel.Filter)
-		for _, e := range ferrs {
-			e.Field = "selection.filter." + e.Field
-			errs = append(errs, e)
-		}
-	}
+	errs := bp.Selection.Check(func(filter map[string]string) validation.Errors {
+		_, errs := ParseFilter(filter)
+		return errs
+	})
 	if len(errs) > 0 {
 		return errs
 	}
@@ -133,7 +112,7 @@ func (s *Service) checkBulkRep(ctx context.Context, tx database.Tx, rep *uuid.UU
 
 // BulkMatch counts the locations the selection matches for the caller now
 // (a dry run).
-func (s *Service) BulkMatch(ctx context.Context, tx database.Tx, sel Selection) (int64, error) {
+func (s *Service) BulkMatch(ctx context.Context, tx database.Tx, sel jobs.Selection) (int64, error) {
 	if sel.IDs != nil {
 		n, err := s.q.LocationCountIDs(ctx, tx, dbsqlc.LocationCountIDsParams{TenantID: tx.TenantID(), Ids: sel.IDs})
 		if err != nil {
@@ -153,7 +132,7 @@ func (s *Service) BulkMatch(ctx context.Context, tx database.Tx, sel Selection) 
 	return n, nil
 }
 
-func (s *Service) bulkSelect(ctx context.Context, tx database.Tx, jobID uuid.UUID, sel Selection) (int64, error) {
+func (s *Service) bulkSelect(ctx context.Context, tx database.Tx, jobID uuid.UUID, sel jobs.Selection) (int64, error) {
 	if sel.IDs != nil {
 		n, err := s.q.LocationSelectionInsertIDs(ctx, tx, dbsqlc.LocationSelectionInsertIDsParams{TenantID: tx.TenantID(), JobID: jobID, Ids: sel.IDs})
 		if err != nil {

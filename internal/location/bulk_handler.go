@@ -15,16 +15,9 @@ import (
 
 // bulkRequest is the body of POST /locations/bulk-update.
 type bulkRequest struct {
-	Selection httpapi.Optional[bulkSelection] `json:"selection"`
-	Set       httpapi.Optional[bulkSet]       `json:"set"`
-	DryRun    bool                            `json:"dry_run"`
-}
-
-// bulkSelection: ids, or filter with the query parameters of GET
-// /v1/locations as string values.
-type bulkSelection struct {
-	IDs    []uuid.UUID       `json:"ids"`
-	Filter map[string]string `json:"filter"`
+	Selection httpapi.Optional[jobs.Selection] `json:"selection"`
+	Set       httpapi.Optional[bulkSet]        `json:"set"`
+	DryRun    bool                             `json:"dry_run"`
 }
 
 // bulkSet: sales_rep_id is required; null removes the override.
@@ -47,7 +40,7 @@ func (req bulkRequest) params() (BulkParams, error) {
 	if len(errs) > 0 {
 		return BulkParams{}, httpapi.Validation(errs)
 	}
-	bp := BulkParams{Selection: Selection{IDs: req.Selection.Value.IDs, Filter: req.Selection.Value.Filter}}
+	bp := BulkParams{Selection: req.Selection.Value}
 	if o := req.Set.Value.SalesRepID; !o.Null {
 		bp.Set.SalesRepID = &o.Value
 	}
