@@ -284,3 +284,32 @@ func TestJobCancel(t *testing.T) {
 	app.StartWorkers(t)
 	require.Equal(t, "active", app.Get(t, "/v1/customers/"+c["id"].(string), tn.AdminToken).Map(t)["status"])
 }
+
+// TestBulkUpdateFailsWhenItCannotApply: what changed between the request
+// and the job (the user deactivated, a group deleted) fails the job with
+// a reason, and changes nothing.
+func TestBulkUpdateFailsWhenItCannotApply(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, dbtest.Fresh(t), nil) // workers start after the requests
+	tn := app.Signup(t)
+	manager := app.CreateUser(t, tn, "manager", nil)
+	c := app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": "Unchanged"})
+	grp := app.Post(t, "/v1/customer-groups", tn.AdminToken, map[string]any{"category": "tier", "code": "GONE", "name": "Gone"}).Map(t)
+	sel := map[string]any{"ids": ids(c)}
+
+	byManager := apptest.JobID(t, app.Post(t, "/v1/customers/bulk-update", manager.Token, bulk(sel, map[string]any{"status": "dormant"}, false)))
+	toGroup := apptest.JobID(t, app.Post(t, "/v1/customers/bulk-update", tn.AdminToken, bulk(sel, map[string]any{"groups": map[string]any{"tier": "GONE"}}, false)))
+	resp := app.Patch(t, "/v1/users/"+manager.ID, tn.AdminToken, `"1"`, map[string]any{"status": "disabled"})
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	require.Equal(t, http.StatusNoContent, app.Delete(t, "/v1/customer-groups/"+grp["id"].(string), tn.AdminToken).Status)
+
+	app.StartWorkers(t)
+	for id, reason := range map[string]string{byManager: "no longer active", toGroup: "groups.tier"} {
+		job := app.WaitJob(t, tn.AdminToken, id)
+		require.Equal(t, "failed", job["state"], "%v", job)
+		require.Contains(t, fmt.Sprint(job["errors"]), reason)
+	}
+	got := app.Get(t, "/v1/customers/"+c["id"].(string), tn.AdminToken).Map(t)
+	require.Equal(t, "active", got["status"])
+	require.EqualValues(t, 1, got["version"])
+}
