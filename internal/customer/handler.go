@@ -100,9 +100,14 @@ func (h *Handler) Routes(r *httpapi.Router) {
 }
 
 func mapError(err error) error {
+	var merged *MergedError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &merged):
+		return &httpapi.Error{Status: fiber.StatusGone, Code: "customer_merged",
+			Message: "this customer was merged into another one; follow merged_into",
+			Extra:   map[string]any{"merged_into": merged.MergedInto}}
 	case errors.Is(err, ErrNotFound):
 		return httpapi.NotFound("customer")
 	case errors.Is(err, ErrContactNotFound):
@@ -256,6 +261,11 @@ type customerResponse struct {
 	CreatedAt            time.Time         `json:"created_at"`
 	UpdatedAt            time.Time         `json:"updated_at"`
 }
+
+// Response is a customer exactly as GET /v1/customers/{id} shows it, for
+// the packages that answer with a customer or record one in the audit
+// trail (merges).
+func Response(d Detail, env settings.Env, now time.Time) any { return toCustomerResponse(d, env, now) }
 
 func toCustomerResponse(d Detail, env settings.Env, now time.Time) customerResponse {
 	c := d.Customer

@@ -324,7 +324,7 @@ func (s *Service) Create(ctx context.Context, tx database.Tx, actor *tenant.Prin
 	if err := s.q.OrderLinesInsert(ctx, tx, p.params); err != nil {
 		return Order{}, fmt.Errorf("insert order lines: %w", err)
 	}
-	if err := s.recompute(ctx, tx, in.CustomerID); err != nil {
+	if err := s.Recompute(ctx, tx, in.CustomerID); err != nil {
 		return Order{}, err
 	}
 	out, err := s.Get(ctx, tx, o.ID)
@@ -332,8 +332,11 @@ func (s *Service) Create(ctx context.Context, tx database.Tx, actor *tenant.Prin
 	return out, err
 }
 
-// recompute rewrites the customer's figures from its orders and payments.
-func (s *Service) recompute(ctx context.Context, tx database.Tx, customerID uuid.UUID) error {
+// Recompute rewrites the customer's figures (order count, totals, last
+// order, balance, overdue) from its orders and payments. Every write of
+// an order or payment, and a merge of customers, calls it in its own
+// transaction.
+func (s *Service) Recompute(ctx context.Context, tx database.Tx, customerID uuid.UUID) error {
 	err := s.q.CustomerFiguresRecompute(ctx, tx, dbsqlc.CustomerFiguresRecomputeParams{TenantID: tx.TenantID(), CustomerID: customerID})
 	if err != nil {
 		return fmt.Errorf("recompute customer figures: %w", err)
@@ -462,7 +465,7 @@ func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Prin
 	if err := s.q.OrderLinesInsert(ctx, tx, p.params); err != nil {
 		return Order{}, fmt.Errorf("insert order lines: %w", err)
 	}
-	if err := s.recompute(ctx, tx, o.CustomerID); err != nil {
+	if err := s.Recompute(ctx, tx, o.CustomerID); err != nil {
 		return Order{}, err
 	}
 	out, err := s.Get(ctx, tx, id)
@@ -491,7 +494,7 @@ func (s *Service) Transition(ctx context.Context, tx database.Tx, id uuid.UUID, 
 	if _, err := s.q.OrderSetStatus(ctx, tx, dbsqlc.OrderSetStatusParams{TenantID: tx.TenantID(), ID: id, Status: next}); err != nil {
 		return Order{}, fmt.Errorf("set order status: %w", err)
 	}
-	if err := s.recompute(ctx, tx, o.CustomerID); err != nil {
+	if err := s.Recompute(ctx, tx, o.CustomerID); err != nil {
 		return Order{}, err
 	}
 	return s.Get(ctx, tx, id)
@@ -634,7 +637,7 @@ func (s *Service) CreatePayment(ctx context.Context, tx database.Tx, actor *tena
 			}
 		}
 	}
-	if err := s.recompute(ctx, tx, in.CustomerID); err != nil {
+	if err := s.Recompute(ctx, tx, in.CustomerID); err != nil {
 		return Payment{}, err
 	}
 	return s.GetPayment(ctx, tx, pm.ID)

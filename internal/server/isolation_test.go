@@ -97,6 +97,7 @@ var isolationBodies = map[string]any{
 	"POST /v1/customers/:id/contacts":    map[string]any{"name": "Intruder"},
 	"POST /v1/customers/:id/locations":   map[string]any{"label": "X", "line1": "1 X St", "city": "X", "country": "US", "kinds": []string{"shipping"}},
 	"POST /v1/users/:id/customer-grants": map[string]any{"customer_id": "0b0d5f3e-8c1a-4f5e-9a3b-2f1e0c9d8b7a"},
+	"POST /v1/customers/:id/merge":       map[string]any{"duplicate_id": "0b0d5f3e-8c1a-4f5e-9a3b-2f1e0c9d8b7a"},
 }
 
 // perUserNamespaces are routes whose parameter names an object in the

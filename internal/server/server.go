@@ -29,6 +29,7 @@ import (
 	"github.com/customerhub/customerhub/internal/httpapi"
 	"github.com/customerhub/customerhub/internal/jobs"
 	"github.com/customerhub/customerhub/internal/location"
+	"github.com/customerhub/customerhub/internal/merge"
 	"github.com/customerhub/customerhub/internal/order"
 	"github.com/customerhub/customerhub/internal/pricing"
 	"github.com/customerhub/customerhub/internal/ratelimit"
@@ -79,6 +80,7 @@ func NewServices(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger) *Se
 	}
 	s.Customers = customer.NewService(logger, s.Groups, s.Settings)
 	s.Customers.BulkBatch = cfg.BulkBatch
+	s.Locations.BulkBatch = cfg.BulkBatch
 	s.Orders = order.NewService(logger, s.Customers, s.Pricing)
 	return s
 }
@@ -157,8 +159,9 @@ func New(d Deps) *Server {
 	settings.NewHandler(d.Pool, svc.Settings).Routes(v1)
 	pricing.NewHandler(d.Pool, svc.Pricing).Routes(v1)
 	group.NewHandler(d.Pool, svc.Groups).Routes(v1)
+	merge.NewHandler(d.Pool, merge.NewService(d.Logger, svc.Customers, svc.Orders), jobsSvc).Routes(v1)
 	customer.NewHandler(d.Pool, svc.Customers, jobsSvc).Routes(v1)
-	location.NewHandler(d.Pool, svc.Locations).Routes(v1)
+	location.NewHandler(d.Pool, svc.Locations, jobsSvc).Routes(v1)
 	grant.NewHandler(d.Pool, svc.Grants).Routes(v1)
 	report.NewHandler(d.Pool, report.NewService(d.Logger)).Routes(v1)
 	order.NewHandler(d.Pool, svc.Orders).Routes(v1)
