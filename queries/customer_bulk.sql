@@ -1,21 +1,20 @@
 -- Bulk updates of customers (issue 5). The selection is evaluated once,
--- when the job starts, into job_targets; batches then walk the targets in
--- id order.
+-- when the job starts, into job_targets (numbered in the rows' physical
+-- order); batches then walk the targets in that order.
 
 -- CustomerSelectionInsertIDs keeps the given ids the caller can see (the
 -- customers policy filters the rest).
 -- name: CustomerSelectionInsertIDs :execrows
-INSERT INTO job_targets (tenant_id, job_id, target_id)
-SELECT c.tenant_id, @job_id, c.id FROM customers c
-WHERE c.tenant_id = @tenant_id AND c.id = ANY (@ids::uuid[])
-ON CONFLICT DO NOTHING;
+INSERT INTO job_targets (tenant_id, job_id, seq, target_id)
+SELECT c.tenant_id, @job_id, row_number() OVER (ORDER BY c.ctid), c.id FROM customers c
+WHERE c.tenant_id = @tenant_id AND c.id = ANY (@ids::uuid[]);
 
 -- CustomerSelectionInsert selects what GET /v1/customers would list with
 -- the same filters (its WHERE clause is CustomerCount's; the two are kept
 -- in step, and a test compares them).
 -- name: CustomerSelectionInsert :execrows
-INSERT INTO job_targets (tenant_id, job_id, target_id)
-SELECT c.tenant_id, @job_id, c.id FROM customers c
+INSERT INTO job_targets (tenant_id, job_id, seq, target_id)
+SELECT c.tenant_id, @job_id, row_number() OVER (ORDER BY c.ctid), c.id FROM customers c
 WHERE c.tenant_id = @tenant_id
   AND (sqlc.narg(scope_user_id)::uuid IS NULL
        OR c.sales_rep_id = sqlc.narg(scope_user_id)::uuid
@@ -46,26 +45,27 @@ WHERE c.tenant_id = @tenant_id
            SELECT count(*) FROM customer_group_members m
            JOIN customer_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
            WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id
-             AND m.category || ':' || g.code = ANY (@group_filters::text[])))
-ON CONFLICT DO NOTHING;
+             AND m.category || ':' || g.code = ANY (@group_filters::text[])));
 
 -- CustomerCountIDs counts the given ids the caller can see.
 -- name: CustomerCountIDs :one
 SELECT count(*) FROM customers WHERE tenant_id = @tenant_id AND id = ANY (@ids::uuid[]);
 
--- CustomerBulkLock locks a batch (those the caller can still see), in id
--- order so that concurrent bulk jobs cannot deadlock, and returns the
--- fields a bulk update may set.
--- name: CustomerBulkLock :many
-SELECT id, sales_rep_id, payment_terms_id, billing_status, basis_date, status
+-- CustomerBulkRead reads a batch (those the caller can still see) with
+-- the fields a bulk update may set and their version. It takes no lock:
+-- CustomerBulkSet writes only rows still at the version read, so the
+-- audit's "from" values are exact, without the cost of locking every row
+-- twice.
+-- name: CustomerBulkRead :many
+SELECT id, sales_rep_id, payment_terms_id, billing_status, basis_date, status, version
 FROM customers
 WHERE tenant_id = @tenant_id AND id = ANY (@ids::uuid[])
-ORDER BY id
-FOR UPDATE;
+ORDER BY id;
 
--- CustomerBulkSet sets the same values on every given customer; the
--- set_* flags say which fields the update touches.
--- name: CustomerBulkSet :execrows
+-- CustomerBulkSet sets the same values on the given customers that are
+-- still at the given versions (parallel arrays) and returns those it
+-- changed; the set_* flags say which fields the update touches.
+-- name: CustomerBulkSet :many
 UPDATE customers SET
     sales_rep_id     = CASE WHEN @set_sales_rep_id::boolean THEN sqlc.narg(sales_rep_id)::uuid ELSE sales_rep_id END,
     payment_terms_id = CASE WHEN @set_payment_terms_id::boolean THEN sqlc.narg(payment_terms_id)::uuid ELSE payment_terms_id END,
@@ -74,7 +74,9 @@ UPDATE customers SET
     status           = CASE WHEN @set_status::boolean THEN @status::text ELSE status END,
     version = version + 1,
     updated_at = now()
-WHERE tenant_id = @tenant_id AND id = ANY (@ids::uuid[]);
+WHERE tenant_id = @tenant_id
+  AND (id, version) IN (SELECT unnest(@ids::uuid[]), unnest(@versions::bigint[]))
+RETURNING id;
 
 -- name: GroupMembersBulkSet :exec
 INSERT INTO customer_group_members (tenant_id, customer_id, category, group_id)

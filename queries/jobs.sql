@@ -54,15 +54,10 @@ WHERE tenant_id = @tenant_id AND id = @id;
 DELETE FROM jobs WHERE tenant_id = @tenant_id AND finished_at < @before;
 
 -- name: JobTargetsNext :many
-SELECT target_id FROM job_targets
-WHERE tenant_id = @tenant_id AND job_id = @job_id AND target_id > @after
-ORDER BY target_id
+SELECT seq, target_id FROM job_targets
+WHERE tenant_id = @tenant_id AND job_id = @job_id AND seq > @after
+ORDER BY seq
 LIMIT @row_limit;
-
--- name: JobTargetsInsert :execrows
-INSERT INTO job_targets (tenant_id, job_id, target_id)
-SELECT @tenant_id, @job_id, unnest(@target_ids::uuid[])
-ON CONFLICT DO NOTHING;
 
 -- name: JobTargetsDelete :exec
 DELETE FROM job_targets WHERE tenant_id = @tenant_id AND job_id = @job_id;

@@ -3,22 +3,20 @@
 -- query to the locations of customers the caller can see.
 
 -- name: LocationSelectionInsertIDs :execrows
-INSERT INTO job_targets (tenant_id, job_id, target_id)
-SELECT l.tenant_id, @job_id, l.id FROM customer_locations l
-WHERE l.tenant_id = @tenant_id AND l.id = ANY (@ids::uuid[])
-ON CONFLICT DO NOTHING;
+INSERT INTO job_targets (tenant_id, job_id, seq, target_id)
+SELECT l.tenant_id, @job_id, row_number() OVER (ORDER BY l.ctid), l.id FROM customer_locations l
+WHERE l.tenant_id = @tenant_id AND l.id = ANY (@ids::uuid[]);
 
 -- LocationSelectionInsert selects what GET /v1/locations would list with
 -- the same filters.
 -- name: LocationSelectionInsert :execrows
-INSERT INTO job_targets (tenant_id, job_id, target_id)
-SELECT l.tenant_id, @job_id, l.id FROM customer_locations l
+INSERT INTO job_targets (tenant_id, job_id, seq, target_id)
+SELECT l.tenant_id, @job_id, row_number() OVER (ORDER BY l.ctid), l.id FROM customer_locations l
 WHERE l.tenant_id = @tenant_id
   AND (sqlc.narg(customer_id)::uuid IS NULL OR l.customer_id = sqlc.narg(customer_id)::uuid)
   AND (sqlc.narg(city)::text IS NULL OR lower(l.city) = lower(sqlc.narg(city)::text))
   AND (sqlc.narg(country)::text IS NULL OR l.country = sqlc.narg(country)::text)
-  AND (sqlc.narg(sales_rep_id)::uuid IS NULL OR l.sales_rep_id = sqlc.narg(sales_rep_id)::uuid)
-ON CONFLICT DO NOTHING;
+  AND (sqlc.narg(sales_rep_id)::uuid IS NULL OR l.sales_rep_id = sqlc.narg(sales_rep_id)::uuid);
 
 -- name: LocationCountIDs :one
 SELECT count(*) FROM customer_locations WHERE tenant_id = @tenant_id AND id = ANY (@ids::uuid[]);

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -324,25 +325,13 @@ func (s *Service) bulkBatch() int32 {
 }
 
 // bulkApply sets the values on the batch's customers that the actor can
-// still see, skipping those already as asked.
+// still see, skipping those already as asked. A customer changed by
+// someone else between the read and the write is read again and
+// reconsidered, so every audit event shows exactly what it replaced.
 func (s *Service) bulkApply(ctx context.Context, tx database.Tx, set BulkSet, ids []uuid.UUID) (changed, unchanged int64, err error) {
-	rows, err := s.q.CustomerBulkLock(ctx, tx, dbsqlc.CustomerBulkLockParams{TenantID: tx.TenantID(), Ids: ids})
-	if err != nil {
-		return 0, 0, fmt.Errorf("lock batch: %w", err)
-	}
 	gset, gremove, err := s.groups.Resolve(ctx, tx, set.Groups)
 	if err != nil {
 		return 0, 0, err
-	}
-	var memberships map[uuid.UUID][]group.Membership
-	if len(gset)+len(gremove) > 0 {
-		visible := make([]uuid.UUID, len(rows))
-		for i, r := range rows {
-			visible[i] = r.ID
-		}
-		if memberships, err = s.groups.ForCustomers(ctx, tx, visible); err != nil {
-			return 0, 0, err
-		}
 	}
 	var basis *time.Time
 	if set.BasisDate.Value != nil {
@@ -352,9 +341,94 @@ func (s *Service) bulkApply(ctx context.Context, tx database.Tx, set BulkSet, id
 		}
 		basis = &d
 	}
+	status := ""
+	if set.Status.Value != nil {
+		status = *set.Status.Value
+	}
+	for round := 0; len(ids) > 0; round++ {
+		if round == 5 {
+			return 0, 0, errors.New("customers of the batch keep changing; retrying the batch later")
+		}
+		plan, err := s.bulkPlan(ctx, tx, set, gset, gremove, ids)
+		if err != nil {
+			return 0, 0, err
+		}
+		unchanged += plan.unchanged
+		if len(plan.ids) == 0 {
+			break
+		}
+		done, err := s.q.CustomerBulkSet(ctx, tx, dbsqlc.CustomerBulkSetParams{
+			TenantID: tx.TenantID(), Ids: plan.ids, Versions: plan.versions,
+			SetSalesRepID: set.SalesRepID.Set, SalesRepID: set.SalesRepID.Value,
+			SetPaymentTermsID: set.PaymentTermsID.Set, PaymentTermsID: set.PaymentTermsID.Value,
+			SetBillingStatus: set.BillingStatus.Set, BillingStatus: set.BillingStatus.Value,
+			SetBasisDate: set.BasisDate.Set, BasisDate: basis,
+			SetStatus: set.Status.Set, Status: status,
+		})
+		if err != nil {
+			return 0, 0, fmt.Errorf("update batch: %w", err)
+		}
+		written := make(map[uuid.UUID]bool, len(done))
+		for _, id := range done {
+			written[id] = true
+		}
+		var writtenIDs, again []uuid.UUID
+		var changes []map[string]audit.Change
+		for i, id := range plan.ids {
+			if written[id] {
+				writtenIDs = append(writtenIDs, id)
+				changes = append(changes, plan.changes[i])
+			} else {
+				again = append(again, id)
+			}
+		}
+		for _, m := range gset {
+			if err := s.q.GroupMembersBulkSet(ctx, tx, dbsqlc.GroupMembersBulkSetParams{
+				TenantID: tx.TenantID(), CustomerIds: writtenIDs, Category: m.Category, GroupID: m.GroupID}); err != nil {
+				return 0, 0, fmt.Errorf("set group %s: %w", m.Category, err)
+			}
+		}
+		for _, cat := range gremove {
+			if err := s.q.GroupMembersBulkRemove(ctx, tx, dbsqlc.GroupMembersBulkRemoveParams{
+				TenantID: tx.TenantID(), CustomerIds: writtenIDs, Category: cat}); err != nil {
+				return 0, 0, fmt.Errorf("leave group %s: %w", cat, err)
+			}
+		}
+		if err := audit.RecordMany(ctx, tx, audit.EntityCustomer, audit.ActionUpdate, writtenIDs, changes); err != nil {
+			return 0, 0, err
+		}
+		changed += int64(len(writtenIDs))
+		ids = again
+	}
+	return changed, unchanged, nil
+}
 
-	var changedIDs []uuid.UUID
-	var changes []map[string]audit.Change
+// bulkPlan is what a bulk update would change in a batch: the customers
+// (with the version read) and their changes, and how many are already as
+// asked.
+type bulkPlan struct {
+	ids       []uuid.UUID
+	versions  []int64
+	changes   []map[string]audit.Change
+	unchanged int64
+}
+
+func (s *Service) bulkPlan(ctx context.Context, tx database.Tx, set BulkSet, gset []group.Membership, gremove []string, ids []uuid.UUID) (bulkPlan, error) {
+	var plan bulkPlan
+	rows, err := s.q.CustomerBulkRead(ctx, tx, dbsqlc.CustomerBulkReadParams{TenantID: tx.TenantID(), Ids: ids})
+	if err != nil {
+		return plan, fmt.Errorf("read batch: %w", err)
+	}
+	var memberships map[uuid.UUID][]group.Membership
+	if len(gset)+len(gremove) > 0 {
+		visible := make([]uuid.UUID, len(rows))
+		for i, r := range rows {
+			visible[i] = r.ID
+		}
+		if memberships, err = s.groups.ForCustomers(ctx, tx, visible); err != nil {
+			return plan, err
+		}
+	}
 	for _, r := range rows {
 		c := map[string]audit.Change{}
 		diff := func(field string, set bool, from, to any) {
@@ -372,10 +446,7 @@ func (s *Service) bulkApply(ctx context.Context, tx database.Tx, set BulkSet, id
 			for _, m := range memberships[r.ID] {
 				before[m.Category] = m.Code
 			}
-			after := map[string]any{}
-			for k, v := range before {
-				after[k] = v
-			}
+			after := maps.Clone(before)
 			for _, m := range gset {
 				after[m.Category] = m.Code
 			}
@@ -385,46 +456,14 @@ func (s *Service) bulkApply(ctx context.Context, tx database.Tx, set BulkSet, id
 			diff("groups", true, before, after)
 		}
 		if len(c) == 0 {
-			unchanged++
+			plan.unchanged++
 			continue
 		}
-		changedIDs = append(changedIDs, r.ID)
-		changes = append(changes, c)
+		plan.ids = append(plan.ids, r.ID)
+		plan.versions = append(plan.versions, r.Version)
+		plan.changes = append(plan.changes, c)
 	}
-	if len(changedIDs) == 0 {
-		return 0, unchanged, nil
-	}
-	status := ""
-	if set.Status.Value != nil {
-		status = *set.Status.Value
-	}
-	_, err = s.q.CustomerBulkSet(ctx, tx, dbsqlc.CustomerBulkSetParams{
-		TenantID: tx.TenantID(), Ids: changedIDs,
-		SetSalesRepID: set.SalesRepID.Set, SalesRepID: set.SalesRepID.Value,
-		SetPaymentTermsID: set.PaymentTermsID.Set, PaymentTermsID: set.PaymentTermsID.Value,
-		SetBillingStatus: set.BillingStatus.Set, BillingStatus: set.BillingStatus.Value,
-		SetBasisDate: set.BasisDate.Set, BasisDate: basis,
-		SetStatus: set.Status.Set, Status: status,
-	})
-	if err != nil {
-		return 0, 0, fmt.Errorf("update batch: %w", err)
-	}
-	for _, m := range gset {
-		if err := s.q.GroupMembersBulkSet(ctx, tx, dbsqlc.GroupMembersBulkSetParams{
-			TenantID: tx.TenantID(), CustomerIds: changedIDs, Category: m.Category, GroupID: m.GroupID}); err != nil {
-			return 0, 0, fmt.Errorf("set group %s: %w", m.Category, err)
-		}
-	}
-	for _, cat := range gremove {
-		if err := s.q.GroupMembersBulkRemove(ctx, tx, dbsqlc.GroupMembersBulkRemoveParams{
-			TenantID: tx.TenantID(), CustomerIds: changedIDs, Category: cat}); err != nil {
-			return 0, 0, fmt.Errorf("leave group %s: %w", cat, err)
-		}
-	}
-	if err := audit.RecordMany(ctx, tx, audit.EntityCustomer, audit.ActionUpdate, changedIDs, changes); err != nil {
-		return 0, 0, err
-	}
-	return int64(len(changedIDs)), unchanged, nil
+	return plan, nil
 }
 
 // The audit trail shows values as the API does (ids and dates as strings,

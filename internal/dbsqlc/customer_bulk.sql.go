@@ -12,40 +12,42 @@ import (
 	"github.com/google/uuid"
 )
 
-const customerBulkLock = `-- name: CustomerBulkLock :many
-SELECT id, sales_rep_id, payment_terms_id, billing_status, basis_date, status
+const customerBulkRead = `-- name: CustomerBulkRead :many
+SELECT id, sales_rep_id, payment_terms_id, billing_status, basis_date, status, version
 FROM customers
 WHERE tenant_id = $1 AND id = ANY ($2::uuid[])
 ORDER BY id
-FOR UPDATE
 `
 
-type CustomerBulkLockParams struct {
+type CustomerBulkReadParams struct {
 	TenantID uuid.UUID
 	Ids      []uuid.UUID
 }
 
-type CustomerBulkLockRow struct {
+type CustomerBulkReadRow struct {
 	ID             uuid.UUID
 	SalesRepID     *uuid.UUID
 	PaymentTermsID *uuid.UUID
 	BillingStatus  *string
 	BasisDate      *time.Time
 	Status         string
+	Version        int64
 }
 
-// CustomerBulkLock locks a batch (those the caller can still see), in id
-// order so that concurrent bulk jobs cannot deadlock, and returns the
-// fields a bulk update may set.
-func (q *Queries) CustomerBulkLock(ctx context.Context, db DBTX, arg CustomerBulkLockParams) ([]CustomerBulkLockRow, error) {
-	rows, err := db.Query(ctx, customerBulkLock, arg.TenantID, arg.Ids)
+// CustomerBulkRead reads a batch (those the caller can still see) with
+// the fields a bulk update may set and their version. It takes no lock:
+// CustomerBulkSet writes only rows still at the version read, so the
+// audit's "from" values are exact, without the cost of locking every row
+// twice.
+func (q *Queries) CustomerBulkRead(ctx context.Context, db DBTX, arg CustomerBulkReadParams) ([]CustomerBulkReadRow, error) {
+	rows, err := db.Query(ctx, customerBulkRead, arg.TenantID, arg.Ids)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []CustomerBulkLockRow{}
+	items := []CustomerBulkReadRow{}
 	for rows.Next() {
-		var i CustomerBulkLockRow
+		var i CustomerBulkReadRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.SalesRepID,
@@ -53,6 +55,7 @@ func (q *Queries) CustomerBulkLock(ctx context.Context, db DBTX, arg CustomerBul
 			&i.BillingStatus,
 			&i.BasisDate,
 			&i.Status,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -64,7 +67,7 @@ func (q *Queries) CustomerBulkLock(ctx context.Context, db DBTX, arg CustomerBul
 	return items, nil
 }
 
-const customerBulkSet = `-- name: CustomerBulkSet :execrows
+const customerBulkSet = `-- name: CustomerBulkSet :many
 UPDATE customers SET
     sales_rep_id     = CASE WHEN $1::boolean THEN $2::uuid ELSE sales_rep_id END,
     payment_terms_id = CASE WHEN $3::boolean THEN $4::uuid ELSE payment_terms_id END,
@@ -73,7 +76,9 @@ UPDATE customers SET
     status           = CASE WHEN $9::boolean THEN $10::text ELSE status END,
     version = version + 1,
     updated_at = now()
-WHERE tenant_id = $11 AND id = ANY ($12::uuid[])
+WHERE tenant_id = $11
+  AND (id, version) IN (SELECT unnest($12::uuid[]), unnest($13::bigint[]))
+RETURNING id
 `
 
 type CustomerBulkSetParams struct {
@@ -89,12 +94,14 @@ type CustomerBulkSetParams struct {
 	Status            string
 	TenantID          uuid.UUID
 	Ids               []uuid.UUID
+	Versions          []int64
 }
 
-// CustomerBulkSet sets the same values on every given customer; the
-// set_* flags say which fields the update touches.
-func (q *Queries) CustomerBulkSet(ctx context.Context, db DBTX, arg CustomerBulkSetParams) (int64, error) {
-	result, err := db.Exec(ctx, customerBulkSet,
+// CustomerBulkSet sets the same values on the given customers that are
+// still at the given versions (parallel arrays) and returns those it
+// changed; the set_* flags say which fields the update touches.
+func (q *Queries) CustomerBulkSet(ctx context.Context, db DBTX, arg CustomerBulkSetParams) ([]uuid.UUID, error) {
+	rows, err := db.Query(ctx, customerBulkSet,
 		arg.SetSalesRepID,
 		arg.SalesRepID,
 		arg.SetPaymentTermsID,
@@ -107,11 +114,24 @@ func (q *Queries) CustomerBulkSet(ctx context.Context, db DBTX, arg CustomerBulk
 		arg.Status,
 		arg.TenantID,
 		arg.Ids,
+		arg.Versions,
 	)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return result.RowsAffected(), nil
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const customerCountIDs = `-- name: CustomerCountIDs :one
@@ -132,8 +152,8 @@ func (q *Queries) CustomerCountIDs(ctx context.Context, db DBTX, arg CustomerCou
 }
 
 const customerSelectionInsert = `-- name: CustomerSelectionInsert :execrows
-INSERT INTO job_targets (tenant_id, job_id, target_id)
-SELECT c.tenant_id, $1, c.id FROM customers c
+INSERT INTO job_targets (tenant_id, job_id, seq, target_id)
+SELECT c.tenant_id, $1, row_number() OVER (ORDER BY c.ctid), c.id FROM customers c
 WHERE c.tenant_id = $2
   AND ($3::uuid IS NULL
        OR c.sales_rep_id = $3::uuid
@@ -165,7 +185,6 @@ WHERE c.tenant_id = $2
            JOIN customer_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
            WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id
              AND m.category || ':' || g.code = ANY ($21::text[])))
-ON CONFLICT DO NOTHING
 `
 
 type CustomerSelectionInsertParams struct {
@@ -227,10 +246,9 @@ func (q *Queries) CustomerSelectionInsert(ctx context.Context, db DBTX, arg Cust
 
 const customerSelectionInsertIDs = `-- name: CustomerSelectionInsertIDs :execrows
 
-INSERT INTO job_targets (tenant_id, job_id, target_id)
-SELECT c.tenant_id, $1, c.id FROM customers c
+INSERT INTO job_targets (tenant_id, job_id, seq, target_id)
+SELECT c.tenant_id, $1, row_number() OVER (ORDER BY c.ctid), c.id FROM customers c
 WHERE c.tenant_id = $2 AND c.id = ANY ($3::uuid[])
-ON CONFLICT DO NOTHING
 `
 
 type CustomerSelectionInsertIDsParams struct {
@@ -240,8 +258,8 @@ type CustomerSelectionInsertIDsParams struct {
 }
 
 // Bulk updates of customers (issue 5). The selection is evaluated once,
-// when the job starts, into job_targets; batches then walk the targets in
-// id order.
+// when the job starts, into job_targets (numbered in the rows' physical
+// order); batches then walk the targets in that order.
 // CustomerSelectionInsertIDs keeps the given ids the caller can see (the
 // customers policy filters the rest).
 func (q *Queries) CustomerSelectionInsertIDs(ctx context.Context, db DBTX, arg CustomerSelectionInsertIDsParams) (int64, error) {

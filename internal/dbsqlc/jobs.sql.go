@@ -345,41 +345,26 @@ func (q *Queries) JobTargetsDelete(ctx context.Context, db DBTX, arg JobTargetsD
 	return err
 }
 
-const jobTargetsInsert = `-- name: JobTargetsInsert :execrows
-INSERT INTO job_targets (tenant_id, job_id, target_id)
-SELECT $1, $2, unnest($3::uuid[])
-ON CONFLICT DO NOTHING
-`
-
-type JobTargetsInsertParams struct {
-	TenantID  uuid.UUID
-	JobID     uuid.UUID
-	TargetIds []uuid.UUID
-}
-
-func (q *Queries) JobTargetsInsert(ctx context.Context, db DBTX, arg JobTargetsInsertParams) (int64, error) {
-	result, err := db.Exec(ctx, jobTargetsInsert, arg.TenantID, arg.JobID, arg.TargetIds)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
-}
-
 const jobTargetsNext = `-- name: JobTargetsNext :many
-SELECT target_id FROM job_targets
-WHERE tenant_id = $1 AND job_id = $2 AND target_id > $3
-ORDER BY target_id
+SELECT seq, target_id FROM job_targets
+WHERE tenant_id = $1 AND job_id = $2 AND seq > $3
+ORDER BY seq
 LIMIT $4
 `
 
 type JobTargetsNextParams struct {
 	TenantID uuid.UUID
 	JobID    uuid.UUID
-	After    uuid.UUID
+	After    int64
 	RowLimit int32
 }
 
-func (q *Queries) JobTargetsNext(ctx context.Context, db DBTX, arg JobTargetsNextParams) ([]uuid.UUID, error) {
+type JobTargetsNextRow struct {
+	Seq      int64
+	TargetID uuid.UUID
+}
+
+func (q *Queries) JobTargetsNext(ctx context.Context, db DBTX, arg JobTargetsNextParams) ([]JobTargetsNextRow, error) {
 	rows, err := db.Query(ctx, jobTargetsNext,
 		arg.TenantID,
 		arg.JobID,
@@ -390,13 +375,13 @@ func (q *Queries) JobTargetsNext(ctx context.Context, db DBTX, arg JobTargetsNex
 		return nil, err
 	}
 	defer rows.Close()
-	items := []uuid.UUID{}
+	items := []JobTargetsNextRow{}
 	for rows.Next() {
-		var target_id uuid.UUID
-		if err := rows.Scan(&target_id); err != nil {
+		var i JobTargetsNextRow
+		if err := rows.Scan(&i.Seq, &i.TargetID); err != nil {
 			return nil, err
 		}
-		items = append(items, target_id)
+		items = append(items, i)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

@@ -114,14 +114,13 @@ func (q *Queries) LocationCountIDs(ctx context.Context, db DBTX, arg LocationCou
 }
 
 const locationSelectionInsert = `-- name: LocationSelectionInsert :execrows
-INSERT INTO job_targets (tenant_id, job_id, target_id)
-SELECT l.tenant_id, $1, l.id FROM customer_locations l
+INSERT INTO job_targets (tenant_id, job_id, seq, target_id)
+SELECT l.tenant_id, $1, row_number() OVER (ORDER BY l.ctid), l.id FROM customer_locations l
 WHERE l.tenant_id = $2
   AND ($3::uuid IS NULL OR l.customer_id = $3::uuid)
   AND ($4::text IS NULL OR lower(l.city) = lower($4::text))
   AND ($5::text IS NULL OR l.country = $5::text)
   AND ($6::uuid IS NULL OR l.sales_rep_id = $6::uuid)
-ON CONFLICT DO NOTHING
 `
 
 type LocationSelectionInsertParams struct {
@@ -152,10 +151,9 @@ func (q *Queries) LocationSelectionInsert(ctx context.Context, db DBTX, arg Loca
 
 const locationSelectionInsertIDs = `-- name: LocationSelectionInsertIDs :execrows
 
-INSERT INTO job_targets (tenant_id, job_id, target_id)
-SELECT l.tenant_id, $1, l.id FROM customer_locations l
+INSERT INTO job_targets (tenant_id, job_id, seq, target_id)
+SELECT l.tenant_id, $1, row_number() OVER (ORDER BY l.ctid), l.id FROM customer_locations l
 WHERE l.tenant_id = $2 AND l.id = ANY ($3::uuid[])
-ON CONFLICT DO NOTHING
 `
 
 type LocationSelectionInsertIDsParams struct {

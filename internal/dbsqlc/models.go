@@ -246,6 +246,7 @@ type Job struct {
 type JobTarget struct {
 	TenantID uuid.UUID
 	JobID    uuid.UUID
+	Seq      int64
 	TargetID uuid.UUID
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -28,7 +29,7 @@ type BulkResult struct {
 
 // Bulk is the shape every bulk job shares: its first step evaluates the
 // selection into the job's targets (table job_targets), each further step
-// applies the next batch of targets, in id order. The batch and the job's
+// applies the next batch of targets, in the order they were selected in. The batch and the job's
 // progress commit together, so a retried job continues after the last
 // committed batch and never applies one twice.
 type Bulk struct {
@@ -53,17 +54,21 @@ func (b Bulk) Step(ctx context.Context, tx database.Tx, p *Progress) (bool, erro
 			return false, AsFailure(err)
 		}
 		res.Matched = n
-		start := uuid.Nil.String()
+		start := "0"
 		p.Total, p.Cursor, p.Result = &n, &start, res
 		return n == 0, nil
 	}
-	after, err := uuid.Parse(*p.Cursor)
+	after, err := strconv.ParseInt(*p.Cursor, 10, 64)
 	if err != nil {
 		return false, Fail("the job's position is unreadable")
 	}
-	ids, err := dbsqlc.New().JobTargetsNext(ctx, tx, dbsqlc.JobTargetsNextParams{TenantID: tx.TenantID(), JobID: p.ID, After: after, RowLimit: b.Batch})
+	targets, err := dbsqlc.New().JobTargetsNext(ctx, tx, dbsqlc.JobTargetsNextParams{TenantID: tx.TenantID(), JobID: p.ID, After: after, RowLimit: b.Batch})
 	if err != nil {
 		return false, fmt.Errorf("next batch: %w", err)
+	}
+	ids := make([]uuid.UUID, len(targets))
+	for i, t := range targets {
+		ids[i] = t.TargetID
 	}
 	if len(ids) > 0 {
 		changed, unchanged, err := b.Apply(ctx, tx, ids)
@@ -74,7 +79,7 @@ func (b Bulk) Step(ctx context.Context, tx database.Tx, p *Progress) (bool, erro
 		res.Unchanged += unchanged
 		res.Skipped += int64(len(ids)) - changed - unchanged
 		p.Processed += int64(len(ids))
-		last := ids[len(ids)-1].String()
+		last := strconv.FormatInt(targets[len(targets)-1].Seq, 10)
 		p.Cursor = &last
 	}
 	p.Result = res
