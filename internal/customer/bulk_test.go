@@ -11,6 +11,7 @@ import (
 
 	"github.com/customerhub/customerhub/internal/apptest"
 	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/dbtest"
 )
 
@@ -312,4 +313,33 @@ func TestBulkUpdateFailsWhenItCannotApply(t *testing.T) {
 	got := app.Get(t, "/v1/customers/"+c["id"].(string), tn.AdminToken).Map(t)
 	require.Equal(t, "active", got["status"])
 	require.EqualValues(t, 1, got["version"])
+}
+
+// TestBulkSetWritesOnlyTheVersionRead: the bulk write skips a customer
+// changed since the batch read it, so the batch re-reads it instead of
+// recording a stale "from" in the audit trail.
+func TestBulkSetWritesOnlyTheVersionRead(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, dbtest.Shared(t), nil)
+	tn := app.Signup(t)
+	c := app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": "Versioned"})
+	id := uuid.MustParse(c["id"].(string))
+	status := "on_hold"
+	err := database.WithTenantTx(context.Background(), app.DB.App, database.SystemScope(uuid.MustParse(tn.ID)), func(ctx context.Context, tx database.Tx) error {
+		q := dbsqlc.New()
+		p := dbsqlc.CustomerBulkSetParams{TenantID: tx.TenantID(), Ids: []uuid.UUID{id}, Versions: []int64{2},
+			SetBillingStatus: true, BillingStatus: &status}
+		done, err := q.CustomerBulkSet(ctx, tx, p)
+		require.NoError(t, err)
+		require.Empty(t, done, "version 2 was never read")
+		p.Versions = []int64{1}
+		done, err = q.CustomerBulkSet(ctx, tx, p)
+		require.NoError(t, err)
+		require.Equal(t, []uuid.UUID{id}, done)
+		return nil
+	})
+	require.NoError(t, err)
+	got := app.Get(t, "/v1/customers/"+c["id"].(string), tn.AdminToken).Map(t)
+	require.Equal(t, "on_hold", got["billing_status"])
+	require.EqualValues(t, 2, got["version"])
 }
