@@ -154,15 +154,6 @@ ON CONFLICT ON CONSTRAINT customer_grants_pkey DO NOTHING;
 UPDATE users SET customer_id = @kept_id::uuid, version = version + 1, updated_at = now()
 WHERE tenant_id = @tenant_id AND customer_id = @duplicate_id::uuid;
 
--- DuplicateNoJIT turns JIT compilation off for the rest of the
--- (read-only) transaction. Under row-level security the planner cannot
--- tell how few rows a walk of a duplicate index keeps, estimates the
--- queries as huge and compiles them: measured on a 1,000,000-customer
--- tenant, compiling took 20 to 240 ms of queries that run in 10 to 300 ms
--- without it.
--- name: DuplicateNoJIT :exec
-SELECT set_config('jit', 'off', true);
-
 -- DuplicateScopeIDs lists the customers a user with visibility 'assigned'
 -- sees (the customers policy's rule, stated for the planner): the
 -- duplicate search then groups only those.

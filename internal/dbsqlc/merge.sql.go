@@ -190,21 +190,6 @@ func (q *Queries) DuplicateNames(ctx context.Context, db DBTX, arg DuplicateName
 	return items, nil
 }
 
-const duplicateNoJIT = `-- name: DuplicateNoJIT :exec
-SELECT set_config('jit', 'off', true)
-`
-
-// DuplicateNoJIT turns JIT compilation off for the rest of the
-// (read-only) transaction. Under row-level security the planner cannot
-// tell how few rows a walk of a duplicate index keeps, estimates the
-// queries as huge and compiles them: measured on a 1,000,000-customer
-// tenant, compiling took 20 to 240 ms of queries that run in 10 to 300 ms
-// without it.
-func (q *Queries) DuplicateNoJIT(ctx context.Context, db DBTX) error {
-	_, err := db.Exec(ctx, duplicateNoJIT)
-	return err
-}
-
 const duplicatePhones = `-- name: DuplicatePhones :many
 SELECT regexp_replace(c.phone, '[^0-9]+', '', 'g')::text AS key, count(*)::bigint AS members,
        (array_agg(c.id ORDER BY c.id))[1:$1::integer]::uuid[] AS ids

@@ -65,9 +65,6 @@ type dupRow struct {
 // end). Each reason's groups come from one walk of its index in key order
 // (see migration 000004); a page reads at most one walk per reason.
 func (s *Service) Duplicates(ctx context.Context, tx database.Tx, actor *tenant.Principal, dp DuplicateParams) ([]Group, *DuplicateCursor, error) {
-	if err := s.q.DuplicateNoJIT(ctx, tx); err != nil {
-		return nil, nil, fmt.Errorf("planner settings: %w", err)
-	}
 	var scope []uuid.UUID
 	switch actor.Visibility {
 	case tenant.VisibilityPortal:
