@@ -17,5 +17,6 @@ func (PurgeArgs) Kind() string { return "auth_purge" }
 // InsertOpts makes the job unique per hour, so that a leader change or a
 // restart does not run it twice in a row.
 func (PurgeArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Hour}}
+	// Periodic: a few attempts, then the next period's run takes over.
+	return river.InsertOpts{Queue: river.QueueDefault, MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByPeriod: time.Hour}}
 }

@@ -131,5 +131,6 @@ func (PurgeArgs) Kind() string { return "jobs_purge" }
 
 // InsertOpts makes the job unique per day.
 func (PurgeArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: 24 * time.Hour}}
+	// Periodic: a few attempts, then the next period's run takes over.
+	return river.InsertOpts{Queue: river.QueueDefault, MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByPeriod: 24 * time.Hour}}
 }

@@ -16,5 +16,6 @@ func (RefreshOverdueArgs) Kind() string { return "order_overdue_refresh" }
 
 // InsertOpts makes the job unique per hour.
 func (RefreshOverdueArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: time.Hour}}
+	// Periodic: a few attempts, then the next period's run takes over.
+	return river.InsertOpts{Queue: river.QueueDefault, MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByPeriod: time.Hour}}
 }
