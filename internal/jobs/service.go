@@ -182,7 +182,22 @@ func (s *Service) views(ctx context.Context, tx database.Tx, rows []dbsqlc.Job) 
 	}
 	out := make([]View, len(rows))
 	for i, r := range rows {
-		out[i] = viewOf(r, byID[r.RiverJobID])
+		rj := byID[r.RiverJobID]
+		if rj != nil && rj.FinalizedAt != nil {
+			// The job finished between the two reads (each statement of the
+			// transaction sees what was committed when it began); its row
+			// committed together with River's, so reading it again shows
+			// the result.
+			again, err := s.q.JobGet(ctx, tx, dbsqlc.JobGetParams{TenantID: r.TenantID, ID: r.ID})
+			if err != nil {
+				return nil, fmt.Errorf("read job again: %w", err)
+			}
+			r = again
+			if Terminal(r.State) {
+				rj = nil
+			}
+		}
+		out[i] = viewOf(r, rj)
 	}
 	return out, nil
 }
