@@ -47,10 +47,6 @@ WHERE c.tenant_id = @tenant_id
            WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id
              AND m.category || ':' || g.code = ANY (@group_filters::text[])));
 
--- CustomerCountIDs counts the given ids the caller can see.
--- name: CustomerCountIDs :one
-SELECT count(*) FROM customers WHERE tenant_id = @tenant_id AND id = ANY (@ids::uuid[]);
-
 -- CustomerBulkRead reads a batch (those the caller can still see) with
 -- the fields a bulk update may set and their version. It takes no lock:
 -- CustomerBulkSet writes only rows still at the version read, so the

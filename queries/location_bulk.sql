@@ -18,16 +18,12 @@ WHERE l.tenant_id = @tenant_id
   AND (sqlc.narg(country)::text IS NULL OR l.country = sqlc.narg(country)::text)
   AND (sqlc.narg(sales_rep_id)::uuid IS NULL OR l.sales_rep_id = sqlc.narg(sales_rep_id)::uuid);
 
--- name: LocationCountIDs :one
-SELECT count(*) FROM customer_locations WHERE tenant_id = @tenant_id AND id = ANY (@ids::uuid[]);
-
--- name: LocationCount :one
-SELECT count(*) FROM customer_locations l
-WHERE l.tenant_id = @tenant_id
-  AND (sqlc.narg(customer_id)::uuid IS NULL OR l.customer_id = sqlc.narg(customer_id)::uuid)
-  AND (sqlc.narg(city)::text IS NULL OR lower(l.city) = lower(sqlc.narg(city)::text))
-  AND (sqlc.narg(country)::text IS NULL OR l.country = sqlc.narg(country)::text)
-  AND (sqlc.narg(sales_rep_id)::uuid IS NULL OR l.sales_rep_id = sqlc.narg(sales_rep_id)::uuid);
+-- LocationBulkCountChanges counts the given locations (those the caller
+-- can see) whose override a bulk update would change (a dry run's plan).
+-- name: LocationBulkCountChanges :one
+SELECT count(*) FROM customer_locations
+WHERE tenant_id = @tenant_id AND id = ANY (@ids::uuid[])
+  AND sales_rep_id IS DISTINCT FROM sqlc.narg(sales_rep_id)::uuid;
 
 -- name: LocationBulkLock :many
 SELECT id, sales_rep_id FROM customer_locations

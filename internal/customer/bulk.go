@@ -212,45 +212,22 @@ func (s *Service) validateSet(ctx context.Context, tx database.Tx, actor *tenant
 func (s *Service) checkSet(ctx context.Context, tx database.Tx, actor *tenant.Principal, set BulkSet) error {
 	var errs validation.Errors
 	if set.SalesRepID.Set {
-		if err := s.checkRep(ctx, tx, actor, set.SalesRepID.Value); err != nil {
-			var ve validation.Errors
-			if !errors.As(err, &ve) {
-				return err
-			}
-			for _, e := range ve {
-				e.Field = "set." + e.Field
-				errs = append(errs, e)
-			}
+		if err := errs.Under("set.", s.checkRep(ctx, tx, actor, set.SalesRepID.Value)); err != nil {
+			return err
 		}
 	}
 	if _, _, err := s.groups.Resolve(ctx, tx, set.Groups); err != nil {
-		var ve validation.Errors
-		if !errors.As(err, &ve) {
+		if err := errs.Under("set.", err); err != nil {
 			return err
-		}
-		for _, e := range ve {
-			e.Field = "set." + e.Field
-			errs = append(errs, e)
 		}
 	}
 	return errs.Err()
 }
 
-// BulkMatch counts the customers the selection matches for the actor now
-// (a dry run).
-func (s *Service) BulkMatch(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, sel jobs.Selection) (int64, error) {
-	if sel.IDs != nil {
-		n, err := s.q.CustomerCountIDs(ctx, tx, dbsqlc.CustomerCountIDsParams{TenantID: tx.TenantID(), Ids: sel.IDs})
-		if err != nil {
-			return 0, fmt.Errorf("count selection: %w", err)
-		}
-		return n, nil
-	}
-	lp, errs := ParseList(sel.Filter)
-	if err := errs.Err(); err != nil {
-		return 0, err
-	}
-	return s.Count(ctx, tx, actor, env, lp, 1<<31-1)
+// BulkPreview is a bulk update's dry run: what its job would select and
+// change if it ran now.
+func (s *Service) BulkPreview(ctx context.Context, tx database.Tx, actor *tenant.Principal, bp BulkParams) (jobs.Preview, error) {
+	return s.bulkJob(actor, bp).DryRun(ctx, tx, actor, KindBulkUpdate)
 }
 
 // bulkSelect evaluates the selection for the actor into the job's targets
@@ -293,6 +270,12 @@ func (s *Service) BulkStep(ctx context.Context, tx database.Tx, actor *tenant.Pr
 	if err := json.Unmarshal(p.Params, &bp); err != nil {
 		return false, jobs.Fail("the job's parameters are unreadable")
 	}
+	return s.bulkJob(actor, bp).Step(ctx, tx, p)
+}
+
+// bulkJob is the bulk update of bp as the actor, for its steps and its
+// dry run.
+func (s *Service) bulkJob(actor *tenant.Principal, bp BulkParams) jobs.Bulk {
 	return jobs.Bulk{
 		Batch: s.bulkBatch(),
 		Select: func(ctx context.Context, tx database.Tx, jobID uuid.UUID) (int64, error) {
@@ -314,7 +297,15 @@ func (s *Service) BulkStep(ctx context.Context, tx database.Tx, actor *tenant.Pr
 			}
 			return changed, unchanged, err
 		},
-	}.Step(ctx, tx, p)
+		Plan: func(ctx context.Context, tx database.Tx, ids []uuid.UUID) (int64, error) {
+			gset, gremove, err := s.groups.Resolve(ctx, tx, bp.Set.Groups)
+			if err != nil {
+				return 0, err
+			}
+			plan, err := s.bulkPlan(ctx, tx, bp.Set, gset, gremove, ids)
+			return int64(len(plan.ids)), err
+		},
+	}
 }
 
 func (s *Service) bulkBatch() int32 {

@@ -18,7 +18,7 @@ import (
 func (h *Handler) bulkRoutes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/customers/bulk-update", Permission: auth.PermCustomersWrite,
 		Tag: "customers", Summary: "Set sales rep, payment terms, billing status, basis date, status or groups on many customers " +
-			"(selected by ids or by the list's filters) in a background job; dry_run counts the selection",
+			"(selected by ids or by the list's filters) in a background job; dry_run answers how many it matches and would change",
 		Status: fiber.StatusAccepted, Request: bulkRequest{}, Response: jobs.AcceptedResponse{}, Handler: h.bulkUpdate})
 }
 
@@ -36,11 +36,6 @@ type bulkSetRequest struct {
 	BasisDate      httpapi.Optional[string]             `json:"basis_date"`
 	Status         httpapi.Optional[string]             `json:"status"`
 	Groups         httpapi.Optional[map[string]*string] `json:"groups"`
-}
-
-// bulkMatchResponse answers a dry run.
-type bulkMatchResponse struct {
-	Matched int64 `json:"matched"`
 }
 
 func (req bulkRequest) params() (BulkParams, error) {
@@ -83,11 +78,11 @@ func (h *Handler) bulkUpdate(c *fiber.Ctx) error {
 			return httpapi.Unprocessable(err)
 		}
 		if req.DryRun {
-			n, err := h.svc.BulkMatch(ctx, tx, actor, env, bp.Selection)
+			pv, err := h.svc.BulkPreview(ctx, tx, actor, bp)
 			if err != nil {
 				return httpapi.Unprocessable(err)
 			}
-			return c.JSON(bulkMatchResponse{Matched: n})
+			return c.JSON(pv)
 		}
 		v, err := h.jobs.Enqueue(ctx, tx, actor, bp, nil, func(ref jobs.Ref) jobs.Args { return BulkUpdateArgs{Ref: ref} })
 		if err != nil {

@@ -72,11 +72,16 @@ func TestBulkUpdateCustomers(t *testing.T) {
 	t.Run("DryRunCounts", func(t *testing.T) {
 		resp := app.Post(t, "/v1/customers/bulk-update", tn.AdminToken, bulk(filter, set, true))
 		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
-		require.EqualValues(t, map[string]any{"matched": float64(30)}, resp.Map(t))
+		require.EqualValues(t, map[string]any{"matched": float64(30), "would_change": float64(29)}, resp.Map(t))
 		resp = app.Post(t, "/v1/customers/bulk-update", tn.AdminToken,
 			bulk(map[string]any{"ids": append(ids(others[:2]...), uuid.NewString())}, set, true))
 		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
-		require.EqualValues(t, 2, resp.Map(t)["matched"])
+		require.EqualValues(t, map[string]any{"matched": float64(2), "would_change": float64(2)}, resp.Map(t))
+		// A dry run writes nothing: no job, no change.
+		var list struct{ Items []any }
+		app.Get(t, "/v1/jobs", tn.AdminToken).JSON(t, &list)
+		require.Empty(t, list.Items)
+		require.Nil(t, app.Get(t, "/v1/customers/"+others[0]["id"].(string), tn.AdminToken).Map(t)["billing_status"])
 	})
 
 	t.Run("ChangesEverySelectedCustomerOnce", func(t *testing.T) {
@@ -121,6 +126,8 @@ func TestBulkUpdateCustomers(t *testing.T) {
 		// Running the same update again changes nothing.
 		again := app.WaitJob(t, tn.AdminToken, apptest.JobID(t, app.Post(t, "/v1/customers/bulk-update", tn.AdminToken, bulk(filter, set, false))))
 		require.Equal(t, map[string]any{"matched": float64(30), "changed": float64(0), "unchanged": float64(30), "skipped": float64(0)}, again["result"])
+		require.EqualValues(t, map[string]any{"matched": float64(30), "would_change": float64(0)},
+			app.Post(t, "/v1/customers/bulk-update", tn.AdminToken, bulk(filter, set, true)).Map(t))
 	})
 
 	t.Run("ClearsAndLeavesGroups", func(t *testing.T) {

@@ -145,14 +145,9 @@ func (s *Service) Create(ctx context.Context, tx database.Tx, actor *tenant.Prin
 func joinValidation(errs ...error) error {
 	var all validation.Errors
 	for _, err := range errs {
-		if err == nil {
-			continue
-		}
-		var ve validation.Errors
-		if !errors.As(err, &ve) {
+		if err := all.Under("", err); err != nil {
 			return err
 		}
-		all = append(all, ve...)
 	}
 	return all.Err()
 }

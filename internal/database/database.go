@@ -105,6 +105,19 @@ func (tx Tx) TenantID() uuid.UUID { return tx.scope.TenantID }
 // Scope is the full context the transaction was opened with.
 func (tx Tx) Scope() Scope { return tx.scope }
 
+// RolledBack runs fn in a savepoint of tx that is rolled back whatever fn
+// returns: for writes that only serve to compute an answer (a bulk job's
+// dry run evaluates its selection into rows it then discards). Row locks
+// taken inside are released with the savepoint.
+func (tx Tx) RolledBack(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error {
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	defer rollback(ctx, sp)
+	return fn(ctx, Tx{Tx: sp, scope: tx.scope})
+}
+
 // txOptions are how WithTenantTx begins a transaction.
 type txOptions struct {
 	pgx     pgx.TxOptions

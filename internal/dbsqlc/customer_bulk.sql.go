@@ -134,23 +134,6 @@ func (q *Queries) CustomerBulkSet(ctx context.Context, db DBTX, arg CustomerBulk
 	return items, nil
 }
 
-const customerCountIDs = `-- name: CustomerCountIDs :one
-SELECT count(*) FROM customers WHERE tenant_id = $1 AND id = ANY ($2::uuid[])
-`
-
-type CustomerCountIDsParams struct {
-	TenantID uuid.UUID
-	Ids      []uuid.UUID
-}
-
-// CustomerCountIDs counts the given ids the caller can see.
-func (q *Queries) CustomerCountIDs(ctx context.Context, db DBTX, arg CustomerCountIDsParams) (int64, error) {
-	row := db.QueryRow(ctx, customerCountIDs, arg.TenantID, arg.Ids)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
 const customerSelectionInsert = `-- name: CustomerSelectionInsert :execrows
 INSERT INTO job_targets (tenant_id, job_id, seq, target_id)
 SELECT c.tenant_id, $1, row_number() OVER (ORDER BY c.ctid), c.id FROM customers c

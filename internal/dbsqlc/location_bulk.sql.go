@@ -11,6 +11,27 @@ import (
 	"github.com/google/uuid"
 )
 
+const locationBulkCountChanges = `-- name: LocationBulkCountChanges :one
+SELECT count(*) FROM customer_locations
+WHERE tenant_id = $1 AND id = ANY ($2::uuid[])
+  AND sales_rep_id IS DISTINCT FROM $3::uuid
+`
+
+type LocationBulkCountChangesParams struct {
+	TenantID   uuid.UUID
+	Ids        []uuid.UUID
+	SalesRepID *uuid.UUID
+}
+
+// LocationBulkCountChanges counts the given locations (those the caller
+// can see) whose override a bulk update would change (a dry run's plan).
+func (q *Queries) LocationBulkCountChanges(ctx context.Context, db DBTX, arg LocationBulkCountChangesParams) (int64, error) {
+	row := db.QueryRow(ctx, locationBulkCountChanges, arg.TenantID, arg.Ids, arg.SalesRepID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const locationBulkLock = `-- name: LocationBulkLock :many
 SELECT id, sales_rep_id FROM customer_locations
 WHERE tenant_id = $1 AND id = ANY ($2::uuid[])
@@ -65,52 +86,6 @@ func (q *Queries) LocationBulkSetRep(ctx context.Context, db DBTX, arg LocationB
 		return 0, err
 	}
 	return result.RowsAffected(), nil
-}
-
-const locationCount = `-- name: LocationCount :one
-SELECT count(*) FROM customer_locations l
-WHERE l.tenant_id = $1
-  AND ($2::uuid IS NULL OR l.customer_id = $2::uuid)
-  AND ($3::text IS NULL OR lower(l.city) = lower($3::text))
-  AND ($4::text IS NULL OR l.country = $4::text)
-  AND ($5::uuid IS NULL OR l.sales_rep_id = $5::uuid)
-`
-
-type LocationCountParams struct {
-	TenantID   uuid.UUID
-	CustomerID *uuid.UUID
-	City       *string
-	Country    *string
-	SalesRepID *uuid.UUID
-}
-
-func (q *Queries) LocationCount(ctx context.Context, db DBTX, arg LocationCountParams) (int64, error) {
-	row := db.QueryRow(ctx, locationCount,
-		arg.TenantID,
-		arg.CustomerID,
-		arg.City,
-		arg.Country,
-		arg.SalesRepID,
-	)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
-const locationCountIDs = `-- name: LocationCountIDs :one
-SELECT count(*) FROM customer_locations WHERE tenant_id = $1 AND id = ANY ($2::uuid[])
-`
-
-type LocationCountIDsParams struct {
-	TenantID uuid.UUID
-	Ids      []uuid.UUID
-}
-
-func (q *Queries) LocationCountIDs(ctx context.Context, db DBTX, arg LocationCountIDsParams) (int64, error) {
-	row := db.QueryRow(ctx, locationCountIDs, arg.TenantID, arg.Ids)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
 }
 
 const locationSelectionInsert = `-- name: LocationSelectionInsert :execrows

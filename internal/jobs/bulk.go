@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
 
@@ -40,6 +43,64 @@ type Bulk struct {
 	// Apply applies the batch to the targets the actor can still see and
 	// says how many it changed and how many were already as asked.
 	Apply func(ctx context.Context, tx database.Tx, ids []uuid.UUID) (changed, unchanged int64, err error)
+	// Plan says how many of the batch's targets Apply would change now,
+	// without writing (for DryRun).
+	Plan func(ctx context.Context, tx database.Tx, ids []uuid.UUID) (int64, error)
+}
+
+// Preview answers a bulk job's dry run: how many rows the selection
+// matches now and how many of them the job would change (the others are
+// already as asked).
+type Preview struct {
+	Matched     int64 `json:"matched"`
+	WouldChange int64 `json:"would_change"`
+}
+
+// DryRun does what the job's steps would do now, without writing: it
+// evaluates the selection into targets exactly as the first step does,
+// then plans every batch, all inside a savepoint it rolls back. The
+// targets hang off a transient job row of the given kind, rolled back with
+// them; its River id is negative, so it can never meet a real job's.
+func (b Bulk) DryRun(ctx context.Context, tx database.Tx, actor *tenant.Principal, kind string) (Preview, error) {
+	var pv Preview
+	err := tx.RolledBack(ctx, func(ctx context.Context, tx database.Tx) error {
+		q := dbsqlc.New()
+		uid := actor.UserID
+		job, err := q.JobInsert(ctx, tx, dbsqlc.JobInsertParams{
+			TenantID: tx.TenantID(), ID: uuid.New(), RiverJobID: -1 - rand.Int64N(math.MaxInt64), Kind: kind,
+			CreatedBy: &uid, Params: []byte("{}"),
+		})
+		if err != nil {
+			return fmt.Errorf("record dry run: %w", err)
+		}
+		if pv.Matched, err = b.Select(ctx, tx, job.ID); err != nil {
+			return err
+		}
+		for after := int64(0); ; {
+			targets, err := q.JobTargetsNext(ctx, tx, dbsqlc.JobTargetsNextParams{TenantID: tx.TenantID(), JobID: job.ID, After: after, RowLimit: b.Batch})
+			if err != nil {
+				return fmt.Errorf("next batch: %w", err)
+			}
+			if len(targets) == 0 {
+				return nil
+			}
+			n, err := b.Plan(ctx, tx, targetIDs(targets))
+			if err != nil {
+				return err
+			}
+			pv.WouldChange += n
+			after = targets[len(targets)-1].Seq
+		}
+	})
+	return pv, err
+}
+
+func targetIDs(targets []dbsqlc.JobTargetsNextRow) []uuid.UUID {
+	ids := make([]uuid.UUID, len(targets))
+	for i, t := range targets {
+		ids[i] = t.TargetID
+	}
+	return ids
 }
 
 // Step runs one step of the bulk job (a jobs.Step body).
@@ -66,10 +127,7 @@ func (b Bulk) Step(ctx context.Context, tx database.Tx, p *Progress) (bool, erro
 	if err != nil {
 		return false, fmt.Errorf("next batch: %w", err)
 	}
-	ids := make([]uuid.UUID, len(targets))
-	for i, t := range targets {
-		ids[i] = t.TargetID
-	}
+	ids := targetIDs(targets)
 	if len(ids) > 0 {
 		changed, unchanged, err := b.Apply(ctx, tx, ids)
 		if err != nil {

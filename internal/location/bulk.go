@@ -3,7 +3,6 @@ package location
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -100,36 +99,17 @@ func (s *Service) ValidateBulk(ctx context.Context, tx database.Tx, bp *BulkPara
 }
 
 func (s *Service) checkBulkRep(ctx context.Context, tx database.Tx, rep *uuid.UUID) error {
-	err := s.checkRep(ctx, tx, rep)
-	var ve validation.Errors
-	if errors.As(err, &ve) {
-		for i := range ve {
-			ve[i].Field = "set." + ve[i].Field
-		}
+	var errs validation.Errors
+	if err := errs.Under("set.", s.checkRep(ctx, tx, rep)); err != nil {
+		return err
 	}
-	return err
+	return errs.Err()
 }
 
-// BulkMatch counts the locations the selection matches for the caller now
-// (a dry run).
-func (s *Service) BulkMatch(ctx context.Context, tx database.Tx, sel jobs.Selection) (int64, error) {
-	if sel.IDs != nil {
-		n, err := s.q.LocationCountIDs(ctx, tx, dbsqlc.LocationCountIDsParams{TenantID: tx.TenantID(), Ids: sel.IDs})
-		if err != nil {
-			return 0, fmt.Errorf("count selection: %w", err)
-		}
-		return n, nil
-	}
-	f, errs := ParseFilter(sel.Filter)
-	if err := errs.Err(); err != nil {
-		return 0, err
-	}
-	n, err := s.q.LocationCount(ctx, tx, dbsqlc.LocationCountParams{
-		TenantID: tx.TenantID(), CustomerID: f.CustomerID, City: f.City, Country: f.Country, SalesRepID: f.SalesRepID})
-	if err != nil {
-		return 0, fmt.Errorf("count selection: %w", err)
-	}
-	return n, nil
+// BulkPreview is a location bulk update's dry run: what its job would
+// select and change if it ran now.
+func (s *Service) BulkPreview(ctx context.Context, tx database.Tx, actor *tenant.Principal, bp BulkParams) (jobs.Preview, error) {
+	return s.bulkJob(bp).DryRun(ctx, tx, actor, KindBulkUpdate)
 }
 
 func (s *Service) bulkSelect(ctx context.Context, tx database.Tx, jobID uuid.UUID, sel jobs.Selection) (int64, error) {
@@ -159,6 +139,11 @@ func (s *Service) BulkStep(ctx context.Context, tx database.Tx, _ *tenant.Princi
 	if err := json.Unmarshal(p.Params, &bp); err != nil {
 		return false, jobs.Fail("the job's parameters are unreadable")
 	}
+	return s.bulkJob(bp).Step(ctx, tx, p)
+}
+
+// bulkJob is the bulk update of bp, for its steps and its dry run.
+func (s *Service) bulkJob(bp BulkParams) jobs.Bulk {
 	batch := int32(DefaultBulkBatch)
 	if s.BulkBatch > 0 {
 		batch = int32(s.BulkBatch)
@@ -175,7 +160,15 @@ func (s *Service) BulkStep(ctx context.Context, tx database.Tx, _ *tenant.Princi
 		Apply: func(ctx context.Context, tx database.Tx, ids []uuid.UUID) (int64, int64, error) {
 			return s.bulkApply(ctx, tx, bp.Set, ids)
 		},
-	}.Step(ctx, tx, p)
+		Plan: func(ctx context.Context, tx database.Tx, ids []uuid.UUID) (int64, error) {
+			n, err := s.q.LocationBulkCountChanges(ctx, tx, dbsqlc.LocationBulkCountChangesParams{
+				TenantID: tx.TenantID(), Ids: ids, SalesRepID: bp.Set.SalesRepID})
+			if err != nil {
+				return 0, fmt.Errorf("plan batch: %w", err)
+			}
+			return n, nil
+		},
+	}
 }
 
 // bulkApply sets the rep override on the batch's locations the caller can

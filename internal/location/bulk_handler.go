@@ -25,10 +25,6 @@ type bulkSet struct {
 	SalesRepID httpapi.Optional[uuid.UUID] `json:"sales_rep_id"`
 }
 
-type bulkMatchResponse struct {
-	Matched int64 `json:"matched"`
-}
-
 func (req bulkRequest) params() (BulkParams, error) {
 	var errs validation.Errors
 	if !req.Selection.Set || req.Selection.Null {
@@ -61,11 +57,11 @@ func (h *Handler) bulkUpdate(c *fiber.Ctx) error {
 			return httpapi.Unprocessable(err)
 		}
 		if req.DryRun {
-			n, err := h.svc.BulkMatch(ctx, tx, bp.Selection)
+			pv, err := h.svc.BulkPreview(ctx, tx, actor, bp)
 			if err != nil {
 				return httpapi.Unprocessable(err)
 			}
-			return c.JSON(bulkMatchResponse{Matched: n})
+			return c.JSON(pv)
 		}
 		v, err := h.jobs.Enqueue(ctx, tx, actor, bp, nil, func(ref jobs.Ref) jobs.Args { return BulkUpdateArgs{Ref: ref} })
 		if err != nil {

@@ -345,16 +345,17 @@ func sameID(a, b *uuid.UUID) bool {
 }
 
 // validate merges the errors of several checks into one list, keeping one
-// error per field.
+// error per field; any other error is returned as it is.
 func validate(errs ...error) error {
 	var all validation.Errors
 	for _, err := range errs {
 		var ve validation.Errors
-		if errors.As(err, &ve) {
-			for _, fe := range ve {
-				if !all.Has(fe.Field) {
-					all = append(all, fe)
-				}
+		if err != nil && !errors.As(err, &ve) {
+			return err
+		}
+		for _, fe := range ve {
+			if !all.Has(fe.Field) {
+				all = append(all, fe)
 			}
 		}
 	}

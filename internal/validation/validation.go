@@ -4,6 +4,7 @@
 package validation
 
 import (
+	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -45,6 +46,21 @@ func (e Errors) Has(field string) bool {
 		}
 	}
 	return false
+}
+
+// Under appends other's errors with their fields named under prefix (as
+// in "set." + "sales_rep_id"). An error that is not a list of field errors
+// is returned as it is, for the caller to pass on.
+func (e *Errors) Under(prefix string, other error) error {
+	var ve Errors
+	if !errors.As(other, &ve) {
+		return other
+	}
+	for _, f := range ve {
+		f.Field = prefix + f.Field
+		*e = append(*e, f)
+	}
+	return nil
 }
 
 // Err returns nil when there are no errors, else the list itself.

@@ -1,6 +1,7 @@
 package validation_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -71,4 +72,17 @@ func TestPhone(t *testing.T) {
 		errs.Phone("phone", in, "US")
 		require.Len(t, errs, 1, in)
 	}
+}
+
+func TestUnder(t *testing.T) {
+	var errs validation.Errors
+	errs.Add("set", "required", "give something")
+	var inner validation.Errors
+	inner.Add("sales_rep_id", "not_found", "no such user")
+	require.NoError(t, errs.Under("set.", inner))
+	require.NoError(t, errs.Under("set.", nil))
+	require.Equal(t, []string{"set", "set.sales_rep_id"}, []string{errs[0].Field, errs[1].Field})
+	other := errors.New("connection lost")
+	require.Equal(t, other, errs.Under("set.", other), "other errors pass through")
+	require.Len(t, errs, 2)
 }
