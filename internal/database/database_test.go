@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -351,4 +352,13 @@ func TestContextIsTransactionLocal(t *testing.T) {
 		}
 	}
 	require.Zero(t, count(ctx, t, pool, "customers"))
+}
+
+// TestRiverMigrations: River's migrations are readable without a database
+// (the test templates are named after them) and include its jobs table.
+func TestRiverMigrations(t *testing.T) {
+	sqls, err := database.RiverMigrations()
+	require.NoError(t, err)
+	require.NotEmpty(t, sqls)
+	require.Contains(t, strings.Join(sqls, "\n"), "river_job")
 }

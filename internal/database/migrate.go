@@ -69,6 +69,21 @@ func Migrate(ctx context.Context, ownerURL string, logger *slog.Logger) error {
 	return nil
 }
 
+// RiverMigrations returns the up SQL of River's migrations in order, so
+// that a schema built from them can be fingerprinted (the test template
+// databases are named after their migrations).
+func RiverMigrations() ([]string, error) {
+	rm, err := rivermigrate.New(riverpgxv5.New(nil), &rivermigrate.Config{Schema: RiverSchema})
+	if err != nil {
+		return nil, fmt.Errorf("river migrator: %w", err)
+	}
+	var out []string
+	for _, m := range rm.AllVersions() {
+		out = append(out, m.SQLUp)
+	}
+	return out, nil
+}
+
 // MigrateDown reverts every migration, River's first. Used by the
 // up-down-up migration test and by operators rebuilding a database.
 func MigrateDown(ctx context.Context, ownerURL string, logger *slog.Logger) error {

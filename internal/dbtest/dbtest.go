@@ -19,7 +19,6 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -230,13 +229,16 @@ func migrationsHash() (string, error) {
 		h.Write([]byte(n))
 		h.Write(b)
 	}
-	// River's migrations are part of the template too.
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range bi.Deps {
-			if d.Path == "github.com/riverqueue/river" {
-				h.Write([]byte(d.Version))
-			}
-		}
+	// River's migrations are part of the template too. (Not the River
+	// version from the build info: only test binaries of main packages
+	// record their dependencies, so packages would disagree on the name
+	// and drop each other's templates as stale.)
+	river, err := database.RiverMigrations()
+	if err != nil {
+		return "", err
+	}
+	for _, sql := range river {
+		h.Write([]byte(sql))
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }
