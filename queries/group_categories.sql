@@ -37,7 +37,7 @@ ORDER BY c.position, c.key
 LIMIT @row_limit;
 
 -- name: GroupCategoryUpdate :one
-UPDATE group_categories SET name = @name, position = @position, updated_at = now()
+UPDATE group_categories SET name = @name, position = @position, version = version + 1, updated_at = now()
 WHERE tenant_id = @tenant_id AND key = @key
 RETURNING *;
 

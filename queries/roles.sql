@@ -17,7 +17,8 @@ SELECT * FROM roles WHERE tenant_id = @tenant_id AND id = @id FOR UPDATE;
 SELECT * FROM roles WHERE tenant_id = @tenant_id ORDER BY name;
 
 -- name: RoleUpdate :one
-UPDATE roles SET name = @name, description = @description, permissions = @permissions, updated_at = now()
+UPDATE roles SET name = @name, description = @description, permissions = @permissions,
+    version = version + 1, updated_at = now()
 WHERE tenant_id = @tenant_id AND id = @id
 RETURNING *;
 

@@ -26,15 +26,17 @@ const (
 
 // Entity names, as used in GET /v1/audit?entity=.
 const (
-	EntityCustomer    = "customer"
-	EntityContact     = "contact"
-	EntityGroup       = "group"
-	EntityLocation    = "location"
-	EntitySettings    = "settings"
-	EntityCustomField = "custom_field"
-	EntityUser        = "user"
-	EntityRole        = "role"
-	EntityGrant       = "grant"
+	EntityCustomer = "customer"
+	EntityContact  = "contact"
+	EntityGroup    = "group"
+	// EntityGroupCategory events carry the category's id (listed with it).
+	EntityGroupCategory = "group_category"
+	EntityLocation      = "location"
+	EntitySettings      = "settings"
+	EntityCustomField   = "custom_field"
+	EntityUser          = "user"
+	EntityRole          = "role"
+	EntityGrant         = "grant"
 )
 
 // Change is one field's value before and after.

@@ -70,7 +70,7 @@ func (h *Handler) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/roles/:id", Permission: PermUsersManage, Tag: "roles",
 		Summary: "Get a custom role", Response: roleResponse{}, Handler: h.getRole})
 	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/roles/:id", Permission: PermUsersManage, Tag: "roles",
-		Summary: "Change a custom role", Request: patchRoleRequest{}, Response: roleResponse{}, Handler: h.patchRole})
+		Summary: "Change a custom role (needs If-Match)", Request: patchRoleRequest{}, Response: roleResponse{}, Handler: h.patchRole})
 	r.Handle(httpapi.Route{Method: fiber.MethodDelete, Path: "/roles/:id", Permission: PermUsersManage, Tag: "roles",
 		Summary: "Delete a custom role no user holds", Status: fiber.StatusNoContent, Handler: h.deleteRole})
 }
@@ -615,6 +615,9 @@ type roleResponse struct {
 	Description string     `json:"description"`
 	Permissions []string   `json:"permissions"`
 	Builtin     bool       `json:"builtin"`
+	// Version is the custom role's version (its ETag); absent for
+	// built-in roles, which cannot change.
+	Version int64 `json:"version,omitempty"`
 }
 
 func toRoleResponse(r dbsqlc.Role) roleResponse {
@@ -623,7 +626,7 @@ func toRoleResponse(r dbsqlc.Role) roleResponse {
 	if perms == nil {
 		perms = []string{}
 	}
-	return roleResponse{ID: &id, Name: r.Name, Description: r.Description, Permissions: perms}
+	return roleResponse{ID: &id, Name: r.Name, Description: r.Description, Permissions: perms, Version: r.Version}
 }
 
 type roleListResponse struct {
@@ -648,6 +651,7 @@ func (h *Handler) createRole(c *fiber.Ctx) error {
 			return err
 		}
 		c.Set(fiber.HeaderLocation, "/v1/roles/"+r.ID.String())
+		c.Set(fiber.HeaderETag, httpapi.ETag(r.Version))
 		return c.Status(fiber.StatusCreated).JSON(toRoleResponse(r))
 	})
 }
@@ -684,11 +688,16 @@ func (h *Handler) getRole(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	c.Set(fiber.HeaderETag, httpapi.ETag(r.Version))
 	return c.JSON(toRoleResponse(r))
 }
 
 func (h *Handler) patchRole(c *fiber.Ctx) error {
 	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	version, err := httpapi.IfMatch(c)
 	if err != nil {
 		return err
 	}
@@ -712,7 +721,7 @@ func (h *Handler) patchRole(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		r, err := h.svc.UpdateRole(ctx, tx, tenant.MustFromContext(ctx), id, patch)
+		r, err := h.svc.UpdateRole(ctx, tx, tenant.MustFromContext(ctx), id, version, patch)
 		if err != nil {
 			return err
 		}
@@ -720,6 +729,7 @@ func (h *Handler) patchRole(c *fiber.Ctx) error {
 			Before: toRoleResponse(before), After: toRoleResponse(r)}); err != nil {
 			return err
 		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(r.Version))
 		return c.JSON(toRoleResponse(r))
 	})
 }

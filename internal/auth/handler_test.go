@@ -338,9 +338,17 @@ func TestRoles(t *testing.T) {
 		require.Equal(t, "clerk", list.Items[6].Name)
 	})
 	t.Run("PermissionChangeApplies", func(t *testing.T) {
-		resp := app.Do(t, apptest.Req{Method: http.MethodPatch, Path: "/v1/roles/" + role["id"].(string), Token: tn.AdminToken,
-			Body: map[string]any{"permissions": []string{"customers:read"}}})
+		path := "/v1/roles/" + role["id"].(string)
+		body := map[string]any{"permissions": []string{"customers:read"}}
+		require.Equal(t, http.StatusPreconditionRequired, app.Do(t, apptest.Req{Method: http.MethodPatch, Path: path, Token: tn.AdminToken, Body: body}).Status)
+		got := app.Get(t, path, tn.AdminToken)
+		require.Equal(t, `"1"`, got.Header.Get("ETag"))
+		require.EqualValues(t, 1, got.Map(t)["version"])
+		require.Equal(t, http.StatusPreconditionFailed, app.Patch(t, path, tn.AdminToken, `"7"`, body).Status)
+		resp := app.Patch(t, path, tn.AdminToken, `"1"`, body)
 		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+		require.Equal(t, `"2"`, resp.Header.Get("ETag"))
+		require.EqualValues(t, 2, resp.Map(t)["version"])
 		require.Equal(t, http.StatusForbidden, app.Post(t, "/v1/customers", clerk.Token, map[string]any{"name": "Again"}).Status)
 	})
 	t.Run("InvalidInput", func(t *testing.T) {

@@ -120,15 +120,19 @@ func (s *Service) ListRoles(ctx context.Context, tx database.Tx) ([]dbsqlc.Role,
 	return rs, nil
 }
 
-// UpdateRole changes a custom role. Users holding it see the new
-// permissions on their next request.
-func (s *Service) UpdateRole(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID, p RolePatch) (dbsqlc.Role, error) {
+// UpdateRole changes a custom role that is still at version (else
+// ErrVersionMismatch). Users holding it see the new permissions on their
+// next request.
+func (s *Service) UpdateRole(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID, version int64, p RolePatch) (dbsqlc.Role, error) {
 	cur, err := s.q.RoleGetByIDForUpdate(ctx, tx, dbsqlc.RoleGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return dbsqlc.Role{}, ErrRoleNotFound
 	}
 	if err != nil {
 		return dbsqlc.Role{}, fmt.Errorf("lock role: %w", err)
+	}
+	if cur.Version != version {
+		return dbsqlc.Role{}, ErrVersionMismatch
 	}
 	if !covers(actor.Permissions, cur.Permissions) {
 		return dbsqlc.Role{}, tooStrong()

@@ -121,8 +121,7 @@ func TestGroupsAndEffectiveValues(t *testing.T) {
 	require.Equal(t, map[string]any{"value": "USD", "source": "tenant"}, eff["currency"])
 
 	t.Run("CategoryPositionDecides", func(t *testing.T) {
-		resp := b.app.Do(t, apptest.Req{Method: http.MethodPatch, Path: "/v1/customer-group-categories/region", Token: b.tn.AdminToken,
-			Body: map[string]any{"position": 100}})
+		resp := b.app.Patch(t, "/v1/customer-group-categories/region", b.tn.AdminToken, `"1"`, map[string]any{"position": 100})
 		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
 		eff := b.app.Get(t, path, b.tn.AdminToken).Map(t)["effective"].(map[string]any)
 		require.Equal(t, net60["id"], eff["payment_terms_id"].(map[string]any)["value"])

@@ -12,7 +12,7 @@ import (
 )
 
 const groupCategoryGetByKey = `-- name: GroupCategoryGetByKey :one
-SELECT tenant_id, key, name, position, created_at, updated_at FROM group_categories WHERE tenant_id = $1 AND key = $2
+SELECT tenant_id, key, name, position, created_at, updated_at, id, version FROM group_categories WHERE tenant_id = $1 AND key = $2
 `
 
 type GroupCategoryGetByKeyParams struct {
@@ -30,12 +30,14 @@ func (q *Queries) GroupCategoryGetByKey(ctx context.Context, db DBTX, arg GroupC
 		&i.Position,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ID,
+		&i.Version,
 	)
 	return i, err
 }
 
 const groupCategoryGetByKeyForUpdate = `-- name: GroupCategoryGetByKeyForUpdate :one
-SELECT tenant_id, key, name, position, created_at, updated_at FROM group_categories WHERE tenant_id = $1 AND key = $2 FOR UPDATE
+SELECT tenant_id, key, name, position, created_at, updated_at, id, version FROM group_categories WHERE tenant_id = $1 AND key = $2 FOR UPDATE
 `
 
 type GroupCategoryGetByKeyForUpdateParams struct {
@@ -53,6 +55,8 @@ func (q *Queries) GroupCategoryGetByKeyForUpdate(ctx context.Context, db DBTX, a
 		&i.Position,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ID,
+		&i.Version,
 	)
 	return i, err
 }
@@ -82,7 +86,7 @@ INSERT INTO group_categories (tenant_id, key, name, position)
 SELECT $1::uuid, $2::text, $3::text, coalesce(max(position), 0) + 1
 FROM group_categories WHERE tenant_id = $1::uuid
 ON CONFLICT ON CONSTRAINT group_categories_pkey DO NOTHING
-RETURNING tenant_id, key, name, position, created_at, updated_at
+RETURNING tenant_id, key, name, position, created_at, updated_at, id, version
 `
 
 type GroupCategoryInsertParams struct {
@@ -106,12 +110,14 @@ func (q *Queries) GroupCategoryInsert(ctx context.Context, db DBTX, arg GroupCat
 		&i.Position,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ID,
+		&i.Version,
 	)
 	return i, err
 }
 
 const groupCategoryList = `-- name: GroupCategoryList :many
-SELECT c.tenant_id, c.key, c.name, c.position, c.created_at, c.updated_at,
+SELECT c.tenant_id, c.key, c.name, c.position, c.created_at, c.updated_at, c.id, c.version,
     (SELECT count(*) FROM customer_groups g
       WHERE g.tenant_id = $1 AND g.category = c.key
         AND (NOT $2::boolean
@@ -163,6 +169,8 @@ func (q *Queries) GroupCategoryList(ctx context.Context, db DBTX, arg GroupCateg
 			&i.GroupCategory.Position,
 			&i.GroupCategory.CreatedAt,
 			&i.GroupCategory.UpdatedAt,
+			&i.GroupCategory.ID,
+			&i.GroupCategory.Version,
 			&i.GroupCount,
 		); err != nil {
 			return nil, err
@@ -176,7 +184,7 @@ func (q *Queries) GroupCategoryList(ctx context.Context, db DBTX, arg GroupCateg
 }
 
 const groupCategoryListByKeys = `-- name: GroupCategoryListByKeys :many
-SELECT tenant_id, key, name, position, created_at, updated_at FROM group_categories WHERE tenant_id = $1 AND key = ANY($2::text[])
+SELECT tenant_id, key, name, position, created_at, updated_at, id, version FROM group_categories WHERE tenant_id = $1 AND key = ANY($2::text[])
 `
 
 type GroupCategoryListByKeysParams struct {
@@ -200,6 +208,8 @@ func (q *Queries) GroupCategoryListByKeys(ctx context.Context, db DBTX, arg Grou
 			&i.Position,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.ID,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -212,9 +222,9 @@ func (q *Queries) GroupCategoryListByKeys(ctx context.Context, db DBTX, arg Grou
 }
 
 const groupCategoryUpdate = `-- name: GroupCategoryUpdate :one
-UPDATE group_categories SET name = $1, position = $2, updated_at = now()
+UPDATE group_categories SET name = $1, position = $2, version = version + 1, updated_at = now()
 WHERE tenant_id = $3 AND key = $4
-RETURNING tenant_id, key, name, position, created_at, updated_at
+RETURNING tenant_id, key, name, position, created_at, updated_at, id, version
 `
 
 type GroupCategoryUpdateParams struct {
@@ -239,6 +249,8 @@ func (q *Queries) GroupCategoryUpdate(ctx context.Context, db DBTX, arg GroupCat
 		&i.Position,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.ID,
+		&i.Version,
 	)
 	return i, err
 }

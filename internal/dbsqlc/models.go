@@ -196,6 +196,8 @@ type GroupCategory struct {
 	Position  int32
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	ID        uuid.UUID
+	Version   int64
 }
 
 type IdempotencyKey struct {
@@ -309,6 +311,7 @@ type Role struct {
 	Permissions []string
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	Version     int64
 }
 
 type SalesOrder struct {

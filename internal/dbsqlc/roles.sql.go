@@ -29,7 +29,7 @@ func (q *Queries) RoleDelete(ctx context.Context, db DBTX, arg RoleDeleteParams)
 }
 
 const roleGetByID = `-- name: RoleGetByID :one
-SELECT tenant_id, id, name, description, permissions, created_at, updated_at FROM roles WHERE tenant_id = $1 AND id = $2
+SELECT tenant_id, id, name, description, permissions, created_at, updated_at, version FROM roles WHERE tenant_id = $1 AND id = $2
 `
 
 type RoleGetByIDParams struct {
@@ -48,12 +48,13 @@ func (q *Queries) RoleGetByID(ctx context.Context, db DBTX, arg RoleGetByIDParam
 		&i.Permissions,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Version,
 	)
 	return i, err
 }
 
 const roleGetByIDForUpdate = `-- name: RoleGetByIDForUpdate :one
-SELECT tenant_id, id, name, description, permissions, created_at, updated_at FROM roles WHERE tenant_id = $1 AND id = $2 FOR UPDATE
+SELECT tenant_id, id, name, description, permissions, created_at, updated_at, version FROM roles WHERE tenant_id = $1 AND id = $2 FOR UPDATE
 `
 
 type RoleGetByIDForUpdateParams struct {
@@ -72,12 +73,13 @@ func (q *Queries) RoleGetByIDForUpdate(ctx context.Context, db DBTX, arg RoleGet
 		&i.Permissions,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Version,
 	)
 	return i, err
 }
 
 const roleGetByName = `-- name: RoleGetByName :one
-SELECT tenant_id, id, name, description, permissions, created_at, updated_at FROM roles WHERE tenant_id = $1 AND name = $2
+SELECT tenant_id, id, name, description, permissions, created_at, updated_at, version FROM roles WHERE tenant_id = $1 AND name = $2
 `
 
 type RoleGetByNameParams struct {
@@ -96,6 +98,7 @@ func (q *Queries) RoleGetByName(ctx context.Context, db DBTX, arg RoleGetByNameP
 		&i.Permissions,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Version,
 	)
 	return i, err
 }
@@ -104,7 +107,7 @@ const roleInsert = `-- name: RoleInsert :one
 INSERT INTO roles (tenant_id, id, name, description, permissions)
 VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT ON CONSTRAINT roles_name_key DO NOTHING
-RETURNING tenant_id, id, name, description, permissions, created_at, updated_at
+RETURNING tenant_id, id, name, description, permissions, created_at, updated_at, version
 `
 
 type RoleInsertParams struct {
@@ -132,12 +135,13 @@ func (q *Queries) RoleInsert(ctx context.Context, db DBTX, arg RoleInsertParams)
 		&i.Permissions,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Version,
 	)
 	return i, err
 }
 
 const roleList = `-- name: RoleList :many
-SELECT tenant_id, id, name, description, permissions, created_at, updated_at FROM roles WHERE tenant_id = $1 ORDER BY name
+SELECT tenant_id, id, name, description, permissions, created_at, updated_at, version FROM roles WHERE tenant_id = $1 ORDER BY name
 `
 
 func (q *Queries) RoleList(ctx context.Context, db DBTX, tenantID uuid.UUID) ([]Role, error) {
@@ -157,6 +161,7 @@ func (q *Queries) RoleList(ctx context.Context, db DBTX, tenantID uuid.UUID) ([]
 			&i.Permissions,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Version,
 		); err != nil {
 			return nil, err
 		}
@@ -169,9 +174,10 @@ func (q *Queries) RoleList(ctx context.Context, db DBTX, tenantID uuid.UUID) ([]
 }
 
 const roleUpdate = `-- name: RoleUpdate :one
-UPDATE roles SET name = $1, description = $2, permissions = $3, updated_at = now()
+UPDATE roles SET name = $1, description = $2, permissions = $3,
+    version = version + 1, updated_at = now()
 WHERE tenant_id = $4 AND id = $5
-RETURNING tenant_id, id, name, description, permissions, created_at, updated_at
+RETURNING tenant_id, id, name, description, permissions, created_at, updated_at, version
 `
 
 type RoleUpdateParams struct {
@@ -199,6 +205,7 @@ func (q *Queries) RoleUpdate(ctx context.Context, db DBTX, arg RoleUpdateParams)
 		&i.Permissions,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Version,
 	)
 	return i, err
 }

@@ -90,10 +90,12 @@ type Group struct {
 
 // Category is a group category with the number of its groups.
 type Category struct {
+	ID         uuid.UUID
 	Key        string
 	Name       string
 	Position   int32
 	GroupCount int64
+	Version    int64
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 }

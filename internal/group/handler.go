@@ -56,7 +56,7 @@ func (h *Handler) Routes(r *httpapi.Router) {
 		Summary: "List group categories in fallback order (position, then key)", Response: categoryListResponse{},
 		Query: httpapi.PageParams, Handler: h.listCategories})
 	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/customer-group-categories/:key", Permission: auth.PermGroupsWrite, Tag: "customer-groups",
-		Summary: "Rename a group category or change its position in the fallback order", Request: categoryRequest{},
+		Summary: "Rename a group category or change its position in the fallback order (needs If-Match)", Request: categoryRequest{},
 		Response: categoryResponse{}, Handler: h.patchCategory})
 }
 
@@ -334,17 +334,19 @@ type categoryRequest struct {
 }
 
 type categoryResponse struct {
+	ID         uuid.UUID `json:"id"`
 	Key        string    `json:"key"`
 	Name       string    `json:"name"`
 	Position   int32     `json:"position"`
 	GroupCount int64     `json:"group_count"`
+	Version    int64     `json:"version"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 func toCategoryResponse(cat Category) categoryResponse {
-	return categoryResponse{Key: cat.Key, Name: cat.Name, Position: cat.Position, GroupCount: cat.GroupCount,
-		CreatedAt: cat.CreatedAt, UpdatedAt: cat.UpdatedAt}
+	return categoryResponse{ID: cat.ID, Key: cat.Key, Name: cat.Name, Position: cat.Position, GroupCount: cat.GroupCount,
+		Version: cat.Version, CreatedAt: cat.CreatedAt, UpdatedAt: cat.UpdatedAt}
 }
 
 type categoryListResponse struct {
@@ -385,10 +387,14 @@ func (h *Handler) listCategories(c *fiber.Ctx) error {
 	}, database.ReadOnly)
 }
 
-// patchCategory needs no If-Match: categories carry no version (the schema
-// has none), and both fields are plain overwrites.
+// patchCategory renames a category or moves it in the fallback order; it
+// needs If-Match with the category's version (listed with it).
 func (h *Handler) patchCategory(c *fiber.Ctx) error {
 	key := strings.Clone(c.Params("key"))
+	version, err := httpapi.IfMatch(c)
+	if err != nil {
+		return err
+	}
 	var req categoryRequest
 	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
@@ -418,10 +424,16 @@ func (h *Handler) patchCategory(c *fiber.Ctx) error {
 		return err
 	}
 	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
-		_, after, err := h.svc.UpdateCategory(ctx, tx, key, p)
+		before, after, err := h.svc.UpdateCategory(ctx, tx, key, version, p)
 		if err != nil {
 			return err
 		}
-		return c.JSON(toCategoryResponse(after))
+		resp := toCategoryResponse(after)
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityGroupCategory, EntityID: after.ID, Action: audit.ActionUpdate,
+			Before: toCategoryResponse(before), After: resp}); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(after.Version))
+		return c.JSON(resp)
 	})
 }

@@ -580,6 +580,7 @@ func TestCategories(t *testing.T) {
 		Key, Name  string
 		Position   int
 		GroupCount int `json:"group_count"`
+		Version    int
 	}
 	keys := func(query string) ([]string, *string) {
 		var page struct {
@@ -602,17 +603,25 @@ func TestCategories(t *testing.T) {
 		require.Nil(t, next)
 	})
 	t.Run("Patch", func(t *testing.T) {
-		resp := b.app.Do(t, apptest.Req{Method: http.MethodPatch, Path: "/v1/customer-group-categories/level", Token: b.tn.AdminToken,
-			Body: map[string]any{"name": " Customer level ", "position": 0}})
+		path := "/v1/customer-group-categories/level"
+		body := map[string]any{"name": " Customer level ", "position": 0}
+		require.Equal(t, http.StatusPreconditionRequired, b.app.Do(t, apptest.Req{Method: http.MethodPatch, Path: path, Token: b.tn.AdminToken, Body: body}).Status)
+		require.Equal(t, http.StatusPreconditionFailed, b.app.Patch(t, path, b.tn.AdminToken, `"2"`, body).Status)
+		resp := b.app.Patch(t, path, b.tn.AdminToken, `"1"`, body)
 		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+		require.Equal(t, `"2"`, resp.Header.Get("ETag"))
 		var c category
 		resp.JSON(t, &c)
-		require.Equal(t, category{Key: "level", Name: "Customer level", Position: 0, GroupCount: 1}, c)
+		require.Equal(t, category{Key: "level", Name: "Customer level", Position: 0, GroupCount: 1, Version: 2}, c)
 		got, _ := keys("")
 		require.Equal(t, []string{"level", "region", "segment"}, got)
+		// The change is in the audit trail under the category's id.
+		var events struct{ Items []map[string]any }
+		b.app.Get(t, "/v1/audit?entity=group_category&id="+resp.Map(t)["id"].(string), b.tn.AdminToken).JSON(t, &events)
+		require.Len(t, events.Items, 1)
+		require.Equal(t, map[string]any{"from": "Level", "to": "Customer level"}, events.Items[0]["changes"].(map[string]any)["name"])
 		// Equal positions fall back to key order.
-		resp = b.app.Do(t, apptest.Req{Method: http.MethodPatch, Path: "/v1/customer-group-categories/SEGMENT", Token: b.tn.AdminToken,
-			Body: map[string]any{"position": 0}})
+		resp = b.app.Patch(t, "/v1/customer-group-categories/SEGMENT", b.tn.AdminToken, `"1"`, map[string]any{"position": 0})
 		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
 		got, _ = keys("")
 		require.Equal(t, []string{"level", "segment", "region"}, got)
@@ -633,7 +642,7 @@ func TestCategories(t *testing.T) {
 	})
 	t.Run("Errors", func(t *testing.T) {
 		patch := func(key string, body any) *apptest.Response {
-			return b.app.Do(t, apptest.Req{Method: http.MethodPatch, Path: "/v1/customer-group-categories/" + key, Token: b.tn.AdminToken, Body: body})
+			return b.app.Patch(t, "/v1/customer-group-categories/"+key, b.tn.AdminToken, `"1"`, body)
 		}
 		require.Equal(t, http.StatusNotFound, patch("nope", map[string]any{"name": "X"}).Status)
 		require.Equal(t, http.StatusNotFound, patch("9-bad", map[string]any{"name": "X"}).Status)
@@ -690,7 +699,7 @@ func TestTenantIsolation(t *testing.T) {
 			{Method: http.MethodPatch, Path: path, Body: map[string]any{"name": "Stolen"}, Headers: map[string]string{"If-Match": `"1"`}},
 			{Method: http.MethodPatch, Path: path, Body: "{}", Headers: map[string]string{"If-Match": `"1"`}},
 			{Method: http.MethodDelete, Path: path},
-			{Method: http.MethodPatch, Path: "/v1/customer-group-categories/secret_tier", Body: map[string]any{"name": "Stolen"}},
+			{Method: http.MethodPatch, Path: "/v1/customer-group-categories/secret_tier", Body: map[string]any{"name": "Stolen"}, Headers: map[string]string{"If-Match": `"1"`}},
 		} {
 			r.Token = other.AdminToken
 			resp := b.app.Do(t, r)

@@ -251,12 +251,14 @@ func (s *Service) ListCategories(ctx context.Context, tx database.Tx, after *Cat
 }
 
 func toCategory(c dbsqlc.GroupCategory, groupCount int64) Category {
-	return Category{Key: c.Key, Name: c.Name, Position: c.Position, GroupCount: groupCount, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+	return Category{ID: c.ID, Key: c.Key, Name: c.Name, Position: c.Position, GroupCount: groupCount, Version: c.Version,
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
-// UpdateCategory renames or moves a category in the fallback order and
-// returns it before and after. key is normalized like on group creation.
-func (s *Service) UpdateCategory(ctx context.Context, tx database.Tx, key string, p CategoryPatch) (before, after Category, err error) {
+// UpdateCategory renames or moves a category still at version (else
+// ErrVersionMismatch) in the fallback order and returns it before and
+// after. key is normalized like on group creation.
+func (s *Service) UpdateCategory(ctx context.Context, tx database.Tx, key string, version int64, p CategoryPatch) (before, after Category, err error) {
 	k, ok := NormalizeCategory(key)
 	if !ok {
 		return Category{}, Category{}, ErrCategoryNotFound
@@ -267,6 +269,9 @@ func (s *Service) UpdateCategory(ctx context.Context, tx database.Tx, key string
 	}
 	if err != nil {
 		return Category{}, Category{}, fmt.Errorf("lock group category: %w", err)
+	}
+	if cur.Version != version {
+		return Category{}, Category{}, ErrVersionMismatch
 	}
 	n, err := s.q.GroupCategoryGroupCount(ctx, tx, dbsqlc.GroupCategoryGroupCountParams{TenantID: tx.TenantID(), Category: k, MembersOnly: membersOnly(tx)})
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"github.com/customerhub/customerhub/internal/apptest"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/group"
 	"github.com/customerhub/customerhub/internal/tenant"
@@ -149,10 +148,10 @@ func TestMemberships(t *testing.T) {
 		require.Equal(t, []string{"region=L001"}, membershipCodes(load(t, c2)[c2]), "categories not named are left alone")
 	})
 	t.Run("CategoryPositionChangesOrder", func(t *testing.T) {
-		resp := b.app.Do(t, apptestPatch(b, "/v1/customer-group-categories/level", map[string]any{"position": 0}))
+		resp := b.app.Patch(t, "/v1/customer-group-categories/level", b.tn.AdminToken, `"1"`, map[string]any{"position": 0})
 		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
 		require.Equal(t, []string{"level=GOLD", "region=L001", "segment=VIP"}, membershipCodes(load(t, c1)[c1]))
-		resp = b.app.Do(t, apptestPatch(b, "/v1/customer-group-categories/segment", map[string]any{"position": 0}))
+		resp = b.app.Patch(t, "/v1/customer-group-categories/segment", b.tn.AdminToken, `"1"`, map[string]any{"position": 0})
 		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
 		require.Equal(t, []string{"level=GOLD", "segment=VIP", "region=L001"}, membershipCodes(load(t, c1)[c1]),
 			"equal positions fall back to key order")
@@ -221,9 +220,3 @@ func TestNormalizeCategory(t *testing.T) {
 }
 
 func ptrUUID(id uuid.UUID) *uuid.UUID { return &id }
-
-// apptestPatch is a PATCH by the tenant's admin without If-Match
-// (categories have no version).
-func apptestPatch(b testBundle, path string, body any) apptest.Req {
-	return apptest.Req{Method: http.MethodPatch, Path: path, Token: b.tn.AdminToken, Body: body}
-}

@@ -168,7 +168,8 @@ func New(d Deps) *Server {
 	audit.NewHandler(d.Pool, map[string]string{
 		audit.EntityCustomer: auth.PermCustomersRead, audit.EntityContact: auth.PermCustomersRead,
 		audit.EntityLocation: auth.PermCustomersRead, audit.EntityGroup: auth.PermCustomersRead,
-		audit.EntityUser: auth.PermUsersManage, audit.EntityRole: auth.PermUsersManage, audit.EntityGrant: auth.PermUsersManage,
+		audit.EntityGroupCategory: auth.PermCustomersRead,
+		audit.EntityUser:          auth.PermUsersManage, audit.EntityRole: auth.PermUsersManage, audit.EntityGrant: auth.PermUsersManage,
 		audit.EntitySettings: auth.PermSettingsManage, audit.EntityCustomField: auth.PermSettingsManage,
 		pricing.EntityPaymentTerms: auth.PermSettingsManage, pricing.EntityPriceList: auth.PermSettingsManage,
 		order.EntityOrder: auth.PermCustomersRead, order.EntityPayment: auth.PermCustomersRead,
