@@ -41,12 +41,15 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo
 	@echo 'Environment: DATABASE_URL, MIGRATE_DATABASE_URL, ADMIN_DATABASE_URL, REDIS_URL,'
-	@echo 'CUSTOMERHUB_LISTEN_ADDR, ... are passed through; test/bench also set'
-	@echo 'TEST_ADMIN_DATABASE_URL and REDIS_URL when unset.'
+	@echo 'CUSTOMERHUB_LISTEN_ADDR, ... are passed through; run/test/bench set'
+	@echo 'REDIS_URL when unset, test/bench also TEST_ADMIN_DATABASE_URL.'
 
 # make run serves the operators' River UI with a local-only password unless
-# one is set; never use this default anywhere else.
+# one is set; never use this default anywhere else. It runs the whole system,
+# Redis included (started when local and not answering); REDIS_URL= (set,
+# empty) runs without it.
 run: export CUSTOMERHUB_ADMIN_PASSWORD ?= local-demo-operator
+run: export REDIS_URL ?= redis://127.0.0.1:6379/0
 run: services build ## Start services, build, db-init, migrate, demo, then serve (idempotent)
 	$(BIN) db-init
 	$(BIN) migrate

@@ -14,8 +14,9 @@
 #
 # Redis: the target is REDIS_URL. With --require-redis (make test) an unset
 # REDIS_URL means redis://127.0.0.1:6379/0 and a Redis that cannot be reached
-# or started is an error. Without it (make run) Redis is optional: an unset
-# REDIS_URL is left alone, and problems are only warnings.
+# or started is an error. Without it Redis is optional: an unset REDIS_URL
+# is left alone, and problems are only warnings (make run sets REDIS_URL to
+# the local default unless it is set, so a local Redis is started).
 #
 # Safe to run repeatedly: services that already answer are left untouched.
 set -euo pipefail
