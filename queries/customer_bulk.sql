@@ -84,3 +84,27 @@ WHERE customer_group_members.group_id <> EXCLUDED.group_id;
 -- name: GroupMembersBulkRemove :exec
 DELETE FROM customer_group_members
 WHERE tenant_id = @tenant_id AND customer_id = ANY (@customer_ids::uuid[]) AND category = @category;
+
+-- CustomerBulkCountChanges counts the job's targets (those the caller can
+-- see) that a bulk update would change: a dry run's answer, in one
+-- statement. It compares like bulkPlan does (a field set to a value it
+-- does not have yet; a group the customer is not in; a category it
+-- leaves while in it), and a test holds the two to the same count.
+-- name: CustomerBulkCountChanges :one
+SELECT count(*) FROM job_targets t
+JOIN customers c ON c.tenant_id = t.tenant_id AND c.id = t.target_id
+WHERE t.tenant_id = @tenant_id AND t.job_id = @job_id
+  AND ((@set_sales_rep_id::boolean AND c.sales_rep_id IS DISTINCT FROM sqlc.narg(sales_rep_id)::uuid)
+    OR (@set_payment_terms_id::boolean AND c.payment_terms_id IS DISTINCT FROM sqlc.narg(payment_terms_id)::uuid)
+    OR (@set_billing_status::boolean AND c.billing_status IS DISTINCT FROM sqlc.narg(billing_status)::text)
+    OR (@set_basis_date::boolean AND c.basis_date IS DISTINCT FROM sqlc.narg(basis_date)::date)
+    OR (@set_status::boolean AND c.status IS DISTINCT FROM @status::text)
+    -- join_groups are "category:group id" (one per category): the
+    -- customer is not yet in all of them.
+    OR cardinality(@join_groups::text[]) > (
+           SELECT count(*) FROM customer_group_members m
+           WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id
+             AND m.category || ':' || m.group_id::text = ANY (@join_groups::text[]))
+    OR EXISTS (SELECT 1 FROM customer_group_members m
+               WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id
+                 AND m.category = ANY (@leave_categories::text[])));

@@ -18,12 +18,13 @@ WHERE l.tenant_id = @tenant_id
   AND (sqlc.narg(country)::text IS NULL OR l.country = sqlc.narg(country)::text)
   AND (sqlc.narg(sales_rep_id)::uuid IS NULL OR l.sales_rep_id = sqlc.narg(sales_rep_id)::uuid);
 
--- LocationBulkCountChanges counts the given locations (those the caller
--- can see) whose override a bulk update would change (a dry run's plan).
+-- LocationBulkCountChanges counts the job's targets (those the caller can
+-- see) whose override a bulk update would change: a dry run's answer.
 -- name: LocationBulkCountChanges :one
-SELECT count(*) FROM customer_locations
-WHERE tenant_id = @tenant_id AND id = ANY (@ids::uuid[])
-  AND sales_rep_id IS DISTINCT FROM sqlc.narg(sales_rep_id)::uuid;
+SELECT count(*) FROM job_targets t
+JOIN customer_locations l ON l.tenant_id = t.tenant_id AND l.id = t.target_id
+WHERE t.tenant_id = @tenant_id AND t.job_id = @job_id
+  AND l.sales_rep_id IS DISTINCT FROM sqlc.narg(sales_rep_id)::uuid;
 
 -- name: LocationBulkLock :many
 SELECT id, sales_rep_id FROM customer_locations

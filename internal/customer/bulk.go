@@ -297,15 +297,60 @@ func (s *Service) bulkJob(actor *tenant.Principal, bp BulkParams) jobs.Bulk {
 			}
 			return changed, unchanged, err
 		},
-		Plan: func(ctx context.Context, tx database.Tx, ids []uuid.UUID) (int64, error) {
-			gset, gremove, err := s.groups.Resolve(ctx, tx, bp.Set.Groups)
-			if err != nil {
-				return 0, err
-			}
-			plan, err := s.bulkPlan(ctx, tx, bp.Set, gset, gremove, ids)
-			return int64(len(plan.ids)), err
+		Plan: func(ctx context.Context, tx database.Tx, jobID uuid.UUID) (int64, error) {
+			return s.bulkCountChanges(ctx, tx, bp.Set, jobID)
 		},
 	}
+}
+
+// bulkCountChanges counts the job's targets the update would change, as
+// bulkPlan decides it, in one statement.
+func (s *Service) bulkCountChanges(ctx context.Context, tx database.Tx, set BulkSet, jobID uuid.UUID) (int64, error) {
+	gset, gremove, err := s.groups.Resolve(ctx, tx, set.Groups)
+	if err != nil {
+		return 0, err
+	}
+	join := make([]string, len(gset))
+	for i, m := range gset {
+		join[i] = m.Category + ":" + m.GroupID.String()
+	}
+	basis, err := set.basisDate()
+	if err != nil {
+		return 0, err
+	}
+	n, err := s.q.CustomerBulkCountChanges(ctx, tx, dbsqlc.CustomerBulkCountChangesParams{
+		TenantID: tx.TenantID(), JobID: jobID,
+		SetSalesRepID: set.SalesRepID.Set, SalesRepID: set.SalesRepID.Value,
+		SetPaymentTermsID: set.PaymentTermsID.Set, PaymentTermsID: set.PaymentTermsID.Value,
+		SetBillingStatus: set.BillingStatus.Set, BillingStatus: set.BillingStatus.Value,
+		SetBasisDate: set.BasisDate.Set, BasisDate: basis,
+		SetStatus: set.Status.Set, Status: set.status(),
+		JoinGroups: join, LeaveCategories: gremove,
+	})
+	if err != nil {
+		return 0, fmt.Errorf("count changes: %w", err)
+	}
+	return n, nil
+}
+
+// basisDate is the basis date to set as a date (nil to clear or leave).
+func (b BulkSet) basisDate() (*time.Time, error) {
+	if b.BasisDate.Value == nil {
+		return nil, nil
+	}
+	d, err := time.Parse(time.DateOnly, *b.BasisDate.Value)
+	if err != nil {
+		return nil, jobs.Fail("basis_date is not a date")
+	}
+	return &d, nil
+}
+
+// status is the status to set ("" when left alone).
+func (b BulkSet) status() string {
+	if b.Status.Value == nil {
+		return ""
+	}
+	return *b.Status.Value
 }
 
 func (s *Service) bulkBatch() int32 {
@@ -324,17 +369,9 @@ func (s *Service) bulkApply(ctx context.Context, tx database.Tx, set BulkSet, id
 	if err != nil {
 		return 0, 0, err
 	}
-	var basis *time.Time
-	if set.BasisDate.Value != nil {
-		d, err := time.Parse(time.DateOnly, *set.BasisDate.Value)
-		if err != nil {
-			return 0, 0, jobs.Fail("basis_date is not a date")
-		}
-		basis = &d
-	}
-	status := ""
-	if set.Status.Value != nil {
-		status = *set.Status.Value
+	basis, err := set.basisDate()
+	if err != nil {
+		return 0, 0, err
 	}
 	for round := 0; len(ids) > 0; round++ {
 		if round == 5 {
@@ -354,7 +391,7 @@ func (s *Service) bulkApply(ctx context.Context, tx database.Tx, set BulkSet, id
 			SetPaymentTermsID: set.PaymentTermsID.Set, PaymentTermsID: set.PaymentTermsID.Value,
 			SetBillingStatus: set.BillingStatus.Set, BillingStatus: set.BillingStatus.Value,
 			SetBasisDate: set.BasisDate.Set, BasisDate: basis,
-			SetStatus: set.Status.Set, Status: status,
+			SetStatus: set.Status.Set, Status: set.status(),
 		})
 		if err != nil {
 			return 0, 0, fmt.Errorf("update batch: %w", err)

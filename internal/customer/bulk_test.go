@@ -130,6 +130,28 @@ func TestBulkUpdateCustomers(t *testing.T) {
 			app.Post(t, "/v1/customers/bulk-update", tn.AdminToken, bulk(filter, set, true)).Map(t))
 	})
 
+	t.Run("DryRunComparesEachField", func(t *testing.T) {
+		// Three customers set as the first update left them, two untouched.
+		sel := map[string]any{"ids": append(ids(selected[:3]...), ids(others[:2]...)...)}
+		for _, tc := range []struct {
+			set  map[string]any
+			want float64
+		}{
+			{map[string]any{"groups": map[string]any{"region": nil}}, 3},
+			{map[string]any{"groups": map[string]any{"region": "NORTH"}}, 2},
+			{map[string]any{"status": "active"}, 0},
+			{map[string]any{"sales_rep_id": rep.ID}, 2},
+			{map[string]any{"sales_rep_id": nil}, 3},
+			{map[string]any{"basis_date": "2026-01-31"}, 2},
+			{map[string]any{"basis_date": nil, "billing_status": "on_hold"}, 5},
+			{map[string]any{"payment_terms_id": terms["id"], "status": "active"}, 2},
+		} {
+			resp := app.Post(t, "/v1/customers/bulk-update", tn.AdminToken, bulk(sel, tc.set, true))
+			require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+			require.EqualValues(t, map[string]any{"matched": float64(5), "would_change": tc.want}, resp.Map(t), "%v", tc.set)
+		}
+	})
+
 	t.Run("ClearsAndLeavesGroups", func(t *testing.T) {
 		sel := map[string]any{"ids": ids(selected[:3]...)}
 		job := app.WaitJob(t, tn.AdminToken, apptest.JobID(t, app.Post(t, "/v1/customers/bulk-update", tn.AdminToken,
@@ -139,6 +161,8 @@ func TestBulkUpdateCustomers(t *testing.T) {
 		require.Nil(t, got["basis_date"])
 		require.Empty(t, got["groups"])
 		require.Equal(t, "dormant", got["status"])
+		require.EqualValues(t, 0, app.Post(t, "/v1/customers/bulk-update", tn.AdminToken,
+			bulk(sel, map[string]any{"groups": map[string]any{"region": nil}}, true)).Map(t)["would_change"])
 	})
 }
 

@@ -12,6 +12,70 @@ import (
 	"github.com/google/uuid"
 )
 
+const customerBulkCountChanges = `-- name: CustomerBulkCountChanges :one
+SELECT count(*) FROM job_targets t
+JOIN customers c ON c.tenant_id = t.tenant_id AND c.id = t.target_id
+WHERE t.tenant_id = $1 AND t.job_id = $2
+  AND (($3::boolean AND c.sales_rep_id IS DISTINCT FROM $4::uuid)
+    OR ($5::boolean AND c.payment_terms_id IS DISTINCT FROM $6::uuid)
+    OR ($7::boolean AND c.billing_status IS DISTINCT FROM $8::text)
+    OR ($9::boolean AND c.basis_date IS DISTINCT FROM $10::date)
+    OR ($11::boolean AND c.status IS DISTINCT FROM $12::text)
+    -- join_groups are "category:group id" (one per category): the
+    -- customer is not yet in all of them.
+    OR cardinality($13::text[]) > (
+           SELECT count(*) FROM customer_group_members m
+           WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id
+             AND m.category || ':' || m.group_id::text = ANY ($13::text[]))
+    OR EXISTS (SELECT 1 FROM customer_group_members m
+               WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id
+                 AND m.category = ANY ($14::text[])))
+`
+
+type CustomerBulkCountChangesParams struct {
+	TenantID          uuid.UUID
+	JobID             uuid.UUID
+	SetSalesRepID     bool
+	SalesRepID        *uuid.UUID
+	SetPaymentTermsID bool
+	PaymentTermsID    *uuid.UUID
+	SetBillingStatus  bool
+	BillingStatus     *string
+	SetBasisDate      bool
+	BasisDate         *time.Time
+	SetStatus         bool
+	Status            string
+	JoinGroups        []string
+	LeaveCategories   []string
+}
+
+// CustomerBulkCountChanges counts the job's targets (those the caller can
+// see) that a bulk update would change: a dry run's answer, in one
+// statement. It compares like bulkPlan does (a field set to a value it
+// does not have yet; a group the customer is not in; a category it
+// leaves while in it), and a test holds the two to the same count.
+func (q *Queries) CustomerBulkCountChanges(ctx context.Context, db DBTX, arg CustomerBulkCountChangesParams) (int64, error) {
+	row := db.QueryRow(ctx, customerBulkCountChanges,
+		arg.TenantID,
+		arg.JobID,
+		arg.SetSalesRepID,
+		arg.SalesRepID,
+		arg.SetPaymentTermsID,
+		arg.PaymentTermsID,
+		arg.SetBillingStatus,
+		arg.BillingStatus,
+		arg.SetBasisDate,
+		arg.BasisDate,
+		arg.SetStatus,
+		arg.Status,
+		arg.JoinGroups,
+		arg.LeaveCategories,
+	)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const customerBulkRead = `-- name: CustomerBulkRead :many
 SELECT id, sales_rep_id, payment_terms_id, billing_status, basis_date, status, version
 FROM customers

@@ -12,21 +12,22 @@ import (
 )
 
 const locationBulkCountChanges = `-- name: LocationBulkCountChanges :one
-SELECT count(*) FROM customer_locations
-WHERE tenant_id = $1 AND id = ANY ($2::uuid[])
-  AND sales_rep_id IS DISTINCT FROM $3::uuid
+SELECT count(*) FROM job_targets t
+JOIN customer_locations l ON l.tenant_id = t.tenant_id AND l.id = t.target_id
+WHERE t.tenant_id = $1 AND t.job_id = $2
+  AND l.sales_rep_id IS DISTINCT FROM $3::uuid
 `
 
 type LocationBulkCountChangesParams struct {
 	TenantID   uuid.UUID
-	Ids        []uuid.UUID
+	JobID      uuid.UUID
 	SalesRepID *uuid.UUID
 }
 
-// LocationBulkCountChanges counts the given locations (those the caller
-// can see) whose override a bulk update would change (a dry run's plan).
+// LocationBulkCountChanges counts the job's targets (those the caller can
+// see) whose override a bulk update would change: a dry run's answer.
 func (q *Queries) LocationBulkCountChanges(ctx context.Context, db DBTX, arg LocationBulkCountChangesParams) (int64, error) {
-	row := db.QueryRow(ctx, locationBulkCountChanges, arg.TenantID, arg.Ids, arg.SalesRepID)
+	row := db.QueryRow(ctx, locationBulkCountChanges, arg.TenantID, arg.JobID, arg.SalesRepID)
 	var count int64
 	err := row.Scan(&count)
 	return count, err

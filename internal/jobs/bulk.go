@@ -43,9 +43,10 @@ type Bulk struct {
 	// Apply applies the batch to the targets the actor can still see and
 	// says how many it changed and how many were already as asked.
 	Apply func(ctx context.Context, tx database.Tx, ids []uuid.UUID) (changed, unchanged int64, err error)
-	// Plan says how many of the batch's targets Apply would change now,
-	// without writing (for DryRun).
-	Plan func(ctx context.Context, tx database.Tx, ids []uuid.UUID) (int64, error)
+	// Plan counts the job's targets that Apply would change now, without
+	// writing (for DryRun; one statement, so a dry run of a million rows
+	// answers within a request).
+	Plan func(ctx context.Context, tx database.Tx, jobID uuid.UUID) (int64, error)
 }
 
 // Preview answers a bulk job's dry run: how many rows the selection
@@ -56,17 +57,16 @@ type Preview struct {
 	WouldChange int64 `json:"would_change"`
 }
 
-// DryRun does what the job's steps would do now, without writing: it
-// evaluates the selection into targets exactly as the first step does,
-// then plans every batch, all inside a savepoint it rolls back. The
+// DryRun answers what the job would do now, without writing: it evaluates
+// the selection into targets exactly as the first step does and counts
+// those Plan says would change, inside a savepoint it rolls back. The
 // targets hang off a transient job row of the given kind, rolled back with
 // them; its River id is negative, so it can never meet a real job's.
 func (b Bulk) DryRun(ctx context.Context, tx database.Tx, actor *tenant.Principal, kind string) (Preview, error) {
 	var pv Preview
 	err := tx.RolledBack(ctx, func(ctx context.Context, tx database.Tx) error {
-		q := dbsqlc.New()
 		uid := actor.UserID
-		job, err := q.JobInsert(ctx, tx, dbsqlc.JobInsertParams{
+		job, err := dbsqlc.New().JobInsert(ctx, tx, dbsqlc.JobInsertParams{
 			TenantID: tx.TenantID(), ID: uuid.New(), RiverJobID: -1 - rand.Int64N(math.MaxInt64), Kind: kind,
 			CreatedBy: &uid, Params: []byte("{}"),
 		})
@@ -76,21 +76,8 @@ func (b Bulk) DryRun(ctx context.Context, tx database.Tx, actor *tenant.Principa
 		if pv.Matched, err = b.Select(ctx, tx, job.ID); err != nil {
 			return err
 		}
-		for after := int64(0); ; {
-			targets, err := q.JobTargetsNext(ctx, tx, dbsqlc.JobTargetsNextParams{TenantID: tx.TenantID(), JobID: job.ID, After: after, RowLimit: b.Batch})
-			if err != nil {
-				return fmt.Errorf("next batch: %w", err)
-			}
-			if len(targets) == 0 {
-				return nil
-			}
-			n, err := b.Plan(ctx, tx, targetIDs(targets))
-			if err != nil {
-				return err
-			}
-			pv.WouldChange += n
-			after = targets[len(targets)-1].Seq
-		}
+		pv.WouldChange, err = b.Plan(ctx, tx, job.ID)
+		return err
 	})
 	return pv, err
 }

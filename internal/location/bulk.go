@@ -160,11 +160,11 @@ func (s *Service) bulkJob(bp BulkParams) jobs.Bulk {
 		Apply: func(ctx context.Context, tx database.Tx, ids []uuid.UUID) (int64, int64, error) {
 			return s.bulkApply(ctx, tx, bp.Set, ids)
 		},
-		Plan: func(ctx context.Context, tx database.Tx, ids []uuid.UUID) (int64, error) {
+		Plan: func(ctx context.Context, tx database.Tx, jobID uuid.UUID) (int64, error) {
 			n, err := s.q.LocationBulkCountChanges(ctx, tx, dbsqlc.LocationBulkCountChangesParams{
-				TenantID: tx.TenantID(), Ids: ids, SalesRepID: bp.Set.SalesRepID})
+				TenantID: tx.TenantID(), JobID: jobID, SalesRepID: bp.Set.SalesRepID})
 			if err != nil {
-				return 0, fmt.Errorf("plan batch: %w", err)
+				return 0, fmt.Errorf("count changes: %w", err)
 			}
 			return n, nil
 		},
