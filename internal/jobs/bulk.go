@@ -82,14 +82,6 @@ func (b Bulk) DryRun(ctx context.Context, tx database.Tx, actor *tenant.Principa
 	return pv, err
 }
 
-func targetIDs(targets []dbsqlc.JobTargetsNextRow) []uuid.UUID {
-	ids := make([]uuid.UUID, len(targets))
-	for i, t := range targets {
-		ids[i] = t.TargetID
-	}
-	return ids
-}
-
 // Step runs one step of the bulk job (a jobs.Step body).
 func (b Bulk) Step(ctx context.Context, tx database.Tx, p *Progress) (bool, error) {
 	var res BulkResult
@@ -114,7 +106,10 @@ func (b Bulk) Step(ctx context.Context, tx database.Tx, p *Progress) (bool, erro
 	if err != nil {
 		return false, fmt.Errorf("next batch: %w", err)
 	}
-	ids := targetIDs(targets)
+	ids := make([]uuid.UUID, len(targets))
+	for i, t := range targets {
+		ids[i] = t.TargetID
+	}
 	if len(ids) > 0 {
 		changed, unchanged, err := b.Apply(ctx, tx, ids)
 		if err != nil {
