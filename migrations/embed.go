@@ -6,7 +6,7 @@ package migrations
 
 import "embed"
 
-// FS holds every migration file.
+// FS holds every migration file and their checksums (checksums.txt).
 //
-//go:embed *.sql
+//go:embed *.sql checksums.txt
 var FS embed.FS

@@ -41,16 +41,9 @@ const SearchRole = "customerhub_search"
 // Migrate applies the application's migrations, then River's, connecting
 // with the owner URL. Both steps are idempotent.
 func Migrate(ctx context.Context, ownerURL string, logger *slog.Logger) error {
-	m, closeFn, err := newMigrator(ownerURL)
-	if err != nil {
+	if err := migrateApp(ownerURL, migrations.FS, logger); err != nil {
 		return err
 	}
-	defer closeFn()
-	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
-		return fmt.Errorf("apply migrations: %w", err)
-	}
-	v, _, _ := m.Version()
-	logger.Info("application migrations applied", "version", v)
 
 	pool, err := pgxpool.New(ctx, ownerURL)
 	if err != nil {
@@ -66,6 +59,21 @@ func Migrate(ctx context.Context, ownerURL string, logger *slog.Logger) error {
 		return fmt.Errorf("apply river migrations: %w", err)
 	}
 	logger.Info("river migrations applied", "new_versions", len(res.Versions))
+	return nil
+}
+
+// migrateApp applies the application migrations found in src.
+func migrateApp(ownerURL string, src fs.FS, logger *slog.Logger) error {
+	m, closeFn, err := newMigrator(ownerURL, src)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
+		return fmt.Errorf("apply migrations: %w", err)
+	}
+	v, _, _ := m.Version()
+	logger.Info("application migrations applied", "version", v)
 	return nil
 }
 
@@ -99,7 +107,7 @@ func MigrateDown(ctx context.Context, ownerURL string, logger *slog.Logger) erro
 	if _, err := rm.Migrate(ctx, rivermigrate.DirectionDown, &rivermigrate.MigrateOpts{TargetVersion: -1}); err != nil {
 		return fmt.Errorf("revert river migrations: %w", err)
 	}
-	m, closeFn, err := newMigrator(ownerURL)
+	m, closeFn, err := newMigrator(ownerURL, migrations.FS)
 	if err != nil {
 		return err
 	}
@@ -110,8 +118,8 @@ func MigrateDown(ctx context.Context, ownerURL string, logger *slog.Logger) erro
 	return nil
 }
 
-func newMigrator(ownerURL string) (*migrate.Migrate, func(), error) {
-	src, err := iofs.New(migrations.FS, ".")
+func newMigrator(ownerURL string, files fs.FS) (*migrate.Migrate, func(), error) {
+	src, err := iofs.New(files, ".")
 	if err != nil {
 		return nil, nil, fmt.Errorf("read embedded migrations: %w", err)
 	}

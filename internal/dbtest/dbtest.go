@@ -108,6 +108,40 @@ func Fresh(t testing.TB) *DB {
 	return db
 }
 
+// Empty creates a database with no migrations applied (the roles exist),
+// owned by OwnerRole and dropped at the end of the test: for tests that
+// migrate it themselves. Its App pool is nil.
+func Empty(t testing.TB) *DB {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, AdminURL())
+	if err != nil {
+		t.Fatal(fmt.Errorf("connect as admin: %w", err))
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, `SELECT pg_advisory_lock(7291002)`); err != nil {
+		t.Fatal(err)
+	}
+	err = database.EnsureRoles(ctx, admin, OwnerRole)
+	_, _ = admin.Exec(ctx, `SELECT pg_advisory_unlock(7291002)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("chub_t_%d_%s", time.Now().Unix(), randomSuffix())
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" OWNER "+OwnerRole); err != nil {
+		t.Fatal(fmt.Errorf("create database: %w", err))
+	}
+	t.Cleanup(func() {
+		admin, err := pgx.Connect(context.Background(), AdminURL())
+		if err != nil {
+			return
+		}
+		defer admin.Close(context.Background())
+		_, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+	})
+	return &DB{Name: name, AppURL: URLFor(name, database.AppRole), OwnerURL: URLFor(name, OwnerRole)}
+}
+
 func create(ctx context.Context) (*DB, error) {
 	templateOnce.Do(func() { templateName, templateErr = ensureTemplate(ctx) })
 	if templateErr != nil {
