@@ -1,31 +1,43 @@
 -- AuditInsert stamps the event with clock_timestamp(), not now(): several
 -- events of one transaction keep their order.
 -- name: AuditInsert :exec
-INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id)
-VALUES (@tenant_id, @id, clock_timestamp(), sqlc.narg(actor_id), @action, @entity, @entity_id, @changes, sqlc.narg(request_id));
+INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id, customer_id)
+VALUES (@tenant_id, @id, clock_timestamp(), sqlc.narg(actor_id), @action, @entity, @entity_id, @changes, sqlc.narg(request_id),
+        sqlc.narg(customer_id));
 
--- AuditList pages through one entity's events, newest first.
+-- AuditList pages through one entity's events, newest first. Unless
+-- every_customer is set (the reader sees every customer, or sees the
+-- object itself), an event about a customer is listed only when that
+-- customer is visible to the reader (row-level security on customers
+-- decides).
 -- name: AuditList :many
-SELECT * FROM audit_events
-WHERE tenant_id = @tenant_id AND entity = @entity AND entity_id = @entity_id
-  AND (sqlc.narg(before_at)::timestamptz IS NULL OR (at, id) < (sqlc.narg(before_at)::timestamptz, sqlc.narg(before_id)::uuid))
-ORDER BY at DESC, id DESC
+SELECT e.* FROM audit_events e
+WHERE e.tenant_id = @tenant_id AND e.entity = @entity AND e.entity_id = @entity_id
+  AND (sqlc.narg(before_at)::timestamptz IS NULL OR (e.at, e.id) < (sqlc.narg(before_at)::timestamptz, sqlc.narg(before_id)::uuid))
+  AND (@every_customer::boolean OR e.customer_id IS NULL
+       OR EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = e.tenant_id AND c.id = e.customer_id))
+ORDER BY e.at DESC, e.id DESC
 LIMIT @row_limit;
 
--- AuditSubjectVisible reports whether the caller can see the customer,
--- contact or location an audit trail is about (row-level security decides;
--- other entities are not scoped by visibility).
--- name: AuditSubjectVisible :one
-SELECT CASE @entity::text
-    WHEN 'customer' THEN EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = @tenant_id::uuid AND c.id = @entity_id::uuid)
-    WHEN 'contact' THEN EXISTS (SELECT 1 FROM customer_contacts k WHERE k.tenant_id = @tenant_id::uuid AND k.id = @entity_id::uuid)
-    WHEN 'location' THEN EXISTS (SELECT 1 FROM customer_locations l WHERE l.tenant_id = @tenant_id::uuid AND l.id = @entity_id::uuid)
-    ELSE true
-END::boolean AS visible;
+-- AuditSubject tells whether an audit trail is about an object that
+-- belongs to a customer (customer_scoped: a customer, contact, location,
+-- order or payment) and whether the caller can see that object now
+-- (row-level security decides). Other entities are the tenant's; their
+-- events are listed by the customer each one names, if any.
+-- name: AuditSubject :one
+SELECT (@entity::text IN ('customer', 'contact', 'location', 'order', 'payment'))::boolean AS customer_scoped,
+       CASE @entity::text
+           WHEN 'customer' THEN EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = @tenant_id::uuid AND c.id = @entity_id::uuid)
+           WHEN 'contact' THEN EXISTS (SELECT 1 FROM customer_contacts k WHERE k.tenant_id = @tenant_id::uuid AND k.id = @entity_id::uuid)
+           WHEN 'location' THEN EXISTS (SELECT 1 FROM customer_locations l WHERE l.tenant_id = @tenant_id::uuid AND l.id = @entity_id::uuid)
+           WHEN 'order' THEN EXISTS (SELECT 1 FROM sales_orders o WHERE o.tenant_id = @tenant_id::uuid AND o.id = @entity_id::uuid)
+           WHEN 'payment' THEN EXISTS (SELECT 1 FROM payments p WHERE p.tenant_id = @tenant_id::uuid AND p.id = @entity_id::uuid)
+           ELSE false
+       END::boolean AS visible;
 
--- AuditInsertMany records one event per entity, for bulk work: entity_ids
--- and changes are parallel arrays.
+-- AuditInsertMany records one event per entity, for bulk work: entity_ids,
+-- customer_ids and changes are parallel arrays.
 -- name: AuditInsertMany :exec
-INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id)
+INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id, customer_id)
 SELECT @tenant_id, gen_random_uuid(), clock_timestamp(), sqlc.narg(actor_id), @action, @entity,
-       unnest(@entity_ids::uuid[]), unnest(@changes::jsonb[]), sqlc.narg(request_id);
+       unnest(@entity_ids::uuid[]), unnest(@changes::jsonb[]), sqlc.narg(request_id), unnest(@customer_ids::uuid[]);

@@ -27,7 +27,7 @@ WHERE t.tenant_id = @tenant_id AND t.job_id = @job_id
   AND l.sales_rep_id IS DISTINCT FROM sqlc.narg(sales_rep_id)::uuid;
 
 -- name: LocationBulkLock :many
-SELECT id, sales_rep_id FROM customer_locations
+SELECT id, customer_id, sales_rep_id FROM customer_locations
 WHERE tenant_id = @tenant_id AND id = ANY (@ids::uuid[])
 ORDER BY id
 FOR UPDATE;

@@ -51,9 +51,14 @@ type Change struct {
 type Event struct {
 	Entity   string
 	EntityID uuid.UUID
-	Action   string
-	Before   any
-	After    any
+	// CustomerID is the customer the entity belongs to (the customer itself,
+	// a contact's, a location's, an order's ...), nil for what belongs to
+	// the tenant as a whole. Only readers who can see that customer read
+	// the event, even after the entity is gone.
+	CustomerID *uuid.UUID
+	Action     string
+	Before     any
+	After      any
 }
 
 // ignored fields change on every write or are derived; recording them
@@ -80,7 +85,7 @@ func Record(ctx context.Context, tx database.Tx, e Event) error {
 	}
 	err = dbsqlc.New().AuditInsert(ctx, tx, dbsqlc.AuditInsertParams{
 		TenantID: tx.TenantID(), ID: uuid.New(), ActorID: tx.Scope().UserID, Action: e.Action,
-		Entity: e.Entity, EntityID: e.EntityID, Changes: raw, RequestID: reqID,
+		Entity: e.Entity, EntityID: e.EntityID, Changes: raw, RequestID: reqID, CustomerID: e.CustomerID,
 	})
 	if err != nil {
 		return fmt.Errorf("record audit event: %w", err)
@@ -90,8 +95,9 @@ func Record(ctx context.Context, tx database.Tx, e Event) error {
 
 // RecordMany writes one event per entity in a single statement, for bulk
 // work: changes[i] are the changes of entityIDs[i], in the form Diff
-// returns.
-func RecordMany(ctx context.Context, tx database.Tx, entity, action string, entityIDs []uuid.UUID, changes []map[string]Change) error {
+// returns, and customerIDs[i] is the customer it belongs to (see
+// Event.CustomerID).
+func RecordMany(ctx context.Context, tx database.Tx, entity, action string, entityIDs, customerIDs []uuid.UUID, changes []map[string]Change) error {
 	if len(entityIDs) == 0 {
 		return nil
 	}
@@ -109,7 +115,7 @@ func RecordMany(ctx context.Context, tx database.Tx, entity, action string, enti
 	}
 	err := dbsqlc.New().AuditInsertMany(ctx, tx, dbsqlc.AuditInsertManyParams{
 		TenantID: tx.TenantID(), ActorID: tx.Scope().UserID, Action: action, Entity: entity,
-		EntityIds: entityIDs, Changes: raws, RequestID: reqID,
+		EntityIds: entityIDs, Changes: raws, RequestID: reqID, CustomerIds: customerIDs,
 	})
 	if err != nil {
 		return fmt.Errorf("record audit events: %w", err)

@@ -3,6 +3,8 @@ package audit
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -18,10 +20,10 @@ import (
 type Handler struct {
 	db database.Beginner
 	q  *dbsqlc.Queries
-	// readPermission is the permission each entity's trail needs
-	// (customers, contacts and locations are further limited to what the
-	// caller can see). Given by the caller, as the domains that own the
-	// permissions also record events here.
+	// readPermission is the permission each entity's trail needs (the
+	// events are further limited to the customers the caller can see).
+	// Given by the caller, as the domains that own the permissions also
+	// record events here.
 	readPermission map[string]string
 }
 
@@ -34,11 +36,21 @@ func NewHandler(db database.Beginner, readPermission map[string]string) *Handler
 // Routes registers the route.
 func (h *Handler) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/audit", Permission: httpapi.Authenticated, Tag: "audit",
-		Summary:  "An object's audit trail, newest first (needs the permission that reads that kind of object)",
+		Summary:  "An object's audit trail, newest first (needs the permission that reads that kind of object; only events of customers you can see)",
 		Response: eventListResponse{}, Query: append([]httpapi.Param{
-			{Name: "entity", Description: "customer, contact, location, group, user, role, grant, settings, custom_field, payment_terms, price_list"},
+			{Name: "entity", Description: strings.Join(h.entities(), ", ")},
 			{Name: "id", Description: "the object's id"},
 		}, httpapi.PageParams...), Handler: h.list})
+}
+
+// entities lists the audited kinds of object, sorted.
+func (h *Handler) entities() []string {
+	out := make([]string, 0, len(h.readPermission))
+	for e := range h.readPermission {
+		out = append(out, e)
+	}
+	slices.Sort(out)
+	return out
 }
 
 type eventResponse struct {
@@ -88,22 +100,29 @@ func (h *Handler) list(c *fiber.Ctx) error {
 		if !p.Can(perm) {
 			return httpapi.Forbidden("your role lacks the permission " + perm)
 		}
-		visible, err := h.q.AuditSubjectVisible(ctx, tx, dbsqlc.AuditSubjectVisibleParams{Entity: entity, TenantID: tx.TenantID(), EntityID: *id})
+		// Who sees every customer reads every trail. Others read an
+		// object's whole trail while they can see the object, and otherwise
+		// (it is gone, or it belongs to no customer) only the events of
+		// customers they can see: a sales rep never reads another rep's
+		// order, nor a portal user another customer's payments.
+		every := p.Visibility == tenant.VisibilityAll
+		subject, err := h.q.AuditSubject(ctx, tx, dbsqlc.AuditSubjectParams{Entity: entity, TenantID: tx.TenantID(), EntityID: *id})
 		if err != nil {
 			return err
 		}
-		// A deleted object's trail is readable only by those who see every
-		// customer: nothing can show whether it was within a rep's scope.
-		if !visible && p.Visibility != tenant.VisibilityAll {
-			return httpapi.NotFound(entity)
-		}
-		params := dbsqlc.AuditListParams{TenantID: tx.TenantID(), Entity: entity, EntityID: *id, RowLimit: limit + 1}
+		every = every || subject.Visible
+		params := dbsqlc.AuditListParams{TenantID: tx.TenantID(), Entity: entity, EntityID: *id, EveryCustomer: every, RowLimit: limit + 1}
 		if hasCursor {
 			params.BeforeAt, params.BeforeID = &after.At, &after.ID
 		}
 		rows, err := h.q.AuditList(ctx, tx, params)
 		if err != nil {
 			return err
+		}
+		// An object of a customer the reader cannot see does not exist for
+		// them, nor does its trail; nor does one that never existed.
+		if subject.CustomerScoped && !subject.Visible && len(rows) == 0 && !hasCursor {
+			return httpapi.NotFound(entity)
 		}
 		resp := eventListResponse{Items: make([]eventResponse, 0, len(rows))}
 		if len(rows) > int(limit) {

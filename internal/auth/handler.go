@@ -425,7 +425,7 @@ func (h *Handler) createUser(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityUser, EntityID: u.ID, Action: audit.ActionCreate, After: toUserResponse(u)}); err != nil {
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityUser, EntityID: u.ID, CustomerID: u.CustomerID, Action: audit.ActionCreate, After: toUserResponse(u)}); err != nil {
 			return err
 		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(u.Version))
@@ -526,13 +526,22 @@ func (h *Handler) patchUser(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityUser, EntityID: id, Action: audit.ActionUpdate,
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityUser, EntityID: id, CustomerID: linkedCustomer(before, u), Action: audit.ActionUpdate,
 			Before: toUserResponse(before), After: toUserResponse(u)}); err != nil {
 			return err
 		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(u.Version))
 		return c.JSON(toUserResponse(u))
 	})
+}
+
+// linkedCustomer is the customer a portal user's audit event belongs to:
+// the one it is linked to after the change, else before.
+func linkedCustomer(before, after User) *uuid.UUID {
+	if after.CustomerID != nil {
+		return after.CustomerID
+	}
+	return before.CustomerID
 }
 
 func (req patchUserRequest) toPatch() (UserPatch, error) {
@@ -586,7 +595,7 @@ func (h *Handler) deleteUser(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityUser, EntityID: id, Action: audit.ActionUpdate,
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityUser, EntityID: id, CustomerID: linkedCustomer(before, after), Action: audit.ActionUpdate,
 			Before: toUserResponse(before), After: toUserResponse(after)}); err != nil {
 			return err
 		}

@@ -422,7 +422,7 @@ func (s *Service) bulkApply(ctx context.Context, tx database.Tx, set BulkSet, id
 				return 0, 0, fmt.Errorf("leave group %s: %w", cat, err)
 			}
 		}
-		if err := audit.RecordMany(ctx, tx, audit.EntityCustomer, audit.ActionUpdate, writtenIDs, changes); err != nil {
+		if err := audit.RecordMany(ctx, tx, audit.EntityCustomer, audit.ActionUpdate, writtenIDs, writtenIDs, changes); err != nil {
 			return 0, 0, err
 		}
 		changed += int64(len(writtenIDs))

@@ -354,7 +354,7 @@ func (h *Handler) create(c *fiber.Ctx) error {
 			return err
 		}
 		resp := toCustomerResponse(d, env, time.Now())
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityCustomer, EntityID: d.Customer.ID, Action: audit.ActionCreate, After: resp}); err != nil {
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityCustomer, EntityID: d.Customer.ID, CustomerID: &d.Customer.ID, Action: audit.ActionCreate, After: resp}); err != nil {
 			return err
 		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(d.Customer.Version))
@@ -414,7 +414,7 @@ func (h *Handler) patch(c *fiber.Ctx) error {
 		}
 		now := time.Now()
 		resp := toCustomerResponse(d, env, now)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityCustomer, EntityID: id, Action: audit.ActionUpdate,
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityCustomer, EntityID: id, CustomerID: &id, Action: audit.ActionUpdate,
 			Before: toCustomerResponse(before, env, now), After: resp}); err != nil {
 			return err
 		}
@@ -437,7 +437,7 @@ func (h *Handler) delete(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityCustomer, EntityID: id, Action: audit.ActionDelete,
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityCustomer, EntityID: id, CustomerID: &id, Action: audit.ActionDelete,
 			Before: toCustomerResponse(d, env, time.Now())}); err != nil {
 			return err
 		}
@@ -659,7 +659,7 @@ func (h *Handler) createContact(c *fiber.Ctx) error {
 			return err
 		}
 		resp := toContactResponse(row)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityContact, EntityID: row.ID, Action: audit.ActionCreate, After: resp}); err != nil {
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityContact, EntityID: row.ID, CustomerID: &row.CustomerID, Action: audit.ActionCreate, After: resp}); err != nil {
 			return err
 		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(row.Version))
@@ -710,7 +710,7 @@ func (h *Handler) patchContact(c *fiber.Ctx) error {
 			return err
 		}
 		resp := toContactResponse(row)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityContact, EntityID: id, Action: audit.ActionUpdate,
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityContact, EntityID: id, CustomerID: &row.CustomerID, Action: audit.ActionUpdate,
 			Before: toContactResponse(before), After: resp}); err != nil {
 			return err
 		}
@@ -729,7 +729,7 @@ func (h *Handler) deleteContact(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityContact, EntityID: id, Action: audit.ActionDelete,
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityContact, EntityID: id, CustomerID: &row.CustomerID, Action: audit.ActionDelete,
 			Before: toContactResponse(row)}); err != nil {
 			return err
 		}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
@@ -182,4 +183,98 @@ func schemaOf(ctx context.Context, t *testing.T, url string) []string {
 	sort.Strings(facts)
 	require.NotEmpty(t, facts, fmt.Sprintf("no schema at %s", url))
 	return facts
+}
+
+// TestAuditCustomerBackfill: the migration that gives audit events their
+// customer fills it in for the events recorded before, from the live
+// objects or the event's own changes, and fails closed (the nil customer,
+// which no sales rep sees) where it cannot tell.
+func TestAuditCustomerBackfill(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db := dbtest.Empty(t)
+	all, err := fs.Glob(migrations.FS, "*_audit_customer.up.sql")
+	require.NoError(t, err)
+	require.Len(t, all, 1)
+	before := fstest.MapFS{}
+	files, err := fs.Glob(migrations.FS, "*.sql")
+	require.NoError(t, err)
+	for _, f := range files {
+		if version(f) < version(all[0]) {
+			b, err := fs.ReadFile(migrations.FS, f)
+			require.NoError(t, err)
+			before[f] = &fstest.MapFile{Data: b}
+		}
+	}
+	require.NoError(t, database.MigrateAppFS(db.OwnerURL, before, logger))
+
+	conn, err := pgx.Connect(ctx, db.OwnerURL)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	tid, cust, contact, gone, item, portal, grantee := uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New()
+	type event struct {
+		entity   string
+		entityID uuid.UUID
+		changes  string
+		want     *uuid.UUID
+	}
+	nilID := uuid.Nil
+	events := []event{
+		{"customer", cust, `{"name": {"from": null, "to": "A"}}`, &cust},
+		{"contact", contact, `{"name": {"from": "x", "to": "y"}}`, &cust},
+		{"contact", gone, fmt.Sprintf(`{"customer_id": {"from": null, "to": %q}}`, cust), &cust},
+		{"contact", gone, `{"name": {"from": "x", "to": "y"}}`, &cust},
+		{"price", item, `{"price_list_id": {"from": null, "to": "` + uuid.NewString() + `"}}`, nil},
+		{"price", item, fmt.Sprintf(`{"customer_id": {"from": %q, "to": null}}`, cust), &cust},
+		{"price", item, `{"price": {"from": "1.00", "to": "2.00"}}`, &nilID},
+		{"user", portal, fmt.Sprintf(`{"customer_id": {"from": null, "to": %q}}`, cust), &cust},
+		{"user", portal, `{"name": {"from": "x", "to": "y"}}`, &cust},
+		{"user", grantee, `{"name": {"from": "x", "to": "y"}}`, nil},
+		{"grant", grantee, fmt.Sprintf(`{"customer_id": {"from": null, "to": %q}}`, cust), &cust},
+		{"role", uuid.New(), `{"name": {"from": "x", "to": "y"}}`, nil},
+	}
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO tenants (id, slug, name) VALUES ($1, 'backfill', 'Backfill')`, tid); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `SELECT app_set_context($1, NULL, 'all', NULL)`, tid); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO customers (tenant_id, id, code, name) VALUES ($1, $2, 'C1', 'A')`, tid, cust); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO customer_contacts (tenant_id, id, customer_id, name) VALUES ($1, $2, $3, 'y')`, tid, contact, cust); err != nil {
+			return err
+		}
+		for i, e := range events {
+			if _, err := tx.Exec(ctx, `INSERT INTO audit_events (tenant_id, id, at, action, entity, entity_id, changes)
+				VALUES ($1, $2, now() + $3 * interval '1 ms', 'update', $4, $5, $6)`, tid, uuid.New(), i, e.entity, e.entityID, e.changes); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+
+	require.NoError(t, database.Migrate(ctx, db.OwnerURL, logger))
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT app_set_context($1, NULL, 'all', NULL)`, tid); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT customer_id FROM audit_events WHERE tenant_id = $1 ORDER BY at`, tid)
+		if err != nil {
+			return err
+		}
+		got, err := pgx.CollectRows(rows, pgx.RowTo[*uuid.UUID])
+		if err != nil {
+			return err
+		}
+		require.Len(t, got, len(events))
+		for i, e := range events {
+			require.Equal(t, e.want, got[i], "event %d (%s %s)", i, e.entity, e.changes)
+		}
+		return nil
+	})
+	require.NoError(t, err)
 }

@@ -14,19 +14,21 @@ import (
 )
 
 const auditInsert = `-- name: AuditInsert :exec
-INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id)
-VALUES ($1, $2, clock_timestamp(), $3, $4, $5, $6, $7, $8)
+INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id, customer_id)
+VALUES ($1, $2, clock_timestamp(), $3, $4, $5, $6, $7, $8,
+        $9)
 `
 
 type AuditInsertParams struct {
-	TenantID  uuid.UUID
-	ID        uuid.UUID
-	ActorID   *uuid.UUID
-	Action    string
-	Entity    string
-	EntityID  uuid.UUID
-	Changes   json.RawMessage
-	RequestID *string
+	TenantID   uuid.UUID
+	ID         uuid.UUID
+	ActorID    *uuid.UUID
+	Action     string
+	Entity     string
+	EntityID   uuid.UUID
+	Changes    json.RawMessage
+	RequestID  *string
+	CustomerID *uuid.UUID
 }
 
 // AuditInsert stamps the event with clock_timestamp(), not now(): several
@@ -41,28 +43,30 @@ func (q *Queries) AuditInsert(ctx context.Context, db DBTX, arg AuditInsertParam
 		arg.EntityID,
 		arg.Changes,
 		arg.RequestID,
+		arg.CustomerID,
 	)
 	return err
 }
 
 const auditInsertMany = `-- name: AuditInsertMany :exec
-INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id)
+INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id, customer_id)
 SELECT $1, gen_random_uuid(), clock_timestamp(), $2, $3, $4,
-       unnest($5::uuid[]), unnest($6::jsonb[]), $7
+       unnest($5::uuid[]), unnest($6::jsonb[]), $7, unnest($8::uuid[])
 `
 
 type AuditInsertManyParams struct {
-	TenantID  uuid.UUID
-	ActorID   *uuid.UUID
-	Action    string
-	Entity    string
-	EntityIds []uuid.UUID
-	Changes   []json.RawMessage
-	RequestID *string
+	TenantID    uuid.UUID
+	ActorID     *uuid.UUID
+	Action      string
+	Entity      string
+	EntityIds   []uuid.UUID
+	Changes     []json.RawMessage
+	RequestID   *string
+	CustomerIds []uuid.UUID
 }
 
-// AuditInsertMany records one event per entity, for bulk work: entity_ids
-// and changes are parallel arrays.
+// AuditInsertMany records one event per entity, for bulk work: entity_ids,
+// customer_ids and changes are parallel arrays.
 func (q *Queries) AuditInsertMany(ctx context.Context, db DBTX, arg AuditInsertManyParams) error {
 	_, err := db.Exec(ctx, auditInsertMany,
 		arg.TenantID,
@@ -72,28 +76,36 @@ func (q *Queries) AuditInsertMany(ctx context.Context, db DBTX, arg AuditInsertM
 		arg.EntityIds,
 		arg.Changes,
 		arg.RequestID,
+		arg.CustomerIds,
 	)
 	return err
 }
 
 const auditList = `-- name: AuditList :many
-SELECT tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id FROM audit_events
-WHERE tenant_id = $1 AND entity = $2 AND entity_id = $3
-  AND ($4::timestamptz IS NULL OR (at, id) < ($4::timestamptz, $5::uuid))
-ORDER BY at DESC, id DESC
-LIMIT $6
+SELECT e.tenant_id, e.id, e.at, e.actor_id, e.action, e.entity, e.entity_id, e.changes, e.request_id, e.customer_id FROM audit_events e
+WHERE e.tenant_id = $1 AND e.entity = $2 AND e.entity_id = $3
+  AND ($4::timestamptz IS NULL OR (e.at, e.id) < ($4::timestamptz, $5::uuid))
+  AND ($6::boolean OR e.customer_id IS NULL
+       OR EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = e.tenant_id AND c.id = e.customer_id))
+ORDER BY e.at DESC, e.id DESC
+LIMIT $7
 `
 
 type AuditListParams struct {
-	TenantID uuid.UUID
-	Entity   string
-	EntityID uuid.UUID
-	BeforeAt *time.Time
-	BeforeID *uuid.UUID
-	RowLimit int32
+	TenantID      uuid.UUID
+	Entity        string
+	EntityID      uuid.UUID
+	BeforeAt      *time.Time
+	BeforeID      *uuid.UUID
+	EveryCustomer bool
+	RowLimit      int32
 }
 
-// AuditList pages through one entity's events, newest first.
+// AuditList pages through one entity's events, newest first. Unless
+// every_customer is set (the reader sees every customer, or sees the
+// object itself), an event about a customer is listed only when that
+// customer is visible to the reader (row-level security on customers
+// decides).
 func (q *Queries) AuditList(ctx context.Context, db DBTX, arg AuditListParams) ([]AuditEvent, error) {
 	rows, err := db.Query(ctx, auditList,
 		arg.TenantID,
@@ -101,6 +113,7 @@ func (q *Queries) AuditList(ctx context.Context, db DBTX, arg AuditListParams) (
 		arg.EntityID,
 		arg.BeforeAt,
 		arg.BeforeID,
+		arg.EveryCustomer,
 		arg.RowLimit,
 	)
 	if err != nil {
@@ -120,6 +133,7 @@ func (q *Queries) AuditList(ctx context.Context, db DBTX, arg AuditListParams) (
 			&i.EntityID,
 			&i.Changes,
 			&i.RequestID,
+			&i.CustomerID,
 		); err != nil {
 			return nil, err
 		}
@@ -131,27 +145,37 @@ func (q *Queries) AuditList(ctx context.Context, db DBTX, arg AuditListParams) (
 	return items, nil
 }
 
-const auditSubjectVisible = `-- name: AuditSubjectVisible :one
-SELECT CASE $1::text
-    WHEN 'customer' THEN EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = $2::uuid AND c.id = $3::uuid)
-    WHEN 'contact' THEN EXISTS (SELECT 1 FROM customer_contacts k WHERE k.tenant_id = $2::uuid AND k.id = $3::uuid)
-    WHEN 'location' THEN EXISTS (SELECT 1 FROM customer_locations l WHERE l.tenant_id = $2::uuid AND l.id = $3::uuid)
-    ELSE true
-END::boolean AS visible
+const auditSubject = `-- name: AuditSubject :one
+SELECT ($1::text IN ('customer', 'contact', 'location', 'order', 'payment'))::boolean AS customer_scoped,
+       CASE $1::text
+           WHEN 'customer' THEN EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = $2::uuid AND c.id = $3::uuid)
+           WHEN 'contact' THEN EXISTS (SELECT 1 FROM customer_contacts k WHERE k.tenant_id = $2::uuid AND k.id = $3::uuid)
+           WHEN 'location' THEN EXISTS (SELECT 1 FROM customer_locations l WHERE l.tenant_id = $2::uuid AND l.id = $3::uuid)
+           WHEN 'order' THEN EXISTS (SELECT 1 FROM sales_orders o WHERE o.tenant_id = $2::uuid AND o.id = $3::uuid)
+           WHEN 'payment' THEN EXISTS (SELECT 1 FROM payments p WHERE p.tenant_id = $2::uuid AND p.id = $3::uuid)
+           ELSE false
+       END::boolean AS visible
 `
 
-type AuditSubjectVisibleParams struct {
+type AuditSubjectParams struct {
 	Entity   string
 	TenantID uuid.UUID
 	EntityID uuid.UUID
 }
 
-// AuditSubjectVisible reports whether the caller can see the customer,
-// contact or location an audit trail is about (row-level security decides;
-// other entities are not scoped by visibility).
-func (q *Queries) AuditSubjectVisible(ctx context.Context, db DBTX, arg AuditSubjectVisibleParams) (bool, error) {
-	row := db.QueryRow(ctx, auditSubjectVisible, arg.Entity, arg.TenantID, arg.EntityID)
-	var visible bool
-	err := row.Scan(&visible)
-	return visible, err
+type AuditSubjectRow struct {
+	CustomerScoped bool
+	Visible        bool
+}
+
+// AuditSubject tells whether an audit trail is about an object that
+// belongs to a customer (customer_scoped: a customer, contact, location,
+// order or payment) and whether the caller can see that object now
+// (row-level security decides). Other entities are the tenant's; their
+// events are listed by the customer each one names, if any.
+func (q *Queries) AuditSubject(ctx context.Context, db DBTX, arg AuditSubjectParams) (AuditSubjectRow, error) {
+	row := db.QueryRow(ctx, auditSubject, arg.Entity, arg.TenantID, arg.EntityID)
+	var i AuditSubjectRow
+	err := row.Scan(&i.CustomerScoped, &i.Visible)
+	return i, err
 }

@@ -34,7 +34,7 @@ func (q *Queries) LocationBulkCountChanges(ctx context.Context, db DBTX, arg Loc
 }
 
 const locationBulkLock = `-- name: LocationBulkLock :many
-SELECT id, sales_rep_id FROM customer_locations
+SELECT id, customer_id, sales_rep_id FROM customer_locations
 WHERE tenant_id = $1 AND id = ANY ($2::uuid[])
 ORDER BY id
 FOR UPDATE
@@ -47,6 +47,7 @@ type LocationBulkLockParams struct {
 
 type LocationBulkLockRow struct {
 	ID         uuid.UUID
+	CustomerID uuid.UUID
 	SalesRepID *uuid.UUID
 }
 
@@ -59,7 +60,7 @@ func (q *Queries) LocationBulkLock(ctx context.Context, db DBTX, arg LocationBul
 	items := []LocationBulkLockRow{}
 	for rows.Next() {
 		var i LocationBulkLockRow
-		if err := rows.Scan(&i.ID, &i.SalesRepID); err != nil {
+		if err := rows.Scan(&i.ID, &i.CustomerID, &i.SalesRepID); err != nil {
 			return nil, err
 		}
 		items = append(items, i)

@@ -25,15 +25,16 @@ type ApiToken struct {
 }
 
 type AuditEvent struct {
-	TenantID  uuid.UUID
-	ID        uuid.UUID
-	At        time.Time
-	ActorID   *uuid.UUID
-	Action    string
-	Entity    string
-	EntityID  uuid.UUID
-	Changes   json.RawMessage
-	RequestID *string
+	TenantID   uuid.UUID
+	ID         uuid.UUID
+	At         time.Time
+	ActorID    *uuid.UUID
+	Action     string
+	Entity     string
+	EntityID   uuid.UUID
+	Changes    json.RawMessage
+	RequestID  *string
+	CustomerID *uuid.UUID
 }
 
 type AuthThrottle struct {

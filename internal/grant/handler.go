@@ -115,7 +115,7 @@ func (h *Handler) create(c *fiber.Ctx) error {
 			return err
 		}
 		resp := toGrantResponse(g)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityGrant, EntityID: userID,
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityGrant, EntityID: userID, CustomerID: &g.CustomerID,
 			Action: audit.ActionCreate, After: resp}); err != nil {
 			return err
 		}
@@ -178,7 +178,7 @@ func (h *Handler) delete(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityGrant, EntityID: userID,
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityGrant, EntityID: userID, CustomerID: &g.CustomerID,
 			Action: audit.ActionDelete, Before: toGrantResponse(g)}); err != nil {
 			return err
 		}

@@ -185,14 +185,14 @@ func (s *Service) bulkApply(ctx context.Context, tx database.Tx, set BulkSet, id
 		}
 		return v.String()
 	}
-	var changedIDs []uuid.UUID
+	var changedIDs, customerIDs []uuid.UUID
 	var changes []map[string]audit.Change
 	for _, r := range rows {
 		if show(r.SalesRepID) == show(set.SalesRepID) {
 			unchanged++
 			continue
 		}
-		changedIDs = append(changedIDs, r.ID)
+		changedIDs, customerIDs = append(changedIDs, r.ID), append(customerIDs, r.CustomerID)
 		changes = append(changes, map[string]audit.Change{"sales_rep_id": {From: show(r.SalesRepID), To: show(set.SalesRepID)}})
 	}
 	if len(changedIDs) == 0 {
@@ -205,7 +205,7 @@ func (s *Service) bulkApply(ctx context.Context, tx database.Tx, set BulkSet, id
 	case err != nil:
 		return 0, 0, fmt.Errorf("update batch: %w", err)
 	}
-	if err := audit.RecordMany(ctx, tx, audit.EntityLocation, audit.ActionUpdate, changedIDs, changes); err != nil {
+	if err := audit.RecordMany(ctx, tx, audit.EntityLocation, audit.ActionUpdate, changedIDs, customerIDs, changes); err != nil {
 		return 0, 0, err
 	}
 	return int64(len(changedIDs)), unchanged, nil

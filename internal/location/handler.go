@@ -223,7 +223,7 @@ type locationListResponse struct {
 // the siblings it took a default flag from.
 func recordChanges(ctx context.Context, tx database.Tx, changes []Change) error {
 	for _, ch := range changes {
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityLocation, EntityID: ch.After.ID, Action: audit.ActionUpdate,
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityLocation, EntityID: ch.After.ID, CustomerID: &ch.After.CustomerID, Action: audit.ActionUpdate,
 			Before: toLocationResponse(ch.Before), After: toLocationResponse(ch.After)}); err != nil {
 			return err
 		}
@@ -250,7 +250,7 @@ func (h *Handler) create(c *fiber.Ctx) error {
 			return err
 		}
 		resp := toLocationResponse(loc)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityLocation, EntityID: loc.ID,
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityLocation, EntityID: loc.ID, CustomerID: &loc.CustomerID,
 			Action: audit.ActionCreate, After: resp}); err != nil {
 			return err
 		}
@@ -392,7 +392,7 @@ func (h *Handler) delete(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityLocation, EntityID: loc.ID,
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityLocation, EntityID: loc.ID, CustomerID: &loc.CustomerID,
 			Action: audit.ActionDelete, Before: toLocationResponse(loc)}); err != nil {
 			return err
 		}

@@ -432,11 +432,11 @@ func (s *Service) finish(ctx context.Context, tx database.Tx, actor *tenant.Prin
 	if err != nil {
 		return customer.Detail{}, err
 	}
-	if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityCustomer, EntityID: k, Action: ActionMerge,
+	if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityCustomer, EntityID: k, CustomerID: &k, Action: ActionMerge,
 		Before: keptBefore, After: after}); err != nil {
 		return customer.Detail{}, err
 	}
-	if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityCustomer, EntityID: d, Action: audit.ActionDelete,
+	if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityCustomer, EntityID: d, CustomerID: &d, Action: audit.ActionDelete,
 		Before: dupBefore}); err != nil {
 		return customer.Detail{}, err
 	}

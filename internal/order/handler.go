@@ -347,7 +347,7 @@ func (h *Handler) create(c *fiber.Ctx) error {
 			return err
 		}
 		resp := toOrderResponse(o)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityOrder, EntityID: o.ID, Action: audit.ActionCreate, After: resp}); err != nil {
+		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityOrder, EntityID: o.ID, CustomerID: &o.CustomerID, Action: audit.ActionCreate, After: resp}); err != nil {
 			return err
 		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(o.Version))
@@ -398,7 +398,7 @@ func (h *Handler) patch(c *fiber.Ctx) error {
 			return err
 		}
 		resp := toOrderResponse(o)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityOrder, EntityID: id, Action: audit.ActionUpdate,
+		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityOrder, EntityID: id, CustomerID: &o.CustomerID, Action: audit.ActionUpdate,
 			Before: toOrderResponse(before), After: resp}); err != nil {
 			return err
 		}
@@ -423,7 +423,7 @@ func (h *Handler) transition(action string) fiber.Handler {
 				return err
 			}
 			resp := toOrderResponse(o)
-			if err := audit.Record(ctx, tx, audit.Event{Entity: EntityOrder, EntityID: id, Action: audit.ActionUpdate,
+			if err := audit.Record(ctx, tx, audit.Event{Entity: EntityOrder, EntityID: id, CustomerID: &o.CustomerID, Action: audit.ActionUpdate,
 				Before: toOrderResponse(before), After: resp}); err != nil {
 				return err
 			}
@@ -549,7 +549,7 @@ func (h *Handler) createPayment(c *fiber.Ctx) error {
 			return err
 		}
 		resp := toPaymentResponse(p)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityPayment, EntityID: p.ID, Action: audit.ActionCreate, After: resp}); err != nil {
+		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityPayment, EntityID: p.ID, CustomerID: &p.CustomerID, Action: audit.ActionCreate, After: resp}); err != nil {
 			return err
 		}
 		c.Set(fiber.HeaderLocation, "/v1/payments/"+p.ID.String())

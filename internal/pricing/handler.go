@@ -786,13 +786,14 @@ func skuParam(c *fiber.Ctx) string {
 }
 
 // recordPrice audits a price write: a create when there was no price, an
-// update otherwise (nothing when the price did not change).
-func recordPrice(ctx context.Context, tx database.Tx, itemID uuid.UUID, before, after any) error {
+// update otherwise (nothing when the price did not change). customerID is
+// the customer of a customer's own price, nil for a price list's.
+func recordPrice(ctx context.Context, tx database.Tx, itemID uuid.UUID, customerID *uuid.UUID, before, after any) error {
 	action := audit.ActionUpdate
 	if before == nil {
 		action = audit.ActionCreate
 	}
-	return audit.Record(ctx, tx, audit.Event{Entity: EntityPrice, EntityID: itemID, Action: action, Before: before, After: after})
+	return audit.Record(ctx, tx, audit.Event{Entity: EntityPrice, EntityID: itemID, CustomerID: customerID, Action: action, Before: before, After: after})
 }
 
 func (h *Handler) listListPrices(c *fiber.Ctx) error {
@@ -857,7 +858,7 @@ func (h *Handler) setListPrice(c *fiber.Ctx) error {
 		if before != nil {
 			status, old = fiber.StatusOK, toListPriceResponse(*before)
 		}
-		if err := recordPrice(ctx, tx, after.ItemID, old, resp); err != nil {
+		if err := recordPrice(ctx, tx, after.ItemID, nil, old, resp); err != nil {
 			return err
 		}
 		return c.Status(status).JSON(resp)
@@ -908,7 +909,7 @@ func (h *Handler) setCustomerPrice(c *fiber.Ctx) error {
 		if before != nil {
 			status, old = fiber.StatusOK, toCustomerPriceResponse(*before)
 		}
-		if err := recordPrice(ctx, tx, after.ItemID, old, resp); err != nil {
+		if err := recordPrice(ctx, tx, after.ItemID, after.CustomerID, old, resp); err != nil {
 			return err
 		}
 		return c.Status(status).JSON(resp)
@@ -926,8 +927,8 @@ func (h *Handler) deleteCustomerPrice(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityPrice, EntityID: before.ItemID, Action: audit.ActionDelete,
-			Before: toCustomerPriceResponse(before)}); err != nil {
+		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityPrice, EntityID: before.ItemID, CustomerID: before.CustomerID,
+			Action: audit.ActionDelete, Before: toCustomerPriceResponse(before)}); err != nil {
 			return err
 		}
 		return c.SendStatus(fiber.StatusNoContent)

@@ -165,16 +165,7 @@ func New(d Deps) *Server {
 	grant.NewHandler(d.Pool, svc.Grants).Routes(v1)
 	report.NewHandler(d.Pool, report.NewService(d.Logger)).Routes(v1)
 	order.NewHandler(d.Pool, svc.Orders).Routes(v1)
-	audit.NewHandler(d.Pool, map[string]string{
-		audit.EntityCustomer: auth.PermCustomersRead, audit.EntityContact: auth.PermCustomersRead,
-		audit.EntityLocation: auth.PermCustomersRead, audit.EntityGroup: auth.PermCustomersRead,
-		audit.EntityGroupCategory: auth.PermCustomersRead,
-		audit.EntityUser:          auth.PermUsersManage, audit.EntityRole: auth.PermUsersManage, audit.EntityGrant: auth.PermUsersManage,
-		audit.EntitySettings: auth.PermSettingsManage, audit.EntityCustomField: auth.PermSettingsManage,
-		pricing.EntityPaymentTerms: auth.PermSettingsManage, pricing.EntityPriceList: auth.PermSettingsManage,
-		order.EntityOrder: auth.PermCustomersRead, order.EntityPayment: auth.PermCustomersRead,
-		pricing.EntityItem: auth.PermCustomersRead, pricing.EntityPrice: auth.PermSettingsManage,
-	}).Routes(v1)
+	audit.NewHandler(d.Pool, AuditedEntities()).Routes(v1)
 
 	// The description is built from the finished route table, so it lists
 	// itself and can never drift from the routes.
@@ -194,6 +185,23 @@ func New(d Deps) *Server {
 		panic("server: OpenAPI document does not marshal: " + err.Error())
 	}
 	return &Server{App: app, Routes: routes}
+}
+
+// AuditedEntities maps every kind of object whose changes are audited to
+// the permission that reads its trail (GET /v1/audit?entity=). Beyond the
+// permission, a trail follows the visibility of the customer its object
+// belongs to (audit.Handler).
+func AuditedEntities() map[string]string {
+	return map[string]string{
+		audit.EntityCustomer: auth.PermCustomersRead, audit.EntityContact: auth.PermCustomersRead,
+		audit.EntityLocation: auth.PermCustomersRead, audit.EntityGroup: auth.PermCustomersRead,
+		audit.EntityGroupCategory: auth.PermCustomersRead,
+		audit.EntityUser:          auth.PermUsersManage, audit.EntityRole: auth.PermUsersManage, audit.EntityGrant: auth.PermUsersManage,
+		audit.EntitySettings: auth.PermSettingsManage, audit.EntityCustomField: auth.PermSettingsManage,
+		pricing.EntityPaymentTerms: auth.PermSettingsManage, pricing.EntityPriceList: auth.PermSettingsManage,
+		order.EntityOrder: auth.PermCustomersRead, order.EntityPayment: auth.PermCustomersRead,
+		pricing.EntityItem: auth.PermCustomersRead, pricing.EntityPrice: auth.PermCustomersRead,
+	}
 }
 
 func proxyHeader(trusted []string) string {
