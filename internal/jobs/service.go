@@ -38,12 +38,13 @@ type Client interface {
 type Service struct {
 	q      *dbsqlc.Queries
 	river  Client
+	kinds  Kinds
 	logger *slog.Logger
 }
 
-// NewService returns a Service inserting through rc.
-func NewService(rc Client, logger *slog.Logger) *Service {
-	return &Service{q: dbsqlc.New(), river: rc, logger: logger}
+// NewService returns a Service inserting through rc the jobs of kinds.
+func NewService(rc Client, kinds Kinds, logger *slog.Logger) *Service {
+	return &Service{q: dbsqlc.New(), river: rc, kinds: kinds, logger: logger}
 }
 
 // Enqueue starts a job in the caller's transaction: its River job and its
@@ -53,6 +54,9 @@ func NewService(rc Client, logger *slog.Logger) *Service {
 func (s *Service) Enqueue(ctx context.Context, tx database.Tx, actor *tenant.Principal, params any, total *int64, build func(Ref) Args) (View, error) {
 	ref := Ref{TenantID: tx.TenantID(), UserID: actor.UserID, JobID: uuid.New()}
 	args := build(ref)
+	if perm, ok := s.kinds[args.Kind()]; !ok || perm != args.Permission() {
+		return View{}, fmt.Errorf("job kind %s is not registered with its permission %s (jobs.Kinds)", args.Kind(), args.Permission())
+	}
 	raw, err := json.Marshal(params)
 	if err != nil {
 		return View{}, fmt.Errorf("encode job params: %w", err)

@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/customerhub/customerhub/internal/audit"
+	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/jobs"
@@ -31,6 +32,10 @@ type BulkUpdateArgs struct {
 
 // Kind implements river.JobArgs.
 func (BulkUpdateArgs) Kind() string { return KindBulkUpdate }
+
+// Permission implements jobs.Args: every batch needs the right to edit
+// customers (and the locations of the customers one sees).
+func (BulkUpdateArgs) Permission() string { return auth.PermCustomersWrite }
 
 // InsertOpts puts bulk updates on the bulk queue.
 func (BulkUpdateArgs) InsertOpts() river.InsertOpts {

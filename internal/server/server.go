@@ -153,7 +153,7 @@ func New(d Deps) *Server {
 
 	v1 := httpapi.NewRouter(app, "/v1", guard)
 	app.Use("/v1", perIP)
-	jobsSvc := jobs.NewService(d.River, d.Logger)
+	jobsSvc := jobs.NewService(d.River, JobKinds(), d.Logger)
 	jobs.NewHandler(d.Pool, jobsSvc).Routes(v1)
 	authH.Routes(v1)
 	settings.NewHandler(d.Pool, svc.Settings).Routes(v1)
