@@ -27,6 +27,7 @@ func NewWorkers(cfg config.Config, svc *Services, pool *pgxpool.Pool, logger *sl
 	workers.Register(ws, workers.Deps{
 		Pool: pool, Auth: svc.Auth, Orders: svc.Orders, Customers: svc.Customers, Locations: svc.Locations,
 		Jobs: jobs.NewService(nil, JobKinds(), logger), Runner: NewRunner(svc.Auth, pool, cfg.JobAttemptTimeout, logger), Logger: logger,
+		IdempotencyTTL: cfg.IdempotencyTTL,
 	})
 	return ws
 }
