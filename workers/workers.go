@@ -24,6 +24,7 @@ import (
 	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/httpapi"
 	"github.com/customerhub/customerhub/internal/jobs"
 	"github.com/customerhub/customerhub/internal/location"
 	"github.com/customerhub/customerhub/internal/order"
@@ -39,6 +40,9 @@ type Deps struct {
 	Jobs      *jobs.Service
 	Runner    *jobs.Runner
 	Logger    *slog.Logger
+	// IdempotencyTTL is how long idempotency keys are kept
+	// (httpapi.DefaultIdempotencyTTL when zero).
+	IdempotencyTTL time.Duration
 }
 
 // MaintenanceTimeout bounds one run of a maintenance job. It walks every
@@ -53,6 +57,7 @@ func Register(w *river.Workers, d Deps) {
 	river.AddWorker(w, NewAuthPurgeWorker(d))
 	river.AddWorker(w, NewOverdueRefreshWorker(d))
 	river.AddWorker(w, NewJobsPurgeWorker(d))
+	river.AddWorker(w, NewIdempotencyPurgeWorker(d))
 	river.AddWorker(w, NewCustomerBulkWorker(d))
 	river.AddWorker(w, NewCustomerMergeWorker(d))
 	river.AddWorker(w, NewLocationBulkWorker(d))
@@ -70,6 +75,9 @@ func PeriodicJobs() []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour), func() (river.JobArgs, *river.InsertOpts) {
 			return jobs.PurgeArgs{}, nil
 		}, &river.PeriodicJobOpts{ID: "jobs_purge", RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
+			return httpapi.IdempotencyPurgeArgs{}, nil
+		}, &river.PeriodicJobOpts{ID: "idempotency_purge", RunOnStart: true}),
 	}
 }
 

@@ -7,6 +7,11 @@ package auth
 import (
 	"errors"
 	"slices"
+
+	"github.com/google/uuid"
+
+	"github.com/customerhub/customerhub/internal/tenant"
+	"github.com/customerhub/customerhub/internal/validation"
 )
 
 // Sentinel errors.
@@ -35,6 +40,9 @@ const (
 	PermCustomersImport = "customers:import"
 	PermCustomersExport = "customers:export"
 	PermCustomersMerge  = "customers:merge"
+	// PermCustomersAssign lets a user who does not see every customer
+	// change who is a customer's sales rep (see CheckSalesRep).
+	PermCustomersAssign = "customers:assign"
 	PermGroupsWrite     = "groups:write"
 	PermOrdersWrite     = "orders:write"
 	PermCreditOverride  = "credit:override"
@@ -47,7 +55,7 @@ const (
 // AllPermissions lists every permission, in a stable order.
 var AllPermissions = []string{
 	PermCustomersRead, PermCustomersWrite, PermCustomersDelete, PermCustomersImport,
-	PermCustomersExport, PermCustomersMerge, PermGroupsWrite, PermOrdersWrite,
+	PermCustomersExport, PermCustomersMerge, PermCustomersAssign, PermGroupsWrite, PermOrdersWrite,
 	PermCreditOverride, PermSMSSend, PermReportsRead, PermUsersManage, PermSettingsManage,
 }
 
@@ -78,7 +86,7 @@ var BuiltinRoles = []BuiltinRole{
 		Permissions: AllPermissions, DefaultVisibility: "all"},
 	{Name: RoleManager, Description: "Adds and edits customers, groups and orders; cannot delete customers or manage users.",
 		Permissions: []string{PermCustomersRead, PermCustomersWrite, PermCustomersImport, PermCustomersExport,
-			PermGroupsWrite, PermOrdersWrite, PermReportsRead, PermSMSSend}, DefaultVisibility: "all"},
+			PermCustomersAssign, PermGroupsWrite, PermOrdersWrite, PermReportsRead, PermSMSSend}, DefaultVisibility: "all"},
 	{Name: RoleSalesRep, Description: "Works the customers assigned to them.",
 		Permissions: []string{PermCustomersRead, PermCustomersWrite, PermOrdersWrite}, DefaultVisibility: "assigned"},
 	{Name: RoleAccounts, Description: "Receivables: reads customers, records orders and payments, sends balance notices.",
@@ -112,4 +120,41 @@ func covers(have, want []string) bool {
 		}
 	}
 	return true
+}
+
+// MayAssignReps reports whether p may change who is a sales rep: users who
+// see every customer, and holders of customers:assign. Being a customer's
+// (or one of its locations') rep is what lets an 'assigned' user see it,
+// so setting a rep hands out reach; a user who sees only their own
+// customers must not hand it out, neither to themselves (taking over a
+// customer they were merely granted, cutting out its rep) nor to another
+// rep (sharing a customer through a location override). A user who sees
+// every customer confers nothing beyond their own sight, which is why
+// visibility 'all' suffices, as it did before the permission existed
+// (custom roles made then keep working).
+func MayAssignReps(p *tenant.Principal) bool {
+	return p.Visibility == tenant.VisibilityAll || p.Can(PermCustomersAssign)
+}
+
+// AssignRule says CheckSalesRep in the route summaries of the writes it
+// governs (so the API description names the permission).
+const AssignRule = "setting sales_rep_id needs " + PermCustomersAssign + " unless you see every customer"
+
+// CheckSalesRep is the one rule for setting a sales rep, on a customer or
+// as a location's override, one at a time or in bulk: callers apply it
+// whenever the rep would change. creating says the rep is that of a
+// customer the actor is creating: a customer a rep creates is theirs, so
+// naming themselves needs no further right. Refusals are field errors on
+// sales_rep_id (own_only when creating, not_allowed otherwise).
+func CheckSalesRep(p *tenant.Principal, creating bool, rep *uuid.UUID) error {
+	switch {
+	case MayAssignReps(p):
+		return nil
+	case creating && rep != nil && *rep == p.UserID:
+		return nil
+	case creating:
+		return validation.Errors{{Field: "sales_rep_id", Code: "own_only", Message: "a customer you create is assigned to you"}}
+	}
+	return validation.Errors{{Field: "sales_rep_id", Code: "not_allowed",
+		Message: "changing a sales rep needs the permission " + PermCustomersAssign + " or a user who sees every customer"}}
 }

@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -367,4 +368,28 @@ func TestRoles(t *testing.T) {
 		unused := app.Post(t, "/v1/roles", tn.AdminToken, map[string]any{"name": "unused", "permissions": []string{}}).Map(t)
 		require.Equal(t, http.StatusNoContent, app.Delete(t, "/v1/roles/"+unused["id"].(string), tn.AdminToken).Status)
 	})
+}
+
+// TestPermissionsList: GET /v1/permissions lists every permission a role
+// can hold, customers:assign included, which admins and managers hold and
+// reps do not; the API description names it where it applies.
+func TestPermissionsList(t *testing.T) {
+	t.Parallel()
+	app := newApp(t, nil)
+	tn := app.Signup(t)
+	var list struct{ Items []string }
+	app.Get(t, "/v1/permissions", tn.AdminToken).JSON(t, &list)
+	require.Equal(t, []string{"customers:read", "customers:write", "customers:delete", "customers:import", "customers:export",
+		"customers:merge", "customers:assign", "groups:write", "orders:write", "credit:override", "sms:send", "reports:read",
+		"users:manage", "settings:manage"}, list.Items)
+	for role, holds := range map[string]bool{"manager": true, "sales_rep": false, "viewer": false} {
+		u := app.CreateUser(t, tn, role, nil)
+		var me struct{ Permissions []string }
+		app.Get(t, "/v1/me", u.Token).JSON(t, &me)
+		require.Equal(t, holds, slices.Contains(me.Permissions, "customers:assign"), role)
+	}
+	var me struct{ Permissions []string }
+	app.Get(t, "/v1/me", tn.AdminToken).JSON(t, &me)
+	require.Contains(t, me.Permissions, "customers:assign")
+	require.Contains(t, string(app.Get(t, "/v1/openapi.json", "").Body), "customers:assign")
 }

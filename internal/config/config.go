@@ -53,7 +53,11 @@ type Config struct {
 	// a killed worker's job is picked up again.
 	JobAttemptTimeout time.Duration
 	RescueStuckAfter  time.Duration
-	MigrateOnStart    bool
+	// IdempotencyTTL is how long an Idempotency-Key and the response it
+	// stores are kept: an older key counts as unused, and the hourly purge
+	// deletes it.
+	IdempotencyTTL time.Duration
+	MigrateOnStart bool
 	// AdminUser and AdminPassword guard the operators' River UI at
 	// /admin/river (HTTP basic auth); without a password it is not served.
 	AdminUser     string
@@ -93,6 +97,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		BulkBatch:          l.int("CUSTOMERHUB_BULK_BATCH", 2000, 1, 50_000),
 		JobAttemptTimeout:  l.duration("CUSTOMERHUB_JOB_ATTEMPT_TIMEOUT", time.Minute, 2*time.Second, time.Hour),
 		RescueStuckAfter:   l.duration("CUSTOMERHUB_RESCUE_STUCK_AFTER", time.Minute, 2*time.Second, 24*time.Hour),
+		IdempotencyTTL:     l.duration("CUSTOMERHUB_IDEMPOTENCY_TTL", 24*time.Hour, time.Minute, 30*24*time.Hour),
 		AdminUser:          l.text("CUSTOMERHUB_ADMIN_USER", "operator"),
 		AdminPassword:      l.secret("CUSTOMERHUB_ADMIN_PASSWORD", 12),
 		MigrateOnStart:     l.bool("CUSTOMERHUB_MIGRATE_ON_START", false),
@@ -124,6 +129,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("bulk_batch", c.BulkBatch),
 		slog.Duration("job_attempt_timeout", c.JobAttemptTimeout),
 		slog.Duration("rescue_stuck_after", c.RescueStuckAfter),
+		slog.Duration("idempotency_ttl", c.IdempotencyTTL),
 		slog.String("admin_user", c.AdminUser),
 		slog.Bool("admin_ui", c.AdminPassword != ""),
 	)

@@ -27,6 +27,7 @@ func TestLoad(t *testing.T) {
 		require.True(t, c.SignupEnabled)
 		require.Equal(t, 30*24*time.Hour, c.SessionTTL)
 		require.Equal(t, 1<<20, c.BodyLimit)
+		require.Equal(t, 24*time.Hour, c.IdempotencyTTL)
 		require.Contains(t, c.DatabaseURL, "customerhub_app@")
 	})
 	t.Run("Overrides", func(t *testing.T) {
@@ -34,9 +35,10 @@ func TestLoad(t *testing.T) {
 		c, err := config.Load(lookup(map[string]string{
 			"CUSTOMERHUB_LISTEN_ADDR": "127.0.0.1:9000", "REDIS_URL": "redis://cache:6379/2",
 			"CUSTOMERHUB_SIGNUP_ENABLED": "false", "CUSTOMERHUB_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.1",
-			"CUSTOMERHUB_LOG_LEVEL": "debug",
+			"CUSTOMERHUB_LOG_LEVEL": "debug", "CUSTOMERHUB_IDEMPOTENCY_TTL": "48h",
 		}))
 		require.NoError(t, err)
+		require.Equal(t, 48*time.Hour, c.IdempotencyTTL)
 		require.Equal(t, "127.0.0.1:9000", c.ListenAddr)
 		require.False(t, c.SignupEnabled)
 		require.Equal(t, []string{"10.0.0.0/8", "192.168.1.1"}, c.TrustedProxies)
@@ -55,6 +57,7 @@ func TestLoad(t *testing.T) {
 			"CUSTOMERHUB_LOG_LEVEL":         "loud",
 			"CUSTOMERHUB_LOG_FORMAT":        "xml",
 			"CUSTOMERHUB_RATE_LIMIT_TENANT": "0",
+			"CUSTOMERHUB_IDEMPOTENCY_TTL":   "1s",
 		}
 		_, err := config.Load(lookup(bad))
 		require.Error(t, err)

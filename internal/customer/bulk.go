@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/customerhub/customerhub/internal/audit"
+	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/group"
@@ -41,6 +42,10 @@ type BulkUpdateArgs struct {
 
 // Kind implements river.JobArgs.
 func (BulkUpdateArgs) Kind() string { return KindBulkUpdate }
+
+// Permission implements jobs.Args: every batch needs the right to edit
+// customers (and the locations of the customers one sees).
+func (BulkUpdateArgs) Permission() string { return auth.PermCustomersWrite }
 
 // InsertOpts puts bulk updates on the bulk queue.
 func (BulkUpdateArgs) InsertOpts() river.InsertOpts {
@@ -207,12 +212,12 @@ func (s *Service) validateSet(ctx context.Context, tx database.Tx, actor *tenant
 }
 
 // checkSet checks the values that depend on the database and the actor:
-// the sales rep (an active user; an 'assigned' actor may only name
-// themselves) and the group codes.
+// the sales rep (checkRep: the actor may assign reps, and the rep is an
+// active user) and the group codes.
 func (s *Service) checkSet(ctx context.Context, tx database.Tx, actor *tenant.Principal, set BulkSet) error {
 	var errs validation.Errors
 	if set.SalesRepID.Set {
-		if err := errs.Under("set.", s.checkRep(ctx, tx, actor, set.SalesRepID.Value)); err != nil {
+		if err := errs.Under("set.", s.checkRep(ctx, tx, actor, false, set.SalesRepID.Value)); err != nil {
 			return err
 		}
 	}
@@ -269,6 +274,11 @@ func (s *Service) BulkStep(ctx context.Context, tx database.Tx, actor *tenant.Pr
 	var bp BulkParams
 	if err := json.Unmarshal(p.Params, &bp); err != nil {
 		return false, jobs.Fail("the job's parameters are unreadable")
+	}
+	// Setting the rep takes a right of its own, checked like the kind's
+	// permission before every batch.
+	if bp.Set.SalesRepID.Set && !auth.MayAssignReps(actor) {
+		return false, jobs.PermissionRevoked(auth.PermCustomersAssign)
 	}
 	return s.bulkJob(actor, bp).Step(ctx, tx, p)
 }

@@ -18,7 +18,8 @@ import (
 func (h *Handler) bulkRoutes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/customers/bulk-update", Permission: auth.PermCustomersWrite,
 		Tag: "customers", Summary: "Set sales rep, payment terms, billing status, basis date, status or groups on many customers " +
-			"(selected by ids or by the list's filters) in a background job; dry_run answers how many it matches and would change",
+			"(selected by ids or by the list's filters) in a background job; dry_run answers how many it matches and would change; " +
+			auth.AssignRule,
 		Status: fiber.StatusAccepted, Request: bulkRequest{}, Response: jobs.AcceptedResponse{}, Handler: h.bulkUpdate})
 }
 

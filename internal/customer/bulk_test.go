@@ -374,3 +374,31 @@ func TestBulkSetWritesOnlyTheVersionRead(t *testing.T) {
 	require.Equal(t, "on_hold", got["billing_status"])
 	require.EqualValues(t, 2, got["version"])
 }
+
+// TestBulkRepChangeNeedsAssignWhenItRuns: a bulk update setting sales reps
+// fails with permission_revoked, changing nothing, when its user may no
+// longer assign reps by the time it runs (each batch checks again).
+func TestBulkRepChangeNeedsAssignWhenItRuns(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, dbtest.Fresh(t), nil) // workers start after the requests
+	tn := app.Signup(t)
+	manager := app.CreateUser(t, tn, "manager", nil)
+	rep := app.CreateUser(t, tn, "sales_rep", nil)
+	c := app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": "Kept rep", "sales_rep_id": manager.ID})
+	id := apptest.JobID(t, app.Post(t, "/v1/customers/bulk-update", manager.Token,
+		bulk(map[string]any{"ids": ids(c)}, map[string]any{"sales_rep_id": rep.ID}, false)))
+	// Still allowed to edit customers, no longer to assign them.
+	resp := app.Patch(t, "/v1/users/"+manager.ID, tn.AdminToken, `"1"`, map[string]any{"role": "sales_rep", "visibility": "assigned"})
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+
+	app.StartWorkers(t)
+	job := app.WaitJob(t, tn.AdminToken, id)
+	require.Equal(t, "failed", job["state"], "%v", job)
+	errs := job["errors"].([]any)
+	last := errs[len(errs)-1].(map[string]any)
+	require.Equal(t, "permission_revoked", last["code"])
+	require.Contains(t, last["message"], "customers:assign")
+	got := app.Get(t, "/v1/customers/"+c["id"].(string), tn.AdminToken).Map(t)
+	require.Equal(t, manager.ID, got["sales_rep_id"])
+	require.EqualValues(t, 1, got["version"])
+}

@@ -66,7 +66,7 @@ func (h *Handler) Routes(r *httpapi.Router) {
 	// Fixed paths first, so that /customers/:id does not take them.
 	h.bulkRoutes(r)
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/customers", Permission: auth.PermCustomersWrite, Tag: "customers",
-		Summary: "Create a customer (code generated when omitted)", Status: fiber.StatusCreated,
+		Summary: "Create a customer (code generated when omitted); a user who sees only their assigned customers is its sales rep", Status: fiber.StatusCreated,
 		Request: customerRequest{}, Response: customerResponse{}, Handler: h.create})
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/customers", Permission: auth.PermCustomersRead, Tag: "customers",
 		Summary: "List, search, filter and sort the customers you can see", Response: customerListResponse{},
@@ -74,7 +74,7 @@ func (h *Handler) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/customers/:id", Permission: auth.PermCustomersRead, Tag: "customers",
 		Summary: "Get a customer, with its effective values and where they come from", Response: customerResponse{}, Handler: h.get})
 	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/customers/:id", Permission: auth.PermCustomersWrite, Tag: "customers",
-		Summary: "Change a customer (needs If-Match)", Request: customerRequest{}, Response: customerResponse{}, Handler: h.patch})
+		Summary: "Change a customer (needs If-Match); " + auth.AssignRule, Request: customerRequest{}, Response: customerResponse{}, Handler: h.patch})
 	r.Handle(httpapi.Route{Method: fiber.MethodDelete, Path: "/customers/:id", Permission: auth.PermCustomersDelete, Tag: "customers",
 		Summary: "Delete a customer without orders, payments or messages", Status: fiber.StatusNoContent, Handler: h.delete})
 

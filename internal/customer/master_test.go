@@ -1,13 +1,18 @@
 package customer_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/customerhub/customerhub/internal/apptest"
+	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/dbtest"
 )
 
 func (b testBundle) post(t *testing.T, path string, body any) map[string]any {
@@ -311,6 +316,56 @@ func TestIdempotentCreate(t *testing.T) {
 	require.NotEqual(t, first.Map(t)["id"], third.Map(t)["id"])
 	require.Equal(t, http.StatusBadRequest, b.app.Do(t, apptest.Req{Method: http.MethodPost, Path: "/v1/customers", Token: b.tn.AdminToken, Body: body,
 		Headers: map[string]string{"Idempotency-Key": "has space"}}).Status)
+}
+
+// TestIdempotencyKeyExpires: a key older than CUSTOMERHUB_IDEMPOTENCY_TTL
+// is not replayed, even before the purge deleted it: the request runs
+// again and its answer becomes the key's.
+func TestIdempotencyKeyExpires(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, dbtest.Shared(t), map[string]string{"CUSTOMERHUB_IDEMPOTENCY_TTL": "2h"})
+	b := testBundle{app: app, tn: app.Signup(t)}
+	key := map[string]string{"Idempotency-Key": "create-expiring"}
+	create := func(name string) *apptest.Response {
+		return b.app.Do(t, apptest.Req{Method: http.MethodPost, Path: "/v1/customers", Token: b.tn.AdminToken,
+			Body: map[string]any{"name": name}, Headers: key})
+	}
+	// age makes the key as old as d, as its user's own request could see it.
+	age := func(d time.Duration) {
+		uid := uuid.MustParse(b.tn.AdminID)
+		scope := database.Scope{TenantID: uuid.MustParse(b.tn.ID), UserID: &uid, Visibility: "all"}
+		require.NoError(t, database.WithTenantTx(context.Background(), b.app.DB.App, scope, func(ctx context.Context, tx database.Tx) error {
+			tag, err := tx.Exec(ctx, `UPDATE idempotency_keys SET created_at = now() - make_interval(secs => $3)
+				WHERE tenant_id = $1 AND user_id = $2 AND key = 'create-expiring'`, scope.TenantID, uid, d.Seconds())
+			require.NoError(t, err)
+			require.EqualValues(t, 1, tag.RowsAffected())
+			return nil
+		}))
+	}
+
+	first := create("Expiring")
+	require.Equal(t, http.StatusCreated, first.Status, "%s", first.Body)
+	age(time.Hour + 59*time.Minute)
+	again := create("Expiring")
+	require.Equal(t, "true", again.Header.Get("Idempotent-Replayed"), "still within the TTL")
+	require.Equal(t, string(first.Body), string(again.Body))
+
+	age(2*time.Hour + time.Minute)
+	fresh := create("Expiring")
+	require.Equal(t, http.StatusCreated, fresh.Status, "%s", fresh.Body)
+	require.Empty(t, fresh.Header.Get("Idempotent-Replayed"))
+	require.NotEqual(t, first.Map(t)["id"], fresh.Map(t)["id"], "the request ran again")
+	// The key now holds the new answer, for a new TTL; another body with it
+	// is again refused.
+	replay := create("Expiring")
+	require.Equal(t, "true", replay.Header.Get("Idempotent-Replayed"))
+	require.Equal(t, string(fresh.Body), string(replay.Body))
+	require.Equal(t, http.StatusUnprocessableEntity, create("Something else").Status)
+	// An expired key also frees it for another request.
+	age(3 * time.Hour)
+	other := create("Something else")
+	require.Equal(t, http.StatusCreated, other.Status, "%s", other.Body)
+	require.Equal(t, "Something else", other.Map(t)["name"])
 }
 
 func TestConcurrentIdempotentCreate(t *testing.T) {

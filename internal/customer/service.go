@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
+	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/group"
@@ -61,11 +62,16 @@ func (s *Service) Env(ctx context.Context, tx database.Tx) (settings.Env, error)
 	return s.settings.Env(ctx, tx)
 }
 
-// checkRep enforces who may be a customer's sales rep: an active user of
-// the tenant, and for an 'assigned' actor only themselves (they could not
-// see the customer afterwards; row-level security would refuse the write
-// anyway).
-func (s *Service) checkRep(ctx context.Context, tx database.Tx, actor *tenant.Principal, rep *uuid.UUID) error {
+// checkRep enforces who may make rep a customer's sales rep: the actor
+// must be allowed to assign reps (auth.CheckSalesRep; creating says the
+// customer is new), an 'assigned' actor may only be the rep themselves
+// (they could not see the customer afterwards; row-level security would
+// refuse the write anyway), and the rep must be an active user of the
+// tenant.
+func (s *Service) checkRep(ctx context.Context, tx database.Tx, actor *tenant.Principal, creating bool, rep *uuid.UUID) error {
+	if err := auth.CheckSalesRep(actor, creating, rep); err != nil {
+		return err
+	}
 	if rep == nil {
 		if actor.Visibility == tenant.VisibilityAssigned {
 			return validation.Errors{{Field: "sales_rep_id", Code: "own_only", Message: "you can only hold customers assigned to yourself"}}
@@ -99,7 +105,9 @@ func mapWriteError(err error) error {
 }
 
 // Create adds a customer. Without a code, the next free one of the form
-// C000001 is generated.
+// C000001 is generated. A customer an 'assigned' user creates is theirs:
+// they are its sales rep unless they name one (which checkRep refuses
+// unless it is themselves).
 func (s *Service) Create(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, p Patch) (Detail, error) {
 	if !p.SalesRepID.Set && actor.Visibility == tenant.VisibilityAssigned {
 		uid := actor.UserID
@@ -111,7 +119,7 @@ func (s *Service) Create(ctx context.Context, tx database.Tx, actor *tenant.Prin
 	if err := joinValidation(verr, gerr); err != nil {
 		return Detail{}, err
 	}
-	if err := s.checkRep(ctx, tx, actor, r.SalesRepID); err != nil {
+	if err := s.checkRep(ctx, tx, actor, true, r.SalesRepID); err != nil {
 		return Detail{}, err
 	}
 	generate := r.Code == ""
@@ -241,7 +249,7 @@ func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Prin
 		return Detail{}, err
 	}
 	if p.SalesRepID.Set && !reflect.DeepEqual(before.SalesRepID, r.SalesRepID) {
-		if err := s.checkRep(ctx, tx, actor, r.SalesRepID); err != nil {
+		if err := s.checkRep(ctx, tx, actor, false, r.SalesRepID); err != nil {
 			return Detail{}, err
 		}
 	}

@@ -84,6 +84,12 @@ func ScopeFor(p *tenant.Principal) Scope {
 	return Scope{TenantID: p.TenantID, UserID: &uid, Visibility: p.Visibility, CustomerID: p.CustomerID}
 }
 
+// Equal reports whether two scopes set the same context.
+func (s Scope) Equal(o Scope) bool {
+	same := func(a, b *uuid.UUID) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+	return s.TenantID == o.TenantID && s.Visibility == o.Visibility && same(s.UserID, o.UserID) && same(s.CustomerID, o.CustomerID)
+}
+
 // SystemScope is a tenant scope with no acting user that sees every row of
 // the tenant: for signup, login, token checks and system jobs, where no user
 // is acting yet or the work belongs to the tenant as a whole.

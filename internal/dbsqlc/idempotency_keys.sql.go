@@ -7,6 +7,7 @@ package dbsqlc
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -14,21 +15,29 @@ import (
 const idempotencyClaim = `-- name: IdempotencyClaim :execrows
 INSERT INTO idempotency_keys (tenant_id, user_id, key, method, path, fingerprint)
 VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT ON CONSTRAINT idempotency_keys_pkey DO NOTHING
+ON CONFLICT ON CONSTRAINT idempotency_keys_pkey DO UPDATE
+SET method = EXCLUDED.method, path = EXCLUDED.path, fingerprint = EXCLUDED.fingerprint,
+    status = NULL, headers = NULL, body = NULL, created_at = EXCLUDED.created_at
+WHERE idempotency_keys.created_at < $7
 `
 
 type IdempotencyClaimParams struct {
-	TenantID    uuid.UUID
-	UserID      uuid.UUID
-	Key         string
-	Method      string
-	Path        string
-	Fingerprint []byte
+	TenantID      uuid.UUID
+	UserID        uuid.UUID
+	Key           string
+	Method        string
+	Path          string
+	Fingerprint   []byte
+	ExpiredBefore time.Time
 }
 
-// IdempotencyClaim records a key for this request. When another request
-// holds the same key in an open transaction, this waits for it to finish;
-// no row comes back when the key exists.
+// IdempotencyClaim records a key for this request. A key created before
+// @expired_before (now minus the retention) counts as unused even if the
+// purge has not deleted it yet: this request takes its row over, and what
+// it answered before is forgotten. When another request holds the same
+// key in an open transaction, this waits for it to finish; no row comes
+// back when the key exists and has not expired. The cutoff comes from the
+// caller: Citus refuses now() inside ON CONFLICT DO UPDATE.
 func (q *Queries) IdempotencyClaim(ctx context.Context, db DBTX, arg IdempotencyClaimParams) (int64, error) {
 	result, err := db.Exec(ctx, idempotencyClaim,
 		arg.TenantID,
@@ -37,6 +46,7 @@ func (q *Queries) IdempotencyClaim(ctx context.Context, db DBTX, arg Idempotency
 		arg.Method,
 		arg.Path,
 		arg.Fingerprint,
+		arg.ExpiredBefore,
 	)
 	if err != nil {
 		return 0, err
@@ -99,12 +109,19 @@ func (q *Queries) IdempotencyGet(ctx context.Context, db DBTX, arg IdempotencyGe
 }
 
 const idempotencyPurge = `-- name: IdempotencyPurge :execrows
-DELETE FROM idempotency_keys WHERE tenant_id = $1 AND created_at < now() - interval '24 hours'
+DELETE FROM idempotency_keys WHERE tenant_id = $1 AND created_at < $2
 `
 
-// IdempotencyPurge forgets keys older than the retention (24 hours).
-func (q *Queries) IdempotencyPurge(ctx context.Context, db DBTX, tenantID uuid.UUID) (int64, error) {
-	result, err := db.Exec(ctx, idempotencyPurge, tenantID)
+type IdempotencyPurgeParams struct {
+	TenantID uuid.UUID
+	Before   time.Time
+}
+
+// IdempotencyPurge forgets the tenant's keys created before @before (now
+// minus the retention), every user's: it runs in the tenant's system
+// scope, which may read and delete them (policies of migration 000009).
+func (q *Queries) IdempotencyPurge(ctx context.Context, db DBTX, arg IdempotencyPurgeParams) (int64, error) {
+	result, err := db.Exec(ctx, idempotencyPurge, arg.TenantID, arg.Before)
 	if err != nil {
 		return 0, err
 	}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
@@ -52,15 +53,21 @@ type Guard func(permission string) []fiber.Handler
 
 // Router registers routes on a Fiber router and keeps the table.
 type Router struct {
-	group  fiber.Router
-	prefix string
-	guard  Guard
-	routes []Route
+	group          fiber.Router
+	prefix         string
+	guard          Guard
+	idempotencyTTL time.Duration
+	routes         []Route
 }
 
-// NewRouter returns a router mounting routes under prefix on app.
-func NewRouter(app fiber.Router, prefix string, guard Guard) *Router {
-	return &Router{group: app.Group(prefix), prefix: prefix, guard: guard}
+// NewRouter returns a router mounting routes under prefix on app. Its
+// POST routes keep an Idempotency-Key for idempotencyTTL
+// (DefaultIdempotencyTTL when zero).
+func NewRouter(app fiber.Router, prefix string, guard Guard, idempotencyTTL time.Duration) *Router {
+	if idempotencyTTL <= 0 {
+		idempotencyTTL = DefaultIdempotencyTTL
+	}
+	return &Router{group: app.Group(prefix), prefix: prefix, guard: guard, idempotencyTTL: idempotencyTTL}
 }
 
 // Handle registers a route. A route without a permission is a programming
@@ -76,7 +83,7 @@ func (r *Router) Handle(rt Route) {
 	if rt.Permission != Public {
 		handlers = append(handlers, r.guard(rt.Permission)...)
 		if rt.Method == fiber.MethodPost {
-			handlers = append(handlers, requireIdempotency)
+			handlers = append(handlers, requireIdempotency(r.idempotencyTTL))
 		}
 	}
 	handlers = append(handlers, rt.Handler)

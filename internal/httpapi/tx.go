@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -27,7 +28,9 @@ type idempotent struct {
 	fingerprint []byte
 	method      string
 	path        string
-	used        bool
+	// ttl is how long a key is kept; an older one counts as unused.
+	ttl  time.Duration
+	used bool
 }
 
 // replayedHeaders are the response headers a replay repeats.
@@ -78,6 +81,7 @@ func (i *idempotent) claim(ctx context.Context, tx database.Tx, c *fiber.Ctx, p 
 	q := dbsqlc.New()
 	n, err := q.IdempotencyClaim(ctx, tx, dbsqlc.IdempotencyClaimParams{
 		TenantID: tx.TenantID(), UserID: p.UserID, Key: i.key, Method: i.method, Path: i.path, Fingerprint: i.fingerprint,
+		ExpiredBefore: time.Now().Add(-i.ttl),
 	})
 	if err != nil {
 		return false, fmt.Errorf("claim idempotency key: %w", err)
@@ -134,8 +138,13 @@ func (i *idempotent) complete(ctx context.Context, tx database.Tx, c *fiber.Ctx,
 
 // requireIdempotency reads and checks the Idempotency-Key header of an
 // authenticated POST. Keys are scoped to the user, and the fingerprint
-// covers the method, the full URL and the body.
-func requireIdempotency(c *fiber.Ctx) error {
+// covers the method, the full URL and the body. A key is honoured for ttl;
+// after that it is a new key.
+func requireIdempotency(ttl time.Duration) fiber.Handler {
+	return func(c *fiber.Ctx) error { return idempotency(c, ttl) }
+}
+
+func idempotency(c *fiber.Ctx, ttl time.Duration) error {
 	key := c.Get(HeaderIdempotencyKey)
 	if key == "" {
 		return c.Next()
@@ -154,7 +163,8 @@ func requireIdempotency(c *fiber.Ctx) error {
 	h.Write([]byte(c.OriginalURL()))
 	h.Write([]byte{0})
 	h.Write(c.Body())
-	idem := &idempotent{key: string([]byte(key)), fingerprint: h.Sum(nil), method: c.Method(), path: string([]byte(c.Path()))}
+	idem := &idempotent{key: string([]byte(key)), fingerprint: h.Sum(nil), method: string([]byte(c.Method())),
+		path: string([]byte(c.Path())), ttl: ttl}
 	c.Locals(idempotencyKey, idem)
 	err := c.Next()
 	if !idem.used && err == nil {

@@ -37,7 +37,9 @@ func (h *Handler) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/jobs/:id", Permission: httpapi.Authenticated, Tag: "jobs",
 		Summary: "A job: state, progress, result and errors", Response: View{}, Handler: h.get})
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/jobs/:id/cancel", Permission: httpapi.Authenticated, Tag: "jobs",
-		Summary:  "Cancel a job; a running job stops after its current batch (finished batches stay done)",
+		Summary: "Cancel a job; a running job stops after its current batch (finished batches stay done). " +
+			"Needs the permission of the job's kind (customers:write for bulk updates, customers:merge for merges), " +
+			"and the job must be yours unless you see every customer",
 		Response: View{}, Handler: h.cancel})
 }
 
@@ -60,7 +62,10 @@ type ListResponse struct {
 }
 
 func mapError(err error) error {
+	var forbidden *ForbiddenError
 	switch {
+	case errors.As(err, &forbidden):
+		return httpapi.Forbidden(forbidden.Error())
 	case errors.Is(err, ErrNotFound):
 		return httpapi.NotFound("job")
 	case errors.Is(err, ErrFinished):
@@ -112,7 +117,7 @@ func (h *Handler) list(c *fiber.Ctx) error {
 }
 
 func (h *Handler) get(c *fiber.Ctx) error {
-	return h.one(c, func(ctx context.Context, tx database.Tx, id uuid.UUID) (View, error) {
+	return h.one(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal, id uuid.UUID) (View, error) {
 		return h.svc.Get(ctx, tx, id)
 	}, database.ReadOnly)
 }
@@ -121,13 +126,13 @@ func (h *Handler) cancel(c *fiber.Ctx) error {
 	return h.one(c, h.svc.Cancel)
 }
 
-func (h *Handler) one(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx, id uuid.UUID) (View, error), opts ...database.TxOption) error {
+func (h *Handler) one(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID) (View, error), opts ...database.TxOption) error {
 	id, err := httpapi.UUIDParam(c, "id")
 	if err != nil {
 		return err
 	}
-	return mapError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		v, err := fn(ctx, tx, id)
+	return mapError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+		v, err := fn(ctx, tx, actor, id)
 		if err != nil {
 			return err
 		}

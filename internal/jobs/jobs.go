@@ -66,23 +66,61 @@ type Ref struct {
 // JobRef returns the reference; it makes Ref satisfy Args when embedded.
 func (r Ref) JobRef() Ref { return r }
 
-// Args are the args of a tenant job.
+// Args are the args of a tenant job. Permission is part of a kind's
+// contract: the permission the acting user must hold for the job to run
+// (Run checks it with the user's current role before every step) and for
+// anyone to cancel it (Service.Cancel, through Kinds). An args type that
+// does not declare it is not a tenant job and cannot be run or enqueued as
+// one.
 type Args interface {
 	river.JobArgs
 	JobRef() Ref
+	Permission() string
 }
 
-// Error is an entry of a job's error list.
+// Kinds maps each tenant job kind to the permission it needs: the registry
+// through which a job row, which knows only its kind, finds its
+// permission. Service.Enqueue refuses a kind missing from it, so a new
+// kind cannot be started before it is registered.
+type Kinds map[string]string
+
+// KindsOf registers the kinds of args (zero values do).
+func KindsOf(args ...Args) Kinds {
+	k := make(Kinds, len(args))
+	for _, a := range args {
+		k[a.Kind()] = a.Permission()
+	}
+	return k
+}
+
+// Error is an entry of a job's error list. Code, when set, is a stable
+// machine reason (CodePermissionRevoked, ...); Message is for people.
 type Error struct {
 	At      time.Time `json:"at"`
 	Attempt int       `json:"attempt,omitempty"`
+	Code    string    `json:"code,omitempty"`
 	Message string    `json:"message"`
 }
 
+// Failure codes: the stable reasons a job failed, shown as the code of its
+// last error.
+const (
+	// CodePermissionRevoked: the acting user no longer holds a permission
+	// the job needs (demoted, role changed); the job stopped before its
+	// next step and changed nothing further.
+	CodePermissionRevoked = "permission_revoked"
+	// CodeUserInactive: the acting user was deactivated or deleted.
+	CodeUserInactive = "user_inactive"
+	// CodeTenantSuspended: the tenant's account is suspended.
+	CodeTenantSuspended = "tenant_suspended"
+)
+
 // Failure is an error that retrying cannot fix (the acting user was
 // deactivated, a value set in the job no longer exists): the job fails at
-// once, with Message shown to the tenant.
+// once, with Message shown to the tenant and Code, when set, as its
+// machine reason.
 type Failure struct {
+	Code    string
 	Message string
 }
 
@@ -90,6 +128,15 @@ func (f *Failure) Error() string { return f.Message }
 
 // Fail returns a Failure.
 func Fail(message string) error { return &Failure{Message: message} }
+
+// FailCode returns a Failure with a machine reason.
+func FailCode(code, message string) error { return &Failure{Code: code, Message: message} }
+
+// PermissionRevoked is the failure of a job whose acting user no longer
+// holds permission.
+func PermissionRevoked(permission string) error {
+	return FailCode(CodePermissionRevoked, "the user who started this job no longer holds the permission "+permission)
+}
 
 // IsFailure reports whether err is a Failure, and returns it.
 func IsFailure(err error) (*Failure, bool) {

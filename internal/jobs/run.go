@@ -46,15 +46,31 @@ func NewRunner(db database.Beginner, principal func(ctx context.Context, tx data
 // errCancelled ends a job whose cancel was requested.
 var errCancelled = errors.New("cancelled on request")
 
+// errScopeChanged rolls back a step whose transaction was opened in a
+// scope the acting user no longer has (their visibility changed since the
+// previous step); the step runs again in their current scope.
+var errScopeChanged = errors.New("the acting user's scope changed")
+
 // Run works job through step until it is done, cancelled, failed, or its
 // time slice is used up; then it hands the job back to River to continue
 // (river.JobSnooze(0), which does not count as an attempt). It is the body
 // of every tenant job's Work method.
+//
+// Every step acts as the user who started the job as they are when the
+// step begins: its transaction reads the user again (role, permissions,
+// visibility), fails the job with CodePermissionRevoked when they no
+// longer hold the kind's permission (Args.Permission), and runs in their
+// current scope, so a demotion or a narrowed visibility committed between
+// two batches governs every later batch, and the job changes nothing
+// further once its user may not.
 func Run[T Args](ctx context.Context, r *Runner, job *river.Job[T], step Step) error {
 	ref := job.Args.JobRef()
+	permission := job.Args.Permission()
 	ctx = tenant.WithRequestID(ctx, "job:"+ref.JobID.String())
 	log := r.logger.With("job_id", ref.JobID, "river_job_id", job.ID, "kind", job.Kind, "tenant_id", ref.TenantID, "attempt", job.Attempt)
 
+	// Only the scope to open the first step in; each step checks the user
+	// again inside its own transaction (authorize).
 	actor, err := database.WithTenantTxV(ctx, r.db, database.SystemScope(ref.TenantID), func(ctx context.Context, tx database.Tx) (*tenant.Principal, error) {
 		return r.principals(ctx, tx, ref)
 	})
@@ -65,11 +81,11 @@ func Run[T Args](ctx context.Context, r *Runner, job *river.Job[T], step Step) e
 		}
 		return r.fail(ctx, log, ref, f)
 	}
-	scope := database.ScopeFor(actor)
 	deadline := time.Now().Add(r.Timeout / 3)
 	first := true
 	for {
-		done, err := database.WithTenantTxV(ctx, r.db, scope, func(ctx context.Context, tx database.Tx) (bool, error) {
+		var now *tenant.Principal
+		done, err := database.WithTenantTxV(ctx, r.db, database.ScopeFor(actor), func(ctx context.Context, tx database.Tx) (bool, error) {
 			row, err := dbsqlc.New().JobGetForUpdate(ctx, tx, dbsqlc.JobGetForUpdateParams{TenantID: ref.TenantID, ID: ref.JobID})
 			if errors.Is(err, pgx.ErrNoRows) {
 				return false, river.JobCancel(fmt.Errorf("job %s no longer exists", ref.JobID))
@@ -84,6 +100,9 @@ func Run[T Args](ctx context.Context, r *Runner, job *river.Job[T], step Step) e
 			}
 			if row.CancelRequestedAt != nil {
 				return false, errCancelled
+			}
+			if now, err = r.authorize(ctx, tx, ref, permission); err != nil {
+				return false, err
 			}
 			if first {
 				// Keep the record of attempts River's rescuer ended, which
@@ -103,7 +122,7 @@ func Run[T Args](ctx context.Context, r *Runner, job *river.Job[T], step Step) e
 			}
 			p := &Progress{ID: row.ID, Kind: row.Kind, Params: row.Params, Processed: row.Processed,
 				Total: row.Total, Cursor: row.Cursor, raw: row.Result}
-			done, err := step(ctx, tx, actor, p)
+			done, err := step(ctx, tx, now, p)
 			if err != nil {
 				return false, err
 			}
@@ -147,6 +166,10 @@ func Run[T Args](ctx context.Context, r *Runner, job *river.Job[T], step Step) e
 			// Shutting down: the step rolled back; hand the job back.
 			log.Info("job handed back at shutdown")
 			return river.JobSnooze(0)
+		case errors.Is(err, errScopeChanged):
+			// Nothing was done; the step runs again as the user is now.
+			log.Info("acting user's visibility changed; continuing in the new scope", "visibility", now.Visibility)
+			actor = now
 		case err != nil:
 			if f, ok := IsFailure(err); ok {
 				return r.fail(ctx, log, ref, f)
@@ -164,6 +187,25 @@ func Run[T Args](ctx context.Context, r *Runner, job *river.Job[T], step Step) e
 			return river.JobSnooze(0)
 		}
 	}
+}
+
+// authorize reads the acting user again inside a step's transaction and
+// returns them when they may still run the job in this transaction's
+// scope: a Failure when they are gone or lack permission, errScopeChanged
+// (with the user as they are now) when their scope differs from the one
+// the transaction was opened in.
+func (r *Runner) authorize(ctx context.Context, tx database.Tx, ref Ref, permission string) (*tenant.Principal, error) {
+	p, err := r.principals(ctx, tx, ref)
+	if err != nil {
+		return nil, err
+	}
+	if !p.Can(permission) {
+		return nil, PermissionRevoked(permission)
+	}
+	if !database.ScopeFor(p).Equal(tx.Scope()) {
+		return p, errScopeChanged
+	}
+	return p, nil
 }
 
 func encodeResult(p *Progress) ([]byte, error) {
@@ -229,10 +271,10 @@ func (r *Runner) cancelled(ctx context.Context, log *slog.Logger, ref Ref) error
 }
 
 func (r *Runner) fail(ctx context.Context, log *slog.Logger, ref Ref, f *Failure) error {
-	if err := r.finish(ctx, ref, StateFailed, &Error{At: time.Now(), Message: f.Message}); err != nil {
+	if err := r.finish(ctx, ref, StateFailed, &Error{At: time.Now(), Code: f.Code, Message: f.Message}); err != nil {
 		return err
 	}
-	log.Warn("job failed", "reason", f.Message)
+	log.Warn("job failed", "code", f.Code, "reason", f.Message)
 	return river.JobCancel(f)
 }
 

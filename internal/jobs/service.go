@@ -26,6 +26,19 @@ var (
 	ErrFinished = errors.New("job already finished")
 )
 
+// ForbiddenError refuses a caller who sees a job but lacks the permission
+// of its kind.
+type ForbiddenError struct {
+	Permission string
+}
+
+func (e *ForbiddenError) Error() string {
+	if e.Permission == "" {
+		return "no permission is registered for this job's kind"
+	}
+	return "your role lacks the permission " + e.Permission + " this job needs"
+}
+
 // Client is the part of River's client the jobs service uses; every call
 // runs on the caller's transaction.
 type Client interface {
@@ -38,12 +51,13 @@ type Client interface {
 type Service struct {
 	q      *dbsqlc.Queries
 	river  Client
+	kinds  Kinds
 	logger *slog.Logger
 }
 
-// NewService returns a Service inserting through rc.
-func NewService(rc Client, logger *slog.Logger) *Service {
-	return &Service{q: dbsqlc.New(), river: rc, logger: logger}
+// NewService returns a Service inserting through rc the jobs of kinds.
+func NewService(rc Client, kinds Kinds, logger *slog.Logger) *Service {
+	return &Service{q: dbsqlc.New(), river: rc, kinds: kinds, logger: logger}
 }
 
 // Enqueue starts a job in the caller's transaction: its River job and its
@@ -53,6 +67,9 @@ func NewService(rc Client, logger *slog.Logger) *Service {
 func (s *Service) Enqueue(ctx context.Context, tx database.Tx, actor *tenant.Principal, params any, total *int64, build func(Ref) Args) (View, error) {
 	ref := Ref{TenantID: tx.TenantID(), UserID: actor.UserID, JobID: uuid.New()}
 	args := build(ref)
+	if perm, ok := s.kinds[args.Kind()]; !ok || perm != args.Permission() {
+		return View{}, fmt.Errorf("job kind %s is not registered with its permission %s (jobs.Kinds)", args.Kind(), args.Permission())
+	}
 	raw, err := json.Marshal(params)
 	if err != nil {
 		return View{}, fmt.Errorf("encode job params: %w", err)
@@ -119,13 +136,24 @@ func (s *Service) List(ctx context.Context, tx database.Tx, lp ListParams) ([]Vi
 // Cancel asks a job to stop. A queued job is cancelled at once; a running
 // one stops after the step it is working on (steps already committed stay
 // done) and is cancelled then.
-func (s *Service) Cancel(ctx context.Context, tx database.Tx, id uuid.UUID) (View, error) {
+//
+// Stopping a job is acting on its work, so it takes what running it takes:
+// the permission of the job's kind (a *ForbiddenError otherwise), and
+// being its creator or a user who sees every customer (anyone else does
+// not see the job: ErrNotFound, as the jobs policy already has it).
+func (s *Service) Cancel(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID) (View, error) {
 	row, err := s.q.JobGetForUpdate(ctx, tx, dbsqlc.JobGetForUpdateParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return View{}, ErrNotFound
 	}
 	if err != nil {
 		return View{}, fmt.Errorf("lock job: %w", err)
+	}
+	if creator := row.CreatedBy != nil && *row.CreatedBy == actor.UserID; !creator && actor.Visibility != tenant.VisibilityAll {
+		return View{}, ErrNotFound
+	}
+	if perm, ok := s.kinds[row.Kind]; !ok || !actor.Can(perm) {
+		return View{}, &ForbiddenError{Permission: perm}
 	}
 	if Terminal(row.State) {
 		return View{}, ErrFinished

@@ -46,7 +46,7 @@ func TestViewOfAJobThatFinishesMeanwhile(t *testing.T) {
 		return err
 	}))
 
-	svc := jobs.NewService(app.River, nil)
+	svc := jobs.NewService(app.River, nil, nil)
 	require.NoError(t, database.WithTenantTx(ctx, app.DB.App, scope, func(ctx context.Context, tx database.Tx) error {
 		views, err := jobs.Views(svc, ctx, tx, []dbsqlc.Job{stale})
 		if err != nil {

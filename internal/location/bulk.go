@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/customerhub/customerhub/internal/audit"
+	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/jobs"
@@ -31,6 +32,10 @@ type BulkUpdateArgs struct {
 
 // Kind implements river.JobArgs.
 func (BulkUpdateArgs) Kind() string { return KindBulkUpdate }
+
+// Permission implements jobs.Args: every batch needs the right to edit
+// customers (and the locations of the customers one sees).
+func (BulkUpdateArgs) Permission() string { return auth.PermCustomersWrite }
 
 // InsertOpts puts bulk updates on the bulk queue.
 func (BulkUpdateArgs) InsertOpts() river.InsertOpts {
@@ -87,7 +92,7 @@ func ParseFilter(values map[string]string) (Filter, validation.Errors) {
 }
 
 // ValidateBulk checks a location bulk update before it is accepted.
-func (s *Service) ValidateBulk(ctx context.Context, tx database.Tx, bp *BulkParams) error {
+func (s *Service) ValidateBulk(ctx context.Context, tx database.Tx, actor *tenant.Principal, bp *BulkParams) error {
 	errs := bp.Selection.Check(func(filter map[string]string) validation.Errors {
 		_, errs := ParseFilter(filter)
 		return errs
@@ -95,12 +100,12 @@ func (s *Service) ValidateBulk(ctx context.Context, tx database.Tx, bp *BulkPara
 	if len(errs) > 0 {
 		return errs
 	}
-	return s.checkBulkRep(ctx, tx, bp.Set.SalesRepID)
+	return s.checkBulkRep(ctx, tx, actor, bp.Set.SalesRepID)
 }
 
-func (s *Service) checkBulkRep(ctx context.Context, tx database.Tx, rep *uuid.UUID) error {
+func (s *Service) checkBulkRep(ctx context.Context, tx database.Tx, actor *tenant.Principal, rep *uuid.UUID) error {
 	var errs validation.Errors
-	if err := errs.Under("set.", s.checkRep(ctx, tx, rep)); err != nil {
+	if err := errs.Under("set.", s.checkRep(ctx, tx, actor, rep)); err != nil {
 		return err
 	}
 	return errs.Err()
@@ -109,7 +114,7 @@ func (s *Service) checkBulkRep(ctx context.Context, tx database.Tx, rep *uuid.UU
 // BulkPreview is a location bulk update's dry run: what its job would
 // select and change if it ran now.
 func (s *Service) BulkPreview(ctx context.Context, tx database.Tx, actor *tenant.Principal, bp BulkParams) (jobs.Preview, error) {
-	return s.bulkJob(bp).DryRun(ctx, tx, actor, KindBulkUpdate)
+	return s.bulkJob(actor, bp).DryRun(ctx, tx, actor, KindBulkUpdate)
 }
 
 func (s *Service) bulkSelect(ctx context.Context, tx database.Tx, jobID uuid.UUID, sel jobs.Selection) (int64, error) {
@@ -133,17 +138,22 @@ func (s *Service) bulkSelect(ctx context.Context, tx database.Tx, jobID uuid.UUI
 }
 
 // BulkStep is one step of a location bulk update job (see jobs.Run and
-// jobs.Bulk).
-func (s *Service) BulkStep(ctx context.Context, tx database.Tx, _ *tenant.Principal, p *jobs.Progress) (bool, error) {
+// jobs.Bulk). Setting overrides takes the right to assign reps, checked
+// like the kind's permission before every batch.
+func (s *Service) BulkStep(ctx context.Context, tx database.Tx, actor *tenant.Principal, p *jobs.Progress) (bool, error) {
 	var bp BulkParams
 	if err := json.Unmarshal(p.Params, &bp); err != nil {
 		return false, jobs.Fail("the job's parameters are unreadable")
 	}
-	return s.bulkJob(bp).Step(ctx, tx, p)
+	if !auth.MayAssignReps(actor) {
+		return false, jobs.PermissionRevoked(auth.PermCustomersAssign)
+	}
+	return s.bulkJob(actor, bp).Step(ctx, tx, p)
 }
 
-// bulkJob is the bulk update of bp, for its steps and its dry run.
-func (s *Service) bulkJob(bp BulkParams) jobs.Bulk {
+// bulkJob is the bulk update of bp as the actor, for its steps and its
+// dry run.
+func (s *Service) bulkJob(actor *tenant.Principal, bp BulkParams) jobs.Bulk {
 	batch := int32(DefaultBulkBatch)
 	if s.BulkBatch > 0 {
 		batch = int32(s.BulkBatch)
@@ -152,7 +162,7 @@ func (s *Service) bulkJob(bp BulkParams) jobs.Bulk {
 		Batch: batch,
 		Select: func(ctx context.Context, tx database.Tx, jobID uuid.UUID) (int64, error) {
 			// The rep may have been deactivated since the request.
-			if err := s.checkBulkRep(ctx, tx, bp.Set.SalesRepID); err != nil {
+			if err := s.checkBulkRep(ctx, tx, actor, bp.Set.SalesRepID); err != nil {
 				return 0, err
 			}
 			return s.bulkSelect(ctx, tx, jobID, bp.Selection)

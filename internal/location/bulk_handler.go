@@ -53,7 +53,7 @@ func (h *Handler) bulkUpdate(c *fiber.Ctx) error {
 		return err
 	}
 	return mapError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
-		if err := h.svc.ValidateBulk(ctx, tx, &bp); err != nil {
+		if err := h.svc.ValidateBulk(ctx, tx, actor, &bp); err != nil {
 			return httpapi.Unprocessable(err)
 		}
 		if req.DryRun {

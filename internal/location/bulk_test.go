@@ -18,7 +18,10 @@ func TestBulkUpdateLocations(t *testing.T) {
 	app.StartWorkers(t)
 	tn := app.Signup(t)
 	rep := app.CreateUser(t, tn, "sales_rep", nil)
-	other := app.CreateUser(t, tn, "sales_rep", nil)
+	role := app.Post(t, "/v1/roles", tn.AdminToken, map[string]any{"name": "lead", "permissions": []string{"customers:read", "customers:write", "customers:assign"}})
+	require.Equal(t, http.StatusCreated, role.Status, "%s", role.Body)
+	// other sees only their assigned customers but may assign reps.
+	other := app.CreateUser(t, tn, "lead", map[string]any{"visibility": "assigned"})
 
 	addLocation := func(customerID, city string) string {
 		resp := app.Post(t, "/v1/customers/"+customerID+"/locations", tn.AdminToken, map[string]any{
@@ -72,7 +75,20 @@ func TestBulkUpdateLocations(t *testing.T) {
 		require.Equal(t, rep.ID, app.Get(t, "/v1/locations/"+springfield[2], tn.AdminToken).Map(t)["sales_rep_id"])
 	})
 
-	t.Run("ARepReachesOnlyLocationsTheySee", func(t *testing.T) {
+	t.Run("ARepCannotSetOverrides", func(t *testing.T) {
+		// rep sees three customers through their overrides, yet may not
+		// share them, nor drop the overrides.
+		for _, set := range []any{other.ID, rep.ID, nil} {
+			for _, dry := range []bool{true, false} {
+				resp := post(rep.Token, map[string]any{"selection": map[string]any{"ids": springfield}, "set": map[string]any{"sales_rep_id": set}, "dry_run": dry})
+				require.Equal(t, http.StatusUnprocessableEntity, resp.Status, "%s", resp.Body)
+				require.Contains(t, string(resp.Body), `{"field":"set.sales_rep_id","code":"not_allowed"`)
+			}
+		}
+		require.Equal(t, rep.ID, app.Get(t, "/v1/locations/"+springfield[2], tn.AdminToken).Map(t)["sales_rep_id"])
+	})
+
+	t.Run("AnAssignedUserReachesOnlyLocationsTheySee", func(t *testing.T) {
 		// rep sees three customers through their overrides; other sees none.
 		resp := post(other.Token, map[string]any{"selection": map[string]any{"ids": springfield}, "set": map[string]any{"sales_rep_id": other.ID}, "dry_run": true})
 		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
@@ -103,4 +119,30 @@ func TestBulkUpdateLocations(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestBulkOverridesNeedAssignWhenItRuns: a location bulk update fails with
+// permission_revoked, changing nothing, when its user may no longer
+// assign reps by the time it runs.
+func TestBulkOverridesNeedAssignWhenItRuns(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, dbtest.Fresh(t), nil) // workers start after the requests
+	tn := app.Signup(t)
+	manager := app.CreateUser(t, tn, "manager", nil)
+	c := app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": "Overridden", "sales_rep_id": manager.ID})
+	resp := app.Post(t, "/v1/customers/"+c["id"].(string)+"/locations", tn.AdminToken, map[string]any{
+		"label": "Site", "line1": "1 Main St", "city": "Springfield", "country": "US", "kinds": []string{"shipping"}})
+	require.Equal(t, http.StatusCreated, resp.Status, "%s", resp.Body)
+	loc := resp.Map(t)["id"].(string)
+	id := apptest.JobID(t, app.Post(t, "/v1/locations/bulk-update", manager.Token, map[string]any{
+		"selection": map[string]any{"ids": []string{loc}}, "set": map[string]any{"sales_rep_id": manager.ID}}))
+	resp = app.Patch(t, "/v1/users/"+manager.ID, tn.AdminToken, `"1"`, map[string]any{"role": "sales_rep", "visibility": "assigned"})
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+
+	app.StartWorkers(t)
+	job := app.WaitJob(t, tn.AdminToken, id)
+	require.Equal(t, "failed", job["state"], "%v", job)
+	errs := job["errors"].([]any)
+	require.Equal(t, "permission_revoked", errs[len(errs)-1].(map[string]any)["code"])
+	require.Nil(t, app.Get(t, "/v1/locations/"+loc, tn.AdminToken).Map(t)["sales_rep_id"])
 }

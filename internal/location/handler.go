@@ -33,10 +33,10 @@ func NewHandler(db database.Beginner, svc *Service, js *jobs.Service) *Handler {
 func (h *Handler) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/locations/bulk-update", Permission: auth.PermCustomersWrite,
 		Tag: "locations", Summary: "Set or remove the sales rep override of many locations (selected by ids or by the list's filters) " +
-			"in a background job; dry_run counts the selection",
+			"in a background job; dry_run counts the selection; " + auth.AssignRule,
 		Status: fiber.StatusAccepted, Request: bulkRequest{}, Response: jobs.AcceptedResponse{}, Handler: h.bulkUpdate})
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/customers/:id/locations", Permission: auth.PermCustomersWrite,
-		Tag: "locations", Summary: "Add a location to a customer", Status: fiber.StatusCreated,
+		Tag: "locations", Summary: "Add a location to a customer; " + auth.AssignRule, Status: fiber.StatusCreated,
 		Request: createLocationRequest{}, Response: locationResponse{}, Handler: h.create})
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/customers/:id/locations", Permission: auth.PermCustomersRead,
 		Tag: "locations", Summary: "A customer's locations by label (at most 1000; next_cursor continues on GET /v1/locations?customer_id=)",
@@ -52,7 +52,7 @@ func (h *Handler) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/locations/:id", Permission: auth.PermCustomersRead, Tag: "locations",
 		Summary: "Get a location", Response: locationResponse{}, Handler: h.get})
 	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/locations/:id", Permission: auth.PermCustomersWrite, Tag: "locations",
-		Summary: "Change a location (needs If-Match)", Request: patchLocationRequest{}, Response: locationResponse{}, Handler: h.patch})
+		Summary: "Change a location (needs If-Match); " + auth.AssignRule, Request: patchLocationRequest{}, Response: locationResponse{}, Handler: h.patch})
 	r.Handle(httpapi.Route{Method: fiber.MethodDelete, Path: "/locations/:id", Permission: auth.PermCustomersWrite, Tag: "locations",
 		Summary: "Delete a location", Status: fiber.StatusNoContent, Handler: h.delete})
 }
@@ -245,7 +245,7 @@ func (h *Handler) create(c *fiber.Ctx) error {
 		return err
 	}
 	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
-		loc, changes, err := h.svc.Create(ctx, tx, customerID, p)
+		loc, changes, err := h.svc.Create(ctx, tx, tenant.MustFromContext(ctx), customerID, p)
 		if err != nil {
 			return err
 		}
@@ -370,7 +370,7 @@ func (h *Handler) patch(c *fiber.Ctx) error {
 		return err
 	}
 	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
-		ch, others, err := h.svc.Update(ctx, tx, id, version, p)
+		ch, others, err := h.svc.Update(ctx, tx, tenant.MustFromContext(ctx), id, version, p)
 		if err != nil {
 			return err
 		}

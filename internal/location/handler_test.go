@@ -672,18 +672,86 @@ func TestLocationRepVisibility(t *testing.T) {
 		requireCity(t, b, c, "Tacoma", "US")
 		require.False(t, sees(t, c, ""))
 	})
-	t.Run("RepHandsLocationOver", func(t *testing.T) {
+	t.Run("AssignedUserHandsLocationOver", func(t *testing.T) {
+		// A user who sees only their customers but may assign reps gives
+		// away the location through which they see the customer: the
+		// address sync must run before they lose sight of it.
+		role := b.app.Post(t, "/v1/roles", b.tn.AdminToken, map[string]any{"name": "lead",
+			"permissions": []string{"customers:read", "customers:write", "customers:assign"}})
+		require.Equal(t, http.StatusCreated, role.Status, "%s", role.Body)
+		lead := b.app.CreateUser(t, b.tn, "lead", map[string]any{"visibility": "assigned"})
 		c := customer(t, b, "Moving Co", map[string]any{"sales_rep_id": owner.ID})
 		body := addr("Billing", "Denver", "US", "billing")
-		body["sales_rep_id"] = rep.ID
+		body["sales_rep_id"] = lead.ID
 		l := createLocation(t, b, b.tn.AdminToken, c, body)
-		resp := b.app.Patch(t, "/v1/locations/"+l.ID, rep.Token, `"1"`, map[string]any{"city": "Aurora", "sales_rep_id": owner.ID})
+		resp := b.app.Patch(t, "/v1/locations/"+l.ID, lead.Token, `"1"`, map[string]any{"city": "Aurora", "sales_rep_id": owner.ID})
 		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
 		var got location
 		resp.JSON(t, &got)
 		require.Equal(t, owner.ID, *got.SalesRepID)
 		requireCity(t, b, c, "Aurora", "US")
-		require.False(t, sees(t, c, l.ID))
+		require.Equal(t, http.StatusNotFound, b.app.Get(t, "/v1/customers/"+c, lead.Token).Status)
+	})
+}
+
+// TestLocationRepAssignmentRule: a location's rep override, set when
+// creating or changing it, follows the customers' rule: it needs a user
+// who sees every customer or holds customers:assign. A rep cannot share a
+// customer with another rep, nor take one over, through a location.
+func TestLocationRepAssignmentRule(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	rep := b.app.CreateUser(t, b.tn, "sales_rep", nil)
+	other := b.app.CreateUser(t, b.tn, "sales_rep", nil)
+	manager := b.app.CreateUser(t, b.tn, "manager", nil)
+	role := b.app.Post(t, "/v1/roles", b.tn.AdminToken, map[string]any{"name": "clerk", "permissions": []string{"customers:read", "customers:write"}})
+	require.Equal(t, http.StatusCreated, role.Status, "%s", role.Body)
+	clerk := b.app.CreateUser(t, b.tn, "clerk", map[string]any{"visibility": "all"})
+	c := customer(t, b, "Rep's Co", map[string]any{"sales_rep_id": rep.ID})
+	refused := func(t *testing.T, resp *apptest.Response) {
+		t.Helper()
+		require.Equal(t, http.StatusBadRequest, resp.Status, "%s", resp.Body)
+		var p problem
+		resp.JSON(t, &p)
+		require.Equal(t, map[string]string{"sales_rep_id": "not_allowed"}, p.fields())
+	}
+
+	t.Run("RepCreates", func(t *testing.T) {
+		for _, id := range []string{other.ID, rep.ID} {
+			body := addr("Shared", "Boston", "US", "shipping")
+			body["sales_rep_id"] = id
+			refused(t, b.app.Post(t, "/v1/customers/"+c+"/locations", rep.Token, body))
+		}
+		require.Equal(t, http.StatusNotFound, b.app.Get(t, "/v1/customers/"+c, other.Token).Status)
+		// Without an override the rep adds locations as before.
+		l := createLocation(t, b, rep.Token, c, addr("Plain", "Boston", "US", "shipping"))
+		require.Nil(t, l.SalesRepID)
+	})
+	t.Run("RepChanges", func(t *testing.T) {
+		l := createLocation(t, b, rep.Token, c, addr("Dock", "Salem", "US", "shipping"))
+		for _, id := range []any{other.ID, rep.ID} {
+			_, etag := getLocation(t, b, rep.Token, l.ID)
+			refused(t, b.app.Patch(t, "/v1/locations/"+l.ID, rep.Token, etag, map[string]any{"sales_rep_id": id}))
+		}
+		withOverride := addr("Depot", "Lynn", "US", "shipping")
+		withOverride["sales_rep_id"] = rep.ID
+		l = createLocation(t, b, b.tn.AdminToken, c, withOverride)
+		_, etag := getLocation(t, b, rep.Token, l.ID)
+		refused(t, b.app.Patch(t, "/v1/locations/"+l.ID, rep.Token, etag, map[string]any{"sales_rep_id": nil}))
+		// Setting what is already there is no change.
+		resp := b.app.Patch(t, "/v1/locations/"+l.ID, rep.Token, etag, map[string]any{"sales_rep_id": rep.ID, "label": "Depot 2"})
+		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	})
+	t.Run("ManagerAndClerkAssign", func(t *testing.T) {
+		for label, token := range map[string]string{"By manager": manager.Token, "By clerk": clerk.Token} {
+			body := addr(label, "Boston", "US", "shipping")
+			body["sales_rep_id"] = other.ID
+			l := createLocation(t, b, token, c, body)
+			require.Equal(t, other.ID, *l.SalesRepID)
+			_, etag := getLocation(t, b, token, l.ID)
+			resp := b.app.Patch(t, "/v1/locations/"+l.ID, token, etag, map[string]any{"sales_rep_id": nil})
+			require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+		}
 	})
 }
 

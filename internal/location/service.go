@@ -9,8 +9,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
 
@@ -43,7 +45,7 @@ func NewService(logger *slog.Logger) *Service {
 //
 // The customer is looked up before the patch is validated, so a customer
 // outside the caller's scope is a 404 whatever the body says.
-func (s *Service) Create(ctx context.Context, tx database.Tx, customerID uuid.UUID, p Patch) (Location, []Change, error) {
+func (s *Service) Create(ctx context.Context, tx database.Tx, actor *tenant.Principal, customerID uuid.UUID, p Patch) (Location, []Change, error) {
 	cust, err := s.lockCustomer(ctx, tx, customerID)
 	if err != nil {
 		return Location{}, nil, err
@@ -52,8 +54,10 @@ func (s *Service) Create(ctx context.Context, tx database.Tx, customerID uuid.UU
 	if err := validate(p.Apply(&r), r.CheckComplete()); err != nil {
 		return Location{}, nil, err
 	}
-	if err := s.checkRep(ctx, tx, r.SalesRepID); err != nil {
-		return Location{}, nil, err
+	if r.SalesRepID != nil {
+		if err := s.checkRep(ctx, tx, actor, r.SalesRepID); err != nil {
+			return Location{}, nil, err
+		}
 	}
 	defaults, err := s.q.LocationDefaults(ctx, tx, dbsqlc.LocationDefaultsParams{TenantID: tx.TenantID(), CustomerID: cust.ID})
 	if err != nil {
@@ -101,7 +105,7 @@ func (s *Service) Get(ctx context.Context, tx database.Tx, id uuid.UUID) (Locati
 // default flag takes it off the customer's other locations (returned as
 // changes); clearing one leaves the customer without that default. It
 // returns the location before and after, and the changed siblings.
-func (s *Service) Update(ctx context.Context, tx database.Tx, id uuid.UUID, version int64, p Patch) (Change, []Change, error) {
+func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID, version int64, p Patch) (Change, []Change, error) {
 	cust, cur, err := s.lock(ctx, tx, id)
 	if err != nil {
 		return Change{}, nil, err
@@ -115,7 +119,7 @@ func (s *Service) Update(ctx context.Context, tx database.Tx, id uuid.UUID, vers
 	}
 	repChanged := !sameID(r.SalesRepID, cur.SalesRepID)
 	if repChanged {
-		if err := s.checkRep(ctx, tx, r.SalesRepID); err != nil {
+		if err := s.checkRep(ctx, tx, actor, r.SalesRepID); err != nil {
 			return Change{}, nil, err
 		}
 	}
@@ -269,9 +273,15 @@ func (s *Service) lock(ctx context.Context, tx database.Tx, id uuid.UUID) (Custo
 	return CustomerRef{ID: c.ID, Code: c.Code, Name: c.Name}, cur, nil
 }
 
-// checkRep accepts no rep or an active user of the tenant. A user of
-// another tenant is unknown here: the users policy hides them.
-func (s *Service) checkRep(ctx context.Context, tx database.Tx, rep *uuid.UUID) error {
+// checkRep accepts a change of a location's rep override to rep (nil
+// removes it) when the actor may assign reps (auth.CheckSalesRep: an
+// override shares the customer with its rep, or takes it from them) and
+// rep is none or an active user of the tenant. A user of another tenant is
+// unknown here: the users policy hides them.
+func (s *Service) checkRep(ctx context.Context, tx database.Tx, actor *tenant.Principal, rep *uuid.UUID) error {
+	if err := auth.CheckSalesRep(actor, false, rep); err != nil {
+		return err
+	}
 	if rep == nil {
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 
+	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/jobs"
 )
 
@@ -21,6 +22,10 @@ type Args struct {
 
 // Kind implements river.JobArgs.
 func (Args) Kind() string { return "customer_merge" }
+
+// Permission implements jobs.Args: every step of a merge needs the right
+// to merge customers.
+func (Args) Permission() string { return auth.PermCustomersMerge }
 
 // InsertOpts puts merges on the bulk queue. A step that fails for a
 // reason a retry can fix (a lost connection, a deadlock victim) is

@@ -33,7 +33,12 @@ type testBundle struct {
 
 func setup(t *testing.T) testBundle {
 	t.Helper()
-	app := apptest.New(t, dbtest.Shared(t), nil)
+	return setupOn(t, dbtest.Shared(t))
+}
+
+func setupOn(t *testing.T, db *dbtest.DB) testBundle {
+	t.Helper()
+	app := apptest.New(t, db, nil)
 	b := testBundle{app: app, tn: app.Signup(t)}
 	for _, sku := range []string{"WIDGET", "GADGET", "BOLT"} {
 		b.post(t, "/v1/items", map[string]any{"sku": sku, "name": sku, "base_price": "10.00"})
@@ -445,6 +450,36 @@ func TestMergeLargeHistoryRunsAsJob(t *testing.T) {
 	require.Equal(t, "Big Dup", events[0].(map[string]any)["changes"].(map[string]any)["name"].(map[string]any)["from"])
 	events = b.app.Get(t, "/v1/audit?entity=customer&id="+kept, b.tn.AdminToken).Map(t)["items"].([]any)
 	require.Equal(t, "merge", events[0].(map[string]any)["action"])
+}
+
+// TestMergeJobNeedsMergeAtEachStep: a merge job whose user lost
+// customers:merge after the request fails with permission_revoked before
+// moving anything (the runner's rule for every job kind).
+func TestMergeJobNeedsMergeAtEachStep(t *testing.T) {
+	t.Parallel()
+	b := setupOn(t, dbtest.Fresh(t)) // workers start after the request
+	b.post(t, "/v1/roles", map[string]any{"name": "merger", "permissions": []string{"customers:read", "customers:write", "customers:merge", "orders:write"}})
+	merger := b.app.CreateUser(t, b.tn, "merger", nil)
+	kept := b.customer(t, map[string]any{"name": "Kept"})
+	dup := b.customer(t, map[string]any{"name": "Dup"})
+	for range merge.Threshold + 1 {
+		b.order(t, dup, nil)
+	}
+	resp := b.mergeReq(t, merger.Token, kept, map[string]any{"duplicate_id": dup})
+	require.Equal(t, http.StatusAccepted, resp.Status, "%s", resp.Body)
+	id := apptest.JobID(t, resp)
+	resp = b.app.Patch(t, "/v1/users/"+merger.ID, b.tn.AdminToken, `"1"`, map[string]any{"role": "manager"})
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+
+	b.app.StartWorkers(t)
+	job := b.app.WaitJob(t, b.tn.AdminToken, id)
+	require.Equal(t, "failed", job["state"], "%v", job)
+	errs := job["errors"].([]any)
+	last := errs[len(errs)-1].(map[string]any)
+	require.Equal(t, "permission_revoked", last["code"])
+	require.Contains(t, last["message"], "customers:merge")
+	require.Equal(t, merge.Threshold+1, b.count(t, `SELECT count(*) FROM sales_orders WHERE customer_id = $1`, dup))
+	require.Equal(t, http.StatusOK, b.app.Get(t, "/v1/customers/"+dup, b.tn.AdminToken).Status)
 }
 
 func TestMergeIdempotencyReplay(t *testing.T) {

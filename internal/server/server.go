@@ -132,7 +132,7 @@ func New(d Deps) *Server {
 		return []fiber.Handler{authH.Authenticate, perTenant, auth.Permit(permission)}
 	}
 
-	root := httpapi.NewRouter(app, "", guard)
+	root := httpapi.NewRouter(app, "", guard, cfg.IdempotencyTTL)
 	h := &health{pool: d.Pool, redis: d.Redis}
 	root.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/healthz", Permission: httpapi.Public, Tag: "operations",
 		Summary: "The process is up", Response: healthResponse{}, Handler: h.healthz})
@@ -151,9 +151,9 @@ func New(d Deps) *Server {
 		panic("server: " + err.Error())
 	}
 
-	v1 := httpapi.NewRouter(app, "/v1", guard)
+	v1 := httpapi.NewRouter(app, "/v1", guard, cfg.IdempotencyTTL)
 	app.Use("/v1", perIP)
-	jobsSvc := jobs.NewService(d.River, d.Logger)
+	jobsSvc := jobs.NewService(d.River, JobKinds(), d.Logger)
 	jobs.NewHandler(d.Pool, jobsSvc).Routes(v1)
 	authH.Routes(v1)
 	settings.NewHandler(d.Pool, svc.Settings).Routes(v1)

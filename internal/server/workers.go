@@ -11,8 +11,11 @@ import (
 
 	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/config"
+	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/jobs"
+	"github.com/customerhub/customerhub/internal/location"
+	"github.com/customerhub/customerhub/internal/merge"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/workers"
 )
@@ -23,9 +26,17 @@ func NewWorkers(cfg config.Config, svc *Services, pool *pgxpool.Pool, logger *sl
 	ws := river.NewWorkers()
 	workers.Register(ws, workers.Deps{
 		Pool: pool, Auth: svc.Auth, Orders: svc.Orders, Customers: svc.Customers, Locations: svc.Locations,
-		Jobs: jobs.NewService(nil, logger), Runner: NewRunner(svc.Auth, pool, cfg.JobAttemptTimeout, logger), Logger: logger,
+		Jobs: jobs.NewService(nil, JobKinds(), logger), Runner: NewRunner(svc.Auth, pool, cfg.JobAttemptTimeout, logger), Logger: logger,
+		IdempotencyTTL: cfg.IdempotencyTTL,
 	})
 	return ws
+}
+
+// JobKinds registers every tenant job kind with the permission it needs
+// (jobs.Args.Permission): the runner checks it before each step, and
+// cancelling a job takes it too. A kind missing here cannot be enqueued.
+func JobKinds() jobs.Kinds {
+	return jobs.KindsOf(customer.BulkUpdateArgs{}, location.BulkUpdateArgs{}, merge.Args{})
 }
 
 // NewRunner returns the runner of tenant jobs: each acts as the user who
@@ -36,9 +47,9 @@ func NewRunner(a *auth.Service, pool *pgxpool.Pool, timeout time.Duration, logge
 		p, err := a.PrincipalFor(ctx, tx, ref.UserID)
 		switch {
 		case errors.Is(err, auth.ErrUnauthenticated):
-			return nil, jobs.Fail("the user who started this job is no longer active")
+			return nil, jobs.FailCode(jobs.CodeUserInactive, "the user who started this job is no longer active")
 		case errors.Is(err, auth.ErrTenantSuspended):
-			return nil, jobs.Fail("the account is suspended")
+			return nil, jobs.FailCode(jobs.CodeTenantSuspended, "the account is suspended")
 		}
 		return p, err
 	}, timeout, logger)
