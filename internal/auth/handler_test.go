@@ -2,6 +2,8 @@ package auth_test
 
 import (
 	"context"
+	"crypto/rand"
+	"net"
 	"net/http"
 	"strconv"
 	"testing"
@@ -161,6 +163,77 @@ func TestLogin(t *testing.T) {
 		require.Equal(t, http.StatusOK, login(tn.AdminEmail, apptest.Password, "198.51.100.8"), "other addresses are unaffected")
 		expireLocks(t, app)
 	})
+	// A burst sent all at once gets no more password checks than attempts
+	// sent one by one: each attempt is counted before its hash.
+	t.Run("ConcurrentBurstAccount", func(t *testing.T) {
+		app := newApp(t, map[string]string{"CUSTOMERHUB_LOGIN_MAX_FAILURES": "5", "CUSTOMERHUB_TRUSTED_PROXIES": "0.0.0.0"})
+		tn := app.Signup(t)
+		ip := testIP()
+		reqs := make([]apptest.Req, 25)
+		for i := range reqs {
+			reqs[i] = loginReq(tn.Slug, tn.AdminEmail, "wrong password "+strconv.Itoa(i), ip)
+		}
+		statuses := countStatuses(app.DoAll(t, reqs))
+		require.Equal(t, map[int]int{http.StatusUnauthorized: 5, http.StatusTooManyRequests: 20}, statuses,
+			"only the limit's worth of attempts are checked")
+
+		resp := app.Do(t, loginReq(tn.Slug, tn.AdminEmail, apptest.Password, ip))
+		require.Equal(t, http.StatusTooManyRequests, resp.Status, "locked: the right password is refused too")
+		retry, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+		require.NoError(t, err)
+		require.InDelta(t, 30, retry, 2)
+		resp = app.Do(t, loginReq(tn.Slug, tn.AdminEmail, apptest.Password, testIP()))
+		require.Equal(t, http.StatusTooManyRequests, resp.Status, "the account is locked, whatever the address")
+	})
+	t.Run("ConcurrentBurstIP", func(t *testing.T) {
+		app := newApp(t, map[string]string{"CUSTOMERHUB_LOGIN_IP_MAX_FAILURES": "5", "CUSTOMERHUB_TRUSTED_PROXIES": "0.0.0.0"})
+		tn := app.Signup(t)
+		ip := testIP()
+		reqs := make([]apptest.Req, 25)
+		for i := range reqs {
+			reqs[i] = loginReq(tn.Slug, "guess"+strconv.Itoa(i)+"@x.example", "wrong password", ip)
+		}
+		statuses := countStatuses(app.DoAll(t, reqs))
+		require.Equal(t, map[int]int{http.StatusUnauthorized: 5, http.StatusTooManyRequests: 20}, statuses)
+		require.Equal(t, http.StatusTooManyRequests, app.Do(t, loginReq(tn.Slug, tn.AdminEmail, apptest.Password, ip)).Status)
+		require.Equal(t, http.StatusOK, app.Do(t, loginReq(tn.Slug, tn.AdminEmail, apptest.Password, testIP())).Status,
+			"the account itself is not locked by another address's failures")
+	})
+	t.Run("SuccessesDoNotCountAgainstIP", func(t *testing.T) {
+		// Many people behind one address: the IP limit counts failures only.
+		app := newApp(t, map[string]string{"CUSTOMERHUB_LOGIN_IP_MAX_FAILURES": "3", "CUSTOMERHUB_TRUSTED_PROXIES": "0.0.0.0"})
+		tn := app.Signup(t)
+		ip := testIP()
+		for i := 0; i < 6; i++ {
+			require.Equal(t, http.StatusOK, app.Do(t, loginReq(tn.Slug, tn.AdminEmail, apptest.Password, ip)).Status, "login %d", i+1)
+		}
+		require.Equal(t, http.StatusUnauthorized, app.Do(t, loginReq(tn.Slug, tn.AdminEmail, "wrong password", ip)).Status)
+		require.Equal(t, http.StatusOK, app.Do(t, loginReq(tn.Slug, tn.AdminEmail, apptest.Password, ip)).Status)
+	})
+}
+
+// loginReq is a login from the client address ip (the app must trust
+// 0.0.0.0 as a proxy).
+func loginReq(slug, email, password, ip string) apptest.Req {
+	return apptest.Req{Method: http.MethodPost, Path: "/v1/auth/login",
+		Body:    map[string]any{"tenant": slug, "email": email, "password": password},
+		Headers: map[string]string{"X-Forwarded-For": ip}}
+}
+
+// testIP returns a client address of the documentation range no other test
+// (or earlier run, whose counts Redis may still hold) uses.
+func testIP() string {
+	ip := net.ParseIP("2001:db8::")
+	_, _ = rand.Read(ip[8:])
+	return ip.String()
+}
+
+func countStatuses(resps []*apptest.Response) map[int]int {
+	out := map[int]int{}
+	for _, r := range resps {
+		out[r.Status]++
+	}
+	return out
 }
 
 // expireLocks moves every login lock into the past (as the clock would).
