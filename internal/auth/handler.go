@@ -13,19 +13,30 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/ratelimit"
 	"github.com/customerhub/customerhub/internal/tenant"
 )
 
 // Handler serves signup, login, tokens, users and roles, and provides the
 // authentication middleware.
 type Handler struct {
-	db  database.Beginner
-	svc *Service
+	db   database.Beginner
+	svc  *Service
+	opts HandlerOptions
+}
+
+// HandlerOptions tunes a Handler.
+type HandlerOptions struct {
+	// Limiter counts public signups per client IP, at most SignupPerIPHour
+	// an hour: each costs a password hash and creates a tenant. Nil: no
+	// limit.
+	Limiter         *ratelimit.Limiter
+	SignupPerIPHour int
 }
 
 // NewHandler returns a Handler.
-func NewHandler(db database.Beginner, svc *Service) *Handler {
-	return &Handler{db: db, svc: svc}
+func NewHandler(db database.Beginner, svc *Service, opts HandlerOptions) *Handler {
+	return &Handler{db: db, svc: svc, opts: opts}
 }
 
 // Routes registers the handler's routes.
@@ -188,6 +199,13 @@ func (h *Handler) signup(c *fiber.Ctx) error {
 	in := SignupInput{Company: req.Company, Slug: req.Slug, Email: req.Email, Name: req.Name, Password: req.Password}
 	if err := in.Validate(); err != nil {
 		return err
+	}
+	// Counted once the request is valid, just before the expensive part.
+	if h.opts.Limiter != nil {
+		res := h.opts.Limiter.Allow(c.UserContext(), "signup:"+c.IP(), ratelimit.PerHour(h.opts.SignupPerIPHour))
+		if !res.Allowed {
+			return httpapi.TooManyRequests("too many signups from your address; try again later", int(res.RetryAfter.Seconds()+0.999))
+		}
 	}
 	res, err := h.svc.Signup(c.UserContext(), in)
 	if err != nil {

@@ -85,6 +85,31 @@ func TestSignup(t *testing.T) {
 		}
 		require.ElementsMatch(t, []string{"company", "slug", "email", "name", "password"}, fields)
 	})
+	t.Run("PerIPLimit", func(t *testing.T) {
+		t.Parallel()
+		limited := newApp(t, map[string]string{"CUSTOMERHUB_SIGNUP_PER_IP_HOUR": "3", "CUSTOMERHUB_TRUSTED_PROXIES": "0.0.0.0"})
+		ip := testIP()
+		signup := func(ip string, body map[string]any) *apptest.Response {
+			return limited.Do(t, apptest.Req{Method: http.MethodPost, Path: "/v1/signup", Body: body,
+				Headers: map[string]string{"X-Forwarded-For": ip}})
+		}
+		valid := func() map[string]any {
+			return map[string]any{"company": "Signup Limit " + uuid.NewString()[:8], "email": "a@b.example", "name": "A", "password": apptest.Password}
+		}
+		// An invalid request costs nothing and is not counted.
+		require.Equal(t, http.StatusBadRequest, signup(ip, map[string]any{"company": "X"}).Status)
+		for i := 0; i < 3; i++ {
+			resp := signup(ip, valid())
+			require.Equal(t, http.StatusCreated, resp.Status, "signup %d: %s", i+1, resp.Body)
+		}
+		resp := signup(ip, valid())
+		require.Equal(t, http.StatusTooManyRequests, resp.Status)
+		require.Equal(t, "rate_limited", problemCode(t, resp))
+		retry, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+		require.NoError(t, err)
+		require.InDelta(t, 20*60, retry, 60, "a third of an hour until the next of 3 an hour")
+		require.Equal(t, http.StatusCreated, signup(testIP(), valid()).Status, "other addresses are unaffected")
+	})
 	t.Run("Disabled", func(t *testing.T) {
 		t.Parallel()
 		closed := newApp(t, map[string]string{"CUSTOMERHUB_SIGNUP_ENABLED": "false"})

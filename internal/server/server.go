@@ -125,7 +125,7 @@ func New(d Deps) *Server {
 	if svc == nil {
 		svc = NewServices(cfg, d.Pool, d.Logger)
 	}
-	authH := auth.NewHandler(d.Pool, svc.Auth)
+	authH := auth.NewHandler(d.Pool, svc.Auth, auth.HandlerOptions{Limiter: d.Limiter, SignupPerIPHour: cfg.SignupPerIPHour})
 
 	perTenant := limitTenant(d.Limiter, ratelimit.PerSecond(cfg.RateLimitTenant))
 	guard := func(permission string) []fiber.Handler {
