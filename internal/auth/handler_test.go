@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/customerhub/customerhub/internal/apptest"
+	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbtest"
 )
@@ -380,25 +381,37 @@ func TestUsers(t *testing.T) {
 	t.Run("LastAdminProtected", func(t *testing.T) {
 		solo := app.Signup(t)
 		second := app.CreateUser(t, solo, "admin", nil)
-		// The first admin may demote the second, but then not themself.
+		// The first admin may demote the second, but not themself: nobody
+		// changes their own role or status.
 		resp := app.Patch(t, "/v1/users/"+second.ID, solo.AdminToken, `"1"`, map[string]any{"role": "viewer"})
 		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
 		resp = app.Patch(t, "/v1/users/"+solo.AdminID, solo.AdminToken, `"1"`, map[string]any{"role": "viewer"})
 		require.Equal(t, http.StatusConflict, resp.Status)
-		require.Equal(t, "last_admin", problemCode(t, resp))
+		require.Equal(t, "self", problemCode(t, resp))
 		require.Equal(t, http.StatusConflict, app.Delete(t, "/v1/users/"+solo.AdminID, solo.AdminToken).Status)
+		// A custom role with every permission may manage admins, but not
+		// take away the last one.
+		require.Equal(t, http.StatusCreated, app.Post(t, "/v1/roles", solo.AdminToken, map[string]any{"name": "owner", "permissions": auth.AllPermissions}).Status)
+		owner := app.CreateUser(t, solo, "owner", nil)
+		resp = app.Patch(t, "/v1/users/"+solo.AdminID, owner.Token, `"1"`, map[string]any{"role": "viewer"})
+		require.Equal(t, http.StatusConflict, resp.Status, "%s", resp.Body)
+		require.Equal(t, "last_admin", problemCode(t, resp))
+		resp = app.Delete(t, "/v1/users/"+solo.AdminID, owner.Token)
+		require.Equal(t, http.StatusConflict, resp.Status)
+		require.Equal(t, "last_admin", problemCode(t, resp))
 	})
 	t.Run("NoEscalation", func(t *testing.T) {
 		role := app.Post(t, "/v1/roles", tn.AdminToken, map[string]any{"name": "hr", "permissions": []string{"users:manage", "customers:read"}})
 		require.Equal(t, http.StatusCreated, role.Status, "%s", role.Body)
 		hr := app.CreateUser(t, tn, "hr", nil)
 		resp := app.Post(t, "/v1/users", hr.Token, map[string]any{"email": "boss@x.example", "name": "Boss", "password": apptest.Password, "role": "admin"})
-		require.Equal(t, http.StatusBadRequest, resp.Status)
+		require.Equal(t, http.StatusUnprocessableEntity, resp.Status)
 		require.Contains(t, string(resp.Body), "role_too_strong")
 		resp = app.Patch(t, "/v1/users/"+hr.ID, hr.Token, `"1"`, map[string]any{"role": "admin"})
-		require.Equal(t, http.StatusBadRequest, resp.Status)
+		require.Equal(t, http.StatusConflict, resp.Status)
+		require.Equal(t, "self", problemCode(t, resp))
 		resp = app.Post(t, "/v1/roles", hr.Token, map[string]any{"name": "god", "permissions": []string{"settings:manage"}})
-		require.Equal(t, http.StatusBadRequest, resp.Status)
+		require.Equal(t, http.StatusUnprocessableEntity, resp.Status)
 		// Roles within one's own permissions are fine.
 		app.CreateUser(t, apptest.Tenant{Slug: tn.Slug, AdminToken: hr.Token}, "hr", nil)
 	})
