@@ -1,23 +1,55 @@
 -- ThrottleLockedUntil returns the latest lock among the given keys that is
--- still in force (no row when none is).
+-- still in force at @now (no row when none is).
 -- name: ThrottleLockedUntil :one
 SELECT locked_until FROM auth_throttle
-WHERE key = ANY(@keys::bytea[]) AND locked_until > now()
+WHERE key = ANY(@keys::bytea[]) AND locked_until > @now::timestamptz
 ORDER BY locked_until DESC LIMIT 1;
 
--- ThrottleRecordFailure counts one failed login against a key. Failures
--- older than the window start a new count.
--- name: ThrottleRecordFailure :one
-INSERT INTO auth_throttle AS t (key, failures, window_start, updated_at)
-VALUES (@key, 1, now(), now())
+-- ThrottleReserve counts one login attempt against a key before its
+-- password is hashed, and answers whether it may go ahead: no row when the
+-- key is locked at @now (the attempt is refused and not counted), else the
+-- attempt's number in the current window. Attempts older than the window
+-- start a new count. The attempt that reaches @max_attempts locks the key at
+-- once, for @lock_seconds doubled for each attempt past the limit, at most
+-- @lock_max_seconds: every attempt that arrives while it is being checked is
+-- refused, so a burst sent all at once gets no more checks than attempts
+-- sent one by one. A successful login lifts the lock (ThrottleReset,
+-- ThrottleRelease).
+--
+-- One statement, so concurrent attempts on a key serialize on its row. The
+-- time comes from the caller: Citus refuses now() in ON CONFLICT DO UPDATE.
+-- name: ThrottleReserve :one
+INSERT INTO auth_throttle AS t (key, failures, window_start, locked_until, updated_at)
+VALUES (@key, 1, @now::timestamptz,
+        CASE WHEN 1 >= @max_attempts::integer
+             THEN least(@lock_seconds::float8, @lock_max_seconds::float8) * interval '1 second' + @now::timestamptz END,
+        @now::timestamptz)
 ON CONFLICT ON CONSTRAINT auth_throttle_pkey DO UPDATE SET
-    failures = CASE WHEN t.window_start < now() - make_interval(secs => @window_seconds::float8) THEN 1 ELSE t.failures + 1 END,
-    window_start = CASE WHEN t.window_start < now() - make_interval(secs => @window_seconds::float8) THEN now() ELSE t.window_start END,
-    updated_at = now()
-RETURNING failures, window_start;
+    failures = CASE WHEN t.window_start + make_interval(secs => @window_seconds::float8) < @now::timestamptz THEN 1
+                    ELSE t.failures + 1 END,
+    window_start = CASE WHEN t.window_start + make_interval(secs => @window_seconds::float8) < @now::timestamptz THEN @now::timestamptz
+                        ELSE t.window_start END,
+    locked_until = CASE
+        WHEN t.window_start + make_interval(secs => @window_seconds::float8) < @now::timestamptz
+            THEN CASE WHEN 1 >= @max_attempts::integer
+                      THEN least(@lock_seconds::float8, @lock_max_seconds::float8) * interval '1 second' + @now::timestamptz END
+        WHEN t.failures + 1 >= @max_attempts::integer
+            THEN least(power(2::float8, least(t.failures + 1 - @max_attempts::integer, 30)) * @lock_seconds::float8,
+                       @lock_max_seconds::float8) * interval '1 second' + @now::timestamptz
+        ELSE t.locked_until END,
+    updated_at = @now::timestamptz
+WHERE t.locked_until IS NULL OR t.locked_until <= @now::timestamptz
+RETURNING failures;
 
--- name: ThrottleLock :exec
-UPDATE auth_throttle SET locked_until = now() + make_interval(secs => @lock_seconds::float8), updated_at = now()
+-- ThrottleRelease gives back one attempt ThrottleReserve counted but that
+-- did not fail (the login succeeded, or another key refused it), and lifts
+-- the lock when the count falls below the limit again: the lock may be the
+-- one this very attempt set on reaching the limit.
+-- name: ThrottleRelease :exec
+UPDATE auth_throttle SET
+    failures = greatest(failures - 1, 0),
+    locked_until = CASE WHEN failures - 1 < @max_attempts::integer THEN NULL ELSE locked_until END,
+    updated_at = @now::timestamptz
 WHERE key = @key;
 
 -- name: ThrottleReset :exec

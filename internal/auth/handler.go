@@ -13,19 +13,30 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/ratelimit"
 	"github.com/customerhub/customerhub/internal/tenant"
 )
 
 // Handler serves signup, login, tokens, users and roles, and provides the
 // authentication middleware.
 type Handler struct {
-	db  database.Beginner
-	svc *Service
+	db   database.Beginner
+	svc  *Service
+	opts HandlerOptions
+}
+
+// HandlerOptions tunes a Handler.
+type HandlerOptions struct {
+	// Limiter counts public signups per client IP, at most SignupPerIPHour
+	// an hour: each costs a password hash and creates a tenant. Nil: no
+	// limit.
+	Limiter         *ratelimit.Limiter
+	SignupPerIPHour int
 }
 
 // NewHandler returns a Handler.
-func NewHandler(db database.Beginner, svc *Service) *Handler {
-	return &Handler{db: db, svc: svc}
+func NewHandler(db database.Beginner, svc *Service, opts HandlerOptions) *Handler {
+	return &Handler{db: db, svc: svc, opts: opts}
 }
 
 // Routes registers the handler's routes.
@@ -108,12 +119,28 @@ func Permit(permission string) fiber.Handler {
 	}
 }
 
-// mapError turns the package's errors into HTTP errors.
-func mapError(err error) error {
+// MapError turns the package's errors into HTTP errors. Handlers of other
+// packages whose operations ask auth whether the actor may reach a user
+// (grants) map its answers with it too.
+func MapError(err error) error {
 	var locked *LockedError
+	var beyond *BeyondReachError
+	var self *SelfError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &beyond):
+		return &httpapi.Error{Status: fiber.StatusUnprocessableEntity, Code: "beyond_reach",
+			Message: "this would reach further than your own role, visibility and customers", Fields: beyond.Fields}
+	case errors.As(err, &self):
+		msg := "you cannot change your own " + self.Field + "; ask another user manager"
+		switch self.Field {
+		case "status":
+			msg = "you cannot disable your own account"
+		case "customer_id":
+			msg = "you cannot change your own customer link or grants; ask another user manager"
+		}
+		return httpapi.Conflict(self.Field, "self", msg)
 	case errors.As(err, &locked):
 		return httpapi.TooManyRequests("too many failed logins; try again later", int(locked.RetryAfter.Seconds()+0.999))
 	case errors.Is(err, ErrInvalidCredentials):
@@ -136,8 +163,6 @@ func mapError(err error) error {
 		return httpapi.Conflict("", "role_in_use", "users still hold this role; give them another role first")
 	case errors.Is(err, ErrLastAdmin):
 		return httpapi.Conflict("", "last_admin", "this is the tenant's last active admin")
-	case errors.Is(err, ErrSelf):
-		return httpapi.Conflict("status", "self", "you cannot disable your own account")
 	case errors.Is(err, ErrVersionMismatch):
 		return httpapi.PreconditionFailed()
 	}
@@ -147,7 +172,7 @@ func mapError(err error) error {
 // tx runs fn in the request's tenant transaction (httpapi.Tx: idempotency
 // keys included); fn writes the response.
 func (h *Handler) tx(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx) error, opts ...database.TxOption) error {
-	return mapError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+	return MapError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		return fn(ctx, tx)
 	}, opts...))
 }
@@ -189,9 +214,16 @@ func (h *Handler) signup(c *fiber.Ctx) error {
 	if err := in.Validate(); err != nil {
 		return err
 	}
+	// Counted once the request is valid, just before the expensive part.
+	if h.opts.Limiter != nil {
+		res := h.opts.Limiter.Allow(c.UserContext(), "signup:"+c.IP(), ratelimit.PerHour(h.opts.SignupPerIPHour))
+		if !res.Allowed {
+			return httpapi.TooManyRequests("too many signups from your address; try again later", int(res.RetryAfter.Seconds()+0.999))
+		}
+	}
 	res, err := h.svc.Signup(c.UserContext(), in)
 	if err != nil {
-		return mapError(err)
+		return MapError(err)
 	}
 	return c.Status(fiber.StatusCreated).JSON(signupResponse{
 		Tenant: toTenantResponse(res.Tenant), User: toUserResponse(res.User), Token: res.Token,
@@ -219,7 +251,7 @@ func (h *Handler) login(c *fiber.Ctx) error {
 	}
 	token, err := h.svc.Login(c.UserContext(), LoginInput{Tenant: req.Tenant, Email: req.Email, Password: req.Password, IP: c.IP()})
 	if err != nil {
-		return mapError(err)
+		return MapError(err)
 	}
 	return c.JSON(loginResponse{Token: token})
 }

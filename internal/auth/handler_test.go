@@ -2,6 +2,8 @@ package auth_test
 
 import (
 	"context"
+	"crypto/rand"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -13,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/customerhub/customerhub/internal/apptest"
+	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbtest"
 )
@@ -83,6 +86,31 @@ func TestSignup(t *testing.T) {
 			fields = append(fields, e.Field)
 		}
 		require.ElementsMatch(t, []string{"company", "slug", "email", "name", "password"}, fields)
+	})
+	t.Run("PerIPLimit", func(t *testing.T) {
+		t.Parallel()
+		limited := newApp(t, map[string]string{"CUSTOMERHUB_SIGNUP_PER_IP_HOUR": "3", "CUSTOMERHUB_TRUSTED_PROXIES": "0.0.0.0"})
+		ip := testIP()
+		signup := func(ip string, body map[string]any) *apptest.Response {
+			return limited.Do(t, apptest.Req{Method: http.MethodPost, Path: "/v1/signup", Body: body,
+				Headers: map[string]string{"X-Forwarded-For": ip}})
+		}
+		valid := func() map[string]any {
+			return map[string]any{"company": "Signup Limit " + uuid.NewString()[:8], "email": "a@b.example", "name": "A", "password": apptest.Password}
+		}
+		// An invalid request costs nothing and is not counted.
+		require.Equal(t, http.StatusBadRequest, signup(ip, map[string]any{"company": "X"}).Status)
+		for i := 0; i < 3; i++ {
+			resp := signup(ip, valid())
+			require.Equal(t, http.StatusCreated, resp.Status, "signup %d: %s", i+1, resp.Body)
+		}
+		resp := signup(ip, valid())
+		require.Equal(t, http.StatusTooManyRequests, resp.Status)
+		require.Equal(t, "rate_limited", problemCode(t, resp))
+		retry, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+		require.NoError(t, err)
+		require.InDelta(t, 20*60, retry, 60, "a third of an hour until the next of 3 an hour")
+		require.Equal(t, http.StatusCreated, signup(testIP(), valid()).Status, "other addresses are unaffected")
 	})
 	t.Run("Disabled", func(t *testing.T) {
 		t.Parallel()
@@ -162,6 +190,77 @@ func TestLogin(t *testing.T) {
 		require.Equal(t, http.StatusOK, login(tn.AdminEmail, apptest.Password, "198.51.100.8"), "other addresses are unaffected")
 		expireLocks(t, app)
 	})
+	// A burst sent all at once gets no more password checks than attempts
+	// sent one by one: each attempt is counted before its hash.
+	t.Run("ConcurrentBurstAccount", func(t *testing.T) {
+		app := newApp(t, map[string]string{"CUSTOMERHUB_LOGIN_MAX_FAILURES": "5", "CUSTOMERHUB_TRUSTED_PROXIES": "0.0.0.0"})
+		tn := app.Signup(t)
+		ip := testIP()
+		reqs := make([]apptest.Req, 25)
+		for i := range reqs {
+			reqs[i] = loginReq(tn.Slug, tn.AdminEmail, "wrong password "+strconv.Itoa(i), ip)
+		}
+		statuses := countStatuses(app.DoAll(t, reqs))
+		require.Equal(t, map[int]int{http.StatusUnauthorized: 5, http.StatusTooManyRequests: 20}, statuses,
+			"only the limit's worth of attempts are checked")
+
+		resp := app.Do(t, loginReq(tn.Slug, tn.AdminEmail, apptest.Password, ip))
+		require.Equal(t, http.StatusTooManyRequests, resp.Status, "locked: the right password is refused too")
+		retry, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+		require.NoError(t, err)
+		require.InDelta(t, 30, retry, 2)
+		resp = app.Do(t, loginReq(tn.Slug, tn.AdminEmail, apptest.Password, testIP()))
+		require.Equal(t, http.StatusTooManyRequests, resp.Status, "the account is locked, whatever the address")
+	})
+	t.Run("ConcurrentBurstIP", func(t *testing.T) {
+		app := newApp(t, map[string]string{"CUSTOMERHUB_LOGIN_IP_MAX_FAILURES": "5", "CUSTOMERHUB_TRUSTED_PROXIES": "0.0.0.0"})
+		tn := app.Signup(t)
+		ip := testIP()
+		reqs := make([]apptest.Req, 25)
+		for i := range reqs {
+			reqs[i] = loginReq(tn.Slug, "guess"+strconv.Itoa(i)+"@x.example", "wrong password", ip)
+		}
+		statuses := countStatuses(app.DoAll(t, reqs))
+		require.Equal(t, map[int]int{http.StatusUnauthorized: 5, http.StatusTooManyRequests: 20}, statuses)
+		require.Equal(t, http.StatusTooManyRequests, app.Do(t, loginReq(tn.Slug, tn.AdminEmail, apptest.Password, ip)).Status)
+		require.Equal(t, http.StatusOK, app.Do(t, loginReq(tn.Slug, tn.AdminEmail, apptest.Password, testIP())).Status,
+			"the account itself is not locked by another address's failures")
+	})
+	t.Run("SuccessesDoNotCountAgainstIP", func(t *testing.T) {
+		// Many people behind one address: the IP limit counts failures only.
+		app := newApp(t, map[string]string{"CUSTOMERHUB_LOGIN_IP_MAX_FAILURES": "3", "CUSTOMERHUB_TRUSTED_PROXIES": "0.0.0.0"})
+		tn := app.Signup(t)
+		ip := testIP()
+		for i := 0; i < 6; i++ {
+			require.Equal(t, http.StatusOK, app.Do(t, loginReq(tn.Slug, tn.AdminEmail, apptest.Password, ip)).Status, "login %d", i+1)
+		}
+		require.Equal(t, http.StatusUnauthorized, app.Do(t, loginReq(tn.Slug, tn.AdminEmail, "wrong password", ip)).Status)
+		require.Equal(t, http.StatusOK, app.Do(t, loginReq(tn.Slug, tn.AdminEmail, apptest.Password, ip)).Status)
+	})
+}
+
+// loginReq is a login from the client address ip (the app must trust
+// 0.0.0.0 as a proxy).
+func loginReq(slug, email, password, ip string) apptest.Req {
+	return apptest.Req{Method: http.MethodPost, Path: "/v1/auth/login",
+		Body:    map[string]any{"tenant": slug, "email": email, "password": password},
+		Headers: map[string]string{"X-Forwarded-For": ip}}
+}
+
+// testIP returns a client address of the documentation range no other test
+// (or earlier run, whose counts Redis may still hold) uses.
+func testIP() string {
+	ip := net.ParseIP("2001:db8::")
+	_, _ = rand.Read(ip[8:])
+	return ip.String()
+}
+
+func countStatuses(resps []*apptest.Response) map[int]int {
+	out := map[int]int{}
+	for _, r := range resps {
+		out[r.Status]++
+	}
+	return out
 }
 
 // expireLocks moves every login lock into the past (as the clock would).
@@ -283,25 +382,37 @@ func TestUsers(t *testing.T) {
 	t.Run("LastAdminProtected", func(t *testing.T) {
 		solo := app.Signup(t)
 		second := app.CreateUser(t, solo, "admin", nil)
-		// The first admin may demote the second, but then not themself.
+		// The first admin may demote the second, but not themself: nobody
+		// changes their own role or status.
 		resp := app.Patch(t, "/v1/users/"+second.ID, solo.AdminToken, `"1"`, map[string]any{"role": "viewer"})
 		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
 		resp = app.Patch(t, "/v1/users/"+solo.AdminID, solo.AdminToken, `"1"`, map[string]any{"role": "viewer"})
 		require.Equal(t, http.StatusConflict, resp.Status)
-		require.Equal(t, "last_admin", problemCode(t, resp))
+		require.Equal(t, "self", problemCode(t, resp))
 		require.Equal(t, http.StatusConflict, app.Delete(t, "/v1/users/"+solo.AdminID, solo.AdminToken).Status)
+		// A custom role with every permission may manage admins, but not
+		// take away the last one.
+		require.Equal(t, http.StatusCreated, app.Post(t, "/v1/roles", solo.AdminToken, map[string]any{"name": "owner", "permissions": auth.AllPermissions}).Status)
+		owner := app.CreateUser(t, solo, "owner", nil)
+		resp = app.Patch(t, "/v1/users/"+solo.AdminID, owner.Token, `"1"`, map[string]any{"role": "viewer"})
+		require.Equal(t, http.StatusConflict, resp.Status, "%s", resp.Body)
+		require.Equal(t, "last_admin", problemCode(t, resp))
+		resp = app.Delete(t, "/v1/users/"+solo.AdminID, owner.Token)
+		require.Equal(t, http.StatusConflict, resp.Status)
+		require.Equal(t, "last_admin", problemCode(t, resp))
 	})
 	t.Run("NoEscalation", func(t *testing.T) {
 		role := app.Post(t, "/v1/roles", tn.AdminToken, map[string]any{"name": "hr", "permissions": []string{"users:manage", "customers:read"}})
 		require.Equal(t, http.StatusCreated, role.Status, "%s", role.Body)
 		hr := app.CreateUser(t, tn, "hr", nil)
 		resp := app.Post(t, "/v1/users", hr.Token, map[string]any{"email": "boss@x.example", "name": "Boss", "password": apptest.Password, "role": "admin"})
-		require.Equal(t, http.StatusBadRequest, resp.Status)
+		require.Equal(t, http.StatusUnprocessableEntity, resp.Status)
 		require.Contains(t, string(resp.Body), "role_too_strong")
 		resp = app.Patch(t, "/v1/users/"+hr.ID, hr.Token, `"1"`, map[string]any{"role": "admin"})
-		require.Equal(t, http.StatusBadRequest, resp.Status)
+		require.Equal(t, http.StatusConflict, resp.Status)
+		require.Equal(t, "self", problemCode(t, resp))
 		resp = app.Post(t, "/v1/roles", hr.Token, map[string]any{"name": "god", "permissions": []string{"settings:manage"}})
-		require.Equal(t, http.StatusBadRequest, resp.Status)
+		require.Equal(t, http.StatusUnprocessableEntity, resp.Status)
 		// Roles within one's own permissions are fine.
 		app.CreateUser(t, apptest.Tenant{Slug: tn.Slug, AdminToken: hr.Token}, "hr", nil)
 	})

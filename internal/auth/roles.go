@@ -78,14 +78,13 @@ func (p *RolePatch) Validate() error {
 	return errs.Err()
 }
 
-func tooStrong() error {
-	return validation.Errors{{Field: "permissions", Code: "role_too_strong", Message: "you cannot grant permissions you do not hold"}}
-}
+// roleCheck words checkReach's refusals for roles.
+var roleCheck = reachCheck{permField: "permissions"}
 
-// CreateRole adds a custom role.
+// CreateRole adds a custom role with no permission the actor lacks.
 func (s *Service) CreateRole(ctx context.Context, tx database.Tx, actor *tenant.Principal, in RoleInput) (dbsqlc.Role, error) {
-	if !covers(actor.Permissions, in.Permissions) {
-		return dbsqlc.Role{}, tooStrong()
+	if err := s.checkReach(ctx, tx, actor, reach{permissions: in.Permissions}, roleCheck); err != nil {
+		return dbsqlc.Role{}, err
 	}
 	r, err := s.q.RoleInsert(ctx, tx, dbsqlc.RoleInsertParams{
 		TenantID: tx.TenantID(), ID: uuid.New(), Name: in.Name, Description: in.Description, Permissions: in.Permissions,
@@ -122,7 +121,9 @@ func (s *Service) ListRoles(ctx context.Context, tx database.Tx) ([]dbsqlc.Role,
 
 // UpdateRole changes a custom role that is still at version (else
 // ErrVersionMismatch). Users holding it see the new permissions on their
-// next request.
+// next request, so changing them changes every holder: the actor's reach
+// must cover the role's permissions, old and new, and every holder's
+// visibility and customers, as if they changed each holder in turn.
 func (s *Service) UpdateRole(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID, version int64, p RolePatch) (dbsqlc.Role, error) {
 	cur, err := s.q.RoleGetByIDForUpdate(ctx, tx, dbsqlc.RoleGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -134,8 +135,8 @@ func (s *Service) UpdateRole(ctx context.Context, tx database.Tx, actor *tenant.
 	if cur.Version != version {
 		return dbsqlc.Role{}, ErrVersionMismatch
 	}
-	if !covers(actor.Permissions, cur.Permissions) {
-		return dbsqlc.Role{}, tooStrong()
+	if err := s.checkReach(ctx, tx, actor, reach{permissions: cur.Permissions}, reachCheck{permField: "permissions", existing: true}); err != nil {
+		return dbsqlc.Role{}, err
 	}
 	next := dbsqlc.RoleUpdateParams{TenantID: tx.TenantID(), ID: id, Name: cur.Name, Description: cur.Description, Permissions: cur.Permissions}
 	if p.Name != nil {
@@ -144,9 +145,13 @@ func (s *Service) UpdateRole(ctx context.Context, tx database.Tx, actor *tenant.
 	if p.Description != nil {
 		next.Description = *p.Description
 	}
-	if p.Permissions != nil {
-		if !covers(actor.Permissions, *p.Permissions) {
-			return dbsqlc.Role{}, tooStrong()
+	if p.Permissions != nil && !slices.Equal(*p.Permissions, cur.Permissions) {
+		target, err := s.holdersReach(ctx, tx, id, *p.Permissions)
+		if err != nil {
+			return dbsqlc.Role{}, err
+		}
+		if err := s.checkReach(ctx, tx, actor, target, roleCheck); err != nil {
+			return dbsqlc.Role{}, err
 		}
 		next.Permissions = *p.Permissions
 	}
@@ -169,8 +174,8 @@ func (s *Service) DeleteRole(ctx context.Context, tx database.Tx, actor *tenant.
 	if err != nil {
 		return fmt.Errorf("lock role: %w", err)
 	}
-	if !covers(actor.Permissions, cur.Permissions) {
-		return tooStrong()
+	if err := s.checkReach(ctx, tx, actor, reach{permissions: cur.Permissions}, reachCheck{permField: "permissions", existing: true}); err != nil {
+		return err
 	}
 	n, err := s.q.RoleUserCount(ctx, tx, dbsqlc.RoleUserCountParams{TenantID: tx.TenantID(), RoleID: &id})
 	if err != nil {
@@ -188,4 +193,24 @@ func (s *Service) DeleteRole(ctx context.Context, tx database.Tx, actor *tenant.
 		return fmt.Errorf("delete role: %w", err)
 	}
 	return nil
+}
+
+// holdersReach is the reach the holders of custom role id get with the
+// given permissions: the widest of their visibilities, and the customers of
+// those who see assigned ones. Custom roles are never the portal role.
+func (s *Service) holdersReach(ctx context.Context, tx database.Tx, id uuid.UUID, permissions []string) (reach, error) {
+	holders, err := s.q.UserListByRole(ctx, tx, dbsqlc.UserListByRoleParams{TenantID: tx.TenantID(), RoleID: &id})
+	if err != nil {
+		return reach{}, fmt.Errorf("list role holders: %w", err)
+	}
+	target := reach{permissions: permissions}
+	for _, h := range holders {
+		if visibilityRank(h.Visibility) > visibilityRank(target.visibility) {
+			target.visibility = h.Visibility
+		}
+		if h.Visibility == tenant.VisibilityAssigned {
+			target.sightOf = append(target.sightOf, h.ID)
+		}
+	}
+	return target, nil
 }

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"regexp"
 	"strings"
 	"time"
@@ -25,11 +24,13 @@ import (
 // Options tunes the Service.
 type Options struct {
 	SessionTTL time.Duration
-	// LoginMaxFailures failed logins for one account within LoginWindow
-	// start an exponentially growing lock (30 s, 1 min, 2 min, ... 15 min).
+	// LoginMaxFailures login attempts on one account within LoginWindow
+	// that do not succeed start an exponentially growing lock (30 s, 1 min,
+	// 2 min, ... 15 min). Attempts are counted before the password is
+	// checked, so attempts sent at once count like attempts sent in turn.
 	LoginMaxFailures int
 	// LoginIPMaxFailures failed logins from one IP within LoginWindow block
-	// that IP for LoginWindow.
+	// that IP for LoginWindow (counted the same way).
 	LoginIPMaxFailures int
 	LoginWindow        time.Duration
 	SignupEnabled      bool
@@ -260,21 +261,19 @@ type LoginInput struct {
 	IP       string
 }
 
-// Login checks a password and returns a new session token. Failures are
-// counted per account and per client IP in PostgreSQL; past the limits the
-// answer is a LockedError, whatever the password, until the lock expires.
+// Login checks a password and returns a new session token. Attempts are
+// counted per account and per client IP in PostgreSQL before the password
+// is hashed (ThrottleReserve), so past the limits the answer is a
+// LockedError, whatever the password and however many attempts arrive at
+// once, without hashing, until the lock expires.
 func (s *Service) Login(ctx context.Context, in LoginInput) (string, error) {
 	slug := strings.ToLower(strings.TrimSpace(in.Tenant))
 	email := strings.ToLower(strings.TrimSpace(in.Email))
 	acctKey := throttleKey("acct", slug, email)
 	ipKey := throttleKey("ip", in.IP)
 
-	until, err := s.q.ThrottleLockedUntil(ctx, s.pool(), [][]byte{acctKey, ipKey})
-	switch {
-	case err == nil && until != nil:
-		return "", &LockedError{RetryAfter: time.Until(*until)}
-	case err != nil && !errors.Is(err, pgx.ErrNoRows):
-		return "", fmt.Errorf("read login throttle: %w", err)
+	if err := s.reserveAttempt(ctx, acctKey, ipKey); err != nil {
+		return "", err
 	}
 
 	var user dbsqlc.User
@@ -298,13 +297,14 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (string, error) {
 		return "", fmt.Errorf("verify password: %w", err)
 	}
 	if !ok || user.Status != "active" || t.Status != "active" {
-		if err := s.recordFailure(ctx, acctKey, ipKey); err != nil {
-			return "", err
-		}
+		// The attempt was counted when it was reserved.
 		return "", ErrInvalidCredentials
 	}
 	if err := s.q.ThrottleReset(ctx, s.pool(), acctKey); err != nil {
 		return "", fmt.Errorf("reset login throttle: %w", err)
+	}
+	if err := s.releaseIPAttempt(ctx, ipKey); err != nil {
+		return "", err
 	}
 	return database.WithTenantTxV(ctx, s.db, database.SystemScope(t.ID), func(ctx context.Context, tx database.Tx) (string, error) {
 		return s.insertToken(ctx, tx, user.ID, "session", "login", s.sessionExpiry())
@@ -325,30 +325,75 @@ func throttleKey(parts ...string) []byte {
 	return sum[:]
 }
 
-func (s *Service) recordFailure(ctx context.Context, acctKey, ipKey []byte) error {
+// Account locks start at accountLockBase once an account reaches
+// LoginMaxFailures and double with each further attempt, up to
+// accountLockMax.
+const (
+	accountLockBase = 30 * time.Second
+	accountLockMax  = 15 * time.Minute
+)
+
+// reserveAttempt counts a login attempt against the client IP and then the
+// account, each in one atomic statement, and returns a LockedError when
+// either is locked. The IP comes first so that a blocked IP's attempts do
+// not count against (and lock) the accounts it tries; an attempt the
+// account refuses is given back to the IP, like a success. Each statement
+// commits on its own: a reservation must stay counted whatever happens to
+// the attempt afterwards.
+func (s *Service) reserveAttempt(ctx context.Context, acctKey, ipKey []byte) error {
+	now := time.Now()
 	window := s.opts.LoginWindow.Seconds()
-	return database.WithGlobalTx(ctx, s.db, func(ctx context.Context, tx pgx.Tx) error {
-		acct, err := s.q.ThrottleRecordFailure(ctx, tx, dbsqlc.ThrottleRecordFailureParams{Key: acctKey, WindowSeconds: window})
-		if err != nil {
-			return fmt.Errorf("count failed login: %w", err)
-		}
-		if over := int(acct.Failures) - s.opts.LoginMaxFailures; over >= 0 {
-			lock := math.Min(30*math.Pow(2, float64(over)), 15*60)
-			if err := s.q.ThrottleLock(ctx, tx, dbsqlc.ThrottleLockParams{Key: acctKey, LockSeconds: lock}); err != nil {
-				return fmt.Errorf("lock account logins: %w", err)
-			}
-		}
-		ip, err := s.q.ThrottleRecordFailure(ctx, tx, dbsqlc.ThrottleRecordFailureParams{Key: ipKey, WindowSeconds: window})
-		if err != nil {
-			return fmt.Errorf("count failed login: %w", err)
-		}
-		if int(ip.Failures) >= s.opts.LoginIPMaxFailures {
-			if err := s.q.ThrottleLock(ctx, tx, dbsqlc.ThrottleLockParams{Key: ipKey, LockSeconds: window}); err != nil {
-				return fmt.Errorf("lock ip logins: %w", err)
-			}
-		}
-		return nil
+	_, err := s.q.ThrottleReserve(ctx, s.pool(), dbsqlc.ThrottleReserveParams{
+		Key: ipKey, Now: now, WindowSeconds: window, MaxAttempts: int32(s.opts.LoginIPMaxFailures),
+		LockSeconds: window, LockMaxSeconds: window,
 	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s.lockedError(ctx, ipKey, now)
+	}
+	if err != nil {
+		return fmt.Errorf("count login attempt: %w", err)
+	}
+	_, err = s.q.ThrottleReserve(ctx, s.pool(), dbsqlc.ThrottleReserveParams{
+		Key: acctKey, Now: now, WindowSeconds: window, MaxAttempts: int32(s.opts.LoginMaxFailures),
+		LockSeconds: accountLockBase.Seconds(), LockMaxSeconds: accountLockMax.Seconds(),
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		if err := s.releaseIPAttempt(ctx, ipKey); err != nil {
+			return err
+		}
+		return s.lockedError(ctx, acctKey, now)
+	}
+	if err != nil {
+		return fmt.Errorf("count login attempt: %w", err)
+	}
+	return nil
+}
+
+// releaseIPAttempt gives back an attempt counted against the IP that did
+// not fail: the IP limit counts failures, so that many people behind one
+// address can still log in.
+func (s *Service) releaseIPAttempt(ctx context.Context, ipKey []byte) error {
+	err := s.q.ThrottleRelease(ctx, s.pool(), dbsqlc.ThrottleReleaseParams{
+		Key: ipKey, Now: time.Now(), MaxAttempts: int32(s.opts.LoginIPMaxFailures),
+	})
+	if err != nil {
+		return fmt.Errorf("release login attempt: %w", err)
+	}
+	return nil
+}
+
+// lockedError reads how long the key stays locked, for Retry-After. The lock
+// may have lapsed since the attempt was refused; the client then retries
+// after a second.
+func (s *Service) lockedError(ctx context.Context, key []byte, now time.Time) error {
+	until, err := s.q.ThrottleLockedUntil(ctx, s.pool(), dbsqlc.ThrottleLockedUntilParams{Keys: [][]byte{key}, Now: now})
+	switch {
+	case errors.Is(err, pgx.ErrNoRows), err == nil && until == nil:
+		return &LockedError{RetryAfter: time.Second}
+	case err != nil:
+		return fmt.Errorf("read login throttle: %w", err)
+	}
+	return &LockedError{RetryAfter: until.Sub(now)}
 }
 
 // ---- Token authentication ----------------------------------------------

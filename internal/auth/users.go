@@ -90,10 +90,64 @@ type resolvedRole struct {
 	defaultVis  string
 }
 
+// builtinRole is a built-in role.
+func builtinRole(br BuiltinRole) resolvedRole {
+	n := br.Name
+	return resolvedRole{builtin: &n, name: n, permissions: br.Permissions, defaultVis: br.DefaultVisibility}
+}
+
+// customRole is a custom role; its users see every customer unless given
+// a visibility (see defaultVisibility).
+func customRole(r dbsqlc.Role) resolvedRole {
+	id := r.ID
+	return resolvedRole{roleID: &id, name: r.Name, permissions: r.Permissions, defaultVis: tenant.VisibilityAll}
+}
+
+// isPortal reports whether the role is the built-in portal role.
+func (r resolvedRole) isPortal() bool { return r.builtin != nil && *r.builtin == RolePortal }
+
+// same reports whether r and o are the same role.
+func (r resolvedRole) same(o resolvedRole) bool {
+	switch {
+	case r.builtin != nil && o.builtin != nil:
+		return *r.builtin == *o.builtin
+	case r.roleID != nil && o.roleID != nil:
+		return *r.roleID == *o.roleID
+	}
+	return false
+}
+
+// effectiveVisibility is what a user of this role with the stored
+// visibility sees: portal users are scoped by their role (see principal),
+// whatever is stored.
+func (r resolvedRole) effectiveVisibility(stored string) string {
+	if r.isPortal() {
+		return tenant.VisibilityPortal
+	}
+	return stored
+}
+
+// defaultVisibility is the visibility a user of this role gets when none
+// is asked for: the role's default, but never wider than the actor's own,
+// so that an 'assigned' manager creating, say, a viewer creates an
+// 'assigned' one. Portal users store 'assigned', the narrowest value the
+// column takes: what is stored never applies to them (effectiveVisibility).
+func (r resolvedRole) defaultVisibility(actor *tenant.Principal) string {
+	if r.isPortal() {
+		return tenant.VisibilityAssigned
+	}
+	v := narrower(r.defaultVis, actor.Visibility)
+	if v == tenant.VisibilityPortal {
+		// Only 'all' and 'assigned' can be stored; checkReach refuses
+		// the result for a portal actor anyway.
+		v = tenant.VisibilityAssigned
+	}
+	return v
+}
+
 func (s *Service) resolveRole(ctx context.Context, tx database.Tx, name string) (resolvedRole, error) {
 	if br, ok := Builtin(name); ok {
-		n := br.Name
-		return resolvedRole{builtin: &n, name: n, permissions: br.Permissions, defaultVis: br.DefaultVisibility}, nil
+		return builtinRole(br), nil
 	}
 	r, err := s.q.RoleGetByName(ctx, tx, dbsqlc.RoleGetByNameParams{TenantID: tx.TenantID(), Name: name})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -102,42 +156,41 @@ func (s *Service) resolveRole(ctx context.Context, tx database.Tx, name string) 
 	if err != nil {
 		return resolvedRole{}, fmt.Errorf("look up role: %w", err)
 	}
-	id := r.ID
-	return resolvedRole{roleID: &id, name: r.Name, permissions: r.Permissions, defaultVis: tenant.VisibilityAll}, nil
+	return customRole(r), nil
 }
 
-// checkAssignable refuses a role stronger than the actor's own (privilege
-// escalation through users:manage) and a portal role without its customer.
-func checkAssignable(actor *tenant.Principal, r resolvedRole, customerID *uuid.UUID) error {
+// checkPortalLink refuses a portal role without its customer, and a
+// customer link on any other role.
+func checkPortalLink(r resolvedRole, customerID *uuid.UUID) error {
 	var errs validation.Errors
-	if !covers(actor.Permissions, r.permissions) {
-		errs.Add("role", "role_too_strong", "you cannot assign a role with permissions you do not hold")
-	}
-	portal := r.builtin != nil && *r.builtin == RolePortal
 	switch {
-	case portal && customerID == nil:
+	case r.isPortal() && customerID == nil:
 		errs.Add("customer_id", "required", "a portal user must be linked to a customer")
-	case !portal && customerID != nil:
+	case !r.isPortal() && customerID != nil:
 		errs.Add("customer_id", "not_allowed", "only portal users are linked to a customer")
 	}
 	return errs.Err()
 }
 
-// CreateUser adds a user to the actor's tenant.
+// CreateUser adds a user to the actor's tenant, with no more reach than
+// the actor's own: a role within their permissions, a visibility no wider
+// than theirs (by default the role's, narrowed to theirs), and for a portal
+// user a customer they see.
 func (s *Service) CreateUser(ctx context.Context, tx database.Tx, actor *tenant.Principal, in UserInput) (User, error) {
 	r, err := s.resolveRole(ctx, tx, in.Role)
 	if err != nil {
 		return User{}, err
 	}
-	if err := checkAssignable(actor, r, in.CustomerID); err != nil {
+	if err := checkPortalLink(r, in.CustomerID); err != nil {
 		return User{}, err
 	}
 	vis := in.Visibility
-	if vis == "" || vis == tenant.VisibilityPortal {
-		vis = r.defaultVis
+	if vis == "" || r.isPortal() {
+		vis = r.defaultVisibility(actor)
 	}
-	if vis == tenant.VisibilityPortal {
-		vis = tenant.VisibilityAll // portal users are scoped by role, see Authenticate
+	target := reach{permissions: r.permissions, visibility: r.effectiveVisibility(vis), customerID: in.CustomerID}
+	if err := s.checkReach(ctx, tx, actor, target, reachCheck{permField: "role"}); err != nil {
+		return User{}, err
 	}
 	u, err := s.q.UserInsert(ctx, tx, dbsqlc.UserInsertParams{
 		TenantID: tx.TenantID(), ID: uuid.New(), Email: in.Email, Name: in.Name, PasswordHash: in.PasswordHash,
@@ -147,12 +200,18 @@ func (s *Service) CreateUser(ctx context.Context, tx database.Tx, actor *tenant.
 	case errors.Is(err, pgx.ErrNoRows):
 		return User{}, ErrEmailTaken
 	case database.IsForeignKeyViolation(err, "users_customer_fkey"):
-		return User{}, validation.Errors{{Field: "customer_id", Code: "not_found", Message: "no such customer"}}
+		return User{}, customerGone()
 	case err != nil:
 		return User{}, fmt.Errorf("insert user: %w", err)
 	}
 	name := r.name
 	return toUser(u, &name), nil
+}
+
+// customerGone is the answer for a portal link to a customer deleted
+// since checkReach read it: the same as for one that never existed.
+func customerGone() error {
+	return &BeyondReachError{Fields: validation.Errors{{Field: "customer_id", Code: "not_found", Message: "no such customer"}}}
 }
 
 // GetUser returns one user of the tenant.
@@ -193,6 +252,11 @@ func (s *Service) ListUsers(ctx context.Context, tx database.Tx, after *UserCurs
 // UpdateUser applies a patch when version matches the stored one. Changing
 // the password, role or status revokes the user's tokens, so a demoted or
 // disabled user loses access at once.
+//
+// The actor may only change a user whose reach their own covers, and only
+// into one it still covers (checkReach); and may change their own e-mail,
+// name and password but not their own role, visibility, customer link or
+// status (a *SelfError naming the field).
 func (s *Service) UpdateUser(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID, version int64, p UserPatch) (User, error) {
 	cur, err := s.q.UserGetByIDForUpdate(ctx, tx, dbsqlc.UserGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -203,6 +267,18 @@ func (s *Service) UpdateUser(ctx context.Context, tx database.Tx, actor *tenant.
 	}
 	if cur.Version != version {
 		return User{}, ErrVersionMismatch
+	}
+	self := id == actor.UserID
+	curRole, err := s.roleOf(ctx, tx, cur)
+	if err != nil {
+		return User{}, err
+	}
+	// An actor cannot change a user who reaches further than themselves,
+	// not even their name or password (then log in as them).
+	if !self {
+		if err := s.checkReach(ctx, tx, actor, userReach(cur, curRole), reachCheck{permField: "role", existing: true}); err != nil {
+			return User{}, err
+		}
 	}
 	next := dbsqlc.UserUpdateParams{
 		TenantID: tx.TenantID(), ID: id, Email: cur.Email, Name: cur.Name, PasswordHash: cur.PasswordHash,
@@ -218,43 +294,54 @@ func (s *Service) UpdateUser(ctx context.Context, tx database.Tx, actor *tenant.
 	if p.Password != nil {
 		next.PasswordHash, revoke = p.PasswordHash, true
 	}
-	if p.Visibility != nil {
+	nextRole, roleChanged := curRole, false
+	if p.Role != nil {
+		if nextRole, err = s.resolveRole(ctx, tx, *p.Role); err != nil {
+			return User{}, err
+		}
+		roleChanged = !nextRole.same(curRole)
+		next.BuiltinRole, next.RoleID = nextRole.builtin, nextRole.roleID
+	}
+	switch {
+	case p.Visibility != nil:
 		next.Visibility = *p.Visibility
+	case roleChanged && curRole.isPortal():
+		// What a portal user stored never applied to them; leaving the
+		// portal role they get the new role's default, as a new user would.
+		next.Visibility = nextRole.defaultVisibility(actor)
 	}
 	if p.CustomerIDSet {
 		next.CustomerID = p.CustomerID
 	}
-	if p.Status != nil && *p.Status != cur.Status {
-		if id == actor.UserID {
-			return User{}, ErrSelf
-		}
-		next.Status, revoke = *p.Status, true
+	if p.Status != nil {
+		next.Status = *p.Status
 	}
-	roleName := ""
-	if p.Role != nil {
-		r, err := s.resolveRole(ctx, tx, *p.Role)
-		if err != nil {
-			return User{}, err
+	linkChanged := !sameID(next.CustomerID, cur.CustomerID)
+	if self {
+		switch {
+		case roleChanged:
+			return User{}, &SelfError{Field: "role"}
+		case next.Visibility != cur.Visibility:
+			return User{}, &SelfError{Field: "visibility"}
+		case linkChanged:
+			return User{}, &SelfError{Field: "customer_id"}
+		case next.Status != cur.Status:
+			return User{}, &SelfError{Field: "status"}
 		}
-		if (r.builtin == nil) != (cur.BuiltinRole == nil) || (r.builtin != nil && *r.builtin != *cur.BuiltinRole) ||
-			(r.roleID != nil && cur.RoleID != nil && *r.roleID != *cur.RoleID) {
-			revoke = true
-		}
-		next.BuiltinRole, next.RoleID, roleName = r.builtin, r.roleID, r.name
-		if err := checkAssignable(actor, r, next.CustomerID); err != nil {
-			return User{}, err
-		}
-	} else if p.CustomerIDSet {
-		r := resolvedRole{builtin: cur.BuiltinRole, roleID: cur.RoleID}
-		if err := checkAssignable(&tenant.Principal{Permissions: AllPermissions}, r, next.CustomerID); err != nil {
+	}
+	if roleChanged || p.CustomerIDSet {
+		if err := checkPortalLink(nextRole, next.CustomerID); err != nil {
 			return User{}, err
 		}
 	}
-	// An actor cannot edit a user stronger than themselves either.
-	if curRole, err := s.currentPermissions(ctx, tx, cur); err != nil {
-		return User{}, err
-	} else if !covers(actor.Permissions, curRole) {
-		return User{}, validation.Errors{{Field: "role", Code: "role_too_strong", Message: "you cannot edit a user with permissions you do not hold"}}
+	if !self && (roleChanged || next.Visibility != cur.Visibility || linkChanged) {
+		target := userReach(dbsqlc.User{ID: id, Visibility: next.Visibility, CustomerID: next.CustomerID}, nextRole)
+		if err := s.checkReach(ctx, tx, actor, target, reachCheck{permField: "role"}); err != nil {
+			return User{}, err
+		}
+	}
+	if roleChanged || next.Status != cur.Status {
+		revoke = true
 	}
 	wasAdmin := cur.BuiltinRole != nil && *cur.BuiltinRole == RoleAdmin && cur.Status == "active"
 	staysAdmin := next.BuiltinRole != nil && *next.BuiltinRole == RoleAdmin && next.Status == "active"
@@ -268,7 +355,7 @@ func (s *Service) UpdateUser(ctx context.Context, tx database.Tx, actor *tenant.
 	case database.IsUniqueViolation(err, "users_email_key"):
 		return User{}, ErrEmailTaken
 	case database.IsForeignKeyViolation(err, "users_customer_fkey"):
-		return User{}, validation.Errors{{Field: "customer_id", Code: "not_found", Message: "no such customer"}}
+		return User{}, customerGone()
 	case err != nil:
 		return User{}, fmt.Errorf("update user: %w", err)
 	}
@@ -277,25 +364,27 @@ func (s *Service) UpdateUser(ctx context.Context, tx database.Tx, actor *tenant.
 			return User{}, fmt.Errorf("revoke tokens: %w", err)
 		}
 	}
-	if roleName == "" {
-		return s.GetUser(ctx, tx, id)
-	}
-	return toUser(u, &roleName), nil
+	return toUser(u, &nextRole.name), nil
 }
 
-func (s *Service) currentPermissions(ctx context.Context, tx database.Tx, u dbsqlc.User) ([]string, error) {
+func sameID(a, b *uuid.UUID) bool {
+	return (a == nil) == (b == nil) && (a == nil || *a == *b)
+}
+
+// roleOf resolves the role a user holds now.
+func (s *Service) roleOf(ctx context.Context, tx database.Tx, u dbsqlc.User) (resolvedRole, error) {
 	if u.BuiltinRole != nil {
 		br, _ := Builtin(*u.BuiltinRole)
-		return br.Permissions, nil
+		return builtinRole(br), nil
 	}
 	if u.RoleID == nil {
-		return nil, nil
+		return resolvedRole{}, nil
 	}
 	r, err := s.q.RoleGetByID(ctx, tx, dbsqlc.RoleGetByIDParams{TenantID: tx.TenantID(), ID: *u.RoleID})
 	if err != nil {
-		return nil, fmt.Errorf("get role: %w", err)
+		return resolvedRole{}, fmt.Errorf("get role: %w", err)
 	}
-	return r.Permissions, nil
+	return customRole(r), nil
 }
 
 // ensureOtherAdmin locks the tenant's active admins and refuses when the

@@ -38,6 +38,7 @@ type Config struct {
 	LogFormat         string
 	RateLimitTenant   int // requests per second per tenant
 	RateLimitIP       int // requests per second per client IP
+	SignupPerIPHour   int // public signups per client IP per hour (each costs a hash and a tenant)
 	LoginMaxFailures  int // per account before it is slowed down
 	LoginIPMaxFails   int // per IP per window before it is blocked
 	LoginWindow       time.Duration
@@ -86,6 +87,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		LogFormat:          l.choice("CUSTOMERHUB_LOG_FORMAT", "json", "json", "text"),
 		RateLimitTenant:    l.int("CUSTOMERHUB_RATE_LIMIT_TENANT", 100, 1, 1_000_000),
 		RateLimitIP:        l.int("CUSTOMERHUB_RATE_LIMIT_IP", 50, 1, 1_000_000),
+		SignupPerIPHour:    l.int("CUSTOMERHUB_SIGNUP_PER_IP_HOUR", 10, 1, 1_000_000),
 		LoginMaxFailures:   l.int("CUSTOMERHUB_LOGIN_MAX_FAILURES", 5, 1, 1000),
 		LoginIPMaxFails:    l.int("CUSTOMERHUB_LOGIN_IP_MAX_FAILURES", 50, 1, 100_000),
 		LoginWindow:        l.duration("CUSTOMERHUB_LOGIN_WINDOW", 15*time.Minute, time.Second, 24*time.Hour),
@@ -124,6 +126,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("db_max_conns", int(c.DBMaxConns)),
 		slog.Int("rate_limit_tenant", c.RateLimitTenant),
 		slog.Int("rate_limit_ip", c.RateLimitIP),
+		slog.Int("signup_per_ip_hour", c.SignupPerIPHour),
 		slog.Int("worker_concurrency", c.WorkerConcurrency),
 		slog.Int("bulk_concurrency", c.BulkConcurrency),
 		slog.Int("bulk_batch", c.BulkBatch),

@@ -28,6 +28,7 @@ func TestLoad(t *testing.T) {
 		require.Equal(t, 30*24*time.Hour, c.SessionTTL)
 		require.Equal(t, 1<<20, c.BodyLimit)
 		require.Equal(t, 24*time.Hour, c.IdempotencyTTL)
+		require.Equal(t, 10, c.SignupPerIPHour)
 		require.Contains(t, c.DatabaseURL, "customerhub_app@")
 	})
 	t.Run("Overrides", func(t *testing.T) {
@@ -47,17 +48,18 @@ func TestLoad(t *testing.T) {
 	t.Run("EveryBadVariableNamed", func(t *testing.T) {
 		t.Parallel()
 		bad := map[string]string{
-			"DATABASE_URL":                  "mysql://x/y",
-			"REDIS_URL":                     "not a url",
-			"CUSTOMERHUB_LISTEN_ADDR":       "8080",
-			"CUSTOMERHUB_SIGNUP_ENABLED":    "perhaps",
-			"CUSTOMERHUB_SESSION_TTL":       "forever",
-			"CUSTOMERHUB_BODY_LIMIT":        "-1",
-			"CUSTOMERHUB_TRUSTED_PROXIES":   "10.0.0.0/99",
-			"CUSTOMERHUB_LOG_LEVEL":         "loud",
-			"CUSTOMERHUB_LOG_FORMAT":        "xml",
-			"CUSTOMERHUB_RATE_LIMIT_TENANT": "0",
-			"CUSTOMERHUB_IDEMPOTENCY_TTL":   "1s",
+			"DATABASE_URL":                   "mysql://x/y",
+			"REDIS_URL":                      "not a url",
+			"CUSTOMERHUB_LISTEN_ADDR":        "8080",
+			"CUSTOMERHUB_SIGNUP_ENABLED":     "perhaps",
+			"CUSTOMERHUB_SESSION_TTL":        "forever",
+			"CUSTOMERHUB_BODY_LIMIT":         "-1",
+			"CUSTOMERHUB_TRUSTED_PROXIES":    "10.0.0.0/99",
+			"CUSTOMERHUB_LOG_LEVEL":          "loud",
+			"CUSTOMERHUB_LOG_FORMAT":         "xml",
+			"CUSTOMERHUB_RATE_LIMIT_TENANT":  "0",
+			"CUSTOMERHUB_SIGNUP_PER_IP_HOUR": "0",
+			"CUSTOMERHUB_IDEMPOTENCY_TTL":    "1s",
 		}
 		_, err := config.Load(lookup(bad))
 		require.Error(t, err)

@@ -228,7 +228,8 @@ func TestCatalog(t *testing.T) {
 			return f, r.Scan(&f.name, &f.owner)
 		})
 		require.NoError(t, err)
-		require.ElementsMatch(t, []fn{{"customer_search_ids", database.SearchRole}, {"customer_search_page", database.SearchRole}}, fns)
+		require.ElementsMatch(t, []fn{{"customer_search_ids", database.SearchRole}, {"customer_search_page", database.SearchRole},
+			{"assigned_customer_ids", database.SearchRole}}, fns)
 	})
 	t.Run("AppRoleInheritsNoBypass", func(t *testing.T) {
 		var n int

@@ -10,31 +10,21 @@ import (
 	"time"
 )
 
-const throttleLock = `-- name: ThrottleLock :exec
-UPDATE auth_throttle SET locked_until = now() + make_interval(secs => $1::float8), updated_at = now()
-WHERE key = $2
-`
-
-type ThrottleLockParams struct {
-	LockSeconds float64
-	Key         []byte
-}
-
-func (q *Queries) ThrottleLock(ctx context.Context, db DBTX, arg ThrottleLockParams) error {
-	_, err := db.Exec(ctx, throttleLock, arg.LockSeconds, arg.Key)
-	return err
-}
-
 const throttleLockedUntil = `-- name: ThrottleLockedUntil :one
 SELECT locked_until FROM auth_throttle
-WHERE key = ANY($1::bytea[]) AND locked_until > now()
+WHERE key = ANY($1::bytea[]) AND locked_until > $2::timestamptz
 ORDER BY locked_until DESC LIMIT 1
 `
 
+type ThrottleLockedUntilParams struct {
+	Keys [][]byte
+	Now  time.Time
+}
+
 // ThrottleLockedUntil returns the latest lock among the given keys that is
-// still in force (no row when none is).
-func (q *Queries) ThrottleLockedUntil(ctx context.Context, db DBTX, keys [][]byte) (*time.Time, error) {
-	row := db.QueryRow(ctx, throttleLockedUntil, keys)
+// still in force at @now (no row when none is).
+func (q *Queries) ThrottleLockedUntil(ctx context.Context, db DBTX, arg ThrottleLockedUntilParams) (*time.Time, error) {
+	row := db.QueryRow(ctx, throttleLockedUntil, arg.Keys, arg.Now)
 	var locked_until *time.Time
 	err := row.Scan(&locked_until)
 	return locked_until, err
@@ -55,33 +45,87 @@ func (q *Queries) ThrottlePurge(ctx context.Context, db DBTX, olderThanSeconds f
 	return result.RowsAffected(), nil
 }
 
-const throttleRecordFailure = `-- name: ThrottleRecordFailure :one
-INSERT INTO auth_throttle AS t (key, failures, window_start, updated_at)
-VALUES ($1, 1, now(), now())
-ON CONFLICT ON CONSTRAINT auth_throttle_pkey DO UPDATE SET
-    failures = CASE WHEN t.window_start < now() - make_interval(secs => $2::float8) THEN 1 ELSE t.failures + 1 END,
-    window_start = CASE WHEN t.window_start < now() - make_interval(secs => $2::float8) THEN now() ELSE t.window_start END,
-    updated_at = now()
-RETURNING failures, window_start
+const throttleRelease = `-- name: ThrottleRelease :exec
+UPDATE auth_throttle SET
+    failures = greatest(failures - 1, 0),
+    locked_until = CASE WHEN failures - 1 < $1::integer THEN NULL ELSE locked_until END,
+    updated_at = $2::timestamptz
+WHERE key = $3
 `
 
-type ThrottleRecordFailureParams struct {
-	Key           []byte
-	WindowSeconds float64
+type ThrottleReleaseParams struct {
+	MaxAttempts int32
+	Now         time.Time
+	Key         []byte
 }
 
-type ThrottleRecordFailureRow struct {
-	Failures    int32
-	WindowStart time.Time
+// ThrottleRelease gives back one attempt ThrottleReserve counted but that
+// did not fail (the login succeeded, or another key refused it), and lifts
+// the lock when the count falls below the limit again: the lock may be the
+// one this very attempt set on reaching the limit.
+func (q *Queries) ThrottleRelease(ctx context.Context, db DBTX, arg ThrottleReleaseParams) error {
+	_, err := db.Exec(ctx, throttleRelease, arg.MaxAttempts, arg.Now, arg.Key)
+	return err
 }
 
-// ThrottleRecordFailure counts one failed login against a key. Failures
-// older than the window start a new count.
-func (q *Queries) ThrottleRecordFailure(ctx context.Context, db DBTX, arg ThrottleRecordFailureParams) (ThrottleRecordFailureRow, error) {
-	row := db.QueryRow(ctx, throttleRecordFailure, arg.Key, arg.WindowSeconds)
-	var i ThrottleRecordFailureRow
-	err := row.Scan(&i.Failures, &i.WindowStart)
-	return i, err
+const throttleReserve = `-- name: ThrottleReserve :one
+INSERT INTO auth_throttle AS t (key, failures, window_start, locked_until, updated_at)
+VALUES ($1, 1, $2::timestamptz,
+        CASE WHEN 1 >= $3::integer
+             THEN least($4::float8, $5::float8) * interval '1 second' + $2::timestamptz END,
+        $2::timestamptz)
+ON CONFLICT ON CONSTRAINT auth_throttle_pkey DO UPDATE SET
+    failures = CASE WHEN t.window_start + make_interval(secs => $6::float8) < $2::timestamptz THEN 1
+                    ELSE t.failures + 1 END,
+    window_start = CASE WHEN t.window_start + make_interval(secs => $6::float8) < $2::timestamptz THEN $2::timestamptz
+                        ELSE t.window_start END,
+    locked_until = CASE
+        WHEN t.window_start + make_interval(secs => $6::float8) < $2::timestamptz
+            THEN CASE WHEN 1 >= $3::integer
+                      THEN least($4::float8, $5::float8) * interval '1 second' + $2::timestamptz END
+        WHEN t.failures + 1 >= $3::integer
+            THEN least(power(2::float8, least(t.failures + 1 - $3::integer, 30)) * $4::float8,
+                       $5::float8) * interval '1 second' + $2::timestamptz
+        ELSE t.locked_until END,
+    updated_at = $2::timestamptz
+WHERE t.locked_until IS NULL OR t.locked_until <= $2::timestamptz
+RETURNING failures
+`
+
+type ThrottleReserveParams struct {
+	Key            []byte
+	Now            time.Time
+	MaxAttempts    int32
+	LockSeconds    float64
+	LockMaxSeconds float64
+	WindowSeconds  float64
+}
+
+// ThrottleReserve counts one login attempt against a key before its
+// password is hashed, and answers whether it may go ahead: no row when the
+// key is locked at @now (the attempt is refused and not counted), else the
+// attempt's number in the current window. Attempts older than the window
+// start a new count. The attempt that reaches @max_attempts locks the key at
+// once, for @lock_seconds doubled for each attempt past the limit, at most
+// @lock_max_seconds: every attempt that arrives while it is being checked is
+// refused, so a burst sent all at once gets no more checks than attempts
+// sent one by one. A successful login lifts the lock (ThrottleReset,
+// ThrottleRelease).
+//
+// One statement, so concurrent attempts on a key serialize on its row. The
+// time comes from the caller: Citus refuses now() in ON CONFLICT DO UPDATE.
+func (q *Queries) ThrottleReserve(ctx context.Context, db DBTX, arg ThrottleReserveParams) (int32, error) {
+	row := db.QueryRow(ctx, throttleReserve,
+		arg.Key,
+		arg.Now,
+		arg.MaxAttempts,
+		arg.LockSeconds,
+		arg.LockMaxSeconds,
+		arg.WindowSeconds,
+	)
+	var failures int32
+	err := row.Scan(&failures)
+	return failures, err
 }
 
 const throttleReset = `-- name: ThrottleReset :exec

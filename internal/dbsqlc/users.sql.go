@@ -224,6 +224,44 @@ func (q *Queries) UserList(ctx context.Context, db DBTX, arg UserListParams) ([]
 	return items, nil
 }
 
+const userListByRole = `-- name: UserListByRole :many
+SELECT id, visibility FROM users
+WHERE tenant_id = $1 AND role_id = $2
+ORDER BY id
+`
+
+type UserListByRoleParams struct {
+	TenantID uuid.UUID
+	RoleID   *uuid.UUID
+}
+
+type UserListByRoleRow struct {
+	ID         uuid.UUID
+	Visibility string
+}
+
+// UserListByRole returns the holders of a custom role, whatever their
+// status: changing the role changes what each of them may do.
+func (q *Queries) UserListByRole(ctx context.Context, db DBTX, arg UserListByRoleParams) ([]UserListByRoleRow, error) {
+	rows, err := db.Query(ctx, userListByRole, arg.TenantID, arg.RoleID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []UserListByRoleRow{}
+	for rows.Next() {
+		var i UserListByRoleRow
+		if err := rows.Scan(&i.ID, &i.Visibility); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const userLockActiveAdmins = `-- name: UserLockActiveAdmins :many
 SELECT id FROM users
 WHERE tenant_id = $1 AND builtin_role = 'admin' AND status = 'active'
@@ -355,4 +393,28 @@ func (q *Queries) UserUpdate(ctx context.Context, db DBTX, arg UserUpdateParams)
 		&i.UpdatedAt,
 	)
 	return i, err
+}
+
+const usersSeeBeyondCaller = `-- name: UsersSeeBeyondCaller :one
+SELECT EXISTS (
+    SELECT 1 FROM assigned_customer_ids($1::uuid[]) AS a(id)
+    WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = $2 AND c.id = a.id)
+) AS beyond
+`
+
+type UsersSeeBeyondCallerParams struct {
+	UserIds  []uuid.UUID
+	TenantID uuid.UUID
+}
+
+// UsersSeeBeyondCaller reports whether the users, with visibility
+// 'assigned', see a customer the caller does not. The users' customers come
+// from assigned_customer_ids (outside the caller's scope); the caller's
+// sight is the customers policy itself, read by the NOT EXISTS under
+// row-level security.
+func (q *Queries) UsersSeeBeyondCaller(ctx context.Context, db DBTX, arg UsersSeeBeyondCallerParams) (bool, error) {
+	row := db.QueryRow(ctx, usersSeeBeyondCaller, arg.UserIds, arg.TenantID)
+	var beyond bool
+	err := row.Scan(&beyond)
+	return beyond, err
 }

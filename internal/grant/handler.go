@@ -53,7 +53,7 @@ func mapError(err error) error {
 	case errors.Is(err, ErrAlreadyGranted):
 		return httpapi.Conflict("customer_id", "already_granted", "the user already holds a grant of this customer")
 	}
-	return err
+	return auth.MapError(err)
 }
 
 // tx runs fn in the request's transaction (httpapi.Tx); fn writes the
@@ -109,8 +109,7 @@ func (h *Handler) create(c *fiber.Ctx) error {
 		if req.CustomerID == nil {
 			return validation.Errors{{Field: "customer_id", Code: "required", Message: "must be a customer id"}}
 		}
-		by := actor.UserID
-		g, err := h.svc.Create(ctx, tx, userID, *req.CustomerID, &by)
+		g, err := h.svc.Create(ctx, tx, actor, userID, *req.CustomerID)
 		if err != nil {
 			return err
 		}
@@ -167,14 +166,14 @@ func (h *Handler) delete(c *fiber.Ctx) error {
 	// Path segments resolve left to right: a malformed customer id is
 	// reported only for a user that exists.
 	customerID, customerErr := httpapi.UUIDParam(c, "customer_id")
-	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
 		if err := h.svc.CheckUser(ctx, tx, userID); err != nil {
 			return err
 		}
 		if customerErr != nil {
 			return customerErr
 		}
-		g, err := h.svc.Delete(ctx, tx, userID, customerID)
+		g, err := h.svc.Delete(ctx, tx, actor, userID, customerID)
 		if err != nil {
 			return err
 		}

@@ -9,21 +9,28 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/tenant"
 )
 
 // Service implements the package's operations inside the caller's tenant
 // transaction. A customer the caller cannot see is ErrCustomerNotFound,
 // and a grant of it ErrNotFound, exactly like missing ones.
+//
+// A grant widens (or, revoked, narrows) what its user reaches, so the
+// acting user must be able to manage that user (auth.Service.CheckManage):
+// not themselves, and not a user who reaches further than they do.
 type Service struct {
 	q      *dbsqlc.Queries
+	auth   *auth.Service
 	logger *slog.Logger
 }
 
 // NewService returns a Service.
-func NewService(logger *slog.Logger) *Service {
-	return &Service{q: dbsqlc.New(), logger: logger}
+func NewService(logger *slog.Logger, authSvc *auth.Service) *Service {
+	return &Service{q: dbsqlc.New(), auth: authSvc, logger: logger}
 }
 
 // CheckUser reports ErrUserNotFound unless the user exists in the tenant.
@@ -40,10 +47,10 @@ func (s *Service) CheckUser(ctx context.Context, tx database.Tx, userID uuid.UUI
 	return nil
 }
 
-// Create grants a customer the caller can see to a user; by is the acting
-// user, recorded as created_by.
-func (s *Service) Create(ctx context.Context, tx database.Tx, userID, customerID uuid.UUID, by *uuid.UUID) (Grant, error) {
-	if err := s.CheckUser(ctx, tx, userID); err != nil {
+// Create grants a customer the actor can see to a user the actor may
+// manage, recording the actor as created_by.
+func (s *Service) Create(ctx context.Context, tx database.Tx, actor *tenant.Principal, userID, customerID uuid.UUID) (Grant, error) {
+	if err := s.checkManage(ctx, tx, actor, userID); err != nil {
 		return Grant{}, err
 	}
 	c, err := s.q.GrantCustomerGet(ctx, tx, dbsqlc.GrantCustomerGetParams{TenantID: tx.TenantID(), ID: customerID})
@@ -53,8 +60,9 @@ func (s *Service) Create(ctx context.Context, tx database.Tx, userID, customerID
 	if err != nil {
 		return Grant{}, fmt.Errorf("get customer: %w", err)
 	}
+	by := actor.UserID
 	g, err := s.q.GrantInsert(ctx, tx, dbsqlc.GrantInsertParams{
-		TenantID: tx.TenantID(), UserID: userID, CustomerID: customerID, CreatedBy: by,
+		TenantID: tx.TenantID(), UserID: userID, CustomerID: customerID, CreatedBy: &by,
 	})
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
@@ -88,9 +96,13 @@ func (s *Service) List(ctx context.Context, tx database.Tx, userID uuid.UUID, af
 	return out, nil
 }
 
-// Delete revokes a grant and returns it. The user loses sight of the
-// customer when the transaction commits, unless they see it another way.
-func (s *Service) Delete(ctx context.Context, tx database.Tx, userID, customerID uuid.UUID) (Grant, error) {
+// Delete revokes a grant of a user the actor may manage and returns it.
+// The user loses sight of the customer when the transaction commits, unless
+// they see it another way.
+func (s *Service) Delete(ctx context.Context, tx database.Tx, actor *tenant.Principal, userID, customerID uuid.UUID) (Grant, error) {
+	if err := s.checkManage(ctx, tx, actor, userID); err != nil {
+		return Grant{}, err
+	}
 	row, err := s.q.GrantGetForUpdate(ctx, tx, dbsqlc.GrantGetForUpdateParams{TenantID: tx.TenantID(), UserID: userID, CustomerID: customerID})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Grant{}, ErrNotFound
@@ -102,4 +114,13 @@ func (s *Service) Delete(ctx context.Context, tx database.Tx, userID, customerID
 		return Grant{}, fmt.Errorf("delete grant: %w", err)
 	}
 	return Grant{CustomerGrant: row.CustomerGrant, CustomerCode: row.CustomerCode, CustomerName: row.CustomerName}, nil
+}
+
+// checkManage is auth's CheckManage with the package's own not-found error.
+func (s *Service) checkManage(ctx context.Context, tx database.Tx, actor *tenant.Principal, userID uuid.UUID) error {
+	err := s.auth.CheckManage(ctx, tx, actor, userID, "customer_id")
+	if errors.Is(err, auth.ErrUserNotFound) {
+		return ErrUserNotFound
+	}
+	return err
 }

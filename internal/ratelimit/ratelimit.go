@@ -52,6 +52,11 @@ func PerMinute(n int) Limit {
 	return Limit{Rate: n, Period: time.Minute}
 }
 
+// PerHour returns a Limit of n events per hour, with a burst of n.
+func PerHour(n int) Limit {
+	return Limit{Rate: n, Period: time.Hour}
+}
+
 // normalize fills in the default Burst and reports whether lim allows any
 // event at all. It guards the GCRA arithmetic against division by zero.
 func (lim Limit) normalize() (Limit, bool) {

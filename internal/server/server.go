@@ -76,8 +76,8 @@ func NewServices(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger) *Se
 		Groups:    group.NewService(logger),
 		Pricing:   pricing.NewService(logger),
 		Locations: location.NewService(logger),
-		Grants:    grant.NewService(logger),
 	}
+	s.Grants = grant.NewService(logger, s.Auth)
 	s.Customers = customer.NewService(logger, s.Groups, s.Settings)
 	s.Customers.BulkBatch = cfg.BulkBatch
 	s.Locations.BulkBatch = cfg.BulkBatch
@@ -125,7 +125,7 @@ func New(d Deps) *Server {
 	if svc == nil {
 		svc = NewServices(cfg, d.Pool, d.Logger)
 	}
-	authH := auth.NewHandler(d.Pool, svc.Auth)
+	authH := auth.NewHandler(d.Pool, svc.Auth, auth.HandlerOptions{Limiter: d.Limiter, SignupPerIPHour: cfg.SignupPerIPHour})
 
 	perTenant := limitTenant(d.Limiter, ratelimit.PerSecond(cfg.RateLimitTenant))
 	guard := func(permission string) []fiber.Handler {

@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS assigned_customer_ids(uuid[]);
