@@ -113,6 +113,14 @@ func New(d Deps) *Server {
 		TrustedProxies:          cfg.TrustedProxies,
 		ProxyHeader:             proxyHeader(cfg.TrustedProxies),
 		JSONEncoder:             json.Marshal,
+		// Every string and byte slice Fiber hands out (method, path,
+		// params, query, headers, body) is a copy, not a view into a
+		// buffer the next request reuses: a value kept past its request
+		// (a metric label, a map key, an error logged later, a job's
+		// argument) stays what it was. Measured: 8 allocations and 320
+		// bytes more per request, against ~600 and 44 KB for a typical
+		// authenticated read (BenchmarkImmutable, BenchmarkRequest).
+		Immutable: true,
 	})
 
 	metrics := httpapi.NewMetrics(d.Registry)
