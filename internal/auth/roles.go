@@ -11,6 +11,7 @@ import (
 
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/precondition"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
@@ -120,10 +121,10 @@ func (s *Service) ListRoles(ctx context.Context, tx database.Tx) ([]dbsqlc.Role,
 	return rs, nil
 }
 
-// UpdateRole changes a custom role that is still at version (else
+// UpdateRole changes a custom role whose version satisfies want (else
 // ErrVersionMismatch). Users holding it see the new permissions on their
 // next request.
-func (s *Service) UpdateRole(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID, version int64, p RolePatch) (dbsqlc.Role, error) {
+func (s *Service) UpdateRole(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID, want precondition.IfMatch, p RolePatch) (dbsqlc.Role, error) {
 	cur, err := s.q.RoleGetByIDForUpdate(ctx, tx, dbsqlc.RoleGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return dbsqlc.Role{}, ErrRoleNotFound
@@ -131,7 +132,7 @@ func (s *Service) UpdateRole(ctx context.Context, tx database.Tx, actor *tenant.
 	if err != nil {
 		return dbsqlc.Role{}, fmt.Errorf("lock role: %w", err)
 	}
-	if cur.Version != version {
+	if !want.Matches(cur.Version) {
 		return dbsqlc.Role{}, ErrVersionMismatch
 	}
 	if !covers(actor.Permissions, cur.Permissions) {

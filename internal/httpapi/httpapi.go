@@ -98,10 +98,11 @@ func Conflict(field, code, message string) *Error {
 	return e
 }
 
-// PreconditionFailed is a 412: the If-Match version is stale.
+// PreconditionFailed is a 412: If-Match names no current version of an
+// object that exists.
 func PreconditionFailed() *Error {
 	return &Error{Status: fiber.StatusPreconditionFailed, Code: "version_mismatch",
-		Message: "the resource was changed since you read it; fetch it again and retry with its new ETag"}
+		Message: "If-Match does not match the current ETag: the resource changed since you read it (or the tag is weak, W/, which never matches); fetch it again and retry with its ETag"}
 }
 
 // PreconditionRequired is a 428: an update came without If-Match.
