@@ -14,8 +14,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
-	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
@@ -181,7 +181,6 @@ func classify(err error) *Error {
 	var he *Error
 	var ve validation.Errors
 	var fe *fiber.Error
-	var ce *pgconn.ConnectError
 	var ne net.Error
 	switch {
 	case errors.As(err, &he):
@@ -192,7 +191,10 @@ func classify(err error) *Error {
 		return fromFiber(fe)
 	case errors.Is(err, context.DeadlineExceeded):
 		return Unavailable("the request took too long; try again", err)
-	case errors.As(err, &ce), errors.As(err, &ne), pgconn.Timeout(err):
+	case database.IsUnavailable(err), errors.As(err, &ne):
+		// The database restarted, dropped the connection, is out of
+		// connections, or the transaction lost a conflict: nothing was
+		// wrong with the request, and a retry can succeed.
 		return Unavailable("a backing service is unavailable; try again shortly", err)
 	default:
 		return &Error{Status: fiber.StatusInternalServerError, Code: "internal", Message: "internal error", Internal: err}
