@@ -30,15 +30,19 @@ func TestCommands(t *testing.T) {
 			admin.Close(ctx)
 		}
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
+	freeAddr := func() string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		defer ln.Close()
+		return ln.Addr().String()
+	}
+	addr, metricsAddr := freeAddr(), freeAddr()
 
 	t.Setenv("ADMIN_DATABASE_URL", dbtest.AdminURL())
 	t.Setenv("MIGRATE_DATABASE_URL", dbtest.URLFor(dbName, dbtest.OwnerRole))
 	t.Setenv("DATABASE_URL", dbtest.URLFor(dbName, "customerhub_app"))
 	t.Setenv("CUSTOMERHUB_LISTEN_ADDR", addr)
+	t.Setenv("CUSTOMERHUB_METRICS_ADDR", metricsAddr)
 	t.Setenv("CUSTOMERHUB_PUBLIC_BASE_URL", "http://"+addr)
 	t.Setenv("CUSTOMERHUB_ARGON2_MEMORY_KIB", "1024")
 	t.Setenv("CUSTOMERHUB_LOG_LEVEL", "error")
@@ -96,11 +100,46 @@ func TestCommands(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, 2, strings.Count(body, `"code"`), "a rep sees their own: %s", body)
 
+	// Metrics are on the operators' listener, with the requests above
+	// counted, and not on the public port.
+	status, _ = get("/metrics", "")
+	require.Equal(t, http.StatusNotFound, status)
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
+	require.NoError(t, err)
+	metrics, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", metrics)
+	require.Contains(t, string(metrics), `customerhub_http_requests_total{method="GET",route="/v1/customers",status="200"} 2`)
+	require.Contains(t, string(metrics), "go_goroutines")
+
 	cancel()
 	select {
 	case err := <-done:
 		require.NoError(t, err, "graceful shutdown")
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not stop")
+	}
+
+	// The worker role serves no API, but its metrics listener all the same.
+	workerMetrics := freeAddr()
+	t.Setenv("CUSTOMERHUB_METRICS_ADDR", workerMetrics)
+	workerCtx, stopWorker := context.WithCancel(ctx)
+	go func() { done <- run(workerCtx, []string{"worker"}, io.Discard, nil) }()
+	require.Eventually(t, func() bool {
+		resp, err := http.Get("http://" + workerMetrics + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode == http.StatusOK && strings.Contains(string(b), "go_goroutines")
+	}, 20*time.Second, 50*time.Millisecond)
+	stopWorker()
+	select {
+	case err := <-done:
+		require.NoError(t, err, "graceful shutdown")
+	case <-time.After(30 * time.Second):
+		t.Fatal("worker did not stop")
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -65,6 +67,17 @@ func runServer(ctx context.Context, cfg config.Config, logger *slog.Logger, m mo
 	if err != nil {
 		return err
 	}
+	// Every role serves its metrics on the operators' listener; only the
+	// HTTP roles add the request metrics to the Go and process ones.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metricsLn, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("metrics listener (CUSTOMERHUB_METRICS_ADDR): %w", err)
+	}
+	// Serve closes the listener; this closes it on the early returns.
+	defer metricsLn.Close()
+
 	if m != modeAPI {
 		if err := rc.Start(ctx); err != nil {
 			return fmt.Errorf("start river: %w", err)
@@ -72,34 +85,42 @@ func runServer(ctx context.Context, cfg config.Config, logger *slog.Logger, m mo
 		logger.Info("river workers started", "concurrency", cfg.WorkerConcurrency, "bulk_concurrency", cfg.BulkConcurrency)
 	}
 
-	errCh := make(chan error, 1)
+	metricsSrv := server.NewMetricsServer(reg, logger)
+	errCh := make(chan error, 2)
+	go func() {
+		logger.Info("serving metrics", "addr", metricsLn.Addr().String(), "path", server.MetricsPath)
+		if err := metricsSrv.Serve(metricsLn); !errors.Is(err, http.ErrServerClosed) {
+			errCh <- fmt.Errorf("metrics listener on %s: %w", cfg.MetricsAddr, err)
+		}
+	}()
+
 	var srv *server.Server
 	if m != modeWorker {
-		reg := prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		srv = server.New(server.Deps{
 			Config: cfg, Pool: pool, Redis: rdb, River: rc, Limiter: ratelimit.New(rdb, logger),
 			Registry: reg, Logger: logger, Version: version, Services: services, Context: ctx,
 		})
 		go func() {
 			logger.Info("listening", "addr", cfg.ListenAddr)
-			errCh <- srv.App.Listen(cfg.ListenAddr)
+			if err := srv.App.Listen(cfg.ListenAddr); err != nil {
+				errCh <- fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
+			}
 		}()
 	}
 
+	var errs []error
 	select {
 	case <-ctx.Done():
 		logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	case err := <-errCh:
-		if err != nil {
-			return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
-		}
+		// A listener failed: stop everything else and report it.
+		errs = append(errs, err)
 	}
 	// Finish in-flight requests first (no new ones are accepted), then let
 	// running jobs finish or reach a checkpoint; both within the timeout.
+	// The metrics listener stops last, so the shutdown can be watched.
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
-	var errs []error
 	if srv != nil {
 		if err := srv.App.ShutdownWithContext(stopCtx); err != nil {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
@@ -109,6 +130,9 @@ func runServer(ctx context.Context, cfg config.Config, logger *slog.Logger, m mo
 		if err := rc.Stop(stopCtx); err != nil {
 			errs = append(errs, fmt.Errorf("river stop: %w", err))
 		}
+	}
+	if err := metricsSrv.Shutdown(stopCtx); err != nil {
+		errs = append(errs, fmt.Errorf("metrics shutdown: %w", err))
 	}
 	logger.Info("stopped")
 	return errors.Join(errs...)

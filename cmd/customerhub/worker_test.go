@@ -97,7 +97,7 @@ func TestWorkerKilledMidJob(t *testing.T) {
 	start := func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), childEnv+"=worker", "DATABASE_URL="+db.AppURL, "MIGRATE_DATABASE_URL="+db.OwnerURL,
-			"REDIS_URL=", "CUSTOMERHUB_LOG_LEVEL=warn", "CUSTOMERHUB_LOG_FORMAT=text", "CUSTOMERHUB_SHUTDOWN_TIMEOUT=20s")
+			"REDIS_URL=", "CUSTOMERHUB_METRICS_ADDR=127.0.0.1:0", "CUSTOMERHUB_LOG_LEVEL=warn", "CUSTOMERHUB_LOG_FORMAT=text", "CUSTOMERHUB_SHUTDOWN_TIMEOUT=20s")
 		for k, v := range env {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}

@@ -39,6 +39,9 @@ type App struct {
 	DB     *dbtest.DB
 	River  *river.Client[pgx.Tx]
 	Config config.Config
+	// Registry holds the application's metrics (NewMetricsServer serves
+	// them; see Metrics).
+	Registry *prometheus.Registry
 
 	services *server.Services
 	logger   *slog.Logger
@@ -87,11 +90,12 @@ func New(t testing.TB, db *dbtest.DB, env map[string]string) *App {
 	services := server.NewServices(cfg, db.App, logger)
 	rc, err := server.NewRiver(db.App, server.RiverOptions{Workers: server.NewWorkers(cfg, services, db.App, logger), Logger: logger})
 	require.NoError(t, err)
+	reg := prometheus.NewRegistry()
 	srv := server.New(server.Deps{
 		Config: cfg, Pool: db.App, Redis: rdb, River: rc, Limiter: ratelimit.New(rdb, logger),
-		Registry: prometheus.NewRegistry(), Logger: logger, Services: services,
+		Registry: reg, Logger: logger, Services: services,
 	})
-	return &App{Server: srv, DB: db, River: rc, Config: cfg, services: services, logger: logger}
+	return &App{Server: srv, DB: db, River: rc, Config: cfg, Registry: reg, services: services, logger: logger}
 }
 
 // StartWorkers starts a River client that works the jobs the application
@@ -213,6 +217,15 @@ func (a *App) do(r Req) (*Response, error) {
 		return nil, err
 	}
 	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: raw}, nil
+}
+
+// Metrics scrapes the application's metrics from the operators' metrics
+// server, as Prometheus would.
+func (a *App) Metrics(t testing.TB) *Response {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	server.NewMetricsServer(a.Registry, a.logger).Handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, server.MetricsPath, nil))
+	return &Response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
 }
 
 // Get, Post, Patch and Delete are shorthands for Do.

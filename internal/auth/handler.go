@@ -70,7 +70,7 @@ func (h *Handler) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/users/:id", Permission: PermUsersManage, Tag: "users",
 		Summary: "Get a user", Response: userResponse{}, Handler: h.getUser})
 	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/users/:id", Permission: PermUsersManage, Tag: "users",
-		Summary: "Change a user (needs If-Match)", Request: patchUserRequest{}, Response: userResponse{}, Handler: h.patchUser})
+		Summary: "Change a user (needs If-Match)", Request: patchUserRequest{}, Response: userResponse{}, IfMatch: true, Handler: h.patchUser})
 	r.Handle(httpapi.Route{Method: fiber.MethodDelete, Path: "/users/:id", Permission: PermUsersManage, Tag: "users",
 		Summary: "Disable a user and revoke their tokens (users are kept for history)", Status: fiber.StatusNoContent, Handler: h.deleteUser})
 
@@ -81,7 +81,7 @@ func (h *Handler) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/roles/:id", Permission: PermUsersManage, Tag: "roles",
 		Summary: "Get a custom role", Response: roleResponse{}, Handler: h.getRole})
 	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/roles/:id", Permission: PermUsersManage, Tag: "roles",
-		Summary: "Change a custom role (needs If-Match)", Request: patchRoleRequest{}, Response: roleResponse{}, Handler: h.patchRole})
+		Summary: "Change a custom role (needs If-Match)", Request: patchRoleRequest{}, Response: roleResponse{}, IfMatch: true, Handler: h.patchRole})
 	r.Handle(httpapi.Route{Method: fiber.MethodDelete, Path: "/roles/:id", Permission: PermUsersManage, Tag: "roles",
 		Summary: "Delete a custom role no user holds", Status: fiber.StatusNoContent, Handler: h.deleteRole})
 }
@@ -532,7 +532,7 @@ func (h *Handler) patchUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	version, err := httpapi.IfMatch(c)
+	want, err := httpapi.IfMatch(c)
 	if err != nil {
 		return err
 	}
@@ -554,7 +554,7 @@ func (h *Handler) patchUser(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		u, err := h.svc.UpdateUser(ctx, tx, tenant.MustFromContext(ctx), id, version, patch)
+		u, err := h.svc.UpdateUser(ctx, tx, tenant.MustFromContext(ctx), id, want, patch)
 		if err != nil {
 			return err
 		}
@@ -738,7 +738,7 @@ func (h *Handler) patchRole(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	version, err := httpapi.IfMatch(c)
+	want, err := httpapi.IfMatch(c)
 	if err != nil {
 		return err
 	}
@@ -762,7 +762,7 @@ func (h *Handler) patchRole(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		r, err := h.svc.UpdateRole(ctx, tx, tenant.MustFromContext(ctx), id, version, patch)
+		r, err := h.svc.UpdateRole(ctx, tx, tenant.MustFromContext(ctx), id, want, patch)
 		if err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/precondition"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
@@ -119,12 +120,12 @@ func (s *Service) ListRoles(ctx context.Context, tx database.Tx) ([]dbsqlc.Role,
 	return rs, nil
 }
 
-// UpdateRole changes a custom role that is still at version (else
+// UpdateRole changes a custom role whose version satisfies want (else
 // ErrVersionMismatch). Users holding it see the new permissions on their
 // next request, so changing them changes every holder: the actor's reach
 // must cover the role's permissions, old and new, and every holder's
 // visibility and customers, as if they changed each holder in turn.
-func (s *Service) UpdateRole(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID, version int64, p RolePatch) (dbsqlc.Role, error) {
+func (s *Service) UpdateRole(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID, want precondition.IfMatch, p RolePatch) (dbsqlc.Role, error) {
 	cur, err := s.q.RoleGetByIDForUpdate(ctx, tx, dbsqlc.RoleGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return dbsqlc.Role{}, ErrRoleNotFound
@@ -132,7 +133,7 @@ func (s *Service) UpdateRole(ctx context.Context, tx database.Tx, actor *tenant.
 	if err != nil {
 		return dbsqlc.Role{}, fmt.Errorf("lock role: %w", err)
 	}
-	if cur.Version != version {
+	if !want.Matches(cur.Version) {
 		return dbsqlc.Role{}, ErrVersionMismatch
 	}
 	if err := s.checkReach(ctx, tx, actor, reach{permissions: cur.Permissions}, reachCheck{permField: "permissions", existing: true}); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/precondition"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
@@ -249,7 +250,7 @@ func (s *Service) ListUsers(ctx context.Context, tx database.Tx, after *UserCurs
 	return out, nil
 }
 
-// UpdateUser applies a patch when version matches the stored one. Changing
+// UpdateUser applies a patch when want matches the stored version. Changing
 // the password, role or status revokes the user's tokens, so a demoted or
 // disabled user loses access at once.
 //
@@ -257,7 +258,7 @@ func (s *Service) ListUsers(ctx context.Context, tx database.Tx, after *UserCurs
 // into one it still covers (checkReach); and may change their own e-mail,
 // name and password but not their own role, visibility, customer link or
 // status (a *SelfError naming the field).
-func (s *Service) UpdateUser(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID, version int64, p UserPatch) (User, error) {
+func (s *Service) UpdateUser(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID, want precondition.IfMatch, p UserPatch) (User, error) {
 	cur, err := s.q.UserGetByIDForUpdate(ctx, tx, dbsqlc.UserGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return User{}, ErrUserNotFound
@@ -265,7 +266,7 @@ func (s *Service) UpdateUser(ctx context.Context, tx database.Tx, actor *tenant.
 	if err != nil {
 		return User{}, fmt.Errorf("lock user: %w", err)
 	}
-	if cur.Version != version {
+	if !want.Matches(cur.Version) {
 		return User{}, ErrVersionMismatch
 	}
 	self := id == actor.UserID
@@ -414,6 +415,6 @@ func (s *Service) DisableUser(ctx context.Context, tx database.Tx, actor *tenant
 		return fmt.Errorf("lock user: %w", err)
 	}
 	status := "disabled"
-	_, err = s.UpdateUser(ctx, tx, actor, id, cur.Version, UserPatch{Status: &status})
+	_, err = s.UpdateUser(ctx, tx, actor, id, precondition.Versions(cur.Version), UserPatch{Status: &status})
 	return err
 }

@@ -24,7 +24,10 @@ type Config struct {
 	// RedisURL is optional; empty means in-process rate limits.
 	RedisURL string
 
-	ListenAddr        string
+	ListenAddr string
+	// MetricsAddr is the operators' listener: Prometheus metrics at
+	// /metrics, never on the public ListenAddr.
+	MetricsAddr       string
 	PublicBaseURL     string
 	SignupEnabled     bool
 	SessionTTL        time.Duration
@@ -74,6 +77,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		MigrateDatabaseURL: l.url("MIGRATE_DATABASE_URL", "postgres://customerhub_owner@127.0.0.1:5432/customerhub?sslmode=disable", "postgres", "postgresql"),
 		RedisURL:           l.optionalURL("REDIS_URL", "redis", "rediss"),
 		ListenAddr:         l.addr("CUSTOMERHUB_LISTEN_ADDR", ":8080"),
+		MetricsAddr:        l.addr("CUSTOMERHUB_METRICS_ADDR", "127.0.0.1:9091"),
 		PublicBaseURL:      l.url("CUSTOMERHUB_PUBLIC_BASE_URL", "http://localhost:8080", "http", "https"),
 		SignupEnabled:      l.bool("CUSTOMERHUB_SIGNUP_ENABLED", true),
 		SessionTTL:         l.duration("CUSTOMERHUB_SESSION_TTL", 30*24*time.Hour, time.Minute, 365*24*time.Hour),
@@ -104,6 +108,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		AdminPassword:      l.secret("CUSTOMERHUB_ADMIN_PASSWORD", 12),
 		MigrateOnStart:     l.bool("CUSTOMERHUB_MIGRATE_ON_START", false),
 	}
+	if sameListener(c.ListenAddr, c.MetricsAddr) {
+		l.fail("CUSTOMERHUB_METRICS_ADDR", "must differ from CUSTOMERHUB_LISTEN_ADDR (%s): metrics are not served on the public port", c.ListenAddr)
+	}
 	if len(l.errs) > 0 {
 		return Config{}, errors.Join(l.errs...)
 	}
@@ -118,6 +125,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("migrate_database_url", maskURL(c.MigrateDatabaseURL)),
 		slog.String("redis_url", maskURL(c.RedisURL)),
 		slog.String("listen_addr", c.ListenAddr),
+		slog.String("metrics_addr", c.MetricsAddr),
 		slog.String("public_base_url", c.PublicBaseURL),
 		slog.Bool("signup_enabled", c.SignupEnabled),
 		slog.Duration("session_ttl", c.SessionTTL),
@@ -136,6 +144,18 @@ func (c Config) LogValue() slog.Value {
 		slog.String("admin_user", c.AdminUser),
 		slog.Bool("admin_ui", c.AdminPassword != ""),
 	)
+}
+
+// sameListener reports whether two listen addresses would claim the same
+// port: the same (non-ephemeral) port on the same host or on a wildcard.
+func sameListener(a, b string) bool {
+	ha, pa, errA := net.SplitHostPort(a)
+	hb, pb, errB := net.SplitHostPort(b)
+	if errA != nil || errB != nil || pa != pb || pa == "0" {
+		return false
+	}
+	wildcard := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	return ha == hb || wildcard(ha) || wildcard(hb)
 }
 
 func maskURL(raw string) string {

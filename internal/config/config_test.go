@@ -23,6 +23,7 @@ func TestLoad(t *testing.T) {
 		c, err := config.Load(lookup(nil))
 		require.NoError(t, err)
 		require.Equal(t, ":8080", c.ListenAddr)
+		require.Equal(t, "127.0.0.1:9091", c.MetricsAddr, "metrics only on loopback by default")
 		require.Equal(t, "", c.RedisURL)
 		require.True(t, c.SignupEnabled)
 		require.Equal(t, 30*24*time.Hour, c.SessionTTL)
@@ -34,13 +35,14 @@ func TestLoad(t *testing.T) {
 	t.Run("Overrides", func(t *testing.T) {
 		t.Parallel()
 		c, err := config.Load(lookup(map[string]string{
-			"CUSTOMERHUB_LISTEN_ADDR": "127.0.0.1:9000", "REDIS_URL": "redis://cache:6379/2",
+			"CUSTOMERHUB_LISTEN_ADDR": "127.0.0.1:9000", "CUSTOMERHUB_METRICS_ADDR": "10.1.2.3:9100", "REDIS_URL": "redis://cache:6379/2",
 			"CUSTOMERHUB_SIGNUP_ENABLED": "false", "CUSTOMERHUB_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.1",
 			"CUSTOMERHUB_LOG_LEVEL": "debug", "CUSTOMERHUB_IDEMPOTENCY_TTL": "48h",
 		}))
 		require.NoError(t, err)
 		require.Equal(t, 48*time.Hour, c.IdempotencyTTL)
 		require.Equal(t, "127.0.0.1:9000", c.ListenAddr)
+		require.Equal(t, "10.1.2.3:9100", c.MetricsAddr)
 		require.False(t, c.SignupEnabled)
 		require.Equal(t, []string{"10.0.0.0/8", "192.168.1.1"}, c.TrustedProxies)
 		require.Equal(t, slog.LevelDebug, c.LogLevel)
@@ -51,6 +53,7 @@ func TestLoad(t *testing.T) {
 			"DATABASE_URL":                   "mysql://x/y",
 			"REDIS_URL":                      "not a url",
 			"CUSTOMERHUB_LISTEN_ADDR":        "8080",
+			"CUSTOMERHUB_METRICS_ADDR":       "metrics",
 			"CUSTOMERHUB_SIGNUP_ENABLED":     "perhaps",
 			"CUSTOMERHUB_SESSION_TTL":        "forever",
 			"CUSTOMERHUB_BODY_LIMIT":         "-1",
@@ -67,6 +70,24 @@ func TestLoad(t *testing.T) {
 			require.Contains(t, err.Error(), name+":", "error names %s", name)
 		}
 		require.Len(t, strings.Split(err.Error(), "\n"), len(bad))
+	})
+	t.Run("MetricsApartFromThePublicPort", func(t *testing.T) {
+		t.Parallel()
+		for _, tc := range []struct{ listen, metrics string }{
+			{":8080", "127.0.0.1:8080"},
+			{"127.0.0.1:9091", ":9091"},
+			{"0.0.0.0:9000", "0.0.0.0:9000"},
+		} {
+			_, err := config.Load(lookup(map[string]string{"CUSTOMERHUB_LISTEN_ADDR": tc.listen, "CUSTOMERHUB_METRICS_ADDR": tc.metrics}))
+			require.ErrorContains(t, err, "CUSTOMERHUB_METRICS_ADDR:", "%+v", tc)
+		}
+		for _, tc := range []struct{ listen, metrics string }{
+			{"10.0.0.1:8080", "127.0.0.1:8080"},
+			{":8080", "127.0.0.1:0"},
+		} {
+			_, err := config.Load(lookup(map[string]string{"CUSTOMERHUB_LISTEN_ADDR": tc.listen, "CUSTOMERHUB_METRICS_ADDR": tc.metrics}))
+			require.NoError(t, err, "%+v", tc)
+		}
 	})
 	t.Run("SecretsMasked", func(t *testing.T) {
 		t.Parallel()

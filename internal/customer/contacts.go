@@ -11,6 +11,7 @@ import (
 
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/precondition"
 	"github.com/customerhub/customerhub/internal/settings"
 	"github.com/customerhub/customerhub/internal/validation"
 )
@@ -146,8 +147,8 @@ func (s *Service) Contact(ctx context.Context, tx database.Tx, id uuid.UUID) (db
 	return c, nil
 }
 
-// UpdateContact applies a patch when version matches.
-func (s *Service) UpdateContact(ctx context.Context, tx database.Tx, env settings.Env, id uuid.UUID, version int64, p ContactPatch) (dbsqlc.CustomerContact, error) {
+// UpdateContact applies a patch when want matches its version.
+func (s *Service) UpdateContact(ctx context.Context, tx database.Tx, env settings.Env, id uuid.UUID, want precondition.IfMatch, p ContactPatch) (dbsqlc.CustomerContact, error) {
 	cur, err := s.q.ContactGetByIDForUpdate(ctx, tx, dbsqlc.ContactGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return cur, ErrContactNotFound
@@ -155,7 +156,7 @@ func (s *Service) UpdateContact(ctx context.Context, tx database.Tx, env setting
 	if err != nil {
 		return cur, fmt.Errorf("lock contact: %w", err)
 	}
-	if cur.Version != version {
+	if !want.Matches(cur.Version) {
 		return cur, ErrVersionMismatch
 	}
 	f := contactFields{name: cur.Name, role: cur.Role, email: cur.Email, phone: cur.Phone, isPrimary: cur.IsPrimary}

@@ -74,7 +74,7 @@ func (h *Handler) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/customers/:id", Permission: auth.PermCustomersRead, Tag: "customers",
 		Summary: "Get a customer, with its effective values and where they come from", Response: customerResponse{}, Handler: h.get})
 	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/customers/:id", Permission: auth.PermCustomersWrite, Tag: "customers",
-		Summary: "Change a customer (needs If-Match); " + auth.AssignRule, Request: customerRequest{}, Response: customerResponse{}, Handler: h.patch})
+		Summary: "Change a customer (needs If-Match); " + auth.AssignRule, Request: customerRequest{}, Response: customerResponse{}, IfMatch: true, Handler: h.patch})
 	r.Handle(httpapi.Route{Method: fiber.MethodDelete, Path: "/customers/:id", Permission: auth.PermCustomersDelete, Tag: "customers",
 		Summary: "Delete a customer without orders, payments or messages", Status: fiber.StatusNoContent, Handler: h.delete})
 
@@ -85,7 +85,7 @@ func (h *Handler) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/contacts/:id", Permission: auth.PermCustomersRead, Tag: "contacts",
 		Summary: "Get a contact person", Response: contactResponse{}, Handler: h.getContact})
 	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/contacts/:id", Permission: auth.PermCustomersWrite, Tag: "contacts",
-		Summary: "Change a contact person (needs If-Match)", Request: contactRequest{}, Response: contactResponse{}, Handler: h.patchContact})
+		Summary: "Change a contact person (needs If-Match)", Request: contactRequest{}, Response: contactResponse{}, IfMatch: true, Handler: h.patchContact})
 	r.Handle(httpapi.Route{Method: fiber.MethodDelete, Path: "/contacts/:id", Permission: auth.PermCustomersWrite, Tag: "contacts",
 		Summary: "Remove a contact person", Status: fiber.StatusNoContent, Handler: h.deleteContact})
 
@@ -387,7 +387,7 @@ func (h *Handler) patch(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	version, err := httpapi.IfMatch(c)
+	want, err := httpapi.IfMatch(c)
 	if err != nil {
 		return err
 	}
@@ -408,7 +408,7 @@ func (h *Handler) patch(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		d, err := h.svc.Update(ctx, tx, actor, env, id, version, p)
+		d, err := h.svc.Update(ctx, tx, actor, env, id, want, p)
 		if err != nil {
 			return err
 		}
@@ -688,7 +688,7 @@ func (h *Handler) patchContact(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	version, err := httpapi.IfMatch(c)
+	want, err := httpapi.IfMatch(c)
 	if err != nil {
 		return err
 	}
@@ -705,7 +705,7 @@ func (h *Handler) patchContact(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		row, err := h.svc.UpdateContact(ctx, tx, env, id, version, req.toPatch())
+		row, err := h.svc.UpdateContact(ctx, tx, env, id, want, req.toPatch())
 		if err != nil {
 			return err
 		}

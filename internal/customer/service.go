@@ -16,6 +16,7 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/group"
+	"github.com/customerhub/customerhub/internal/precondition"
 	"github.com/customerhub/customerhub/internal/settings"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
@@ -228,9 +229,9 @@ func (s *Service) Get(ctx context.Context, tx database.Tx, id uuid.UUID) (Detail
 	return Detail{Customer: c, Groups: groups[id]}, nil
 }
 
-// Update applies a patch when version matches the stored one. A patch that
+// Update applies a patch when want matches the stored version. A patch that
 // changes nothing leaves the customer (and its version) as it is.
-func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, id uuid.UUID, version int64, p Patch) (Detail, error) {
+func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, id uuid.UUID, want precondition.IfMatch, p Patch) (Detail, error) {
 	cur, err := s.q.CustomerGetByIDForUpdate(ctx, tx, dbsqlc.CustomerGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Detail{}, s.notFound(ctx, tx, id)
@@ -238,7 +239,7 @@ func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Prin
 	if err != nil {
 		return Detail{}, fmt.Errorf("lock customer: %w", err)
 	}
-	if cur.Version != version {
+	if !want.Matches(cur.Version) {
 		return Detail{}, ErrVersionMismatch
 	}
 	before := recordOf(cur)

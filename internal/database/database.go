@@ -12,6 +12,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -156,6 +159,14 @@ func WithTenantTx(ctx context.Context, db Beginner, s Scope, fn func(ctx context
 }
 
 // WithTenantTxV is WithTenantTx for a function that also returns a value.
+//
+// A read-only transaction that fails because the database went away
+// (IsUnavailable: its connection was terminated, the server restarted) is
+// run once more, on another connection: it wrote nothing, so this is safe
+// and spares the client a 503. fn must then tolerate a second run, which
+// read-only work does (a handler writing its response inside fn writes it
+// again). A transaction that may write is never retried: if it failed in
+// its commit, whether it committed is unknown.
 func WithTenantTxV[T any](ctx context.Context, db Beginner, s Scope, fn func(ctx context.Context, tx Tx) (T, error), opts ...TxOption) (T, error) {
 	var zero T
 	if s.TenantID == uuid.Nil {
@@ -165,9 +176,18 @@ func WithTenantTxV[T any](ctx context.Context, db Beginner, s Scope, fn func(ctx
 	for _, o := range opts {
 		o(&txOpts)
 	}
+	v, err := tenantTx(ctx, db, s, fn, txOpts)
+	if err != nil && txOpts.pgx.AccessMode == pgx.ReadOnly && IsUnavailable(err) && !pgconn.Timeout(err) && ctx.Err() == nil {
+		v, err = tenantTx(ctx, db, s, fn, txOpts)
+	}
+	return v, err
+}
+
+func tenantTx[T any](ctx context.Context, db Beginner, s Scope, fn func(ctx context.Context, tx Tx) (T, error), txOpts txOptions) (T, error) {
+	var zero T
 	ptx, err := db.BeginTx(ctx, txOpts.pgx)
 	if err != nil {
-		return zero, fmt.Errorf("begin transaction: %w", err)
+		return zero, fmt.Errorf("begin transaction: %w", unavailable(err))
 	}
 	defer rollback(ctx, ptx)
 
@@ -178,19 +198,19 @@ func WithTenantTxV[T any](ctx context.Context, db Beginner, s Scope, fn func(ctx
 	if err := dbsqlc.New().ContextSet(ctx, ptx, dbsqlc.ContextSetParams{
 		TenantID: s.TenantID, UserID: s.UserID, Visibility: visibility, CustomerID: s.CustomerID,
 	}); err != nil {
-		return zero, fmt.Errorf("set tenant context: %w", err)
+		return zero, connLost(ptx, fmt.Errorf("set tenant context: %w", err))
 	}
 	if txOpts.planned {
 		if err := dbsqlc.New().PlannerCustomPlans(ctx, ptx); err != nil {
-			return zero, fmt.Errorf("plan mode: %w", err)
+			return zero, connLost(ptx, fmt.Errorf("plan mode: %w", err))
 		}
 	}
 	v, err := fn(ctx, Tx{Tx: ptx, scope: s})
 	if err != nil {
-		return zero, err
+		return zero, connLost(ptx, err)
 	}
 	if err := ptx.Commit(ctx); err != nil {
-		return zero, fmt.Errorf("commit: %w", err)
+		return zero, connLost(ptx, fmt.Errorf("commit: %w", err))
 	}
 	return v, nil
 }
@@ -201,14 +221,14 @@ func WithTenantTxV[T any](ctx context.Context, db Beginner, s Scope, fn func(ctx
 func WithGlobalTx(ctx context.Context, db Beginner, fn func(ctx context.Context, tx pgx.Tx) error) error {
 	ptx, err := db.BeginTx(ctx, pgx.TxOptions{})
 	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+		return fmt.Errorf("begin transaction: %w", unavailable(err))
 	}
 	defer rollback(ctx, ptx)
 	if err := fn(ctx, ptx); err != nil {
-		return err
+		return connLost(ptx, err)
 	}
 	if err := ptx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return connLost(ptx, fmt.Errorf("commit: %w", err))
 	}
 	return nil
 }
@@ -228,7 +248,56 @@ const (
 	codeInsufficientPriv    = "42501"
 	codeSerialization       = "40001"
 	codeDeadlock            = "40P01"
+	codeAdminShutdown       = "57P01" // pg_terminate_backend, a fast or smart shutdown
+	codeCrashShutdown       = "57P02" // another backend crashed; the server restarts
+	codeCannotConnectNow    = "57P03" // starting up, shutting down, in recovery
+	codeTooManyConnections  = "53300"
+	classConnection         = "08" // connection exceptions
 )
+
+// ErrUnavailable marks a failure of the database rather than of the
+// request: a transaction that could not begin, or whose connection was
+// closed under it. IsUnavailable recognises it and the other such errors.
+var ErrUnavailable = errors.New("database unavailable")
+
+// IsUnavailable reports whether err says the database could not serve the
+// request for now, so that the client should retry (HTTP 503 with
+// Retry-After): the connection could not be made or was lost (server
+// restart, pg_terminate_backend, network), the server is shutting down,
+// starting or out of connections, a statement timed out, or the
+// transaction lost a serialization conflict or deadlock.
+func IsUnavailable(err error) bool {
+	if pe := pgErr(err); pe != nil {
+		switch pe.Code {
+		case codeAdminShutdown, codeCrashShutdown, codeCannotConnectNow, codeTooManyConnections, codeSerialization, codeDeadlock:
+			return true
+		}
+		return strings.HasPrefix(pe.Code, classConnection)
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.Is(err, ErrUnavailable) || errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.As(err, &ce) || errors.As(err, &ne) || pgconn.Timeout(err)
+}
+
+// unavailable marks err, which kept a transaction from beginning, as the
+// database's failure: nothing about the request can make begin fail.
+func unavailable(err error) error {
+	if IsUnavailable(err) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
+// connLost marks err as the database's failure when tx's connection has
+// been closed (pgx closes it on a fatal error or a broken socket): whatever
+// the statement's own error says, the transaction died with it.
+func connLost(tx pgx.Tx, err error) error {
+	if IsUnavailable(err) || tx.Conn() == nil || !tx.Conn().IsClosed() {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
 
 func pgErr(err error) *pgconn.PgError {
 	var pe *pgconn.PgError

@@ -367,3 +367,109 @@ func TestRiverMigrations(t *testing.T) {
 	require.NotEmpty(t, sqls)
 	require.Contains(t, strings.Join(sqls, "\n"), "river_job")
 }
+
+// terminateBackend ends the server process behind conn, as a database
+// restart or an operator's pg_terminate_backend does, and waits until it
+// is gone.
+func terminateBackend(ctx context.Context, t *testing.T, conn dbsqlc.DBTX) {
+	t.Helper()
+	var pid int32
+	require.NoError(t, conn.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid))
+	admin, err := pgx.Connect(ctx, dbtest.AdminURL())
+	require.NoError(t, err)
+	defer admin.Close(ctx)
+	var done bool
+	require.NoError(t, admin.QueryRow(ctx, `SELECT pg_terminate_backend($1, 5000)`, pid).Scan(&done))
+	require.True(t, done)
+}
+
+// TestConnectionLost: a transaction whose connection the server ends fails
+// with an error IsUnavailable recognises (answered 503), wherever it dies;
+// a read-only one is run once more on another connection, a write never.
+func TestConnectionLost(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := dbtest.Shared(t)
+	s := seed(ctx, t, db.App)
+	scope := database.SystemScope(s.tenantID)
+	customers := func(ctx context.Context, tx database.Tx) (int, error) {
+		var n int
+		err := tx.QueryRow(ctx, `SELECT count(*) FROM customers WHERE tenant_id = $1`, s.tenantID).Scan(&n)
+		return n, err
+	}
+	newPool := func(t *testing.T) *pgxpool.Pool {
+		pool, err := database.Open(ctx, db.AppURL, database.PoolOptions{MaxConns: 2})
+		require.NoError(t, err)
+		t.Cleanup(pool.Close)
+		return pool
+	}
+
+	t.Run("ReadOnlyRetriedOnAnotherConnection", func(t *testing.T) {
+		t.Parallel()
+		calls := 0
+		n, err := database.WithTenantTxV(ctx, newPool(t), scope, func(ctx context.Context, tx database.Tx) (int, error) {
+			calls++
+			if calls == 1 {
+				terminateBackend(ctx, t, tx)
+			}
+			return customers(ctx, tx)
+		}, database.ReadOnly)
+		require.NoError(t, err)
+		require.Equal(t, 2, n)
+		require.Equal(t, 2, calls)
+	})
+	t.Run("ReadOnlyRetriedOnce", func(t *testing.T) {
+		t.Parallel()
+		calls := 0
+		_, err := database.WithTenantTxV(ctx, newPool(t), scope, func(ctx context.Context, tx database.Tx) (int, error) {
+			calls++
+			terminateBackend(ctx, t, tx)
+			return customers(ctx, tx)
+		}, database.ReadOnly)
+		require.True(t, database.IsUnavailable(err), "%v", err)
+		require.Equal(t, 2, calls)
+	})
+	t.Run("WriteNotRetried", func(t *testing.T) {
+		t.Parallel()
+		calls := 0
+		_, err := database.WithTenantTxV(ctx, newPool(t), scope, func(ctx context.Context, tx database.Tx) (int, error) {
+			calls++
+			terminateBackend(ctx, t, tx)
+			return customers(ctx, tx)
+		})
+		require.True(t, database.IsUnavailable(err), "%v", err)
+		require.Equal(t, 1, calls)
+	})
+	t.Run("LostAtCommit", func(t *testing.T) {
+		t.Parallel()
+		id := uuid.New()
+		err := database.WithTenantTx(ctx, newPool(t), scope, func(ctx context.Context, tx database.Tx) error {
+			_, err := dbsqlc.New().CustomerInsert(ctx, tx, dbsqlc.CustomerInsertParams{TenantID: s.tenantID, ID: id, Code: "LOST-" + id.String()[:8],
+				Name: "Lost", Type: "company", Kind: "customer", Status: "active", Custom: []byte("{}")})
+			require.NoError(t, err)
+			terminateBackend(ctx, t, tx)
+			return nil
+		})
+		require.True(t, database.IsUnavailable(err), "%v", err)
+		err = database.WithTenantTx(ctx, db.App, scope, func(ctx context.Context, tx database.Tx) error {
+			var n int
+			require.NoError(t, tx.QueryRow(ctx, `SELECT count(*) FROM customers WHERE tenant_id = $1 AND id = $2`, s.tenantID, id).Scan(&n))
+			require.Zero(t, n, "a commit that never reached the server")
+			return nil
+		}, database.ReadOnly)
+		require.NoError(t, err)
+	})
+	t.Run("LostBeforeBegin", func(t *testing.T) {
+		t.Parallel()
+		conn, err := pgx.Connect(ctx, db.AppURL)
+		require.NoError(t, err)
+		defer conn.Close(ctx)
+		terminateBackend(ctx, t, conn)
+		for _, opts := range [][]database.TxOption{nil, {database.ReadOnly}} {
+			_, err := database.WithTenantTxV(ctx, conn, scope, customers, opts...)
+			require.True(t, database.IsUnavailable(err), "%v", err)
+		}
+		err = database.WithGlobalTx(ctx, conn, func(ctx context.Context, tx pgx.Tx) error { return nil })
+		require.True(t, database.IsUnavailable(err), "%v", err)
+	})
+}

@@ -48,7 +48,7 @@ func (h *Handler) Routes(r *httpapi.Router) {
 		Summary: "Get a customer group", Response: groupResponse{}, Handler: h.get})
 	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/customer-groups/:id", Permission: auth.PermGroupsWrite, Tag: "customer-groups",
 		Summary: "Change a customer group (needs If-Match; the category cannot change)", Request: groupRequest{},
-		Response: groupResponse{}, Handler: h.patch})
+		Response: groupResponse{}, IfMatch: true, Handler: h.patch})
 	r.Handle(httpapi.Route{Method: fiber.MethodDelete, Path: "/customer-groups/:id", Permission: auth.PermGroupsWrite, Tag: "customer-groups",
 		Summary: "Delete a customer group that no customer is in", Status: fiber.StatusNoContent, Handler: h.delete})
 
@@ -57,7 +57,7 @@ func (h *Handler) Routes(r *httpapi.Router) {
 		Query: httpapi.PageParams, Handler: h.listCategories})
 	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/customer-group-categories/:key", Permission: auth.PermGroupsWrite, Tag: "customer-groups",
 		Summary: "Rename a group category or change its position in the fallback order (needs If-Match)", Request: categoryRequest{},
-		Response: categoryResponse{}, Handler: h.patchCategory})
+		Response: categoryResponse{}, IfMatch: true, Handler: h.patchCategory})
 }
 
 func mapError(err error) error {
@@ -281,7 +281,7 @@ func (h *Handler) patch(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	version, err := httpapi.IfMatch(c)
+	want, err := httpapi.IfMatch(c)
 	if err != nil {
 		return err
 	}
@@ -294,7 +294,7 @@ func (h *Handler) patch(c *fiber.Ctx) error {
 		return err
 	}
 	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
-		before, after, err := h.svc.Update(ctx, tx, id, version, p)
+		before, after, err := h.svc.Update(ctx, tx, id, want, p)
 		if err != nil {
 			return err
 		}
@@ -391,7 +391,7 @@ func (h *Handler) listCategories(c *fiber.Ctx) error {
 // needs If-Match with the category's version (listed with it).
 func (h *Handler) patchCategory(c *fiber.Ctx) error {
 	key := strings.Clone(c.Params("key"))
-	version, err := httpapi.IfMatch(c)
+	want, err := httpapi.IfMatch(c)
 	if err != nil {
 		return err
 	}
@@ -424,7 +424,7 @@ func (h *Handler) patchCategory(c *fiber.Ctx) error {
 		return err
 	}
 	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
-		before, after, err := h.svc.UpdateCategory(ctx, tx, key, version, p)
+		before, after, err := h.svc.UpdateCategory(ctx, tx, key, want, p)
 		if err != nil {
 			return err
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/precondition"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
@@ -171,9 +172,9 @@ func (s *Service) List(ctx context.Context, tx database.Tx, lp ListParams) ([]Gr
 	return out, nil
 }
 
-// Update applies a patch when version matches the stored one and returns
+// Update applies a patch when want matches the stored version and returns
 // the group before and after.
-func (s *Service) Update(ctx context.Context, tx database.Tx, id uuid.UUID, version int64, p Patch) (before, after Group, err error) {
+func (s *Service) Update(ctx context.Context, tx database.Tx, id uuid.UUID, want precondition.IfMatch, p Patch) (before, after Group, err error) {
 	cur, err := s.q.GroupGetByIDForUpdate(ctx, tx, dbsqlc.GroupGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Group{}, Group{}, ErrNotFound
@@ -182,7 +183,7 @@ func (s *Service) Update(ctx context.Context, tx database.Tx, id uuid.UUID, vers
 		return Group{}, Group{}, fmt.Errorf("lock customer group: %w", err)
 	}
 	before = toGroup(cur.CustomerGroup, cur.CategoryName, cur.CategoryPosition, cur.CustomerCount)
-	if cur.CustomerGroup.Version != version {
+	if !want.Matches(cur.CustomerGroup.Version) {
 		return before, Group{}, ErrVersionMismatch
 	}
 	g := cur.CustomerGroup
@@ -255,10 +256,10 @@ func toCategory(c dbsqlc.GroupCategory, groupCount int64) Category {
 		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
-// UpdateCategory renames or moves a category still at version (else
-// ErrVersionMismatch) in the fallback order and returns it before and
-// after. key is normalized like on group creation.
-func (s *Service) UpdateCategory(ctx context.Context, tx database.Tx, key string, version int64, p CategoryPatch) (before, after Category, err error) {
+// UpdateCategory renames or moves a category in the fallback order when
+// its version satisfies want (else ErrVersionMismatch) and returns it
+// before and after. key is normalized like on group creation.
+func (s *Service) UpdateCategory(ctx context.Context, tx database.Tx, key string, want precondition.IfMatch, p CategoryPatch) (before, after Category, err error) {
 	k, ok := NormalizeCategory(key)
 	if !ok {
 		return Category{}, Category{}, ErrCategoryNotFound
@@ -270,7 +271,7 @@ func (s *Service) UpdateCategory(ctx context.Context, tx database.Tx, key string
 	if err != nil {
 		return Category{}, Category{}, fmt.Errorf("lock group category: %w", err)
 	}
-	if cur.Version != version {
+	if !want.Matches(cur.Version) {
 		return Category{}, Category{}, ErrVersionMismatch
 	}
 	n, err := s.q.GroupCategoryGroupCount(ctx, tx, dbsqlc.GroupCategoryGroupCountParams{TenantID: tx.TenantID(), Category: k, MembersOnly: membersOnly(tx)})

@@ -14,8 +14,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
-	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
@@ -98,10 +98,11 @@ func Conflict(field, code, message string) *Error {
 	return e
 }
 
-// PreconditionFailed is a 412: the If-Match version is stale.
+// PreconditionFailed is a 412: If-Match names no current version of an
+// object that exists.
 func PreconditionFailed() *Error {
 	return &Error{Status: fiber.StatusPreconditionFailed, Code: "version_mismatch",
-		Message: "the resource was changed since you read it; fetch it again and retry with its new ETag"}
+		Message: "If-Match does not match the current ETag: the resource changed since you read it (or the tag is weak, W/, which never matches); fetch it again and retry with its ETag"}
 }
 
 // PreconditionRequired is a 428: an update came without If-Match.
@@ -180,7 +181,6 @@ func classify(err error) *Error {
 	var he *Error
 	var ve validation.Errors
 	var fe *fiber.Error
-	var ce *pgconn.ConnectError
 	var ne net.Error
 	switch {
 	case errors.As(err, &he):
@@ -191,7 +191,10 @@ func classify(err error) *Error {
 		return fromFiber(fe)
 	case errors.Is(err, context.DeadlineExceeded):
 		return Unavailable("the request took too long; try again", err)
-	case errors.As(err, &ce), errors.As(err, &ne), pgconn.Timeout(err):
+	case database.IsUnavailable(err), errors.As(err, &ne):
+		// The database restarted, dropped the connection, is out of
+		// connections, or the transaction lost a conflict: nothing was
+		// wrong with the request, and a retry can succeed.
 		return Unavailable("a backing service is unavailable; try again shortly", err)
 	default:
 		return &Error{Status: fiber.StatusInternalServerError, Code: "internal", Message: "internal error", Internal: err}

@@ -95,13 +95,14 @@ func Observe(logger *slog.Logger, m *Metrics) fiber.Handler {
 			route = r.Path
 		}
 		elapsed := time.Since(start)
+		method := methodLabel(c.Method())
 		if m != nil {
-			m.requests.WithLabelValues(c.Method(), route, strconv.Itoa(status)).Inc()
-			m.duration.WithLabelValues(c.Method(), route).Observe(elapsed.Seconds())
+			m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+			m.duration.WithLabelValues(method, route).Observe(elapsed.Seconds())
 		}
 		attrs := []slog.Attr{
 			slog.String("request_id", RequestID(c)),
-			slog.String("method", c.Method()),
+			slog.String("method", method),
 			slog.String("route", route),
 			slog.Int("status", status),
 			slog.Float64("latency_ms", float64(elapsed.Microseconds())/1000),
@@ -113,6 +114,30 @@ func Observe(logger *slog.Logger, m *Metrics) fiber.Handler {
 		logger.LogAttrs(c.UserContext(), slog.LevelInfo, "request", attrs...)
 		return nil
 	}
+}
+
+// methodLabel maps a request method to a constant of a fixed set. Metric
+// label values live as long as the process: they must not alias request
+// memory (Fiber reuses it), and an unusual method must not mint a series of
+// its own.
+func methodLabel(m string) string {
+	switch m {
+	case fiber.MethodGet:
+		return fiber.MethodGet
+	case fiber.MethodHead:
+		return fiber.MethodHead
+	case fiber.MethodPost:
+		return fiber.MethodPost
+	case fiber.MethodPut:
+		return fiber.MethodPut
+	case fiber.MethodPatch:
+		return fiber.MethodPatch
+	case fiber.MethodDelete:
+		return fiber.MethodDelete
+	case fiber.MethodOptions:
+		return fiber.MethodOptions
+	}
+	return "OTHER"
 }
 
 // Recover turns a panic in a handler into an error (a 500 problem), logging

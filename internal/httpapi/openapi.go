@@ -130,6 +130,13 @@ func operation(g *schemaGen, rt Route, pathParams []string, id string, problemSc
 		}
 		params = append(params, p)
 	}
+	if rt.IfMatch {
+		params = append(params, map[string]any{
+			"name": HeaderIfMatch, "in": "header", "required": true, "schema": map[string]any{"type": "string"},
+			"description": "The ETag the object was read with (or *): 428 without it, 412 when the object has " +
+				"changed since; an unknown object is 404 whatever it says.",
+		})
+	}
 	if len(params) > 0 {
 		op["parameters"] = params
 	}

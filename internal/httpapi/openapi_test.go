@@ -95,7 +95,7 @@ func testRoutes() []Route {
 		{Method: "GET", Path: "/v1/customers/:id", Permission: "customers:read", Tag: "customers", Summary: "Get a customer",
 			Response: testCustomer{}},
 		{Method: "PATCH", Path: "/v1/customers/:id", Permission: "customers:write", Tag: "customers", Summary: "Change a customer",
-			Request: &testPatch{}, Response: &testCustomer{}},
+			Request: &testPatch{}, Response: &testCustomer{}, IfMatch: true},
 		{Method: "DELETE", Path: "/v1/customers/:id", Permission: "customers:delete", Tag: "customers", Summary: "Delete a customer",
 			Status: 204},
 		{Method: "GET", Path: "/v1/customers/id", Permission: "customers:read", Tag: "customers", Summary: "A literal path"},
@@ -243,6 +243,13 @@ func TestOpenAPI(t *testing.T) {
 			{"name":"group_id","in":"path","required":true,"schema":{"type":"string","format":"uuid"}},
 			{"name":"name","in":"path","required":true,"schema":{"type":"string"}}
 		]`, dig(t, doc, "paths", "/v1/groups/{group_id}/members/{name}", "get", "parameters"))
+
+		params := dig(t, doc, "paths", "/v1/customers/{id}", "patch", "parameters").([]any)
+		require.Len(t, params, 2)
+		ifMatch := params[1].(map[string]any)
+		require.Equal(t, "If-Match", ifMatch["name"])
+		require.Equal(t, "header", ifMatch["in"])
+		require.Equal(t, true, ifMatch["required"])
 	})
 
 	t.Run("Bodies", func(t *testing.T) {

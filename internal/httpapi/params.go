@@ -8,6 +8,8 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
+
+	"github.com/customerhub/customerhub/internal/precondition"
 )
 
 // Page sizes for every list (DESIGN.md section 5).
@@ -102,20 +104,75 @@ func DecodeCursor(c *fiber.Ctx, v any) (bool, error) {
 // ETag formats a resource version as a strong entity tag.
 func ETag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
 
-// IfMatch reads the version from the If-Match header: 428 when missing,
-// 412 when it names no version we could have issued.
-func IfMatch(c *fiber.Ctx) (int64, error) {
-	raw := strings.TrimSpace(c.Get(fiber.HeaderIfMatch))
-	if raw == "" {
-		return 0, PreconditionRequired()
+// HeaderIfMatch names the precondition header of updates.
+const HeaderIfMatch = fiber.HeaderIfMatch
+
+// IfMatch reads the If-Match header of an update (RFC 9110, section
+// 13.1.1): 428 when there is none, 400 naming the header when it is not
+// "*" or a list of entity tags. It does not compare anything: the service
+// evaluates the condition once it has found the object, so that an
+// unknown or invisible object is 404 whatever the header says, and a
+// stale or weak tag is 412 only on an object that exists.
+func IfMatch(c *fiber.Ctx) (precondition.IfMatch, error) {
+	// Several If-Match lines are one comma-separated list.
+	var raw []string
+	for _, v := range c.Request().Header.PeekAll(HeaderIfMatch) {
+		raw = append(raw, string(v))
 	}
-	raw = strings.TrimPrefix(raw, "W/")
-	if len(raw) < 3 || raw[0] != '"' || raw[len(raw)-1] != '"' {
-		return 0, PreconditionFailed()
+	header := strings.Join(raw, ",")
+	if strings.Trim(header, " \t,") == "" {
+		return precondition.IfMatch{}, PreconditionRequired()
 	}
-	v, err := strconv.ParseInt(raw[1:len(raw)-1], 10, 64)
-	if err != nil || v < 1 {
-		return 0, PreconditionFailed()
+	cond, ok := parseIfMatch(header)
+	if !ok {
+		return precondition.IfMatch{}, BadRequest(HeaderIfMatch, "invalid_if_match",
+			`must be * or a comma-separated list of entity tags such as "3", as sent in ETag`)
 	}
-	return v, nil
+	return cond, nil
+}
+
+// parseIfMatch parses `"*" / #entity-tag`, where entity-tag is
+// [ W/ ] DQUOTE *etagc DQUOTE. Our ETags are strong and name a version
+// ("3"); If-Match compares strongly, so weak tags and tags that name no
+// version are well-formed but match nothing.
+func parseIfMatch(s string) (precondition.IfMatch, bool) {
+	if strings.Trim(s, " \t") == "*" {
+		return precondition.Any(), true
+	}
+	var versions []int64
+	for s != "" {
+		s = strings.TrimLeft(s, " \t")
+		if s == "" {
+			break
+		}
+		if s[0] == ',' { // empty list elements are allowed
+			s = s[1:]
+			continue
+		}
+		weak := strings.HasPrefix(s, "W/")
+		if weak {
+			s = s[2:]
+		}
+		if s == "" || s[0] != '"' {
+			return precondition.IfMatch{}, false
+		}
+		end := 1
+		for ; end < len(s) && s[end] != '"'; end++ {
+			if b := s[end]; b < 0x21 || b == 0x7f { // etagc: %x21 / %x23-7E / obs-text
+				return precondition.IfMatch{}, false
+			}
+		}
+		if end == len(s) {
+			return precondition.IfMatch{}, false // unterminated
+		}
+		tag := s[1:end]
+		s = strings.TrimLeft(s[end+1:], " \t")
+		if s != "" && s[0] != ',' {
+			return precondition.IfMatch{}, false
+		}
+		if v, err := strconv.ParseInt(tag, 10, 64); !weak && err == nil && v > 0 && strconv.FormatInt(v, 10) == tag {
+			versions = append(versions, v)
+		}
+	}
+	return precondition.Versions(versions...), true
 }

@@ -36,7 +36,10 @@ type Route struct {
 	Status int
 	// Query lists the accepted query parameters; any other is a 400. A name
 	// ending in ".*" accepts every parameter with that prefix.
-	Query   []Param
+	Query []Param
+	// IfMatch marks an update that needs an If-Match header (read with
+	// IfMatch): 428 without one, 412 when it names no current version.
+	IfMatch bool
 	Handler fiber.Handler
 }
 

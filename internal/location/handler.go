@@ -52,7 +52,7 @@ func (h *Handler) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/locations/:id", Permission: auth.PermCustomersRead, Tag: "locations",
 		Summary: "Get a location", Response: locationResponse{}, Handler: h.get})
 	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/locations/:id", Permission: auth.PermCustomersWrite, Tag: "locations",
-		Summary: "Change a location (needs If-Match); " + auth.AssignRule, Request: patchLocationRequest{}, Response: locationResponse{}, Handler: h.patch})
+		Summary: "Change a location (needs If-Match); " + auth.AssignRule, Request: patchLocationRequest{}, Response: locationResponse{}, IfMatch: true, Handler: h.patch})
 	r.Handle(httpapi.Route{Method: fiber.MethodDelete, Path: "/locations/:id", Permission: auth.PermCustomersWrite, Tag: "locations",
 		Summary: "Delete a location", Status: fiber.StatusNoContent, Handler: h.delete})
 }
@@ -357,7 +357,7 @@ func (h *Handler) patch(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	version, err := httpapi.IfMatch(c)
+	want, err := httpapi.IfMatch(c)
 	if err != nil {
 		return err
 	}
@@ -370,7 +370,7 @@ func (h *Handler) patch(c *fiber.Ctx) error {
 		return err
 	}
 	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
-		ch, others, err := h.svc.Update(ctx, tx, tenant.MustFromContext(ctx), id, version, p)
+		ch, others, err := h.svc.Update(ctx, tx, tenant.MustFromContext(ctx), id, want, p)
 		if err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/precondition"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
@@ -101,16 +102,16 @@ func (s *Service) Get(ctx context.Context, tx database.Tx, id uuid.UUID) (Locati
 		Customer: CustomerRef{ID: row.CustomerLocation.CustomerID, Code: row.CustomerCode, Name: row.CustomerName}}, nil
 }
 
-// Update applies a patch when version matches the stored one. Setting a
+// Update applies a patch when want matches the stored version. Setting a
 // default flag takes it off the customer's other locations (returned as
 // changes); clearing one leaves the customer without that default. It
 // returns the location before and after, and the changed siblings.
-func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID, version int64, p Patch) (Change, []Change, error) {
+func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID, want precondition.IfMatch, p Patch) (Change, []Change, error) {
 	cust, cur, err := s.lock(ctx, tx, id)
 	if err != nil {
 		return Change{}, nil, err
 	}
-	if cur.Version != version {
+	if !want.Matches(cur.Version) {
 		return Change{}, nil, ErrVersionMismatch
 	}
 	r := recordOf(cur)

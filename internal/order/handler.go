@@ -54,7 +54,7 @@ func (h *Handler) Routes(r *httpapi.Router) {
 		Summary: "Get an order with its lines", Response: orderResponse{}, Handler: h.get})
 	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/sales-orders/:id", Permission: auth.PermOrdersWrite, Tag: "orders",
 		Summary: "Change a pending order (needs If-Match; lines replace the old ones)", Request: orderPatchRequest{},
-		Response: orderResponse{}, Handler: h.patch})
+		Response: orderResponse{}, IfMatch: true, Handler: h.patch})
 	for _, action := range []string{"ship", "invoice", "cancel"} {
 		r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/sales-orders/:id/" + action, Permission: auth.PermOrdersWrite,
 			Tag: "orders", Summary: strings.ToUpper(action[:1]) + action[1:] + " an order (409 when its status does not allow it)",
@@ -376,7 +376,7 @@ func (h *Handler) patch(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	version, err := httpapi.IfMatch(c)
+	want, err := httpapi.IfMatch(c)
 	if err != nil {
 		return err
 	}
@@ -393,7 +393,7 @@ func (h *Handler) patch(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		o, err := h.svc.Update(ctx, tx, actor, id, version, in)
+		o, err := h.svc.Update(ctx, tx, actor, id, want, in)
 		if err != nil {
 			return err
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/money"
+	"github.com/customerhub/customerhub/internal/precondition"
 	"github.com/customerhub/customerhub/internal/pricing"
 	"github.com/customerhub/customerhub/internal/settings"
 	"github.com/customerhub/customerhub/internal/tenant"
@@ -408,14 +409,14 @@ func (s *Service) lockOrder(ctx context.Context, tx database.Tx, id uuid.UUID) (
 }
 
 // Update replaces the editable part of a pending order (lines, location,
-// date, notes) when version matches, re-pricing it and checking credit
-// again.
-func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID, version int64, in Input) (Order, error) {
+// date, notes) when want matches its version, re-pricing it and checking
+// credit again.
+func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID, want precondition.IfMatch, in Input) (Order, error) {
 	o, cs, err := s.lockOrder(ctx, tx, id)
 	if err != nil {
 		return Order{}, err
 	}
-	if o.Version != version {
+	if !want.Matches(o.Version) {
 		return Order{}, ErrVersionMismatch
 	}
 	if o.Status != StatusPending {

@@ -47,7 +47,7 @@ func (h *Handler) Routes(r *httpapi.Router) {
 		Summary: "Get payment terms", Response: paymentTermsResponse{}, Handler: h.getPaymentTerms})
 	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/payment-terms/:id", Permission: auth.PermSettingsManage, Tag: "pricing",
 		Summary: "Change payment terms (needs If-Match)", Request: patchPaymentTermsRequest{}, Response: paymentTermsResponse{},
-		Handler: h.patchPaymentTerms})
+		IfMatch: true, Handler: h.patchPaymentTerms})
 	r.Handle(httpapi.Route{Method: fiber.MethodDelete, Path: "/payment-terms/:id", Permission: auth.PermSettingsManage, Tag: "pricing",
 		Summary: "Delete payment terms no customer, group or tenant setting refers to", Status: fiber.StatusNoContent,
 		Handler: h.deletePaymentTerms})
@@ -62,7 +62,7 @@ func (h *Handler) Routes(r *httpapi.Router) {
 		Summary: "Get a price list", Response: priceListResponse{}, Handler: h.getPriceList})
 	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/price-lists/:id", Permission: auth.PermSettingsManage, Tag: "pricing",
 		Summary: "Change a price list (needs If-Match)", Request: patchPriceListRequest{}, Response: priceListResponse{},
-		Handler: h.patchPriceList})
+		IfMatch: true, Handler: h.patchPriceList})
 	r.Handle(httpapi.Route{Method: fiber.MethodDelete, Path: "/price-lists/:id", Permission: auth.PermSettingsManage, Tag: "pricing",
 		Summary: "Delete a price list no customer or group refers to", Status: fiber.StatusNoContent,
 		Handler: h.deletePriceList})
@@ -83,7 +83,7 @@ func (h *Handler) Routes(r *httpapi.Router) {
 		Summary: "Get an item", Response: itemResponse{}, Handler: h.getItem})
 	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/items/:id", Permission: auth.PermSettingsManage, Tag: "pricing",
 		Summary: "Change an item, or retire it with active=false (needs If-Match)", Request: patchItemRequest{}, Response: itemResponse{},
-		Handler: h.patchItem})
+		IfMatch: true, Handler: h.patchItem})
 	r.Handle(httpapi.Route{Method: fiber.MethodDelete, Path: "/items/:id", Permission: auth.PermSettingsManage, Tag: "pricing",
 		Summary: "Delete an item no order line uses, with its prices", Status: fiber.StatusNoContent, Handler: h.deleteItem})
 
@@ -299,7 +299,7 @@ func (h *Handler) patchPaymentTerms(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	version, err := httpapi.IfMatch(c)
+	want, err := httpapi.IfMatch(c)
 	if err != nil {
 		return err
 	}
@@ -317,7 +317,7 @@ func (h *Handler) patchPaymentTerms(c *fiber.Ctx) error {
 		return err
 	}
 	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
-		before, after, err := h.svc.PaymentTermsUpdate(ctx, tx, id, version, patch)
+		before, after, err := h.svc.PaymentTermsUpdate(ctx, tx, id, want, patch)
 		if err != nil {
 			return err
 		}
@@ -455,7 +455,7 @@ func (h *Handler) patchPriceList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	version, err := httpapi.IfMatch(c)
+	want, err := httpapi.IfMatch(c)
 	if err != nil {
 		return err
 	}
@@ -473,7 +473,7 @@ func (h *Handler) patchPriceList(c *fiber.Ctx) error {
 		return err
 	}
 	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
-		before, after, err := h.svc.PriceListUpdate(ctx, tx, id, version, patch)
+		before, after, err := h.svc.PriceListUpdate(ctx, tx, id, want, patch)
 		if err != nil {
 			return err
 		}
@@ -661,7 +661,7 @@ func (h *Handler) patchItem(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	version, err := httpapi.IfMatch(c)
+	want, err := httpapi.IfMatch(c)
 	if err != nil {
 		return err
 	}
@@ -681,7 +681,7 @@ func (h *Handler) patchItem(c *fiber.Ctx) error {
 		return err
 	}
 	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
-		before, after, err := h.svc.ItemUpdate(ctx, tx, id, version, patch)
+		before, after, err := h.svc.ItemUpdate(ctx, tx, id, want, patch)
 		if err != nil {
 			return err
 		}

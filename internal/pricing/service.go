@@ -16,6 +16,7 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/group"
+	"github.com/customerhub/customerhub/internal/precondition"
 	"github.com/customerhub/customerhub/internal/settings"
 )
 
@@ -87,9 +88,9 @@ func (s *Service) PaymentTermsList(ctx context.Context, tx database.Tx, after *C
 	return rows, nil
 }
 
-// PaymentTermsUpdate applies a patch when version matches the stored one
+// PaymentTermsUpdate applies a patch when want matches the stored version
 // and returns the terms before and after.
-func (s *Service) PaymentTermsUpdate(ctx context.Context, tx database.Tx, id uuid.UUID, version int64, p PaymentTermsPatch) (before, after dbsqlc.PaymentTerm, err error) {
+func (s *Service) PaymentTermsUpdate(ctx context.Context, tx database.Tx, id uuid.UUID, want precondition.IfMatch, p PaymentTermsPatch) (before, after dbsqlc.PaymentTerm, err error) {
 	cur, err := s.q.PaymentTermsGetByIDForUpdate(ctx, tx, dbsqlc.PaymentTermsGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return cur, cur, ErrPaymentTermsNotFound
@@ -97,7 +98,7 @@ func (s *Service) PaymentTermsUpdate(ctx context.Context, tx database.Tx, id uui
 	if err != nil {
 		return cur, cur, fmt.Errorf("lock payment terms: %w", err)
 	}
-	if cur.Version != version {
+	if !want.Matches(cur.Version) {
 		return cur, cur, ErrVersionMismatch
 	}
 	next := dbsqlc.PaymentTermsUpdateParams{TenantID: tx.TenantID(), ID: id, Code: cur.Code, Name: cur.Name, DueDays: cur.DueDays}
@@ -185,12 +186,12 @@ func (s *Service) PriceListList(ctx context.Context, tx database.Tx, after *Curs
 	return rows, nil
 }
 
-// PriceListUpdate applies a patch when version matches the stored one and
+// PriceListUpdate applies a patch when want matches the stored version and
 // returns the list before and after. The currency may change only while
 // the list holds no item prices (ErrPriceListHasPrices): they are amounts
 // in the old currency. The lock taken here makes a concurrent price write
 // (whose foreign key check locks the list's row) wait, or be seen.
-func (s *Service) PriceListUpdate(ctx context.Context, tx database.Tx, id uuid.UUID, version int64, p PriceListPatch) (before, after dbsqlc.PriceList, err error) {
+func (s *Service) PriceListUpdate(ctx context.Context, tx database.Tx, id uuid.UUID, want precondition.IfMatch, p PriceListPatch) (before, after dbsqlc.PriceList, err error) {
 	cur, err := s.q.PriceListGetByIDForUpdate(ctx, tx, dbsqlc.PriceListGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return cur, cur, ErrPriceListNotFound
@@ -198,7 +199,7 @@ func (s *Service) PriceListUpdate(ctx context.Context, tx database.Tx, id uuid.U
 	if err != nil {
 		return cur, cur, fmt.Errorf("lock price list: %w", err)
 	}
-	if cur.Version != version {
+	if !want.Matches(cur.Version) {
 		return cur, cur, ErrVersionMismatch
 	}
 	next := dbsqlc.PriceListUpdateParams{TenantID: tx.TenantID(), ID: id, Code: cur.Code, Name: cur.Name, Currency: cur.Currency}
@@ -329,10 +330,10 @@ func escapeLike(v string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(v)
 }
 
-// ItemUpdate applies a patch when version matches the stored one and
+// ItemUpdate applies a patch when want matches the stored version and
 // returns the item before and after. A patch that changes nothing leaves
 // the item (and its version) as it is.
-func (s *Service) ItemUpdate(ctx context.Context, tx database.Tx, id uuid.UUID, version int64, p ItemPatch) (before, after dbsqlc.Item, err error) {
+func (s *Service) ItemUpdate(ctx context.Context, tx database.Tx, id uuid.UUID, want precondition.IfMatch, p ItemPatch) (before, after dbsqlc.Item, err error) {
 	cur, err := s.q.ItemGetByIDForUpdate(ctx, tx, dbsqlc.ItemGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return cur, cur, ErrItemNotFound
@@ -340,7 +341,7 @@ func (s *Service) ItemUpdate(ctx context.Context, tx database.Tx, id uuid.UUID, 
 	if err != nil {
 		return cur, cur, fmt.Errorf("lock item: %w", err)
 	}
-	if cur.Version != version {
+	if !want.Matches(cur.Version) {
 		return cur, cur, ErrVersionMismatch
 	}
 	next := dbsqlc.ItemUpdateParams{TenantID: tx.TenantID(), ID: id, Sku: cur.Sku, Name: cur.Name, BasePrice: cur.BasePrice, Active: cur.Active}

@@ -75,22 +75,28 @@ func operatorChallenge() error {
 		Headers: map[string]string{fiber.HeaderWWWAuthenticate: `Basic realm="customerhub operators", charset="UTF-8"`}}
 }
 
-// sameOrigin refuses state-changing requests from other sites: browsers
-// resend basic credentials on their own, so without this check another
-// site could make an operator's browser cancel or delete jobs.
+// sameOrigin refuses state-changing requests that do not show they come
+// from the UI's own pages: browsers resend basic credentials on their own,
+// so without this check another site could make an operator's browser
+// cancel or delete jobs. A write must carry Sec-Fetch-Site: same-origin or
+// an Origin naming this host, and nothing that says otherwise; a request
+// with neither (a form from an old browser, a script without the header)
+// is refused rather than trusted.
 func sameOrigin(c *fiber.Ctx) bool {
 	switch c.Method() {
 	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
 		return true
 	}
-	if site := c.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
-		return false
+	site := c.Get("Sec-Fetch-Site")
+	if site != "" && site != "same-origin" {
+		return false // cross-site, same-site (another origin) or none
 	}
-	if origin := c.Get(fiber.HeaderOrigin); origin != "" {
+	origin := c.Get(fiber.HeaderOrigin)
+	if origin != "" {
 		u, err := url.Parse(origin)
-		if err != nil || u.Host != string(c.Request().Host()) {
+		if err != nil || u.Host == "" || u.Host != string(c.Request().Host()) {
 			return false
 		}
 	}
-	return true
+	return site == "same-origin" || origin != ""
 }

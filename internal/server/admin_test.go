@@ -52,10 +52,43 @@ func TestRiverUI(t *testing.T) {
 		require.Contains(t, resp.Header.Get("Content-Type"), "application/json")
 	})
 	t.Run("CrossSiteWritesAreRefused", func(t *testing.T) {
-		headers := basic("operator", password)
-		headers["Origin"] = "https://evil.example"
-		resp := app.Do(t, apptest.Req{Method: http.MethodPost, Path: "/admin/river/api/jobs/cancel", Headers: headers,
-			Body: map[string]any{"job_ids": []string{"1"}}})
-		require.Equal(t, http.StatusForbidden, resp.Status, "%s", resp.Body)
+		// httptest requests are for the host example.com.
+		for _, tc := range []struct {
+			name    string
+			headers map[string]string
+		}{
+			{"OtherOrigin", map[string]string{"Origin": "https://evil.example"}},
+			{"NullOrigin", map[string]string{"Origin": "null"}},
+			{"CrossSite", map[string]string{"Sec-Fetch-Site": "cross-site"}},
+			{"SameSite", map[string]string{"Sec-Fetch-Site": "same-site"}},
+			{"UserInitiated", map[string]string{"Sec-Fetch-Site": "none"}},
+			{"SameOriginButOtherOrigin", map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": "https://evil.example"}},
+			{"NeitherHeader", map[string]string{}},
+		} {
+			headers := basic("operator", password)
+			for k, v := range tc.headers {
+				headers[k] = v
+			}
+			resp := app.Do(t, apptest.Req{Method: http.MethodPost, Path: "/admin/river/api/jobs/cancel", Headers: headers,
+				Body: map[string]any{"job_ids": []string{"1"}}})
+			require.Equal(t, http.StatusForbidden, resp.Status, "%s: %s", tc.name, resp.Body)
+			require.Equal(t, "forbidden", resp.Map(t)["code"], tc.name)
+		}
+	})
+	t.Run("SameOriginWritesPass", func(t *testing.T) {
+		for _, extra := range []map[string]string{
+			{"Sec-Fetch-Site": "same-origin"},
+			{"Origin": "http://example.com"},
+			{"Sec-Fetch-Site": "same-origin", "Origin": "http://example.com"},
+		} {
+			headers := basic("operator", password)
+			for k, v := range extra {
+				headers[k] = v
+			}
+			resp := app.Do(t, apptest.Req{Method: http.MethodPost, Path: "/admin/river/api/jobs/cancel", Headers: headers,
+				Body: map[string]any{"job_ids": []string{"1"}}})
+			require.NotEqual(t, http.StatusForbidden, resp.Status, "%v: %s", extra, resp.Body)
+			require.Less(t, resp.Status, 500, "%v: %s", extra, resp.Body)
+		}
 	})
 }

@@ -350,7 +350,9 @@ func TestBadInput(t *testing.T) {
 				problemCase{name: "CodeInvalid", body: r.with("code", `"has space"`), status: 400, code: "validation_failed", field: "code", fieldCode: "invalid_code"},
 				// Preconditions, with an otherwise valid body.
 				problemCase{name: "NoIfMatch", body: obj(r.valid...), headers: map[string]string{"If-Match": ""}, status: 428, code: "if_match_required"},
-				problemCase{name: "IfMatchUnquoted", body: obj(r.valid...), headers: map[string]string{"If-Match": "1"}, status: 412, code: "version_mismatch"},
+				problemCase{name: "IfMatchUnquoted", body: obj(r.valid...), headers: map[string]string{"If-Match": "1"}, status: 400, code: "invalid_request", field: "If-Match", fieldCode: "invalid_if_match"},
+				problemCase{name: "IfMatchUnterminated", body: obj(r.valid...), headers: map[string]string{"If-Match": `"1`}, status: 400, code: "invalid_request", field: "If-Match", fieldCode: "invalid_if_match"},
+				problemCase{name: "IfMatchStarInList", body: obj(r.valid...), headers: map[string]string{"If-Match": `*, "1"`}, status: 400, code: "invalid_request", field: "If-Match", fieldCode: "invalid_if_match"},
 				problemCase{name: "IfMatchGarbage", body: obj(r.valid...), headers: map[string]string{"If-Match": `"abc"`}, status: 412, code: "version_mismatch"},
 				problemCase{name: "IfMatchEmptyTag", body: obj(r.valid...), headers: map[string]string{"If-Match": `""`}, status: 412, code: "version_mismatch"},
 				problemCase{name: "IfMatchZero", body: obj(r.valid...), headers: map[string]string{"If-Match": `"0"`}, status: 412, code: "version_mismatch"},
@@ -358,7 +360,8 @@ func TestBadInput(t *testing.T) {
 				problemCase{name: "IfMatchOverflow", body: obj(r.valid...), headers: map[string]string{"If-Match": `"99999999999999999999"`}, status: 412, code: "version_mismatch"},
 				problemCase{name: "IfMatchStale", body: obj(r.valid...), headers: map[string]string{"If-Match": `"2"`}, status: 412, code: "version_mismatch"},
 				problemCase{name: "IfMatchWeakStale", body: obj(r.valid...), headers: map[string]string{"If-Match": `W/"2"`}, status: 412, code: "version_mismatch"},
-				problemCase{name: "IfMatchList", body: obj(r.valid...), headers: map[string]string{"If-Match": `"1", "2"`}, status: 412, code: "version_mismatch"},
+				problemCase{name: "IfMatchWeakCurrent", body: obj(r.valid...), headers: map[string]string{"If-Match": `W/"1"`}, status: 412, code: "version_mismatch"},
+				problemCase{name: "IfMatchStaleList", body: obj(r.valid...), headers: map[string]string{"If-Match": `"2", "3"`}, status: 412, code: "version_mismatch"},
 			)
 			runCases(t, b.app, problemCase{method: r.method, path: r.path, token: r.token, headers: r.headers}, cases)
 		})

@@ -65,7 +65,7 @@ func TestHealthAndMetrics(t *testing.T) {
 	kept := app.Do(t, apptest.Req{Method: http.MethodGet, Path: "/healthz", Headers: map[string]string{"X-Request-ID": "edge-42"}})
 	require.Equal(t, "edge-42", kept.Header.Get("X-Request-ID"))
 
-	metrics := app.Get(t, "/metrics", "")
+	metrics := app.Metrics(t)
 	require.Equal(t, http.StatusOK, metrics.Status)
 	require.Contains(t, string(metrics.Body), `customerhub_http_requests_total{method="GET",route="/v1/me",status="200"} 1`)
 }

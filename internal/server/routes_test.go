@@ -17,7 +17,6 @@ import (
 // Adding a public route means adding it here, on purpose.
 var publicRoutes = []string{
 	"GET /healthz",
-	"GET /metrics",
 	"GET /readyz",
 	"GET /v1/openapi.json",
 	"POST /v1/auth/login",

@@ -1,5 +1,6 @@
 // Package server assembles the HTTP application: middleware, every
-// domain's routes, health, metrics and the OpenAPI description. It also
+// domain's routes, health and the OpenAPI description, and the operators'
+// metrics listener apart from it. It also
 // builds the River client in its three shapes (insert-only for `api`,
 // working for `serve` and `worker`).
 package server
@@ -12,11 +13,9 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 	"github.com/riverqueue/river"
 
@@ -40,11 +39,13 @@ import (
 
 // Deps is everything the HTTP application needs.
 type Deps struct {
-	Config   config.Config
-	Pool     *pgxpool.Pool
-	Redis    *redis.Client // nil when REDIS_URL is unset
-	River    *river.Client[pgx.Tx]
-	Limiter  *ratelimit.Limiter
+	Config  config.Config
+	Pool    *pgxpool.Pool
+	Redis   *redis.Client // nil when REDIS_URL is unset
+	River   *river.Client[pgx.Tx]
+	Limiter *ratelimit.Limiter
+	// Registry takes the HTTP metrics; NewMetricsServer serves it on the
+	// operators' listener, never on the application's port.
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
 	Version  string
@@ -112,6 +113,14 @@ func New(d Deps) *Server {
 		TrustedProxies:          cfg.TrustedProxies,
 		ProxyHeader:             proxyHeader(cfg.TrustedProxies),
 		JSONEncoder:             json.Marshal,
+		// Every string and byte slice Fiber hands out (method, path,
+		// params, query, headers, body) is a copy, not a view into a
+		// buffer the next request reuses: a value kept past its request
+		// (a metric label, a map key, an error logged later, a job's
+		// argument) stays what it was. Measured: 8 allocations and 320
+		// bytes more per request, against ~600 and 44 KB for a typical
+		// authenticated read (BenchmarkImmutable, BenchmarkRequest).
+		Immutable: true,
 	})
 
 	metrics := httpapi.NewMetrics(d.Registry)
@@ -138,9 +147,6 @@ func New(d Deps) *Server {
 		Summary: "The process is up", Response: healthResponse{}, Handler: h.healthz})
 	root.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/readyz", Permission: httpapi.Public, Tag: "operations",
 		Summary: "PostgreSQL (required) and Redis (optional) answer", Response: healthResponse{}, Handler: h.readyz})
-	promHandler := adaptor.HTTPHandler(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}))
-	root.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/metrics", Permission: httpapi.Public, Tag: "operations",
-		Summary: "Prometheus metrics", Handler: promHandler})
 
 	perIP := limitIP(d.Limiter, ratelimit.PerSecond(cfg.RateLimitIP))
 	lifetime := d.Context

@@ -37,7 +37,7 @@ func (h *Handler) Routes(r *httpapi.Router) {
 		Summary: "The tenant's settings", Response: settingsResponse{}, Handler: h.getSettings})
 	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/settings", Permission: auth.PermSettingsManage, Tag: "settings",
 		Summary: "Change the tenant's settings (needs If-Match)", Request: patchSettingsRequest{}, Response: settingsResponse{},
-		Handler: h.patchSettings})
+		IfMatch: true, Handler: h.patchSettings})
 
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/custom-fields", Permission: auth.PermSettingsManage, Tag: "settings",
 		Summary: "Define a custom customer field (at most 50 per tenant)", Status: fiber.StatusCreated,
@@ -49,7 +49,7 @@ func (h *Handler) Routes(r *httpapi.Router) {
 		Summary: "Get a custom field definition", Response: fieldResponse{}, Handler: h.getField})
 	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/custom-fields/:id", Permission: auth.PermSettingsManage, Tag: "settings",
 		Summary: "Change a custom field's label, required flag, options or position (needs If-Match; key and type are fixed)",
-		Request: patchFieldRequest{}, Response: fieldResponse{}, Handler: h.patchField})
+		Request: patchFieldRequest{}, Response: fieldResponse{}, IfMatch: true, Handler: h.patchField})
 	r.Handle(httpapi.Route{Method: fiber.MethodDelete, Path: "/custom-fields/:id", Permission: auth.PermSettingsManage, Tag: "settings",
 		Summary: "Delete a custom field and its value on every customer", Status: fiber.StatusNoContent, Handler: h.deleteField})
 }
@@ -163,7 +163,7 @@ func (h *Handler) getSettings(c *fiber.Ctx) error {
 }
 
 func (h *Handler) patchSettings(c *fiber.Ctx) error {
-	version, err := httpapi.IfMatch(c)
+	want, err := httpapi.IfMatch(c)
 	if err != nil {
 		return err
 	}
@@ -176,7 +176,7 @@ func (h *Handler) patchSettings(c *fiber.Ctx) error {
 		return err
 	}
 	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
-		before, after, err := h.svc.Update(ctx, tx, version, patch)
+		before, after, err := h.svc.Update(ctx, tx, want, patch)
 		if err != nil {
 			return err
 		}
@@ -314,7 +314,7 @@ func (h *Handler) patchField(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	version, err := httpapi.IfMatch(c)
+	want, err := httpapi.IfMatch(c)
 	if err != nil {
 		return err
 	}
@@ -331,7 +331,7 @@ func (h *Handler) patchField(c *fiber.Ctx) error {
 	patch := FieldPatch{Label: optionalValue(req.Label), Required: optionalValue(req.Required),
 		Options: optionalValue(req.Options), Position: optionalValue(req.Position)}
 	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
-		before, after, err := h.svc.FieldUpdate(ctx, tx, id, version, patch)
+		before, after, err := h.svc.FieldUpdate(ctx, tx, id, want, patch)
 		if err != nil {
 			return err
 		}

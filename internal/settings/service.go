@@ -12,6 +12,7 @@ import (
 
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/precondition"
 	"github.com/customerhub/customerhub/internal/validation"
 )
 
@@ -38,15 +39,15 @@ func (s *Service) Get(ctx context.Context, tx database.Tx) (Settings, error) {
 	return toSettings(r), nil
 }
 
-// Update applies a patch when version matches the stored one and returns
+// Update applies a patch when want matches the stored version and returns
 // the settings before and after.
-func (s *Service) Update(ctx context.Context, tx database.Tx, version int64, p SettingsPatch) (before, after Settings, err error) {
+func (s *Service) Update(ctx context.Context, tx database.Tx, want precondition.IfMatch, p SettingsPatch) (before, after Settings, err error) {
 	cur, err := s.q.SettingsGetForUpdate(ctx, tx, tx.TenantID())
 	if err != nil {
 		return before, after, fmt.Errorf("lock tenant settings: %w", err)
 	}
 	before = toSettings(cur)
-	if cur.Version != version {
+	if !want.Matches(cur.Version) {
 		return before, before, ErrVersionMismatch
 	}
 	next := dbsqlc.SettingsUpdateParams{
@@ -171,7 +172,7 @@ func (s *Service) FieldList(ctx context.Context, tx database.Tx, after *FieldCur
 	return rows, nil
 }
 
-// FieldUpdate applies a patch when version matches the stored one and
+// FieldUpdate applies a patch when want matches the stored version and
 // returns the definition before and after.
 //
 // Changing a select's options, or making a field required, does not touch
@@ -180,7 +181,7 @@ func (s *Service) FieldList(ctx context.Context, tx database.Tx, after *FieldCur
 // (Env.ApplyCustom) and asks for a fix. Rewriting every customer here would
 // either drop data silently or hold the tenant's customers locked for a
 // long transaction.
-func (s *Service) FieldUpdate(ctx context.Context, tx database.Tx, id uuid.UUID, version int64, p FieldPatch) (before, after dbsqlc.CustomFieldDef, err error) {
+func (s *Service) FieldUpdate(ctx context.Context, tx database.Tx, id uuid.UUID, want precondition.IfMatch, p FieldPatch) (before, after dbsqlc.CustomFieldDef, err error) {
 	cur, err := s.q.CustomFieldDefGetByIDForUpdate(ctx, tx, dbsqlc.CustomFieldDefGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return cur, cur, ErrFieldNotFound
@@ -188,7 +189,7 @@ func (s *Service) FieldUpdate(ctx context.Context, tx database.Tx, id uuid.UUID,
 	if err != nil {
 		return cur, cur, fmt.Errorf("lock custom field: %w", err)
 	}
-	if cur.Version != version {
+	if !want.Matches(cur.Version) {
 		return cur, cur, ErrVersionMismatch
 	}
 	// Options are checked against the stored type, so this runs after the
