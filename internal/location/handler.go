@@ -54,7 +54,7 @@ func (h *Handler) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/locations/:id", Permission: auth.PermCustomersWrite, Tag: "locations",
 		Summary: "Change a location (needs If-Match); " + auth.AssignRule, Request: patchLocationRequest{}, Response: locationResponse{}, IfMatch: true, Handler: h.patch})
 	r.Handle(httpapi.Route{Method: fiber.MethodDelete, Path: "/locations/:id", Permission: auth.PermCustomersWrite, Tag: "locations",
-		Summary: "Delete a location", Status: fiber.StatusNoContent, Handler: h.delete})
+		Summary: "Delete a location (one whose rep override names another user: as for setting sales_rep_id, needs " + auth.PermCustomersAssign + " unless you see every customer)", Status: fiber.StatusNoContent, Handler: h.delete})
 }
 
 func mapError(err error) error {
@@ -67,6 +67,9 @@ func mapError(err error) error {
 		return httpapi.NotFound("customer")
 	case errors.Is(err, ErrVersionMismatch):
 		return httpapi.PreconditionFailed()
+	case errors.Is(err, ErrAssignNeeded):
+		return httpapi.Forbidden("this location gives another sales rep the customer; deleting it needs the permission " +
+			auth.PermCustomersAssign + " or a user who sees every customer")
 	case errors.Is(err, ErrInUse):
 		return httpapi.Conflict("", "location_in_use", "orders ship to this location; it cannot be deleted")
 	}
@@ -388,7 +391,7 @@ func (h *Handler) delete(c *fiber.Ctx) error {
 		return err
 	}
 	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
-		loc, err := h.svc.Delete(ctx, tx, id)
+		loc, err := h.svc.Delete(ctx, tx, tenant.MustFromContext(ctx), id)
 		if err != nil {
 			return err
 		}

@@ -742,6 +742,19 @@ func TestLocationRepAssignmentRule(t *testing.T) {
 		resp := b.app.Patch(t, "/v1/locations/"+l.ID, rep.Token, etag, map[string]any{"sales_rep_id": rep.ID, "label": "Depot 2"})
 		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
 	})
+	t.Run("RepDeletesAnotherRepsOverride", func(t *testing.T) {
+		// The customer's own rep sees every location of it; deleting the
+		// one that gives another rep the customer would cut that rep out.
+		body := addr("Shared dock", "Boston", "US", "shipping")
+		body["sales_rep_id"] = other.ID
+		l := createLocation(t, b, b.tn.AdminToken, c, body)
+		resp := b.app.Delete(t, "/v1/locations/"+l.ID, rep.Token)
+		require.Equal(t, http.StatusForbidden, resp.Status, "%s", resp.Body)
+		require.Contains(t, string(resp.Body), "customers:assign")
+		require.Equal(t, http.StatusOK, b.app.Get(t, "/v1/customers/"+c, other.Token).Status, "the other rep keeps the customer")
+		require.Equal(t, http.StatusNoContent, b.app.Delete(t, "/v1/locations/"+l.ID, manager.Token).Status)
+		require.Equal(t, http.StatusNotFound, b.app.Get(t, "/v1/customers/"+c, other.Token).Status)
+	})
 	t.Run("ManagerAndClerkAssign", func(t *testing.T) {
 		for label, token := range map[string]string{"By manager": manager.Token, "By clerk": clerk.Token} {
 			body := addr(label, "Boston", "US", "shipping")

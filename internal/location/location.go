@@ -30,6 +30,10 @@ var (
 	ErrCustomerNotFound = errors.New("customer not found")
 	ErrVersionMismatch  = errors.New("location version mismatch")
 	ErrInUse            = errors.New("location used by orders")
+	// ErrAssignNeeded refuses deleting a location through which another
+	// user sees the customer (its rep override) to a user who may not
+	// change sales reps: deleting it would cut that rep out.
+	ErrAssignNeeded = errors.New("deleting another rep's location needs the right to assign reps")
 )
 
 // Location kinds.

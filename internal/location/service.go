@@ -166,10 +166,15 @@ func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Prin
 // Delete removes a location and returns it. Removing the default billing
 // (or shipping) location leaves the customer without one: picking another
 // is the user's decision.
-func (s *Service) Delete(ctx context.Context, tx database.Tx, id uuid.UUID) (Location, error) {
+func (s *Service) Delete(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID) (Location, error) {
 	cust, cur, err := s.lock(ctx, tx, id)
 	if err != nil {
 		return Location{}, err
+	}
+	// Removing an override is a change of sales rep (auth.CheckSalesRep),
+	// except that anyone may give up their own.
+	if cur.SalesRepID != nil && *cur.SalesRepID != actor.UserID && !auth.MayAssignReps(actor) {
+		return Location{}, ErrAssignNeeded
 	}
 	// Synced first, leaving this location out, for the reason given at
 	// Update: its mirror row may be what lets the caller see the customer.
