@@ -102,10 +102,17 @@ func New(t testing.TB, db *dbtest.DB, env map[string]string) *App {
 // inserts (no periodic jobs), stopped when the test ends.
 func (a *App) StartWorkers(t testing.TB) *river.Client[pgx.Tx] {
 	t.Helper()
-	rc, err := server.NewRiver(a.DB.App, server.RiverOptions{
+	return a.StartRiver(t, server.RiverOptions{
 		Work: true, Workers: server.NewWorkers(a.Config, a.services, a.DB.App, a.logger), Concurrency: 2, BulkConcurrency: 2,
 		AttemptTimeout: a.Config.JobAttemptTimeout, RescueStuckAfter: a.Config.RescueStuckAfter, Logger: a.logger,
 	})
+}
+
+// StartRiver starts a River client on the application's database with
+// opts (workers of the test's own, say), stopped when the test ends.
+func (a *App) StartRiver(t testing.TB, opts server.RiverOptions) *river.Client[pgx.Tx] {
+	t.Helper()
+	rc, err := server.NewRiver(a.DB.App, opts)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, rc.Start(ctx))

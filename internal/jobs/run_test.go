@@ -136,17 +136,8 @@ func (b runBundle) startPausing(t *testing.T, at int) *pausingBulkWorker {
 		at: at, reached: make(chan struct{}), resume: make(chan struct{})}
 	ws := river.NewWorkers()
 	river.AddWorker(ws, w)
-	rc, err := server.NewRiver(pool, server.RiverOptions{Work: true, Workers: ws, Concurrency: 1, BulkConcurrency: 1,
+	b.app.StartRiver(t, server.RiverOptions{Work: true, Workers: ws, Concurrency: 1, BulkConcurrency: 1,
 		AttemptTimeout: time.Minute, RescueStuckAfter: time.Hour, Logger: logger})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	require.NoError(t, rc.Start(ctx))
-	t.Cleanup(func() {
-		stopCtx, stop := context.WithTimeout(context.Background(), 30*time.Second)
-		defer stop()
-		_ = rc.Stop(stopCtx)
-		cancel()
-	})
 	return w
 }
 
