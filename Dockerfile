@@ -18,6 +18,10 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}"
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/customerhub /customerhub
 USER nonroot:nonroot
-EXPOSE 8080
+# Metrics listen on their own port (CUSTOMERHUB_METRICS_ADDR); in a
+# container loopback cannot be scraped, so listen on all interfaces and
+# publish 9091 only to the monitoring network, never with the API.
+ENV CUSTOMERHUB_METRICS_ADDR=:9091
+EXPOSE 8080 9091
 ENTRYPOINT ["/customerhub"]
 CMD ["serve"]
