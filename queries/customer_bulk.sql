@@ -16,12 +16,7 @@ WHERE c.tenant_id = @tenant_id AND c.id = ANY (@ids::uuid[]);
 INSERT INTO job_targets (tenant_id, job_id, seq, target_id)
 SELECT c.tenant_id, @job_id, row_number() OVER (ORDER BY c.ctid), c.id FROM customers c
 WHERE c.tenant_id = @tenant_id
-  AND (sqlc.narg(scope_user_id)::uuid IS NULL
-       OR c.sales_rep_id = sqlc.narg(scope_user_id)::uuid
-       OR EXISTS (SELECT 1 FROM customer_location_reps r
-                  WHERE r.tenant_id = c.tenant_id AND r.customer_id = c.id AND r.user_id = sqlc.narg(scope_user_id)::uuid)
-       OR EXISTS (SELECT 1 FROM customer_grants g
-                  WHERE g.tenant_id = c.tenant_id AND g.customer_id = c.id AND g.user_id = sqlc.narg(scope_user_id)::uuid))
+  AND (sqlc.narg(scope_user_id)::uuid IS NULL OR c.reach @> ARRAY[sqlc.narg(scope_user_id)::uuid])
   AND (sqlc.narg(scope_customer_id)::uuid IS NULL OR c.id = sqlc.narg(scope_customer_id)::uuid)
   AND (sqlc.narg(search_ids)::uuid[] IS NULL OR c.id = ANY (sqlc.narg(search_ids)::uuid[]))
   AND (sqlc.narg(search_like)::text IS NULL OR c.search_text LIKE sqlc.narg(search_like)::text)
@@ -75,8 +70,10 @@ WHERE tenant_id = @tenant_id
 RETURNING id;
 
 -- name: GroupMembersBulkSet :exec
-INSERT INTO customer_group_members (tenant_id, customer_id, category, group_id)
-SELECT @tenant_id, unnest(@customer_ids::uuid[]), @category, @group_id
+INSERT INTO customer_group_members (tenant_id, customer_id, category, group_id, reach)
+SELECT c.tenant_id, c.id, @category::text, @group_id::uuid, c.reach
+FROM customers c WHERE c.tenant_id = @tenant_id AND c.id = ANY (@customer_ids::uuid[])
+FOR SHARE OF c
 ON CONFLICT ON CONSTRAINT customer_group_members_pkey
 DO UPDATE SET group_id = EXCLUDED.group_id, created_at = now()
 WHERE customer_group_members.group_id <> EXCLUDED.group_id;

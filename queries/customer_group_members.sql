@@ -1,13 +1,24 @@
 -- GroupMemberUpsert puts a customer into one group per category, the two
 -- arrays being read in step (set-returning functions in one select list
 -- advance together); an existing membership in the category is
--- replaced (its created_at kept when the group does not change).
--- name: GroupMemberUpsert :exec
-INSERT INTO customer_group_members (tenant_id, customer_id, category, group_id)
-SELECT @tenant_id::uuid, @customer_id::uuid, unnest(@categories::text[]), unnest(@group_ids::uuid[])
-ON CONFLICT ON CONSTRAINT customer_group_members_pkey
-DO UPDATE SET group_id = EXCLUDED.group_id, created_at = now()
-WHERE customer_group_members.group_id <> EXCLUDED.group_id;
+-- replaced (its created_at kept when the group does not change). The rows
+-- take the customer's reach; found is 0 when the caller cannot see the
+-- customer (nothing is written then).
+-- name: GroupMemberUpsert :one
+WITH c AS (
+    SELECT c.tenant_id, c.id, c.reach FROM customers c
+    WHERE c.tenant_id = @tenant_id::uuid AND c.id = @customer_id::uuid
+    FOR SHARE OF c
+), upserted AS (
+    INSERT INTO customer_group_members (tenant_id, customer_id, category, group_id, reach)
+    SELECT c.tenant_id, c.id, m.category, m.group_id, c.reach
+    FROM c, (SELECT unnest(@categories::text[]) AS category, unnest(@group_ids::uuid[]) AS group_id) m
+    ON CONFLICT ON CONSTRAINT customer_group_members_pkey
+    DO UPDATE SET group_id = EXCLUDED.group_id, created_at = now()
+    WHERE customer_group_members.group_id <> EXCLUDED.group_id
+    RETURNING 1
+)
+SELECT count(*) AS found FROM c;
 
 -- name: GroupMemberDelete :execrows
 DELETE FROM customer_group_members

@@ -6,8 +6,10 @@ FOR UPDATE;
 -- CustomerPriceUpsert sets a customer's own price for an item. updated_at
 -- moves only when the price changes.
 -- name: CustomerPriceUpsert :one
-INSERT INTO customer_prices (tenant_id, customer_id, item_id, price)
-VALUES (@tenant_id, @customer_id, @item_id, @price)
+INSERT INTO customer_prices (tenant_id, customer_id, item_id, price, reach)
+SELECT c.tenant_id, c.id, @item_id::uuid, @price::numeric, c.reach
+FROM customers c WHERE c.tenant_id = @tenant_id AND c.id = @customer_id
+FOR SHARE OF c
 ON CONFLICT ON CONSTRAINT customer_prices_pkey DO UPDATE
 SET price = excluded.price,
     updated_at = CASE WHEN customer_prices.price = excluded.price THEN customer_prices.updated_at ELSE now() END

@@ -1,17 +1,19 @@
 -- CustomerInsert returns no row when the code is already taken in the
 -- tenant; the unique check sees every row of the tenant, including those
--- the caller cannot see.
+-- the caller cannot see. A new customer's reach is its rep and its own
+-- portal key (migration 000010).
 -- name: CustomerInsert :one
 INSERT INTO customers (
     tenant_id, id, code, name, kind, type, contact_name, email, phone, website, tax_number, currency,
     discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit,
-    credit_period_days, credit_policy, billing_status, basis_date, sales_rep_id, status, notes, custom
+    credit_period_days, credit_policy, billing_status, basis_date, sales_rep_id, status, notes, custom, reach
 ) VALUES (
     @tenant_id, @id, @code, @name, @kind, @type, sqlc.narg(contact_name), sqlc.narg(email), sqlc.narg(phone),
     sqlc.narg(website), sqlc.narg(tax_number), sqlc.narg(currency), sqlc.narg(discount_rate),
     sqlc.narg(payment_terms_id), sqlc.narg(default_payment_method), sqlc.narg(tax_scheme),
     sqlc.narg(price_list_id), sqlc.narg(credit_limit), sqlc.narg(credit_period_days), sqlc.narg(credit_policy),
-    sqlc.narg(billing_status), sqlc.narg(basis_date), sqlc.narg(sales_rep_id), @status, sqlc.narg(notes), @custom
+    sqlc.narg(billing_status), sqlc.narg(basis_date), sqlc.narg(sales_rep_id), @status, sqlc.narg(notes), @custom,
+    reach_norm(ARRAY[@id::uuid, sqlc.narg(sales_rep_id)::uuid])
 )
 ON CONFLICT ON CONSTRAINT customers_code_key DO NOTHING
 RETURNING *;
@@ -61,12 +63,7 @@ DELETE FROM customers WHERE tenant_id = @tenant_id AND id = @id;
 -- name: CustomerList :many
 SELECT c.* FROM customers c
 WHERE c.tenant_id = @tenant_id
-  AND (sqlc.narg(scope_user_id)::uuid IS NULL
-       OR c.sales_rep_id = sqlc.narg(scope_user_id)::uuid
-       OR EXISTS (SELECT 1 FROM customer_location_reps r
-                  WHERE r.tenant_id = c.tenant_id AND r.customer_id = c.id AND r.user_id = sqlc.narg(scope_user_id)::uuid)
-       OR EXISTS (SELECT 1 FROM customer_grants g
-                  WHERE g.tenant_id = c.tenant_id AND g.customer_id = c.id AND g.user_id = sqlc.narg(scope_user_id)::uuid))
+  AND (sqlc.narg(scope_user_id)::uuid IS NULL OR c.reach @> ARRAY[sqlc.narg(scope_user_id)::uuid])
   AND (sqlc.narg(scope_customer_id)::uuid IS NULL OR c.id = sqlc.narg(scope_customer_id)::uuid)
   AND (sqlc.narg(search_ids)::uuid[] IS NULL OR c.id = ANY (sqlc.narg(search_ids)::uuid[]))
   AND (sqlc.narg(search_like)::text IS NULL OR c.search_text LIKE sqlc.narg(search_like)::text)
@@ -131,12 +128,7 @@ LIMIT @row_limit;
 SELECT count(*) FROM (
 SELECT 1 FROM customers c
 WHERE c.tenant_id = @tenant_id
-  AND (sqlc.narg(scope_user_id)::uuid IS NULL
-       OR c.sales_rep_id = sqlc.narg(scope_user_id)::uuid
-       OR EXISTS (SELECT 1 FROM customer_location_reps r
-                  WHERE r.tenant_id = c.tenant_id AND r.customer_id = c.id AND r.user_id = sqlc.narg(scope_user_id)::uuid)
-       OR EXISTS (SELECT 1 FROM customer_grants g
-                  WHERE g.tenant_id = c.tenant_id AND g.customer_id = c.id AND g.user_id = sqlc.narg(scope_user_id)::uuid))
+  AND (sqlc.narg(scope_user_id)::uuid IS NULL OR c.reach @> ARRAY[sqlc.narg(scope_user_id)::uuid])
   AND (sqlc.narg(scope_customer_id)::uuid IS NULL OR c.id = sqlc.narg(scope_customer_id)::uuid)
   AND (sqlc.narg(search_ids)::uuid[] IS NULL OR c.id = ANY (sqlc.narg(search_ids)::uuid[]))
   AND (sqlc.narg(search_like)::text IS NULL OR c.search_text LIKE sqlc.narg(search_like)::text)
@@ -176,9 +168,16 @@ SELECT * FROM customer_contacts WHERE tenant_id = @tenant_id AND id = @id;
 -- name: ContactGetByIDForUpdate :one
 SELECT * FROM customer_contacts WHERE tenant_id = @tenant_id AND id = @id FOR UPDATE;
 
+-- ContactInsert adds a contact with its customer's reach; no row comes
+-- back when the caller cannot see the customer. Every insert of a
+-- customer's row reads the customer FOR SHARE: a reach refresh of the
+-- customer then waits for it, or it for the refresh (migration 000010).
 -- name: ContactInsert :one
-INSERT INTO customer_contacts (tenant_id, id, customer_id, name, role, email, phone, is_primary)
-VALUES (@tenant_id, @id, @customer_id, @name, sqlc.narg(role), sqlc.narg(email), sqlc.narg(phone), @is_primary)
+INSERT INTO customer_contacts (tenant_id, id, customer_id, name, role, email, phone, is_primary, reach)
+SELECT c.tenant_id, @id::uuid, c.id, @name::text, sqlc.narg(role)::text, sqlc.narg(email)::text, sqlc.narg(phone)::text,
+       @is_primary::boolean, c.reach
+FROM customers c WHERE c.tenant_id = @tenant_id AND c.id = @customer_id
+FOR SHARE OF c
 RETURNING *;
 
 -- name: ContactUpdate :one
@@ -231,3 +230,10 @@ SELECT customer_search_page(@pattern::text, @statuses::text[], @sort::text, sqlc
 -- search already decided, through the row-level security policy.
 -- name: CustomerGetByIDs :many
 SELECT * FROM customers WHERE tenant_id = @tenant_id AND id = ANY (@ids::uuid[]);
+
+-- CustomerReachRefresh recomputes the reach of these customers from its
+-- sources and copies it to their rows (migration 000010). Call it in the
+-- transaction that changed a source: a customer's sales rep, a location's
+-- rep override, a grant.
+-- name: CustomerReachRefresh :exec
+SELECT customer_reach_refresh(@customer_ids::uuid[]);

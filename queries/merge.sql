@@ -11,9 +11,13 @@ SELECT m.kept_id FROM customer_merges m
 JOIN customers c ON c.tenant_id = m.tenant_id AND c.id = m.kept_id
 WHERE m.tenant_id = @tenant_id AND c.tenant_id = @tenant_id AND m.merged_id = @merged_id;
 
+-- CustomerMergeInsert leaves the tombstone, with the kept customer's
+-- reach.
 -- name: CustomerMergeInsert :exec
-INSERT INTO customer_merges (tenant_id, merged_id, kept_id, merged_by, job_id)
-VALUES (@tenant_id, @merged_id, @kept_id, sqlc.narg(merged_by), sqlc.narg(job_id));
+INSERT INTO customer_merges (tenant_id, merged_id, kept_id, merged_by, job_id, reach)
+SELECT c.tenant_id, @merged_id::uuid, c.id, sqlc.narg(merged_by)::uuid, sqlc.narg(job_id)::uuid, c.reach
+FROM customers c WHERE c.tenant_id = @tenant_id AND c.id = @kept_id
+FOR SHARE OF c;
 
 -- CustomerMergeRepoint moves the tombstones of customers merged into the
 -- duplicate earlier onto the customer kept, so that every tombstone names
@@ -87,8 +91,8 @@ FROM d
 WHERE l.tenant_id = @tenant_id AND l.id = d.id
 RETURNING l.id, d.lost_billing::boolean AS lost_billing, d.lost_shipping::boolean AS lost_shipping;
 
--- MergeMoveLocations moves every location of the duplicate; the location
--- rep mirror follows through its trigger.
+-- MergeMoveLocations moves every location of the duplicate (their reps
+-- reach the kept customer when the merge refreshes its reach).
 -- name: MergeMoveLocations :execrows
 UPDATE customer_locations SET customer_id = @kept_id, version = version + 1, updated_at = now()
 WHERE tenant_id = @tenant_id AND customer_id = @duplicate_id;
@@ -130,23 +134,15 @@ WHERE d.tenant_id = @tenant_id AND d.customer_id = @duplicate_id
                   WHERE k.tenant_id = @tenant_id AND k.customer_id = @kept_id AND k.category = d.category);
 
 -- MergeCopyGrants gives every user granted the duplicate the same grant on
--- the kept customer (a grant they already hold is the same grant). The
--- duplicate's own grants go with it when it is deleted.
+-- the kept customer (a grant they already hold is the same grant), with
+-- the kept customer's reach. The duplicate's own grants go with it when it
+-- is deleted.
 -- name: MergeCopyGrants :execrows
-INSERT INTO customer_grants (tenant_id, user_id, customer_id, created_by, created_at)
-SELECT g.tenant_id, g.user_id, @kept_id, g.created_by, g.created_at
+INSERT INTO customer_grants (tenant_id, user_id, customer_id, created_by, created_at, reach)
+SELECT g.tenant_id, g.user_id, k.id, g.created_by, g.created_at, k.reach
 FROM customer_grants g
-WHERE g.tenant_id = @tenant_id AND g.customer_id = @duplicate_id
-ON CONFLICT ON CONSTRAINT customer_grants_pkey DO NOTHING;
-
--- MergeHoldDuplicate grants the acting user the duplicate for the rest of
--- the transaction: a sales rep who sees it only as the rep of one of its
--- locations would lose sight of it once its locations move, and could not
--- then delete it. The grant goes with the duplicate (ON DELETE CASCADE) in
--- the same transaction, so it never outlives the merge.
--- name: MergeHoldDuplicate :exec
-INSERT INTO customer_grants (tenant_id, user_id, customer_id, created_by)
-VALUES (@tenant_id, @user_id, @duplicate_id, @user_id)
+JOIN customers k ON k.tenant_id = g.tenant_id AND k.id = @kept_id
+WHERE g.tenant_id = @tenant_id AND k.tenant_id = @tenant_id AND g.customer_id = @duplicate_id
 ON CONFLICT ON CONSTRAINT customer_grants_pkey DO NOTHING;
 
 -- MergeMoveUsers links the duplicate's portal users to the kept customer.
@@ -155,14 +151,10 @@ UPDATE users SET customer_id = @kept_id::uuid, version = version + 1, updated_at
 WHERE tenant_id = @tenant_id AND customer_id = @duplicate_id::uuid;
 
 -- DuplicateScopeIDs lists the customers a user with visibility 'assigned'
--- sees (the customers policy's rule, stated for the planner): the
--- duplicate search then groups only those.
+-- sees (the customers policy's rule, stated for the planner: their reach):
+-- the duplicate search then groups only those.
 -- name: DuplicateScopeIDs :many
-SELECT c.id FROM customers c WHERE c.tenant_id = @tenant_id AND c.sales_rep_id = @user_id::uuid
-UNION
-SELECT r.customer_id FROM customer_location_reps r WHERE r.tenant_id = @tenant_id AND r.user_id = @user_id
-UNION
-SELECT g.customer_id FROM customer_grants g WHERE g.tenant_id = @tenant_id AND g.user_id = @user_id;
+SELECT c.id FROM customers c WHERE c.tenant_id = @tenant_id AND c.reach @> ARRAY[@user_id::uuid];
 
 -- DuplicateTaxNumbers, DuplicateEmails, DuplicatePhones and DuplicateNames
 -- return one page of groups of customers sharing a normalized key, in key

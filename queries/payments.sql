@@ -1,11 +1,17 @@
+-- PaymentInsert records a payment with its customer's reach (the caller
+-- holds the customer's row locked).
 -- name: PaymentInsert :one
-INSERT INTO payments (tenant_id, id, number, customer_id, amount, currency, received_at, method, reference, created_by)
-VALUES (@tenant_id, @id, @number, @customer_id, @amount, @currency, @received_at, sqlc.narg(method), sqlc.narg(reference), sqlc.narg(created_by))
+INSERT INTO payments (tenant_id, id, number, customer_id, amount, currency, received_at, method, reference, created_by, reach)
+SELECT c.tenant_id, @id::uuid, @number::text, c.id, @amount::numeric, @currency::text, @received_at::date, sqlc.narg(method)::text,
+       sqlc.narg(reference)::text, sqlc.narg(created_by)::uuid, c.reach
+FROM customers c WHERE c.tenant_id = @tenant_id AND c.id = @customer_id
+FOR SHARE OF c
 RETURNING *;
 
 -- name: PaymentAllocationInsert :exec
-INSERT INTO payment_allocations (tenant_id, payment_id, order_id, amount)
-VALUES (@tenant_id, @payment_id, @order_id, @amount);
+INSERT INTO payment_allocations (tenant_id, payment_id, order_id, amount, reach)
+SELECT p.tenant_id, p.id, @order_id::uuid, @amount::numeric, p.reach
+FROM payments p WHERE p.tenant_id = @tenant_id AND p.id = @payment_id;
 
 -- name: PaymentGetByID :one
 SELECT * FROM payments WHERE tenant_id = @tenant_id AND id = @id;

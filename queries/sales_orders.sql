@@ -1,17 +1,25 @@
+-- OrderInsert writes an order with its customer's reach (the caller holds
+-- the customer's row locked).
 -- name: OrderInsert :one
 INSERT INTO sales_orders (tenant_id, id, number, customer_id, location_id, currency, order_date, due_date,
-    payment_terms_id, total, notes, credit_override, created_by)
-VALUES (@tenant_id, @id, @number, @customer_id, sqlc.narg(location_id), @currency, @order_date, @due_date,
-    sqlc.narg(payment_terms_id), @total, sqlc.narg(notes), @credit_override, sqlc.narg(created_by))
+    payment_terms_id, total, notes, credit_override, created_by, reach)
+SELECT c.tenant_id, @id::uuid, @number::text, c.id, sqlc.narg(location_id)::uuid, @currency::text, @order_date::date, @due_date::date,
+    sqlc.narg(payment_terms_id)::uuid, @total::numeric, sqlc.narg(notes)::text, @credit_override::boolean, sqlc.narg(created_by)::uuid, c.reach
+FROM customers c WHERE c.tenant_id = @tenant_id AND c.id = @customer_id
+FOR SHARE OF c
 RETURNING *;
 
 -- OrderLinesInsert writes every line of an order in one statement (COPY is
 -- refused under row-level security).
 -- name: OrderLinesInsert :exec
-INSERT INTO sales_order_lines (tenant_id, order_id, line_no, item_id, sku, name, quantity, unit_price, discount_rate, amount, price_source)
-SELECT @tenant_id, @order_id, unnest(@line_nos::integer[]), unnest(@item_ids::uuid[]), unnest(@skus::text[]),
-       unnest(@names::text[]), unnest(@quantities::numeric[]), unnest(@unit_prices::numeric[]),
-       unnest(@discount_rates::numeric[]), unnest(@amounts::numeric[]), unnest(@price_sources::text[]);
+INSERT INTO sales_order_lines (tenant_id, order_id, line_no, item_id, sku, name, quantity, unit_price, discount_rate, amount, price_source, reach)
+SELECT o.tenant_id, o.id, l.line_no, l.item_id, l.sku, l.name, l.quantity, l.unit_price, l.discount_rate, l.amount, l.price_source, o.reach
+FROM sales_orders o,
+     (SELECT unnest(@line_nos::integer[]) AS line_no, unnest(@item_ids::uuid[]) AS item_id, unnest(@skus::text[]) AS sku,
+             unnest(@names::text[]) AS name, unnest(@quantities::numeric[]) AS quantity,
+             unnest(@unit_prices::numeric[]) AS unit_price, unnest(@discount_rates::numeric[]) AS discount_rate,
+             unnest(@amounts::numeric[]) AS amount, unnest(@price_sources::text[]) AS price_source) l
+WHERE o.tenant_id = @tenant_id AND o.id = @order_id;
 
 -- name: OrderLinesDelete :exec
 DELETE FROM sales_order_lines WHERE tenant_id = @tenant_id AND order_id = @order_id;

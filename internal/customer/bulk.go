@@ -435,6 +435,11 @@ func (s *Service) bulkApply(ctx context.Context, tx database.Tx, set BulkSet, id
 		if err := audit.RecordMany(ctx, tx, audit.EntityCustomer, audit.ActionUpdate, writtenIDs, writtenIDs, changes); err != nil {
 			return 0, 0, err
 		}
+		if set.SalesRepID.Set {
+			if err := RefreshReach(ctx, tx, writtenIDs...); err != nil {
+				return 0, 0, err
+			}
+		}
 		changed += int64(len(writtenIDs))
 		ids = again
 	}

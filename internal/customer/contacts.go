@@ -121,6 +121,9 @@ func (s *Service) CreateContact(ctx context.Context, tx database.Tx, env setting
 		TenantID: tx.TenantID(), ID: id, CustomerID: customerID, Name: f.name, Role: f.role, Email: f.email,
 		Phone: f.phone, IsPrimary: f.isPrimary,
 	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return dbsqlc.CustomerContact{}, ErrNotFound // the customer went out of sight meanwhile
+	}
 	if err != nil {
 		return dbsqlc.CustomerContact{}, fmt.Errorf("insert contact: %w", err)
 	}

@@ -275,6 +275,11 @@ func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Prin
 	if err := s.groups.SetMemberships(ctx, tx, id, set, remove); err != nil {
 		return Detail{}, err
 	}
+	if !reflect.DeepEqual(before.SalesRepID, r.SalesRepID) {
+		if err := RefreshReach(ctx, tx, id); err != nil {
+			return Detail{}, err
+		}
+	}
 	return s.Get(ctx, tx, id)
 }
 

@@ -202,12 +202,7 @@ const customerSelectionInsert = `-- name: CustomerSelectionInsert :execrows
 INSERT INTO job_targets (tenant_id, job_id, seq, target_id)
 SELECT c.tenant_id, $1, row_number() OVER (ORDER BY c.ctid), c.id FROM customers c
 WHERE c.tenant_id = $2
-  AND ($3::uuid IS NULL
-       OR c.sales_rep_id = $3::uuid
-       OR EXISTS (SELECT 1 FROM customer_location_reps r
-                  WHERE r.tenant_id = c.tenant_id AND r.customer_id = c.id AND r.user_id = $3::uuid)
-       OR EXISTS (SELECT 1 FROM customer_grants g
-                  WHERE g.tenant_id = c.tenant_id AND g.customer_id = c.id AND g.user_id = $3::uuid))
+  AND ($3::uuid IS NULL OR c.reach @> ARRAY[$3::uuid])
   AND ($4::uuid IS NULL OR c.id = $4::uuid)
   AND ($5::uuid[] IS NULL OR c.id = ANY ($5::uuid[]))
   AND ($6::text IS NULL OR c.search_text LIKE $6::text)
@@ -334,26 +329,28 @@ func (q *Queries) GroupMembersBulkRemove(ctx context.Context, db DBTX, arg Group
 }
 
 const groupMembersBulkSet = `-- name: GroupMembersBulkSet :exec
-INSERT INTO customer_group_members (tenant_id, customer_id, category, group_id)
-SELECT $1, unnest($2::uuid[]), $3, $4
+INSERT INTO customer_group_members (tenant_id, customer_id, category, group_id, reach)
+SELECT c.tenant_id, c.id, $1::text, $2::uuid, c.reach
+FROM customers c WHERE c.tenant_id = $3 AND c.id = ANY ($4::uuid[])
+FOR SHARE OF c
 ON CONFLICT ON CONSTRAINT customer_group_members_pkey
 DO UPDATE SET group_id = EXCLUDED.group_id, created_at = now()
 WHERE customer_group_members.group_id <> EXCLUDED.group_id
 `
 
 type GroupMembersBulkSetParams struct {
-	TenantID    uuid.UUID
-	CustomerIds []uuid.UUID
 	Category    string
 	GroupID     uuid.UUID
+	TenantID    uuid.UUID
+	CustomerIds []uuid.UUID
 }
 
 func (q *Queries) GroupMembersBulkSet(ctx context.Context, db DBTX, arg GroupMembersBulkSetParams) error {
 	_, err := db.Exec(ctx, groupMembersBulkSet,
-		arg.TenantID,
-		arg.CustomerIds,
 		arg.Category,
 		arg.GroupID,
+		arg.TenantID,
+		arg.CustomerIds,
 	)
 	return err
 }

@@ -54,7 +54,7 @@ func (q *Queries) GrantDelete(ctx context.Context, db DBTX, arg GrantDeleteParam
 }
 
 const grantGetForUpdate = `-- name: GrantGetForUpdate :one
-SELECT g.tenant_id, g.user_id, g.customer_id, g.created_by, g.created_at, c.code AS customer_code, c.name AS customer_name
+SELECT g.tenant_id, g.user_id, g.customer_id, g.created_by, g.created_at, g.reach, c.code AS customer_code, c.name AS customer_name
 FROM customer_grants g
 JOIN customers c ON c.tenant_id = g.tenant_id AND c.id = g.customer_id
 WHERE g.tenant_id = $1 AND g.user_id = $2 AND g.customer_id = $3
@@ -85,6 +85,7 @@ func (q *Queries) GrantGetForUpdate(ctx context.Context, db DBTX, arg GrantGetFo
 		&i.CustomerGrant.CustomerID,
 		&i.CustomerGrant.CreatedBy,
 		&i.CustomerGrant.CreatedAt,
+		&i.CustomerGrant.Reach,
 		&i.CustomerCode,
 		&i.CustomerName,
 	)
@@ -92,26 +93,30 @@ func (q *Queries) GrantGetForUpdate(ctx context.Context, db DBTX, arg GrantGetFo
 }
 
 const grantInsert = `-- name: GrantInsert :one
-INSERT INTO customer_grants (tenant_id, user_id, customer_id, created_by)
-VALUES ($1, $2, $3, $4)
+INSERT INTO customer_grants (tenant_id, user_id, customer_id, created_by, reach)
+SELECT c.tenant_id, $1::uuid, c.id, $2::uuid, c.reach
+FROM customers c WHERE c.tenant_id = $3 AND c.id = $4
+FOR SHARE OF c
 ON CONFLICT ON CONSTRAINT customer_grants_pkey DO NOTHING
-RETURNING tenant_id, user_id, customer_id, created_by, created_at
+RETURNING tenant_id, user_id, customer_id, created_by, created_at, reach
 `
 
 type GrantInsertParams struct {
-	TenantID   uuid.UUID
 	UserID     uuid.UUID
-	CustomerID uuid.UUID
 	CreatedBy  *uuid.UUID
+	TenantID   uuid.UUID
+	CustomerID uuid.UUID
 }
 
-// GrantInsert returns no row when the user already holds the grant.
+// GrantInsert returns no row when the user already holds the grant (or
+// the caller cannot see the customer). The grant takes the customer's
+// reach; the refresh that follows adds the user to it.
 func (q *Queries) GrantInsert(ctx context.Context, db DBTX, arg GrantInsertParams) (CustomerGrant, error) {
 	row := db.QueryRow(ctx, grantInsert,
-		arg.TenantID,
 		arg.UserID,
-		arg.CustomerID,
 		arg.CreatedBy,
+		arg.TenantID,
+		arg.CustomerID,
 	)
 	var i CustomerGrant
 	err := row.Scan(
@@ -120,12 +125,13 @@ func (q *Queries) GrantInsert(ctx context.Context, db DBTX, arg GrantInsertParam
 		&i.CustomerID,
 		&i.CreatedBy,
 		&i.CreatedAt,
+		&i.Reach,
 	)
 	return i, err
 }
 
 const grantList = `-- name: GrantList :many
-SELECT g.tenant_id, g.user_id, g.customer_id, g.created_by, g.created_at, c.code AS customer_code, c.name AS customer_name
+SELECT g.tenant_id, g.user_id, g.customer_id, g.created_by, g.created_at, g.reach, c.code AS customer_code, c.name AS customer_name
 FROM customer_grants g
 JOIN customers c ON c.tenant_id = g.tenant_id AND c.id = g.customer_id
 WHERE g.tenant_id = $1 AND c.tenant_id = $1 AND g.user_id = $2
@@ -172,6 +178,7 @@ func (q *Queries) GrantList(ctx context.Context, db DBTX, arg GrantListParams) (
 			&i.CustomerGrant.CustomerID,
 			&i.CustomerGrant.CreatedBy,
 			&i.CustomerGrant.CreatedAt,
+			&i.CustomerGrant.Reach,
 			&i.CustomerCode,
 			&i.CustomerName,
 		); err != nil {

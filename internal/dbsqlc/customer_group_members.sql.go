@@ -91,12 +91,21 @@ func (q *Queries) GroupMemberListByCustomers(ctx context.Context, db DBTX, arg G
 	return items, nil
 }
 
-const groupMemberUpsert = `-- name: GroupMemberUpsert :exec
-INSERT INTO customer_group_members (tenant_id, customer_id, category, group_id)
-SELECT $1::uuid, $2::uuid, unnest($3::text[]), unnest($4::uuid[])
-ON CONFLICT ON CONSTRAINT customer_group_members_pkey
-DO UPDATE SET group_id = EXCLUDED.group_id, created_at = now()
-WHERE customer_group_members.group_id <> EXCLUDED.group_id
+const groupMemberUpsert = `-- name: GroupMemberUpsert :one
+WITH c AS (
+    SELECT c.tenant_id, c.id, c.reach FROM customers c
+    WHERE c.tenant_id = $1::uuid AND c.id = $2::uuid
+    FOR SHARE OF c
+), upserted AS (
+    INSERT INTO customer_group_members (tenant_id, customer_id, category, group_id, reach)
+    SELECT c.tenant_id, c.id, m.category, m.group_id, c.reach
+    FROM c, (SELECT unnest($3::text[]) AS category, unnest($4::uuid[]) AS group_id) m
+    ON CONFLICT ON CONSTRAINT customer_group_members_pkey
+    DO UPDATE SET group_id = EXCLUDED.group_id, created_at = now()
+    WHERE customer_group_members.group_id <> EXCLUDED.group_id
+    RETURNING 1
+)
+SELECT count(*) AS found FROM c
 `
 
 type GroupMemberUpsertParams struct {
@@ -109,13 +118,17 @@ type GroupMemberUpsertParams struct {
 // GroupMemberUpsert puts a customer into one group per category, the two
 // arrays being read in step (set-returning functions in one select list
 // advance together); an existing membership in the category is
-// replaced (its created_at kept when the group does not change).
-func (q *Queries) GroupMemberUpsert(ctx context.Context, db DBTX, arg GroupMemberUpsertParams) error {
-	_, err := db.Exec(ctx, groupMemberUpsert,
+// replaced (its created_at kept when the group does not change). The rows
+// take the customer's reach; found is 0 when the caller cannot see the
+// customer (nothing is written then).
+func (q *Queries) GroupMemberUpsert(ctx context.Context, db DBTX, arg GroupMemberUpsertParams) (int64, error) {
+	row := db.QueryRow(ctx, groupMemberUpsert,
 		arg.TenantID,
 		arg.CustomerID,
 		arg.Categories,
 		arg.GroupIds,
 	)
-	return err
+	var found int64
+	err := row.Scan(&found)
+	return found, err
 }

@@ -18,7 +18,7 @@ UPDATE customer_locations SET
     version = version + 1, updated_at = now()
 WHERE tenant_id = $3 AND customer_id = $4 AND id <> $5
   AND (($1::boolean AND is_default_billing) OR ($2::boolean AND is_default_shipping))
-RETURNING tenant_id, id, customer_id, label, line1, line2, city, region, postal_code, country, phone, kinds, is_default_billing, is_default_shipping, sales_rep_id, version, created_at, updated_at
+RETURNING tenant_id, id, customer_id, label, line1, line2, city, region, postal_code, country, phone, kinds, is_default_billing, is_default_shipping, sales_rep_id, version, created_at, updated_at, reach
 `
 
 type LocationClearDefaultsParams struct {
@@ -68,6 +68,7 @@ func (q *Queries) LocationClearDefaults(ctx context.Context, db DBTX, arg Locati
 			&i.Version,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Reach,
 		); err != nil {
 			return nil, err
 		}
@@ -160,7 +161,7 @@ func (q *Queries) LocationCustomerLockByLocation(ctx context.Context, db DBTX, a
 }
 
 const locationDefaults = `-- name: LocationDefaults :many
-SELECT tenant_id, id, customer_id, label, line1, line2, city, region, postal_code, country, phone, kinds, is_default_billing, is_default_shipping, sales_rep_id, version, created_at, updated_at FROM customer_locations
+SELECT tenant_id, id, customer_id, label, line1, line2, city, region, postal_code, country, phone, kinds, is_default_billing, is_default_shipping, sales_rep_id, version, created_at, updated_at, reach FROM customer_locations
 WHERE tenant_id = $1 AND customer_id = $2 AND (is_default_billing OR is_default_shipping)
 ORDER BY id
 `
@@ -201,6 +202,7 @@ func (q *Queries) LocationDefaults(ctx context.Context, db DBTX, arg LocationDef
 			&i.Version,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Reach,
 		); err != nil {
 			return nil, err
 		}
@@ -230,7 +232,7 @@ func (q *Queries) LocationDelete(ctx context.Context, db DBTX, arg LocationDelet
 }
 
 const locationGetByID = `-- name: LocationGetByID :one
-SELECT l.tenant_id, l.id, l.customer_id, l.label, l.line1, l.line2, l.city, l.region, l.postal_code, l.country, l.phone, l.kinds, l.is_default_billing, l.is_default_shipping, l.sales_rep_id, l.version, l.created_at, l.updated_at, c.code AS customer_code, c.name AS customer_name
+SELECT l.tenant_id, l.id, l.customer_id, l.label, l.line1, l.line2, l.city, l.region, l.postal_code, l.country, l.phone, l.kinds, l.is_default_billing, l.is_default_shipping, l.sales_rep_id, l.version, l.created_at, l.updated_at, l.reach, c.code AS customer_code, c.name AS customer_name
 FROM customer_locations l
 JOIN customers c ON c.tenant_id = l.tenant_id AND c.id = l.customer_id
 WHERE l.tenant_id = $1 AND l.id = $2
@@ -269,6 +271,7 @@ func (q *Queries) LocationGetByID(ctx context.Context, db DBTX, arg LocationGetB
 		&i.CustomerLocation.Version,
 		&i.CustomerLocation.CreatedAt,
 		&i.CustomerLocation.UpdatedAt,
+		&i.CustomerLocation.Reach,
 		&i.CustomerCode,
 		&i.CustomerName,
 	)
@@ -276,7 +279,7 @@ func (q *Queries) LocationGetByID(ctx context.Context, db DBTX, arg LocationGetB
 }
 
 const locationGetByIDForUpdate = `-- name: LocationGetByIDForUpdate :one
-SELECT tenant_id, id, customer_id, label, line1, line2, city, region, postal_code, country, phone, kinds, is_default_billing, is_default_shipping, sales_rep_id, version, created_at, updated_at FROM customer_locations WHERE tenant_id = $1 AND id = $2 FOR UPDATE
+SELECT tenant_id, id, customer_id, label, line1, line2, city, region, postal_code, country, phone, kinds, is_default_billing, is_default_shipping, sales_rep_id, version, created_at, updated_at, reach FROM customer_locations WHERE tenant_id = $1 AND id = $2 FOR UPDATE
 `
 
 type LocationGetByIDForUpdateParams struct {
@@ -306,6 +309,7 @@ func (q *Queries) LocationGetByIDForUpdate(ctx context.Context, db DBTX, arg Loc
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Reach,
 	)
 	return i, err
 }
@@ -313,19 +317,18 @@ func (q *Queries) LocationGetByIDForUpdate(ctx context.Context, db DBTX, arg Loc
 const locationInsert = `-- name: LocationInsert :one
 INSERT INTO customer_locations (
     tenant_id, id, customer_id, label, line1, line2, city, region, postal_code, country, phone, kinds,
-    is_default_billing, is_default_shipping, sales_rep_id
-) VALUES (
-    $1, $2, $3, $4, $5, $6, $7, $8,
-    $9, $10, $11, $12::text[], $13,
-    $14, $15
+    is_default_billing, is_default_shipping, sales_rep_id, reach
 )
-RETURNING tenant_id, id, customer_id, label, line1, line2, city, region, postal_code, country, phone, kinds, is_default_billing, is_default_shipping, sales_rep_id, version, created_at, updated_at
+SELECT c.tenant_id, $1::uuid, c.id, $2::text, $3::text, $4::text, $5::text, $6::text,
+       $7::text, $8::text, $9::text, $10::text[], $11::boolean,
+       $12::boolean, $13::uuid, c.reach
+FROM customers c WHERE c.tenant_id = $14 AND c.id = $15
+FOR SHARE OF c
+RETURNING tenant_id, id, customer_id, label, line1, line2, city, region, postal_code, country, phone, kinds, is_default_billing, is_default_shipping, sales_rep_id, version, created_at, updated_at, reach
 `
 
 type LocationInsertParams struct {
-	TenantID          uuid.UUID
 	ID                uuid.UUID
-	CustomerID        uuid.UUID
 	Label             string
 	Line1             string
 	Line2             *string
@@ -338,13 +341,15 @@ type LocationInsertParams struct {
 	IsDefaultBilling  bool
 	IsDefaultShipping bool
 	SalesRepID        *uuid.UUID
+	TenantID          uuid.UUID
+	CustomerID        uuid.UUID
 }
 
+// LocationInsert adds a location with its customer's reach (a rep
+// override it names joins the reach at the refresh that follows).
 func (q *Queries) LocationInsert(ctx context.Context, db DBTX, arg LocationInsertParams) (CustomerLocation, error) {
 	row := db.QueryRow(ctx, locationInsert,
-		arg.TenantID,
 		arg.ID,
-		arg.CustomerID,
 		arg.Label,
 		arg.Line1,
 		arg.Line2,
@@ -357,6 +362,8 @@ func (q *Queries) LocationInsert(ctx context.Context, db DBTX, arg LocationInser
 		arg.IsDefaultBilling,
 		arg.IsDefaultShipping,
 		arg.SalesRepID,
+		arg.TenantID,
+		arg.CustomerID,
 	)
 	var i CustomerLocation
 	err := row.Scan(
@@ -378,12 +385,13 @@ func (q *Queries) LocationInsert(ctx context.Context, db DBTX, arg LocationInser
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Reach,
 	)
 	return i, err
 }
 
 const locationList = `-- name: LocationList :many
-SELECT l.tenant_id, l.id, l.customer_id, l.label, l.line1, l.line2, l.city, l.region, l.postal_code, l.country, l.phone, l.kinds, l.is_default_billing, l.is_default_shipping, l.sales_rep_id, l.version, l.created_at, l.updated_at, c.code AS customer_code, c.name AS customer_name
+SELECT l.tenant_id, l.id, l.customer_id, l.label, l.line1, l.line2, l.city, l.region, l.postal_code, l.country, l.phone, l.kinds, l.is_default_billing, l.is_default_shipping, l.sales_rep_id, l.version, l.created_at, l.updated_at, l.reach, c.code AS customer_code, c.name AS customer_name
 FROM customer_locations l
 JOIN customers c ON c.tenant_id = l.tenant_id AND c.id = l.customer_id
 WHERE l.tenant_id = $1 AND c.tenant_id = $1
@@ -456,6 +464,7 @@ func (q *Queries) LocationList(ctx context.Context, db DBTX, arg LocationListPar
 			&i.CustomerLocation.Version,
 			&i.CustomerLocation.CreatedAt,
 			&i.CustomerLocation.UpdatedAt,
+			&i.CustomerLocation.Reach,
 			&i.CustomerCode,
 			&i.CustomerName,
 		); err != nil {
@@ -472,7 +481,7 @@ func (q *Queries) LocationList(ctx context.Context, db DBTX, arg LocationListPar
 const locationSetSalesRep = `-- name: LocationSetSalesRep :one
 UPDATE customer_locations SET sales_rep_id = $1
 WHERE tenant_id = $2 AND id = $3
-RETURNING tenant_id, id, customer_id, label, line1, line2, city, region, postal_code, country, phone, kinds, is_default_billing, is_default_shipping, sales_rep_id, version, created_at, updated_at
+RETURNING tenant_id, id, customer_id, label, line1, line2, city, region, postal_code, country, phone, kinds, is_default_billing, is_default_shipping, sales_rep_id, version, created_at, updated_at, reach
 `
 
 type LocationSetSalesRepParams struct {
@@ -506,6 +515,7 @@ func (q *Queries) LocationSetSalesRep(ctx context.Context, db DBTX, arg Location
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Reach,
 	)
 	return i, err
 }
@@ -551,7 +561,7 @@ UPDATE customer_locations SET
     is_default_billing = $10, is_default_shipping = $11,
     version = version + 1, updated_at = now()
 WHERE tenant_id = $12 AND id = $13
-RETURNING tenant_id, id, customer_id, label, line1, line2, city, region, postal_code, country, phone, kinds, is_default_billing, is_default_shipping, sales_rep_id, version, created_at, updated_at
+RETURNING tenant_id, id, customer_id, label, line1, line2, city, region, postal_code, country, phone, kinds, is_default_billing, is_default_shipping, sales_rep_id, version, created_at, updated_at, reach
 `
 
 type LocationUpdateParams struct {
@@ -609,6 +619,7 @@ func (q *Queries) LocationUpdate(ctx context.Context, db DBTX, arg LocationUpdat
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Reach,
 	)
 	return i, err
 }

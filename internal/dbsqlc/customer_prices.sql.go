@@ -15,7 +15,7 @@ import (
 const customerPriceDelete = `-- name: CustomerPriceDelete :one
 DELETE FROM customer_prices
 WHERE tenant_id = $1 AND customer_id = $2 AND item_id = $3
-RETURNING tenant_id, customer_id, item_id, price, updated_at
+RETURNING tenant_id, customer_id, item_id, price, updated_at, reach
 `
 
 type CustomerPriceDeleteParams struct {
@@ -33,12 +33,13 @@ func (q *Queries) CustomerPriceDelete(ctx context.Context, db DBTX, arg Customer
 		&i.ItemID,
 		&i.Price,
 		&i.UpdatedAt,
+		&i.Reach,
 	)
 	return i, err
 }
 
 const customerPriceGetForUpdate = `-- name: CustomerPriceGetForUpdate :one
-SELECT tenant_id, customer_id, item_id, price, updated_at FROM customer_prices
+SELECT tenant_id, customer_id, item_id, price, updated_at, reach FROM customer_prices
 WHERE tenant_id = $1 AND customer_id = $2 AND item_id = $3
 FOR UPDATE
 `
@@ -58,34 +59,37 @@ func (q *Queries) CustomerPriceGetForUpdate(ctx context.Context, db DBTX, arg Cu
 		&i.ItemID,
 		&i.Price,
 		&i.UpdatedAt,
+		&i.Reach,
 	)
 	return i, err
 }
 
 const customerPriceUpsert = `-- name: CustomerPriceUpsert :one
-INSERT INTO customer_prices (tenant_id, customer_id, item_id, price)
-VALUES ($1, $2, $3, $4)
+INSERT INTO customer_prices (tenant_id, customer_id, item_id, price, reach)
+SELECT c.tenant_id, c.id, $1::uuid, $2::numeric, c.reach
+FROM customers c WHERE c.tenant_id = $3 AND c.id = $4
+FOR SHARE OF c
 ON CONFLICT ON CONSTRAINT customer_prices_pkey DO UPDATE
 SET price = excluded.price,
     updated_at = CASE WHEN customer_prices.price = excluded.price THEN customer_prices.updated_at ELSE now() END
-RETURNING tenant_id, customer_id, item_id, price, updated_at
+RETURNING tenant_id, customer_id, item_id, price, updated_at, reach
 `
 
 type CustomerPriceUpsertParams struct {
-	TenantID   uuid.UUID
-	CustomerID uuid.UUID
 	ItemID     uuid.UUID
 	Price      decimal.Decimal
+	TenantID   uuid.UUID
+	CustomerID uuid.UUID
 }
 
 // CustomerPriceUpsert sets a customer's own price for an item. updated_at
 // moves only when the price changes.
 func (q *Queries) CustomerPriceUpsert(ctx context.Context, db DBTX, arg CustomerPriceUpsertParams) (CustomerPrice, error) {
 	row := db.QueryRow(ctx, customerPriceUpsert,
-		arg.TenantID,
-		arg.CustomerID,
 		arg.ItemID,
 		arg.Price,
+		arg.TenantID,
+		arg.CustomerID,
 	)
 	var i CustomerPrice
 	err := row.Scan(
@@ -94,6 +98,7 @@ func (q *Queries) CustomerPriceUpsert(ctx context.Context, db DBTX, arg Customer
 		&i.ItemID,
 		&i.Price,
 		&i.UpdatedAt,
+		&i.Reach,
 	)
 	return i, err
 }

@@ -39,25 +39,29 @@ func (q *Queries) CustomerMergeGet(ctx context.Context, db DBTX, arg CustomerMer
 }
 
 const customerMergeInsert = `-- name: CustomerMergeInsert :exec
-INSERT INTO customer_merges (tenant_id, merged_id, kept_id, merged_by, job_id)
-VALUES ($1, $2, $3, $4, $5)
+INSERT INTO customer_merges (tenant_id, merged_id, kept_id, merged_by, job_id, reach)
+SELECT c.tenant_id, $1::uuid, c.id, $2::uuid, $3::uuid, c.reach
+FROM customers c WHERE c.tenant_id = $4 AND c.id = $5
+FOR SHARE OF c
 `
 
 type CustomerMergeInsertParams struct {
-	TenantID uuid.UUID
 	MergedID uuid.UUID
-	KeptID   uuid.UUID
 	MergedBy *uuid.UUID
 	JobID    *uuid.UUID
+	TenantID uuid.UUID
+	KeptID   uuid.UUID
 }
 
+// CustomerMergeInsert leaves the tombstone, with the kept customer's
+// reach.
 func (q *Queries) CustomerMergeInsert(ctx context.Context, db DBTX, arg CustomerMergeInsertParams) error {
 	_, err := db.Exec(ctx, customerMergeInsert,
-		arg.TenantID,
 		arg.MergedID,
-		arg.KeptID,
 		arg.MergedBy,
 		arg.JobID,
+		arg.TenantID,
+		arg.KeptID,
 	)
 	return err
 }
@@ -244,11 +248,7 @@ func (q *Queries) DuplicatePhones(ctx context.Context, db DBTX, arg DuplicatePho
 }
 
 const duplicateScopeIDs = `-- name: DuplicateScopeIDs :many
-SELECT c.id FROM customers c WHERE c.tenant_id = $1 AND c.sales_rep_id = $2::uuid
-UNION
-SELECT r.customer_id FROM customer_location_reps r WHERE r.tenant_id = $1 AND r.user_id = $2
-UNION
-SELECT g.customer_id FROM customer_grants g WHERE g.tenant_id = $1 AND g.user_id = $2
+SELECT c.id FROM customers c WHERE c.tenant_id = $1 AND c.reach @> ARRAY[$2::uuid]
 `
 
 type DuplicateScopeIDsParams struct {
@@ -257,8 +257,8 @@ type DuplicateScopeIDsParams struct {
 }
 
 // DuplicateScopeIDs lists the customers a user with visibility 'assigned'
-// sees (the customers policy's rule, stated for the planner): the
-// duplicate search then groups only those.
+// sees (the customers policy's rule, stated for the planner: their reach):
+// the duplicate search then groups only those.
 func (q *Queries) DuplicateScopeIDs(ctx context.Context, db DBTX, arg DuplicateScopeIDsParams) ([]uuid.UUID, error) {
 	rows, err := db.Query(ctx, duplicateScopeIDs, arg.TenantID, arg.UserID)
 	if err != nil {
@@ -341,10 +341,11 @@ func (q *Queries) DuplicateTaxNumbers(ctx context.Context, db DBTX, arg Duplicat
 }
 
 const mergeCopyGrants = `-- name: MergeCopyGrants :execrows
-INSERT INTO customer_grants (tenant_id, user_id, customer_id, created_by, created_at)
-SELECT g.tenant_id, g.user_id, $1, g.created_by, g.created_at
+INSERT INTO customer_grants (tenant_id, user_id, customer_id, created_by, created_at, reach)
+SELECT g.tenant_id, g.user_id, k.id, g.created_by, g.created_at, k.reach
 FROM customer_grants g
-WHERE g.tenant_id = $2 AND g.customer_id = $3
+JOIN customers k ON k.tenant_id = g.tenant_id AND k.id = $1
+WHERE g.tenant_id = $2 AND k.tenant_id = $2 AND g.customer_id = $3
 ON CONFLICT ON CONSTRAINT customer_grants_pkey DO NOTHING
 `
 
@@ -355,8 +356,9 @@ type MergeCopyGrantsParams struct {
 }
 
 // MergeCopyGrants gives every user granted the duplicate the same grant on
-// the kept customer (a grant they already hold is the same grant). The
-// duplicate's own grants go with it when it is deleted.
+// the kept customer (a grant they already hold is the same grant), with
+// the kept customer's reach. The duplicate's own grants go with it when it
+// is deleted.
 func (q *Queries) MergeCopyGrants(ctx context.Context, db DBTX, arg MergeCopyGrantsParams) (int64, error) {
 	result, err := db.Exec(ctx, mergeCopyGrants, arg.KeptID, arg.TenantID, arg.DuplicateID)
 	if err != nil {
@@ -530,28 +532,6 @@ func (q *Queries) MergeHistoryCount(ctx context.Context, db DBTX, arg MergeHisto
 	return rows, err
 }
 
-const mergeHoldDuplicate = `-- name: MergeHoldDuplicate :exec
-INSERT INTO customer_grants (tenant_id, user_id, customer_id, created_by)
-VALUES ($1, $2, $3, $2)
-ON CONFLICT ON CONSTRAINT customer_grants_pkey DO NOTHING
-`
-
-type MergeHoldDuplicateParams struct {
-	TenantID    uuid.UUID
-	UserID      uuid.UUID
-	DuplicateID uuid.UUID
-}
-
-// MergeHoldDuplicate grants the acting user the duplicate for the rest of
-// the transaction: a sales rep who sees it only as the rep of one of its
-// locations would lose sight of it once its locations move, and could not
-// then delete it. The grant goes with the duplicate (ON DELETE CASCADE) in
-// the same transaction, so it never outlives the merge.
-func (q *Queries) MergeHoldDuplicate(ctx context.Context, db DBTX, arg MergeHoldDuplicateParams) error {
-	_, err := db.Exec(ctx, mergeHoldDuplicate, arg.TenantID, arg.UserID, arg.DuplicateID)
-	return err
-}
-
 const mergeMoveContacts = `-- name: MergeMoveContacts :execrows
 UPDATE customer_contacts m SET customer_id = $1, version = m.version + 1, updated_at = now()
 WHERE m.tenant_id = $2
@@ -611,8 +591,8 @@ type MergeMoveLocationsParams struct {
 	DuplicateID uuid.UUID
 }
 
-// MergeMoveLocations moves every location of the duplicate; the location
-// rep mirror follows through its trigger.
+// MergeMoveLocations moves every location of the duplicate (their reps
+// reach the kept customer when the merge refreshes its reach).
 func (q *Queries) MergeMoveLocations(ctx context.Context, db DBTX, arg MergeMoveLocationsParams) (int64, error) {
 	result, err := db.Exec(ctx, mergeMoveLocations, arg.KeptID, arg.TenantID, arg.DuplicateID)
 	if err != nil {

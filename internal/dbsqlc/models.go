@@ -97,6 +97,7 @@ type Customer struct {
 	Balance              decimal.Decimal
 	OverdueAmount        decimal.Decimal
 	SearchText           *string
+	Reach                []uuid.UUID
 }
 
 type CustomerContact struct {
@@ -111,6 +112,7 @@ type CustomerContact struct {
 	Version    int64
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	Reach      []uuid.UUID
 }
 
 type CustomerGrant struct {
@@ -119,6 +121,7 @@ type CustomerGrant struct {
 	CustomerID uuid.UUID
 	CreatedBy  *uuid.UUID
 	CreatedAt  time.Time
+	Reach      []uuid.UUID
 }
 
 type CustomerGroup struct {
@@ -143,6 +146,7 @@ type CustomerGroupMember struct {
 	Category   string
 	GroupID    uuid.UUID
 	CreatedAt  time.Time
+	Reach      []uuid.UUID
 }
 
 type CustomerLocation struct {
@@ -164,13 +168,7 @@ type CustomerLocation struct {
 	Version           int64
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
-}
-
-type CustomerLocationRep struct {
-	TenantID   uuid.UUID
-	LocationID uuid.UUID
-	CustomerID uuid.UUID
-	UserID     uuid.UUID
+	Reach             []uuid.UUID
 }
 
 type CustomerMerge struct {
@@ -180,6 +178,7 @@ type CustomerMerge struct {
 	MergedBy *uuid.UUID
 	JobID    *uuid.UUID
 	MergedAt time.Time
+	Reach    []uuid.UUID
 }
 
 type CustomerPrice struct {
@@ -188,6 +187,7 @@ type CustomerPrice struct {
 	ItemID     uuid.UUID
 	Price      decimal.Decimal
 	UpdatedAt  time.Time
+	Reach      []uuid.UUID
 }
 
 type GroupCategory struct {
@@ -247,10 +247,11 @@ type Job struct {
 }
 
 type JobTarget struct {
-	TenantID uuid.UUID
-	JobID    uuid.UUID
-	Seq      int64
-	TargetID uuid.UUID
+	TenantID  uuid.UUID
+	JobID     uuid.UUID
+	Seq       int64
+	TargetID  uuid.UUID
+	CreatedBy *uuid.UUID
 }
 
 type Payment struct {
@@ -265,6 +266,7 @@ type Payment struct {
 	Reference  *string
 	CreatedBy  *uuid.UUID
 	CreatedAt  time.Time
+	Reach      []uuid.UUID
 }
 
 type PaymentAllocation struct {
@@ -272,6 +274,7 @@ type PaymentAllocation struct {
 	PaymentID uuid.UUID
 	OrderID   uuid.UUID
 	Amount    decimal.Decimal
+	Reach     []uuid.UUID
 }
 
 type PaymentTerm struct {
@@ -338,6 +341,7 @@ type SalesOrder struct {
 	InvoicedAt     *time.Time
 	PaidAt         *time.Time
 	CancelledAt    *time.Time
+	Reach          []uuid.UUID
 }
 
 type SalesOrderLine struct {
@@ -352,6 +356,7 @@ type SalesOrderLine struct {
 	DiscountRate decimal.Decimal
 	Amount       decimal.Decimal
 	PriceSource  string
+	Reach        []uuid.UUID
 }
 
 type SavedView struct {

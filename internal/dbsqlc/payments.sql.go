@@ -99,29 +99,30 @@ func (q *Queries) Ledger(ctx context.Context, db DBTX, arg LedgerParams) ([]Ledg
 }
 
 const paymentAllocationInsert = `-- name: PaymentAllocationInsert :exec
-INSERT INTO payment_allocations (tenant_id, payment_id, order_id, amount)
-VALUES ($1, $2, $3, $4)
+INSERT INTO payment_allocations (tenant_id, payment_id, order_id, amount, reach)
+SELECT p.tenant_id, p.id, $1::uuid, $2::numeric, p.reach
+FROM payments p WHERE p.tenant_id = $3 AND p.id = $4
 `
 
 type PaymentAllocationInsertParams struct {
-	TenantID  uuid.UUID
-	PaymentID uuid.UUID
 	OrderID   uuid.UUID
 	Amount    decimal.Decimal
+	TenantID  uuid.UUID
+	PaymentID uuid.UUID
 }
 
 func (q *Queries) PaymentAllocationInsert(ctx context.Context, db DBTX, arg PaymentAllocationInsertParams) error {
 	_, err := db.Exec(ctx, paymentAllocationInsert,
-		arg.TenantID,
-		arg.PaymentID,
 		arg.OrderID,
 		arg.Amount,
+		arg.TenantID,
+		arg.PaymentID,
 	)
 	return err
 }
 
 const paymentAllocations = `-- name: PaymentAllocations :many
-SELECT a.tenant_id, a.payment_id, a.order_id, a.amount, o.number AS order_number FROM payment_allocations a
+SELECT a.tenant_id, a.payment_id, a.order_id, a.amount, a.reach, o.number AS order_number FROM payment_allocations a
 JOIN sales_orders o ON o.tenant_id = a.tenant_id AND o.id = a.order_id
 WHERE a.tenant_id = $1 AND a.payment_id = ANY ($2::uuid[])
 ORDER BY a.payment_id, o.number
@@ -137,6 +138,7 @@ type PaymentAllocationsRow struct {
 	PaymentID   uuid.UUID
 	OrderID     uuid.UUID
 	Amount      decimal.Decimal
+	Reach       []uuid.UUID
 	OrderNumber string
 }
 
@@ -154,6 +156,7 @@ func (q *Queries) PaymentAllocations(ctx context.Context, db DBTX, arg PaymentAl
 			&i.PaymentID,
 			&i.OrderID,
 			&i.Amount,
+			&i.Reach,
 			&i.OrderNumber,
 		); err != nil {
 			return nil, err
@@ -167,7 +170,7 @@ func (q *Queries) PaymentAllocations(ctx context.Context, db DBTX, arg PaymentAl
 }
 
 const paymentGetByID = `-- name: PaymentGetByID :one
-SELECT tenant_id, id, number, customer_id, amount, currency, received_at, method, reference, created_by, created_at FROM payments WHERE tenant_id = $1 AND id = $2
+SELECT tenant_id, id, number, customer_id, amount, currency, received_at, method, reference, created_by, created_at, reach FROM payments WHERE tenant_id = $1 AND id = $2
 `
 
 type PaymentGetByIDParams struct {
@@ -190,41 +193,47 @@ func (q *Queries) PaymentGetByID(ctx context.Context, db DBTX, arg PaymentGetByI
 		&i.Reference,
 		&i.CreatedBy,
 		&i.CreatedAt,
+		&i.Reach,
 	)
 	return i, err
 }
 
 const paymentInsert = `-- name: PaymentInsert :one
-INSERT INTO payments (tenant_id, id, number, customer_id, amount, currency, received_at, method, reference, created_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-RETURNING tenant_id, id, number, customer_id, amount, currency, received_at, method, reference, created_by, created_at
+INSERT INTO payments (tenant_id, id, number, customer_id, amount, currency, received_at, method, reference, created_by, reach)
+SELECT c.tenant_id, $1::uuid, $2::text, c.id, $3::numeric, $4::text, $5::date, $6::text,
+       $7::text, $8::uuid, c.reach
+FROM customers c WHERE c.tenant_id = $9 AND c.id = $10
+FOR SHARE OF c
+RETURNING tenant_id, id, number, customer_id, amount, currency, received_at, method, reference, created_by, created_at, reach
 `
 
 type PaymentInsertParams struct {
-	TenantID   uuid.UUID
 	ID         uuid.UUID
 	Number     string
-	CustomerID uuid.UUID
 	Amount     decimal.Decimal
 	Currency   string
 	ReceivedAt time.Time
 	Method     *string
 	Reference  *string
 	CreatedBy  *uuid.UUID
+	TenantID   uuid.UUID
+	CustomerID uuid.UUID
 }
 
+// PaymentInsert records a payment with its customer's reach (the caller
+// holds the customer's row locked).
 func (q *Queries) PaymentInsert(ctx context.Context, db DBTX, arg PaymentInsertParams) (Payment, error) {
 	row := db.QueryRow(ctx, paymentInsert,
-		arg.TenantID,
 		arg.ID,
 		arg.Number,
-		arg.CustomerID,
 		arg.Amount,
 		arg.Currency,
 		arg.ReceivedAt,
 		arg.Method,
 		arg.Reference,
 		arg.CreatedBy,
+		arg.TenantID,
+		arg.CustomerID,
 	)
 	var i Payment
 	err := row.Scan(
@@ -239,12 +248,13 @@ func (q *Queries) PaymentInsert(ctx context.Context, db DBTX, arg PaymentInsertP
 		&i.Reference,
 		&i.CreatedBy,
 		&i.CreatedAt,
+		&i.Reach,
 	)
 	return i, err
 }
 
 const paymentList = `-- name: PaymentList :many
-SELECT tenant_id, id, number, customer_id, amount, currency, received_at, method, reference, created_by, created_at FROM payments
+SELECT tenant_id, id, number, customer_id, amount, currency, received_at, method, reference, created_by, created_at, reach FROM payments
 WHERE tenant_id = $1
   AND ($2::uuid IS NULL OR customer_id = $2::uuid)
   AND ($3::date IS NULL OR received_at >= $3::date)
@@ -293,6 +303,7 @@ func (q *Queries) PaymentList(ctx context.Context, db DBTX, arg PaymentListParam
 			&i.Reference,
 			&i.CreatedBy,
 			&i.CreatedAt,
+			&i.Reach,
 		); err != nil {
 			return nil, err
 		}

@@ -80,7 +80,7 @@ func (q *Queries) LocationOfCustomer(ctx context.Context, db DBTX, arg LocationO
 const orderAddPaid = `-- name: OrderAddPaid :one
 UPDATE sales_orders SET paid_amount = paid_amount + $1, version = version + 1, updated_at = now()
 WHERE tenant_id = $2 AND id = $3
-RETURNING tenant_id, id, number, customer_id, location_id, currency, order_date, due_date, payment_terms_id, status, total, paid_amount, notes, credit_override, created_by, version, created_at, updated_at, shipped_at, invoiced_at, paid_at, cancelled_at
+RETURNING tenant_id, id, number, customer_id, location_id, currency, order_date, due_date, payment_terms_id, status, total, paid_amount, notes, credit_override, created_by, version, created_at, updated_at, shipped_at, invoiced_at, paid_at, cancelled_at, reach
 `
 
 type OrderAddPaidParams struct {
@@ -115,12 +115,13 @@ func (q *Queries) OrderAddPaid(ctx context.Context, db DBTX, arg OrderAddPaidPar
 		&i.InvoicedAt,
 		&i.PaidAt,
 		&i.CancelledAt,
+		&i.Reach,
 	)
 	return i, err
 }
 
 const orderGetByID = `-- name: OrderGetByID :one
-SELECT tenant_id, id, number, customer_id, location_id, currency, order_date, due_date, payment_terms_id, status, total, paid_amount, notes, credit_override, created_by, version, created_at, updated_at, shipped_at, invoiced_at, paid_at, cancelled_at FROM sales_orders WHERE tenant_id = $1 AND id = $2
+SELECT tenant_id, id, number, customer_id, location_id, currency, order_date, due_date, payment_terms_id, status, total, paid_amount, notes, credit_override, created_by, version, created_at, updated_at, shipped_at, invoiced_at, paid_at, cancelled_at, reach FROM sales_orders WHERE tenant_id = $1 AND id = $2
 `
 
 type OrderGetByIDParams struct {
@@ -154,12 +155,13 @@ func (q *Queries) OrderGetByID(ctx context.Context, db DBTX, arg OrderGetByIDPar
 		&i.InvoicedAt,
 		&i.PaidAt,
 		&i.CancelledAt,
+		&i.Reach,
 	)
 	return i, err
 }
 
 const orderGetByIDForUpdate = `-- name: OrderGetByIDForUpdate :one
-SELECT tenant_id, id, number, customer_id, location_id, currency, order_date, due_date, payment_terms_id, status, total, paid_amount, notes, credit_override, created_by, version, created_at, updated_at, shipped_at, invoiced_at, paid_at, cancelled_at FROM sales_orders WHERE tenant_id = $1 AND id = $2 FOR UPDATE
+SELECT tenant_id, id, number, customer_id, location_id, currency, order_date, due_date, payment_terms_id, status, total, paid_amount, notes, credit_override, created_by, version, created_at, updated_at, shipped_at, invoiced_at, paid_at, cancelled_at, reach FROM sales_orders WHERE tenant_id = $1 AND id = $2 FOR UPDATE
 `
 
 type OrderGetByIDForUpdateParams struct {
@@ -193,23 +195,24 @@ func (q *Queries) OrderGetByIDForUpdate(ctx context.Context, db DBTX, arg OrderG
 		&i.InvoicedAt,
 		&i.PaidAt,
 		&i.CancelledAt,
+		&i.Reach,
 	)
 	return i, err
 }
 
 const orderInsert = `-- name: OrderInsert :one
 INSERT INTO sales_orders (tenant_id, id, number, customer_id, location_id, currency, order_date, due_date,
-    payment_terms_id, total, notes, credit_override, created_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
-    $9, $10, $11, $12, $13)
-RETURNING tenant_id, id, number, customer_id, location_id, currency, order_date, due_date, payment_terms_id, status, total, paid_amount, notes, credit_override, created_by, version, created_at, updated_at, shipped_at, invoiced_at, paid_at, cancelled_at
+    payment_terms_id, total, notes, credit_override, created_by, reach)
+SELECT c.tenant_id, $1::uuid, $2::text, c.id, $3::uuid, $4::text, $5::date, $6::date,
+    $7::uuid, $8::numeric, $9::text, $10::boolean, $11::uuid, c.reach
+FROM customers c WHERE c.tenant_id = $12 AND c.id = $13
+FOR SHARE OF c
+RETURNING tenant_id, id, number, customer_id, location_id, currency, order_date, due_date, payment_terms_id, status, total, paid_amount, notes, credit_override, created_by, version, created_at, updated_at, shipped_at, invoiced_at, paid_at, cancelled_at, reach
 `
 
 type OrderInsertParams struct {
-	TenantID       uuid.UUID
 	ID             uuid.UUID
 	Number         string
-	CustomerID     uuid.UUID
 	LocationID     *uuid.UUID
 	Currency       string
 	OrderDate      time.Time
@@ -219,14 +222,16 @@ type OrderInsertParams struct {
 	Notes          *string
 	CreditOverride bool
 	CreatedBy      *uuid.UUID
+	TenantID       uuid.UUID
+	CustomerID     uuid.UUID
 }
 
+// OrderInsert writes an order with its customer's reach (the caller holds
+// the customer's row locked).
 func (q *Queries) OrderInsert(ctx context.Context, db DBTX, arg OrderInsertParams) (SalesOrder, error) {
 	row := db.QueryRow(ctx, orderInsert,
-		arg.TenantID,
 		arg.ID,
 		arg.Number,
-		arg.CustomerID,
 		arg.LocationID,
 		arg.Currency,
 		arg.OrderDate,
@@ -236,6 +241,8 @@ func (q *Queries) OrderInsert(ctx context.Context, db DBTX, arg OrderInsertParam
 		arg.Notes,
 		arg.CreditOverride,
 		arg.CreatedBy,
+		arg.TenantID,
+		arg.CustomerID,
 	)
 	var i SalesOrder
 	err := row.Scan(
@@ -261,12 +268,13 @@ func (q *Queries) OrderInsert(ctx context.Context, db DBTX, arg OrderInsertParam
 		&i.InvoicedAt,
 		&i.PaidAt,
 		&i.CancelledAt,
+		&i.Reach,
 	)
 	return i, err
 }
 
 const orderLines = `-- name: OrderLines :many
-SELECT tenant_id, order_id, line_no, item_id, sku, name, quantity, unit_price, discount_rate, amount, price_source FROM sales_order_lines WHERE tenant_id = $1 AND order_id = ANY ($2::uuid[]) ORDER BY order_id, line_no
+SELECT tenant_id, order_id, line_no, item_id, sku, name, quantity, unit_price, discount_rate, amount, price_source, reach FROM sales_order_lines WHERE tenant_id = $1 AND order_id = ANY ($2::uuid[]) ORDER BY order_id, line_no
 `
 
 type OrderLinesParams struct {
@@ -295,6 +303,7 @@ func (q *Queries) OrderLines(ctx context.Context, db DBTX, arg OrderLinesParams)
 			&i.DiscountRate,
 			&i.Amount,
 			&i.PriceSource,
+			&i.Reach,
 		); err != nil {
 			return nil, err
 		}
@@ -321,15 +330,17 @@ func (q *Queries) OrderLinesDelete(ctx context.Context, db DBTX, arg OrderLinesD
 }
 
 const orderLinesInsert = `-- name: OrderLinesInsert :exec
-INSERT INTO sales_order_lines (tenant_id, order_id, line_no, item_id, sku, name, quantity, unit_price, discount_rate, amount, price_source)
-SELECT $1, $2, unnest($3::integer[]), unnest($4::uuid[]), unnest($5::text[]),
-       unnest($6::text[]), unnest($7::numeric[]), unnest($8::numeric[]),
-       unnest($9::numeric[]), unnest($10::numeric[]), unnest($11::text[])
+INSERT INTO sales_order_lines (tenant_id, order_id, line_no, item_id, sku, name, quantity, unit_price, discount_rate, amount, price_source, reach)
+SELECT o.tenant_id, o.id, l.line_no, l.item_id, l.sku, l.name, l.quantity, l.unit_price, l.discount_rate, l.amount, l.price_source, o.reach
+FROM sales_orders o,
+     (SELECT unnest($1::integer[]) AS line_no, unnest($2::uuid[]) AS item_id, unnest($3::text[]) AS sku,
+             unnest($4::text[]) AS name, unnest($5::numeric[]) AS quantity,
+             unnest($6::numeric[]) AS unit_price, unnest($7::numeric[]) AS discount_rate,
+             unnest($8::numeric[]) AS amount, unnest($9::text[]) AS price_source) l
+WHERE o.tenant_id = $10 AND o.id = $11
 `
 
 type OrderLinesInsertParams struct {
-	TenantID      uuid.UUID
-	OrderID       uuid.UUID
 	LineNos       []int32
 	ItemIds       []uuid.UUID
 	Skus          []string
@@ -339,14 +350,14 @@ type OrderLinesInsertParams struct {
 	DiscountRates []decimal.Decimal
 	Amounts       []decimal.Decimal
 	PriceSources  []string
+	TenantID      uuid.UUID
+	OrderID       uuid.UUID
 }
 
 // OrderLinesInsert writes every line of an order in one statement (COPY is
 // refused under row-level security).
 func (q *Queries) OrderLinesInsert(ctx context.Context, db DBTX, arg OrderLinesInsertParams) error {
 	_, err := db.Exec(ctx, orderLinesInsert,
-		arg.TenantID,
-		arg.OrderID,
 		arg.LineNos,
 		arg.ItemIds,
 		arg.Skus,
@@ -356,12 +367,14 @@ func (q *Queries) OrderLinesInsert(ctx context.Context, db DBTX, arg OrderLinesI
 		arg.DiscountRates,
 		arg.Amounts,
 		arg.PriceSources,
+		arg.TenantID,
+		arg.OrderID,
 	)
 	return err
 }
 
 const orderList = `-- name: OrderList :many
-SELECT tenant_id, id, number, customer_id, location_id, currency, order_date, due_date, payment_terms_id, status, total, paid_amount, notes, credit_override, created_by, version, created_at, updated_at, shipped_at, invoiced_at, paid_at, cancelled_at FROM sales_orders
+SELECT tenant_id, id, number, customer_id, location_id, currency, order_date, due_date, payment_terms_id, status, total, paid_amount, notes, credit_override, created_by, version, created_at, updated_at, shipped_at, invoiced_at, paid_at, cancelled_at, reach FROM sales_orders
 WHERE tenant_id = $1
   AND ($2::uuid IS NULL OR customer_id = $2::uuid)
   AND (cardinality($3::text[]) = 0 OR status = ANY ($3::text[]))
@@ -426,6 +439,7 @@ func (q *Queries) OrderList(ctx context.Context, db DBTX, arg OrderListParams) (
 			&i.InvoicedAt,
 			&i.PaidAt,
 			&i.CancelledAt,
+			&i.Reach,
 		); err != nil {
 			return nil, err
 		}
@@ -470,7 +484,7 @@ UPDATE sales_orders SET status = $1, version = version + 1, updated_at = now(),
     paid_at = CASE WHEN $1::text = 'paid' THEN now() ELSE paid_at END,
     cancelled_at = CASE WHEN $1::text = 'cancelled' THEN now() ELSE cancelled_at END
 WHERE tenant_id = $2 AND id = $3
-RETURNING tenant_id, id, number, customer_id, location_id, currency, order_date, due_date, payment_terms_id, status, total, paid_amount, notes, credit_override, created_by, version, created_at, updated_at, shipped_at, invoiced_at, paid_at, cancelled_at
+RETURNING tenant_id, id, number, customer_id, location_id, currency, order_date, due_date, payment_terms_id, status, total, paid_amount, notes, credit_override, created_by, version, created_at, updated_at, shipped_at, invoiced_at, paid_at, cancelled_at, reach
 `
 
 type OrderSetStatusParams struct {
@@ -506,6 +520,7 @@ func (q *Queries) OrderSetStatus(ctx context.Context, db DBTX, arg OrderSetStatu
 		&i.InvoicedAt,
 		&i.PaidAt,
 		&i.CancelledAt,
+		&i.Reach,
 	)
 	return i, err
 }
@@ -515,7 +530,7 @@ UPDATE sales_orders SET location_id = $1, order_date = $2, due_date = $3,
     payment_terms_id = $4, total = $5, notes = $6,
     credit_override = $7, version = version + 1, updated_at = now()
 WHERE tenant_id = $8 AND id = $9
-RETURNING tenant_id, id, number, customer_id, location_id, currency, order_date, due_date, payment_terms_id, status, total, paid_amount, notes, credit_override, created_by, version, created_at, updated_at, shipped_at, invoiced_at, paid_at, cancelled_at
+RETURNING tenant_id, id, number, customer_id, location_id, currency, order_date, due_date, payment_terms_id, status, total, paid_amount, notes, credit_override, created_by, version, created_at, updated_at, shipped_at, invoiced_at, paid_at, cancelled_at, reach
 `
 
 type OrderUpdateParams struct {
@@ -566,6 +581,7 @@ func (q *Queries) OrderUpdate(ctx context.Context, db DBTX, arg OrderUpdateParam
 		&i.InvoicedAt,
 		&i.PaidAt,
 		&i.CancelledAt,
+		&i.Reach,
 	)
 	return i, err
 }

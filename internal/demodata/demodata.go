@@ -160,9 +160,11 @@ func copyCustomers(ctx context.Context, tx database.Tx, rng *rand.Rand, t Tenant
 		return fmt.Errorf("copy customers: %w", err)
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO customers (tenant_id, id, code, name, contact_name, email, phone, tax_number, city, country,
-			sales_rep_id, status, type, balance, overdue_amount, total_order_value, order_count, last_order_at, created_at, updated_at, custom)
+			sales_rep_id, status, type, balance, overdue_amount, total_order_value, order_count, last_order_at, created_at, updated_at, custom,
+			reach)
 		SELECT $1, id, code, name, contact_name, email, phone, tax_number, city, country, sales_rep_id, status, type, balance,
-			overdue_amount, total_order_value, order_count, last_order_at, created_at, created_at, '{}'
+			overdue_amount, total_order_value, order_count, last_order_at, created_at, created_at, '{}',
+			reach_norm(ARRAY[id, sales_rep_id])
 		FROM stage_customers
 		ON CONFLICT ON CONSTRAINT customers_pkey DO NOTHING`, t.ID)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/customerhub/customerhub/internal/auth"
+	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/tenant"
@@ -72,6 +73,9 @@ func (s *Service) Create(ctx context.Context, tx database.Tx, actor *tenant.Prin
 	case err != nil:
 		return Grant{}, fmt.Errorf("insert grant: %w", err)
 	}
+	if err := customer.RefreshReach(ctx, tx, customerID); err != nil {
+		return Grant{}, err
+	}
 	return Grant{CustomerGrant: g, CustomerCode: c.Code, CustomerName: c.Name}, nil
 }
 
@@ -112,6 +116,9 @@ func (s *Service) Delete(ctx context.Context, tx database.Tx, actor *tenant.Prin
 	}
 	if _, err := s.q.GrantDelete(ctx, tx, dbsqlc.GrantDeleteParams{TenantID: tx.TenantID(), UserID: userID, CustomerID: customerID}); err != nil {
 		return Grant{}, fmt.Errorf("delete grant: %w", err)
+	}
+	if err := customer.RefreshReach(ctx, tx, customerID); err != nil {
+		return Grant{}, err
 	}
 	return Grant{CustomerGrant: row.CustomerGrant, CustomerCode: row.CustomerCode, CustomerName: row.CustomerName}, nil
 }

@@ -418,11 +418,11 @@ func (s *Service) SetMemberships(ctx context.Context, tx database.Tx, customerID
 	if len(set) == 0 {
 		return nil
 	}
-	err := s.q.GroupMemberUpsert(ctx, tx, dbsqlc.GroupMemberUpsertParams{
+	found, err := s.q.GroupMemberUpsert(ctx, tx, dbsqlc.GroupMemberUpsertParams{
 		TenantID: tx.TenantID(), CustomerID: customerID, Categories: cats, GroupIds: ids,
 	})
 	switch {
-	case database.IsPolicyViolation(err), database.IsForeignKeyViolation(err, "customer_group_members_customer_fkey"):
+	case err == nil && found == 0, database.IsForeignKeyViolation(err, "customer_group_members_customer_fkey"):
 		return ErrCustomerNotFound
 	case database.IsForeignKeyViolation(err, "customer_group_members_group_fkey"):
 		return validation.Errors{{Field: "groups", Code: "unknown_group", Message: "a group was deleted meanwhile; try again"}}

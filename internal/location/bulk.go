@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/customerhub/customerhub/internal/audit"
+	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
@@ -216,6 +217,9 @@ func (s *Service) bulkApply(ctx context.Context, tx database.Tx, set BulkSet, id
 		return 0, 0, fmt.Errorf("update batch: %w", err)
 	}
 	if err := audit.RecordMany(ctx, tx, audit.EntityLocation, audit.ActionUpdate, changedIDs, customerIDs, changes); err != nil {
+		return 0, 0, err
+	}
+	if err := customer.RefreshReach(ctx, tx, customerIDs...); err != nil {
 		return 0, 0, err
 	}
 	return int64(len(changedIDs)), unchanged, nil

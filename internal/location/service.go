@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/customerhub/customerhub/internal/auth"
+	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/precondition"
@@ -86,6 +87,11 @@ func (s *Service) Create(ctx context.Context, tx database.Tx, actor *tenant.Prin
 	if err := s.syncAddress(ctx, tx, cust.ID, nil); err != nil {
 		return Location{}, nil, err
 	}
+	if r.SalesRepID != nil {
+		if err := customer.RefreshReach(ctx, tx, cust.ID); err != nil {
+			return Location{}, nil, err
+		}
+	}
 	return Location{CustomerLocation: row, Customer: cust}, changes, nil
 }
 
@@ -150,13 +156,17 @@ func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Prin
 		}
 	}
 	// The sales rep changes last: a rep who sees the customer only through
-	// this location loses sight of it the moment the mirror row moves, and
-	// the address sync above would then match no customer row.
+	// this location loses sight of it the moment the customer's reach is
+	// refreshed, and the address sync above would then match no customer
+	// row.
 	if repChanged {
 		if row, err = s.q.LocationSetSalesRep(ctx, tx, dbsqlc.LocationSetSalesRepParams{
 			TenantID: tx.TenantID(), ID: id, SalesRepID: r.SalesRepID,
 		}); err != nil {
 			return Change{}, nil, fmt.Errorf("set location sales rep: %w", err)
+		}
+		if err := customer.RefreshReach(ctx, tx, cust.ID); err != nil {
+			return Change{}, nil, err
 		}
 	}
 	return Change{Before: Location{CustomerLocation: cur, Customer: cust}, After: Location{CustomerLocation: row, Customer: cust}},
@@ -177,7 +187,7 @@ func (s *Service) Delete(ctx context.Context, tx database.Tx, actor *tenant.Prin
 		return Location{}, ErrAssignNeeded
 	}
 	// Synced first, leaving this location out, for the reason given at
-	// Update: its mirror row may be what lets the caller see the customer.
+	// Update: its rep override may be what lets the caller see the customer.
 	if err := s.syncAddress(ctx, tx, cust.ID, &id); err != nil {
 		return Location{}, err
 	}
@@ -186,6 +196,11 @@ func (s *Service) Delete(ctx context.Context, tx database.Tx, actor *tenant.Prin
 			return Location{}, ErrInUse
 		}
 		return Location{}, fmt.Errorf("delete location: %w", err)
+	}
+	if cur.SalesRepID != nil {
+		if err := customer.RefreshReach(ctx, tx, cust.ID); err != nil {
+			return Location{}, err
+		}
 	}
 	return Location{CustomerLocation: cur, Customer: cust}, nil
 }

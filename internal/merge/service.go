@@ -291,6 +291,10 @@ func (s *Service) Step(ctx context.Context, tx database.Tx, actor *tenant.Princi
 			}
 		}
 	}
+	// What moved is the kept customer's: seen by whoever sees it.
+	if err := customer.RefreshReach(ctx, tx, in.KeptID); err != nil {
+		return false, err
+	}
 	p.Processed = st.Merge.Moved.rows()
 	p.Cursor = &next
 	p.Result = st
@@ -343,17 +347,14 @@ func (s *Service) moveContacts(ctx context.Context, tx database.Tx, in Input, re
 // API showed them when the merge began.
 func (s *Service) finish(ctx context.Context, tx database.Tx, actor *tenant.Principal, pr pair, rep *Report, keptBefore, dupBefore any, jobID *uuid.UUID) (customer.Detail, error) {
 	t, k, d := tx.TenantID(), pr.in.KeptID, pr.in.DuplicateID
-	// Grants first, so that the hold below is not copied.
+	// The duplicate keeps its reach to the end (nothing refreshes it), so a
+	// rep who sees it only through a location moving below can still delete
+	// it.
 	n, err := s.q.MergeCopyGrants(ctx, tx, dbsqlc.MergeCopyGrantsParams{TenantID: t, KeptID: k, DuplicateID: d})
 	if err != nil {
 		return customer.Detail{}, fmt.Errorf("copy grants: %w", err)
 	}
 	rep.Moved.Grants += n
-	if actor.Visibility != tenant.VisibilityAll {
-		if err := s.q.MergeHoldDuplicate(ctx, tx, dbsqlc.MergeHoldDuplicateParams{TenantID: t, UserID: actor.UserID, DuplicateID: d}); err != nil {
-			return customer.Detail{}, fmt.Errorf("hold duplicate: %w", err)
-		}
-	}
 	if n, err = s.q.CustomerMergeRepoint(ctx, tx, dbsqlc.CustomerMergeRepointParams{TenantID: t, KeptID: k, MergedID: d}); err != nil {
 		return customer.Detail{}, fmt.Errorf("re-point tombstones: %w", err)
 	}
@@ -391,6 +392,12 @@ func (s *Service) finish(ctx context.Context, tx database.Tx, actor *tenant.Prin
 	}
 	if _, err := s.q.CustomerUpdate(ctx, tx, params); err != nil {
 		return customer.Detail{}, fmt.Errorf("fill kept customer: %w", err)
+	}
+	// The kept customer's reach takes in the duplicate's location reps,
+	// grants and (when it had none) sales rep, and reaches every row that
+	// moved (the tombstone below copies it).
+	if err := customer.RefreshReach(ctx, tx, k); err != nil {
+		return customer.Detail{}, err
 	}
 	if err := s.orders.Recompute(ctx, tx, k); err != nil {
 		return customer.Detail{}, err

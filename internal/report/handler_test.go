@@ -40,9 +40,19 @@ func newFixture(t *testing.T, app *apptest.App) *fixture {
 	return &fixture{app: app, tn: tn, tid: uuid.MustParse(tn.ID)}
 }
 
+// tx runs fn as the tenant's system scope, then brings every customer's
+// reach (who sees it, migration 000010) in line with the rows fn wrote, as
+// the services do after changing who sees a customer.
 func (f *fixture) tx(t *testing.T, fn func(ctx context.Context, tx database.Tx) error) {
 	t.Helper()
-	require.NoError(t, database.WithTenantTx(context.Background(), f.app.DB.App, database.SystemScope(f.tid), fn))
+	require.NoError(t, database.WithTenantTx(context.Background(), f.app.DB.App, database.SystemScope(f.tid),
+		func(ctx context.Context, tx database.Tx) error {
+			if err := fn(ctx, tx); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `SELECT customer_reach_refresh(array(SELECT id FROM customers WHERE tenant_id = $1))`, f.tid)
+			return err
+		}))
 }
 
 func (f *fixture) exec(t *testing.T, sql string, args ...any) {
