@@ -9,8 +9,8 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/customerhub/customerhub/internal/audit"
-	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/auth"
+	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/jobs"
