@@ -202,7 +202,8 @@ END
 $$;
 
 
-CREATE OR REPLACE FUNCTION assigned_customer_ids(p_users uuid[]) RETURNS SETOF uuid
+DROP FUNCTION assigned_customer_ids(uuid[]);
+CREATE FUNCTION assigned_customer_ids(p_users uuid[]) RETURNS SETOF uuid
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT c.id FROM public.customers c
      WHERE c.tenant_id = public.app_tenant_id() AND c.sales_rep_id = ANY (p_users)
@@ -213,6 +214,11 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT g.customer_id FROM public.customer_grants g
      WHERE g.tenant_id = public.app_tenant_id() AND g.user_id = ANY (p_users)
 $$;
+REVOKE ALL ON FUNCTION assigned_customer_ids(uuid[]) FROM PUBLIC;
+GRANT CREATE ON SCHEMA public TO customerhub_search;
+ALTER FUNCTION assigned_customer_ids(uuid[]) OWNER TO customerhub_search;
+REVOKE CREATE ON SCHEMA public FROM customerhub_search;
+GRANT EXECUTE ON FUNCTION assigned_customer_ids(uuid[]) TO customerhub_app;
 
 
 DROP POLICY tenant_isolation ON customers;
@@ -325,7 +331,7 @@ CREATE POLICY tenant_isolation ON job_targets
            AND (app_visibility() = 'all'
                 OR EXISTS (SELECT 1 FROM jobs j WHERE j.tenant_id = job_targets.tenant_id AND j.id = job_targets.job_id)));
 
-DROP INDEX customers_reach_idx, customer_locations_reach_idx, sales_orders_reach_idx, payments_reach_idx;
+DROP INDEX customers_reach_idx;
 ALTER TABLE job_targets DROP COLUMN created_by;
 ALTER TABLE customers DROP COLUMN reach;
 ALTER TABLE customer_contacts DROP COLUMN reach;
@@ -341,5 +347,7 @@ ALTER TABLE customer_grants DROP COLUMN reach;
 GRANT UPDATE ON customers, customer_contacts, customer_locations, customer_group_members, customer_prices, customer_merges, sales_orders, payments, sales_order_lines, payment_allocations, customer_grants TO customerhub_app;
 REVOKE SELECT, UPDATE ON customer_contacts, customer_locations, customer_group_members, customer_prices, customer_merges, sales_orders, payments, sales_order_lines, payment_allocations FROM customerhub_search;
 REVOKE UPDATE ON customers, customer_grants FROM customerhub_search;
+DROP VIEW audit_trail;
+GRANT SELECT ON audit_events TO customerhub_app;
 DROP FUNCTION customer_reach_refresh(uuid[]);
 DROP FUNCTION reach_norm(uuid[]);

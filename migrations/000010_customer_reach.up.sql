@@ -51,10 +51,13 @@
 -- straight from the locations.
 
 -- reach_norm is an array of access keys as stored: distinct, sorted, no
--- NULL, so that equal sets compare equal.
+-- NULL, so that equal sets compare equal. (PL/pgSQL, not SQL: Citus cannot
+-- plan a SQL function's parameters inside a distributed query.)
 CREATE FUNCTION reach_norm(p_keys uuid[]) RETURNS uuid[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT coalesce(array_agg(DISTINCT k ORDER BY k), '{}') FROM unnest(p_keys) AS k WHERE k IS NOT NULL
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+    RETURN ARRAY(SELECT DISTINCT k FROM unnest(p_keys) AS k WHERE k IS NOT NULL ORDER BY k);
+END
 $$;
 
 ALTER TABLE customers ADD COLUMN reach uuid[] NOT NULL DEFAULT '{}';
@@ -264,12 +267,30 @@ CREATE POLICY tenant_isolation ON job_targets
     USING (tenant_id = app_tenant_id() AND (app_visibility() = 'all' OR created_by = app_user_id()))
     WITH CHECK (tenant_id = app_tenant_id() AND (app_visibility() = 'all' OR created_by = app_user_id()));
 
--- A sales rep's lists start from their reach (btree_gin puts the tenant in
--- the same GIN index).
-CREATE INDEX customers_reach_idx ON customers USING gin (tenant_id, reach);
-CREATE INDEX customer_locations_reach_idx ON customer_locations USING gin (tenant_id, reach);
-CREATE INDEX sales_orders_reach_idx ON sales_orders USING gin (tenant_id, reach);
-CREATE INDEX payments_reach_idx ON payments USING gin (tenant_id, reach);
+-- The functions that read customers past row-level security (search,
+-- assigned_customer_ids) find a user's customers by reach. (Under the
+-- policy itself the GIN index cannot serve a query's own reach filter:
+-- array containment is not LEAKPROOF.)
+CREATE INDEX customers_reach_idx ON customers USING gin (reach);
+
+-- The audit trail is read through audit_trail, the events of the
+-- tenant's own objects and of the customers the reader sees: the
+-- application role may add events but not read the table itself, so a
+-- query that forgets the customer cannot show another rep's history.
+-- Events are not given reach (they are never rewritten, and a customer's
+-- history would have to be, each time its reach changes): the view asks
+-- the customers policy instead. It runs with its owner's privileges
+-- (under the same forced policies and the caller's context); Citus plans
+-- reads through it like any query (it refuses writes through views, and
+-- there are none).
+CREATE VIEW audit_trail WITH (security_barrier) AS
+SELECT e.* FROM audit_events e
+WHERE e.tenant_id = app_tenant_id()
+  AND (e.customer_id IS NULL
+       OR app_visibility() = 'all'
+       OR EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = e.tenant_id AND c.id = e.customer_id));
+REVOKE SELECT ON audit_events FROM customerhub_app;
+GRANT SELECT ON audit_trail TO customerhub_app;
 
 -- The location rep mirror gives way to reach.
 DROP TRIGGER customer_locations_reps_sync ON customer_locations;
@@ -428,8 +449,23 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION assigned_customer_ids(p_users uuid[]) RETURNS SETOF uuid
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    SELECT c.id FROM public.customers c
-     WHERE c.tenant_id = public.app_tenant_id() AND c.reach && p_users
+-- assigned_customer_ids becomes PL/pgSQL for Citus (a SQL function's
+-- parameters cannot be planned there), the tenant a parameter so that the
+-- query is routed to one shard.
+DROP FUNCTION assigned_customer_ids(uuid[]);
+CREATE FUNCTION assigned_customer_ids(p_users uuid[]) RETURNS SETOF uuid
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    t uuid := public.app_tenant_id();
+BEGIN
+    IF t IS NULL THEN
+        RETURN;
+    END IF;
+    RETURN QUERY SELECT c.id FROM public.customers c WHERE c.tenant_id = t AND c.reach && p_users;
+END
 $$;
+REVOKE ALL ON FUNCTION assigned_customer_ids(uuid[]) FROM PUBLIC;
+GRANT CREATE ON SCHEMA public TO customerhub_search;
+ALTER FUNCTION assigned_customer_ids(uuid[]) OWNER TO customerhub_search;
+REVOKE CREATE ON SCHEMA public FROM customerhub_search;
+GRANT EXECUTE ON FUNCTION assigned_customer_ids(uuid[]) TO customerhub_app;

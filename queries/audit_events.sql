@@ -5,17 +5,13 @@ INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id
 VALUES (@tenant_id, @id, clock_timestamp(), sqlc.narg(actor_id), @action, @entity, @entity_id, @changes, sqlc.narg(request_id),
         sqlc.narg(customer_id));
 
--- AuditList pages through one entity's events, newest first. Unless
--- every_customer is set (the reader sees every customer, or sees the
--- object itself), an event about a customer is listed only when that
--- customer is visible to the reader (row-level security on customers
--- decides).
+-- AuditList pages through one entity's events, newest first, as the
+-- caller may read them: audit_trail holds the events of the tenant's own
+-- objects and of the customers the caller sees (migration 000010).
 -- name: AuditList :many
-SELECT e.* FROM audit_events e
+SELECT e.* FROM audit_trail e
 WHERE e.tenant_id = @tenant_id AND e.entity = @entity AND e.entity_id = @entity_id
   AND (sqlc.narg(before_at)::timestamptz IS NULL OR (e.at, e.id) < (sqlc.narg(before_at)::timestamptz, sqlc.narg(before_id)::uuid))
-  AND (@every_customer::boolean OR e.customer_id IS NULL
-       OR EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = e.tenant_id AND c.id = e.customer_id))
 ORDER BY e.at DESC, e.id DESC
 LIMIT @row_limit;
 
@@ -35,9 +31,11 @@ SELECT (@entity::text IN ('customer', 'contact', 'location', 'order', 'payment')
            ELSE false
        END::boolean AS visible;
 
--- AuditInsertMany records one event per entity, for bulk work: entity_ids,
--- customer_ids and changes are parallel arrays.
+-- AuditInsertMany records one event per entity, for bulk work: ids,
+-- entity_ids, customer_ids and changes are parallel arrays (the ids come
+-- from the caller: Citus must not see a volatile function in an INSERT ...
+-- SELECT on a table under row-level security).
 -- name: AuditInsertMany :exec
 INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id, customer_id)
-SELECT @tenant_id, gen_random_uuid(), clock_timestamp(), sqlc.narg(actor_id), @action, @entity,
+SELECT @tenant_id, unnest(@ids::uuid[]), @at, sqlc.narg(actor_id), @action, @entity,
        unnest(@entity_ids::uuid[]), unnest(@changes::jsonb[]), sqlc.narg(request_id), unnest(@customer_ids::uuid[]);

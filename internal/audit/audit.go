@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -113,8 +114,12 @@ func RecordMany(ctx context.Context, tx database.Tx, entity, action string, enti
 	if id := tenant.RequestID(ctx); id != "" {
 		reqID = &id
 	}
+	ids := make([]uuid.UUID, len(entityIDs))
+	for i := range ids {
+		ids[i] = uuid.New()
+	}
 	err := dbsqlc.New().AuditInsertMany(ctx, tx, dbsqlc.AuditInsertManyParams{
-		TenantID: tx.TenantID(), ActorID: tx.Scope().UserID, Action: action, Entity: entity,
+		TenantID: tx.TenantID(), Ids: ids, At: time.Now(), ActorID: tx.Scope().UserID, Action: action, Entity: entity,
 		EntityIds: entityIDs, Changes: raws, RequestID: reqID, CustomerIds: customerIDs,
 	})
 	if err != nil {

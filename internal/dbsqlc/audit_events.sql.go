@@ -50,12 +50,14 @@ func (q *Queries) AuditInsert(ctx context.Context, db DBTX, arg AuditInsertParam
 
 const auditInsertMany = `-- name: AuditInsertMany :exec
 INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id, customer_id)
-SELECT $1, gen_random_uuid(), clock_timestamp(), $2, $3, $4,
-       unnest($5::uuid[]), unnest($6::jsonb[]), $7, unnest($8::uuid[])
+SELECT $1, unnest($2::uuid[]), $3, $4, $5, $6,
+       unnest($7::uuid[]), unnest($8::jsonb[]), $9, unnest($10::uuid[])
 `
 
 type AuditInsertManyParams struct {
 	TenantID    uuid.UUID
+	Ids         []uuid.UUID
+	At          time.Time
 	ActorID     *uuid.UUID
 	Action      string
 	Entity      string
@@ -65,11 +67,15 @@ type AuditInsertManyParams struct {
 	CustomerIds []uuid.UUID
 }
 
-// AuditInsertMany records one event per entity, for bulk work: entity_ids,
-// customer_ids and changes are parallel arrays.
+// AuditInsertMany records one event per entity, for bulk work: ids,
+// entity_ids, customer_ids and changes are parallel arrays (the ids come
+// from the caller: Citus must not see a volatile function in an INSERT ...
+// SELECT on a table under row-level security).
 func (q *Queries) AuditInsertMany(ctx context.Context, db DBTX, arg AuditInsertManyParams) error {
 	_, err := db.Exec(ctx, auditInsertMany,
 		arg.TenantID,
+		arg.Ids,
+		arg.At,
 		arg.ActorID,
 		arg.Action,
 		arg.Entity,
@@ -82,47 +88,41 @@ func (q *Queries) AuditInsertMany(ctx context.Context, db DBTX, arg AuditInsertM
 }
 
 const auditList = `-- name: AuditList :many
-SELECT e.tenant_id, e.id, e.at, e.actor_id, e.action, e.entity, e.entity_id, e.changes, e.request_id, e.customer_id FROM audit_events e
+SELECT e.tenant_id, e.id, e.at, e.actor_id, e.action, e.entity, e.entity_id, e.changes, e.request_id, e.customer_id FROM audit_trail e
 WHERE e.tenant_id = $1 AND e.entity = $2 AND e.entity_id = $3
   AND ($4::timestamptz IS NULL OR (e.at, e.id) < ($4::timestamptz, $5::uuid))
-  AND ($6::boolean OR e.customer_id IS NULL
-       OR EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = e.tenant_id AND c.id = e.customer_id))
 ORDER BY e.at DESC, e.id DESC
-LIMIT $7
+LIMIT $6
 `
 
 type AuditListParams struct {
-	TenantID      uuid.UUID
-	Entity        string
-	EntityID      uuid.UUID
-	BeforeAt      *time.Time
-	BeforeID      *uuid.UUID
-	EveryCustomer bool
-	RowLimit      int32
+	TenantID uuid.UUID
+	Entity   string
+	EntityID uuid.UUID
+	BeforeAt *time.Time
+	BeforeID *uuid.UUID
+	RowLimit int32
 }
 
-// AuditList pages through one entity's events, newest first. Unless
-// every_customer is set (the reader sees every customer, or sees the
-// object itself), an event about a customer is listed only when that
-// customer is visible to the reader (row-level security on customers
-// decides).
-func (q *Queries) AuditList(ctx context.Context, db DBTX, arg AuditListParams) ([]AuditEvent, error) {
+// AuditList pages through one entity's events, newest first, as the
+// caller may read them: audit_trail holds the events of the tenant's own
+// objects and of the customers the caller sees (migration 000010).
+func (q *Queries) AuditList(ctx context.Context, db DBTX, arg AuditListParams) ([]AuditTrail, error) {
 	rows, err := db.Query(ctx, auditList,
 		arg.TenantID,
 		arg.Entity,
 		arg.EntityID,
 		arg.BeforeAt,
 		arg.BeforeID,
-		arg.EveryCustomer,
 		arg.RowLimit,
 	)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []AuditEvent{}
+	items := []AuditTrail{}
 	for rows.Next() {
-		var i AuditEvent
+		var i AuditTrail
 		if err := rows.Scan(
 			&i.TenantID,
 			&i.ID,

@@ -37,6 +37,19 @@ type AuditEvent struct {
 	CustomerID *uuid.UUID
 }
 
+type AuditTrail struct {
+	TenantID   uuid.UUID
+	ID         uuid.UUID
+	At         time.Time
+	ActorID    *uuid.UUID
+	Action     string
+	Entity     string
+	EntityID   uuid.UUID
+	Changes    json.RawMessage
+	RequestID  *string
+	CustomerID *uuid.UUID
+}
+
 type AuthThrottle struct {
 	Key         []byte
 	Failures    int32
