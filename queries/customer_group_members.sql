@@ -2,11 +2,13 @@
 -- arrays being read in step (set-returning functions in one select list
 -- advance together); an existing membership in the category is
 -- replaced (its created_at kept when the group does not change).
+-- EXCLUDED.created_at is the inserted row's default, now() (Citus refuses
+-- now() itself in DO UPDATE SET).
 -- name: GroupMemberUpsert :exec
 INSERT INTO customer_group_members (tenant_id, customer_id, category, group_id)
 SELECT @tenant_id::uuid, @customer_id::uuid, unnest(@categories::text[]), unnest(@group_ids::uuid[])
 ON CONFLICT ON CONSTRAINT customer_group_members_pkey
-DO UPDATE SET group_id = EXCLUDED.group_id, created_at = now()
+DO UPDATE SET group_id = EXCLUDED.group_id, created_at = EXCLUDED.created_at
 WHERE customer_group_members.group_id <> EXCLUDED.group_id;
 
 -- name: GroupMemberDelete :execrows

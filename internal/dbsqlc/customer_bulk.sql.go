@@ -337,7 +337,7 @@ const groupMembersBulkSet = `-- name: GroupMembersBulkSet :exec
 INSERT INTO customer_group_members (tenant_id, customer_id, category, group_id)
 SELECT $1, unnest($2::uuid[]), $3, $4
 ON CONFLICT ON CONSTRAINT customer_group_members_pkey
-DO UPDATE SET group_id = EXCLUDED.group_id, created_at = now()
+DO UPDATE SET group_id = EXCLUDED.group_id, created_at = EXCLUDED.created_at
 WHERE customer_group_members.group_id <> EXCLUDED.group_id
 `
 
@@ -348,6 +348,9 @@ type GroupMembersBulkSetParams struct {
 	GroupID     uuid.UUID
 }
 
+// GroupMembersBulkSet puts the customers into the group, replacing their
+// membership in its category; EXCLUDED.created_at is the inserted row's
+// default, now() (Citus refuses now() itself in DO UPDATE SET).
 func (q *Queries) GroupMembersBulkSet(ctx context.Context, db DBTX, arg GroupMembersBulkSetParams) error {
 	_, err := db.Exec(ctx, groupMembersBulkSet,
 		arg.TenantID,

@@ -95,7 +95,7 @@ const groupMemberUpsert = `-- name: GroupMemberUpsert :exec
 INSERT INTO customer_group_members (tenant_id, customer_id, category, group_id)
 SELECT $1::uuid, $2::uuid, unnest($3::text[]), unnest($4::uuid[])
 ON CONFLICT ON CONSTRAINT customer_group_members_pkey
-DO UPDATE SET group_id = EXCLUDED.group_id, created_at = now()
+DO UPDATE SET group_id = EXCLUDED.group_id, created_at = EXCLUDED.created_at
 WHERE customer_group_members.group_id <> EXCLUDED.group_id
 `
 
@@ -110,6 +110,8 @@ type GroupMemberUpsertParams struct {
 // arrays being read in step (set-returning functions in one select list
 // advance together); an existing membership in the category is
 // replaced (its created_at kept when the group does not change).
+// EXCLUDED.created_at is the inserted row's default, now() (Citus refuses
+// now() itself in DO UPDATE SET).
 func (q *Queries) GroupMemberUpsert(ctx context.Context, db DBTX, arg GroupMemberUpsertParams) error {
 	_, err := db.Exec(ctx, groupMemberUpsert,
 		arg.TenantID,
