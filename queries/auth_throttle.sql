@@ -17,25 +17,26 @@ ORDER BY locked_until DESC LIMIT 1;
 -- ThrottleRelease).
 --
 -- One statement, so concurrent attempts on a key serialize on its row. The
--- time comes from the caller: Citus refuses now() in ON CONFLICT DO UPDATE.
+-- times come from the caller, as Citus allows only IMMUTABLE functions and
+-- operators in ON CONFLICT DO UPDATE (now() is STABLE, and so is
+-- timestamptz + interval): @window_cutoff is @now minus the window (a
+-- window that started before it is over), and a lock ends @now_unix (@now
+-- in seconds since the epoch) plus its length, through the IMMUTABLE
+-- to_timestamp(float8). A new window's first lock is the inserted row's.
 -- name: ThrottleReserve :one
 INSERT INTO auth_throttle AS t (key, failures, window_start, locked_until, updated_at)
 VALUES (@key, 1, @now::timestamptz,
         CASE WHEN 1 >= @max_attempts::integer
-             THEN least(@lock_seconds::float8, @lock_max_seconds::float8) * interval '1 second' + @now::timestamptz END,
+             THEN to_timestamp(least(@lock_seconds::float8, @lock_max_seconds::float8) + @now_unix::float8) END,
         @now::timestamptz)
 ON CONFLICT ON CONSTRAINT auth_throttle_pkey DO UPDATE SET
-    failures = CASE WHEN t.window_start + make_interval(secs => @window_seconds::float8) < @now::timestamptz THEN 1
-                    ELSE t.failures + 1 END,
-    window_start = CASE WHEN t.window_start + make_interval(secs => @window_seconds::float8) < @now::timestamptz THEN @now::timestamptz
-                        ELSE t.window_start END,
+    failures = CASE WHEN t.window_start < @window_cutoff::timestamptz THEN 1 ELSE t.failures + 1 END,
+    window_start = CASE WHEN t.window_start < @window_cutoff::timestamptz THEN @now::timestamptz ELSE t.window_start END,
     locked_until = CASE
-        WHEN t.window_start + make_interval(secs => @window_seconds::float8) < @now::timestamptz
-            THEN CASE WHEN 1 >= @max_attempts::integer
-                      THEN least(@lock_seconds::float8, @lock_max_seconds::float8) * interval '1 second' + @now::timestamptz END
+        WHEN t.window_start < @window_cutoff::timestamptz THEN EXCLUDED.locked_until
         WHEN t.failures + 1 >= @max_attempts::integer
-            THEN least(power(2::float8, least(t.failures + 1 - @max_attempts::integer, 30)) * @lock_seconds::float8,
-                       @lock_max_seconds::float8) * interval '1 second' + @now::timestamptz
+            THEN to_timestamp(least(power(2::float8, least(t.failures + 1 - @max_attempts::integer, 30)) * @lock_seconds::float8,
+                                    @lock_max_seconds::float8) + @now_unix::float8)
         ELSE t.locked_until END,
     updated_at = @now::timestamptz
 WHERE t.locked_until IS NULL OR t.locked_until <= @now::timestamptz

@@ -69,13 +69,16 @@ WHERE tenant_id = @tenant_id
   AND (id, version) IN (SELECT unnest(@ids::uuid[]), unnest(@versions::bigint[]))
 RETURNING id;
 
+-- GroupMembersBulkSet puts the customers into the group, replacing their
+-- membership in its category; EXCLUDED.created_at is the inserted row's
+-- default, now() (Citus refuses now() itself in DO UPDATE SET).
 -- name: GroupMembersBulkSet :exec
 INSERT INTO customer_group_members (tenant_id, customer_id, category, group_id, reach)
 SELECT c.tenant_id, c.id, @category::text, @group_id::uuid, c.reach
 FROM customers c WHERE c.tenant_id = @tenant_id AND c.id = ANY (@customer_ids::uuid[])
 FOR SHARE OF c
 ON CONFLICT ON CONSTRAINT customer_group_members_pkey
-DO UPDATE SET group_id = EXCLUDED.group_id, created_at = now()
+DO UPDATE SET group_id = EXCLUDED.group_id, created_at = EXCLUDED.created_at
 WHERE customer_group_members.group_id <> EXCLUDED.group_id;
 
 -- name: GroupMembersBulkRemove :exec

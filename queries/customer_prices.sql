@@ -4,7 +4,9 @@ WHERE tenant_id = @tenant_id AND customer_id = @customer_id AND item_id = @item_
 FOR UPDATE;
 
 -- CustomerPriceUpsert sets a customer's own price for an item. updated_at
--- moves only when the price changes.
+-- moves only when the price changes, to the inserted row's default,
+-- now(), as EXCLUDED.updated_at (Citus refuses now() itself in DO UPDATE
+-- SET).
 -- name: CustomerPriceUpsert :one
 INSERT INTO customer_prices (tenant_id, customer_id, item_id, price, reach)
 SELECT c.tenant_id, c.id, @item_id::uuid, @price::numeric, c.reach
@@ -12,7 +14,7 @@ FROM customers c WHERE c.tenant_id = @tenant_id AND c.id = @customer_id
 FOR SHARE OF c
 ON CONFLICT ON CONSTRAINT customer_prices_pkey DO UPDATE
 SET price = excluded.price,
-    updated_at = CASE WHEN customer_prices.price = excluded.price THEN customer_prices.updated_at ELSE now() END
+    updated_at = CASE WHEN customer_prices.price = excluded.price THEN customer_prices.updated_at ELSE excluded.updated_at END
 RETURNING *;
 
 -- name: CustomerPriceDelete :one

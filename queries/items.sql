@@ -43,7 +43,9 @@ DELETE FROM items WHERE tenant_id = @tenant_id AND id = @id;
 -- SKUs and every candidate price for a customer: the customer's own price,
 -- the price in the customer's own list and in its group's default list,
 -- each list with its currency (the caller compares it with the customer's).
--- A list id that is null joins nothing. customer_prices follows the
+-- A list id that is null joins nothing: it is compared as the nil UUID,
+-- which no list has (list ids are random), never as NULL, which Citus
+-- cannot plan in an outer join's ON clause. customer_prices follows the
 -- customer's visibility, so a customer the caller cannot see has no own
 -- prices here.
 -- name: ItemQuoteList :many
@@ -55,11 +57,11 @@ FROM items i
 LEFT JOIN customer_prices cp
     ON cp.tenant_id = i.tenant_id AND cp.customer_id = @customer_id AND cp.item_id = i.id
 LEFT JOIN price_list_items own
-    ON own.tenant_id = i.tenant_id AND own.price_list_id = sqlc.narg(own_list_id)::uuid AND own.item_id = i.id
+    ON own.tenant_id = i.tenant_id AND own.price_list_id = coalesce(sqlc.narg(own_list_id)::uuid, '00000000-0000-0000-0000-000000000000') AND own.item_id = i.id
 LEFT JOIN price_lists own_list
     ON own_list.tenant_id = own.tenant_id AND own_list.id = own.price_list_id
 LEFT JOIN price_list_items grp
-    ON grp.tenant_id = i.tenant_id AND grp.price_list_id = sqlc.narg(group_list_id)::uuid AND grp.item_id = i.id
+    ON grp.tenant_id = i.tenant_id AND grp.price_list_id = coalesce(sqlc.narg(group_list_id)::uuid, '00000000-0000-0000-0000-000000000000') AND grp.item_id = i.id
 LEFT JOIN price_lists grp_list
     ON grp_list.tenant_id = grp.tenant_id AND grp_list.id = grp.price_list_id
 WHERE i.tenant_id = @tenant_id AND i.sku = ANY (@skus::text[]) AND i.active;

@@ -22,9 +22,10 @@ ORDER BY created_at DESC, id DESC
 LIMIT @row_limit;
 
 -- JobMarkRunning records that an attempt started; the first start time is
--- kept.
+-- kept. The time comes from the caller: Citus refuses now() inside
+-- COALESCE.
 -- name: JobMarkRunning :exec
-UPDATE jobs SET state = 'running', started_at = coalesce(started_at, now()), updated_at = now()
+UPDATE jobs SET state = 'running', started_at = coalesce(started_at, @now::timestamptz), updated_at = @now::timestamptz
 WHERE tenant_id = @tenant_id AND id = @id AND state IN ('queued', 'running');
 
 -- name: JobSetTotal :exec
@@ -35,17 +36,21 @@ WHERE tenant_id = @tenant_id AND id = @id;
 UPDATE jobs SET processed = @processed, cursor = sqlc.narg(cursor), result = sqlc.narg(result), updated_at = now()
 WHERE tenant_id = @tenant_id AND id = @id;
 
+-- JobFinish ends a job at @now, the time its transaction stamps its other
+-- changes to the job with (the start, a cancel request).
 -- name: JobFinish :exec
 UPDATE jobs SET state = @state, result = sqlc.narg(result), processed = @processed, cursor = NULL,
-    finished_at = now(), updated_at = now()
+    finished_at = @now::timestamptz, updated_at = @now::timestamptz
 WHERE tenant_id = @tenant_id AND id = @id;
 
 -- name: JobAppendError :exec
 UPDATE jobs SET errors = errors || jsonb_build_array(@error::jsonb), updated_at = now()
 WHERE tenant_id = @tenant_id AND id = @id;
 
+-- JobRequestCancel records a cancel request; the first one's time is kept.
+-- The time comes from the caller: Citus refuses now() inside COALESCE.
 -- name: JobRequestCancel :exec
-UPDATE jobs SET cancel_requested_at = coalesce(cancel_requested_at, now()), updated_at = now()
+UPDATE jobs SET cancel_requested_at = coalesce(cancel_requested_at, @now::timestamptz), updated_at = @now::timestamptz
 WHERE tenant_id = @tenant_id AND id = @id;
 
 -- JobPurgeFinished deletes jobs finished before the cutoff (their targets

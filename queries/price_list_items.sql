@@ -4,13 +4,14 @@ WHERE tenant_id = @tenant_id AND price_list_id = @price_list_id AND item_id = @i
 FOR UPDATE;
 
 -- PriceListItemUpsert sets an item's price in a list. updated_at moves
--- only when the price changes.
+-- only when the price changes, to the inserted row's default, now(), as
+-- EXCLUDED.updated_at (Citus refuses now() itself in DO UPDATE SET).
 -- name: PriceListItemUpsert :one
 INSERT INTO price_list_items (tenant_id, price_list_id, item_id, price)
 VALUES (@tenant_id, @price_list_id, @item_id, @price)
 ON CONFLICT ON CONSTRAINT price_list_items_pkey DO UPDATE
 SET price = excluded.price,
-    updated_at = CASE WHEN price_list_items.price = excluded.price THEN price_list_items.updated_at ELSE now() END
+    updated_at = CASE WHEN price_list_items.price = excluded.price THEN price_list_items.updated_at ELSE excluded.updated_at END
 RETURNING *;
 
 -- PriceListItemList pages through a list's item prices by (sku, item id).

@@ -40,13 +40,14 @@ UPDATE sales_orders SET location_id = sqlc.narg(location_id), order_date = @orde
 WHERE tenant_id = @tenant_id AND id = @id
 RETURNING *;
 
--- OrderSetStatus moves an order to a status and stamps when it got there.
+-- OrderSetStatus moves an order to a status and stamps when it got there,
+-- @now: Citus refuses now() inside CASE.
 -- name: OrderSetStatus :one
-UPDATE sales_orders SET status = @status, version = version + 1, updated_at = now(),
-    shipped_at = CASE WHEN @status::text = 'shipped' THEN now() ELSE shipped_at END,
-    invoiced_at = CASE WHEN @status::text IN ('invoiced', 'paid') AND invoiced_at IS NULL THEN now() ELSE invoiced_at END,
-    paid_at = CASE WHEN @status::text = 'paid' THEN now() ELSE paid_at END,
-    cancelled_at = CASE WHEN @status::text = 'cancelled' THEN now() ELSE cancelled_at END
+UPDATE sales_orders SET status = @status, version = version + 1, updated_at = @now::timestamptz,
+    shipped_at = CASE WHEN @status::text = 'shipped' THEN @now::timestamptz ELSE shipped_at END,
+    invoiced_at = CASE WHEN @status::text IN ('invoiced', 'paid') AND invoiced_at IS NULL THEN @now::timestamptz ELSE invoiced_at END,
+    paid_at = CASE WHEN @status::text = 'paid' THEN @now::timestamptz ELSE paid_at END,
+    cancelled_at = CASE WHEN @status::text = 'cancelled' THEN @now::timestamptz ELSE cancelled_at END
 WHERE tenant_id = @tenant_id AND id = @id
 RETURNING *;
 

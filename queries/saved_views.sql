@@ -1,8 +1,11 @@
+-- ViewUpsert creates or replaces a saved view; EXCLUDED.updated_at is the
+-- inserted row's default, now() (Citus refuses now() itself in DO UPDATE
+-- SET).
 -- name: ViewUpsert :one
 INSERT INTO saved_views (tenant_id, user_id, name, columns, filters, sort)
 VALUES (@tenant_id, @user_id, @name, @columns, @filters, @sort)
 ON CONFLICT ON CONSTRAINT saved_views_pkey DO UPDATE
-SET columns = EXCLUDED.columns, filters = EXCLUDED.filters, sort = EXCLUDED.sort, updated_at = now()
+SET columns = EXCLUDED.columns, filters = EXCLUDED.filters, sort = EXCLUDED.sort, updated_at = EXCLUDED.updated_at
 RETURNING *, (xmax = 0) AS inserted;
 
 -- name: ViewGet :one

@@ -343,8 +343,9 @@ const (
 func (s *Service) reserveAttempt(ctx context.Context, acctKey, ipKey []byte) error {
 	now := time.Now()
 	window := s.opts.LoginWindow.Seconds()
+	nowUnix, cutoff := float64(now.UnixMicro())/1e6, now.Add(-s.opts.LoginWindow)
 	_, err := s.q.ThrottleReserve(ctx, s.pool(), dbsqlc.ThrottleReserveParams{
-		Key: ipKey, Now: now, WindowSeconds: window, MaxAttempts: int32(s.opts.LoginIPMaxFailures),
+		Key: ipKey, Now: now, NowUnix: nowUnix, WindowCutoff: cutoff, MaxAttempts: int32(s.opts.LoginIPMaxFailures),
 		LockSeconds: window, LockMaxSeconds: window,
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -354,7 +355,7 @@ func (s *Service) reserveAttempt(ctx context.Context, acctKey, ipKey []byte) err
 		return fmt.Errorf("count login attempt: %w", err)
 	}
 	_, err = s.q.ThrottleReserve(ctx, s.pool(), dbsqlc.ThrottleReserveParams{
-		Key: acctKey, Now: now, WindowSeconds: window, MaxAttempts: int32(s.opts.LoginMaxFailures),
+		Key: acctKey, Now: now, NowUnix: nowUnix, WindowCutoff: cutoff, MaxAttempts: int32(s.opts.LoginMaxFailures),
 		LockSeconds: accountLockBase.Seconds(), LockMaxSeconds: accountLockMax.Seconds(),
 	})
 	if errors.Is(err, pgx.ErrNoRows) {

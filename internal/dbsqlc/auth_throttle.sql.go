@@ -72,20 +72,16 @@ const throttleReserve = `-- name: ThrottleReserve :one
 INSERT INTO auth_throttle AS t (key, failures, window_start, locked_until, updated_at)
 VALUES ($1, 1, $2::timestamptz,
         CASE WHEN 1 >= $3::integer
-             THEN least($4::float8, $5::float8) * interval '1 second' + $2::timestamptz END,
+             THEN to_timestamp(least($4::float8, $5::float8) + $6::float8) END,
         $2::timestamptz)
 ON CONFLICT ON CONSTRAINT auth_throttle_pkey DO UPDATE SET
-    failures = CASE WHEN t.window_start + make_interval(secs => $6::float8) < $2::timestamptz THEN 1
-                    ELSE t.failures + 1 END,
-    window_start = CASE WHEN t.window_start + make_interval(secs => $6::float8) < $2::timestamptz THEN $2::timestamptz
-                        ELSE t.window_start END,
+    failures = CASE WHEN t.window_start < $7::timestamptz THEN 1 ELSE t.failures + 1 END,
+    window_start = CASE WHEN t.window_start < $7::timestamptz THEN $2::timestamptz ELSE t.window_start END,
     locked_until = CASE
-        WHEN t.window_start + make_interval(secs => $6::float8) < $2::timestamptz
-            THEN CASE WHEN 1 >= $3::integer
-                      THEN least($4::float8, $5::float8) * interval '1 second' + $2::timestamptz END
+        WHEN t.window_start < $7::timestamptz THEN EXCLUDED.locked_until
         WHEN t.failures + 1 >= $3::integer
-            THEN least(power(2::float8, least(t.failures + 1 - $3::integer, 30)) * $4::float8,
-                       $5::float8) * interval '1 second' + $2::timestamptz
+            THEN to_timestamp(least(power(2::float8, least(t.failures + 1 - $3::integer, 30)) * $4::float8,
+                                    $5::float8) + $6::float8)
         ELSE t.locked_until END,
     updated_at = $2::timestamptz
 WHERE t.locked_until IS NULL OR t.locked_until <= $2::timestamptz
@@ -98,7 +94,8 @@ type ThrottleReserveParams struct {
 	MaxAttempts    int32
 	LockSeconds    float64
 	LockMaxSeconds float64
-	WindowSeconds  float64
+	NowUnix        float64
+	WindowCutoff   time.Time
 }
 
 // ThrottleReserve counts one login attempt against a key before its
@@ -113,7 +110,12 @@ type ThrottleReserveParams struct {
 // ThrottleRelease).
 //
 // One statement, so concurrent attempts on a key serialize on its row. The
-// time comes from the caller: Citus refuses now() in ON CONFLICT DO UPDATE.
+// times come from the caller, as Citus allows only IMMUTABLE functions and
+// operators in ON CONFLICT DO UPDATE (now() is STABLE, and so is
+// timestamptz + interval): @window_cutoff is @now minus the window (a
+// window that started before it is over), and a lock ends @now_unix (@now
+// in seconds since the epoch) plus its length, through the IMMUTABLE
+// to_timestamp(float8). A new window's first lock is the inserted row's.
 func (q *Queries) ThrottleReserve(ctx context.Context, db DBTX, arg ThrottleReserveParams) (int32, error) {
 	row := db.QueryRow(ctx, throttleReserve,
 		arg.Key,
@@ -121,7 +123,8 @@ func (q *Queries) ThrottleReserve(ctx context.Context, db DBTX, arg ThrottleRese
 		arg.MaxAttempts,
 		arg.LockSeconds,
 		arg.LockMaxSeconds,
-		arg.WindowSeconds,
+		arg.NowUnix,
+		arg.WindowCutoff,
 	)
 	var failures int32
 	err := row.Scan(&failures)

@@ -334,7 +334,7 @@ SELECT c.tenant_id, c.id, $1::text, $2::uuid, c.reach
 FROM customers c WHERE c.tenant_id = $3 AND c.id = ANY ($4::uuid[])
 FOR SHARE OF c
 ON CONFLICT ON CONSTRAINT customer_group_members_pkey
-DO UPDATE SET group_id = EXCLUDED.group_id, created_at = now()
+DO UPDATE SET group_id = EXCLUDED.group_id, created_at = EXCLUDED.created_at
 WHERE customer_group_members.group_id <> EXCLUDED.group_id
 `
 
@@ -345,6 +345,9 @@ type GroupMembersBulkSetParams struct {
 	CustomerIds []uuid.UUID
 }
 
+// GroupMembersBulkSet puts the customers into the group, replacing their
+// membership in its category; EXCLUDED.created_at is the inserted row's
+// default, now() (Citus refuses now() itself in DO UPDATE SET).
 func (q *Queries) GroupMembersBulkSet(ctx context.Context, db DBTX, arg GroupMembersBulkSetParams) error {
 	_, err := db.Exec(ctx, groupMembersBulkSet,
 		arg.Category,

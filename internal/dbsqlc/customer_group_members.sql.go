@@ -101,7 +101,7 @@ WITH c AS (
     SELECT c.tenant_id, c.id, m.category, m.group_id, c.reach
     FROM c, (SELECT unnest($3::text[]) AS category, unnest($4::uuid[]) AS group_id) m
     ON CONFLICT ON CONSTRAINT customer_group_members_pkey
-    DO UPDATE SET group_id = EXCLUDED.group_id, created_at = now()
+    DO UPDATE SET group_id = EXCLUDED.group_id, created_at = EXCLUDED.created_at
     WHERE customer_group_members.group_id <> EXCLUDED.group_id
     RETURNING 1
 )
@@ -118,9 +118,10 @@ type GroupMemberUpsertParams struct {
 // GroupMemberUpsert puts a customer into one group per category, the two
 // arrays being read in step (set-returning functions in one select list
 // advance together); an existing membership in the category is
-// replaced (its created_at kept when the group does not change). The rows
-// take the customer's reach; found is 0 when the caller cannot see the
-// customer (nothing is written then).
+// replaced (its created_at kept when the group does not change;
+// EXCLUDED.created_at is the inserted row's default, now(): Citus refuses
+// now() itself in DO UPDATE SET). The rows take the customer's reach; found
+// is 0 when the caller cannot see the customer (nothing is written then).
 func (q *Queries) GroupMemberUpsert(ctx context.Context, db DBTX, arg GroupMemberUpsertParams) (int64, error) {
 	row := db.QueryRow(ctx, groupMemberUpsert,
 		arg.TenantID,

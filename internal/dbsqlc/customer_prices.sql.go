@@ -71,7 +71,7 @@ FROM customers c WHERE c.tenant_id = $3 AND c.id = $4
 FOR SHARE OF c
 ON CONFLICT ON CONSTRAINT customer_prices_pkey DO UPDATE
 SET price = excluded.price,
-    updated_at = CASE WHEN customer_prices.price = excluded.price THEN customer_prices.updated_at ELSE now() END
+    updated_at = CASE WHEN customer_prices.price = excluded.price THEN customer_prices.updated_at ELSE excluded.updated_at END
 RETURNING tenant_id, customer_id, item_id, price, updated_at, reach
 `
 
@@ -83,7 +83,9 @@ type CustomerPriceUpsertParams struct {
 }
 
 // CustomerPriceUpsert sets a customer's own price for an item. updated_at
-// moves only when the price changes.
+// moves only when the price changes, to the inserted row's default,
+// now(), as EXCLUDED.updated_at (Citus refuses now() itself in DO UPDATE
+// SET).
 func (q *Queries) CustomerPriceUpsert(ctx context.Context, db DBTX, arg CustomerPriceUpsertParams) (CustomerPrice, error) {
 	row := db.QueryRow(ctx, customerPriceUpsert,
 		arg.ItemID,

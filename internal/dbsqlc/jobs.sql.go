@@ -31,23 +31,27 @@ func (q *Queries) JobAppendError(ctx context.Context, db DBTX, arg JobAppendErro
 
 const jobFinish = `-- name: JobFinish :exec
 UPDATE jobs SET state = $1, result = $2, processed = $3, cursor = NULL,
-    finished_at = now(), updated_at = now()
-WHERE tenant_id = $4 AND id = $5
+    finished_at = $4::timestamptz, updated_at = $4::timestamptz
+WHERE tenant_id = $5 AND id = $6
 `
 
 type JobFinishParams struct {
 	State     string
 	Result    []byte
 	Processed int64
+	Now       time.Time
 	TenantID  uuid.UUID
 	ID        uuid.UUID
 }
 
+// JobFinish ends a job at @now, the time its transaction stamps its other
+// changes to the job with (the start, a cancel request).
 func (q *Queries) JobFinish(ctx context.Context, db DBTX, arg JobFinishParams) error {
 	_, err := db.Exec(ctx, jobFinish,
 		arg.State,
 		arg.Result,
 		arg.Processed,
+		arg.Now,
 		arg.TenantID,
 		arg.ID,
 	)
@@ -241,19 +245,21 @@ func (q *Queries) JobList(ctx context.Context, db DBTX, arg JobListParams) ([]Jo
 }
 
 const jobMarkRunning = `-- name: JobMarkRunning :exec
-UPDATE jobs SET state = 'running', started_at = coalesce(started_at, now()), updated_at = now()
-WHERE tenant_id = $1 AND id = $2 AND state IN ('queued', 'running')
+UPDATE jobs SET state = 'running', started_at = coalesce(started_at, $1::timestamptz), updated_at = $1::timestamptz
+WHERE tenant_id = $2 AND id = $3 AND state IN ('queued', 'running')
 `
 
 type JobMarkRunningParams struct {
+	Now      time.Time
 	TenantID uuid.UUID
 	ID       uuid.UUID
 }
 
 // JobMarkRunning records that an attempt started; the first start time is
-// kept.
+// kept. The time comes from the caller: Citus refuses now() inside
+// COALESCE.
 func (q *Queries) JobMarkRunning(ctx context.Context, db DBTX, arg JobMarkRunningParams) error {
-	_, err := db.Exec(ctx, jobMarkRunning, arg.TenantID, arg.ID)
+	_, err := db.Exec(ctx, jobMarkRunning, arg.Now, arg.TenantID, arg.ID)
 	return err
 }
 
@@ -277,17 +283,20 @@ func (q *Queries) JobPurgeFinished(ctx context.Context, db DBTX, arg JobPurgeFin
 }
 
 const jobRequestCancel = `-- name: JobRequestCancel :exec
-UPDATE jobs SET cancel_requested_at = coalesce(cancel_requested_at, now()), updated_at = now()
-WHERE tenant_id = $1 AND id = $2
+UPDATE jobs SET cancel_requested_at = coalesce(cancel_requested_at, $1::timestamptz), updated_at = $1::timestamptz
+WHERE tenant_id = $2 AND id = $3
 `
 
 type JobRequestCancelParams struct {
+	Now      time.Time
 	TenantID uuid.UUID
 	ID       uuid.UUID
 }
 
+// JobRequestCancel records a cancel request; the first one's time is kept.
+// The time comes from the caller: Citus refuses now() inside COALESCE.
 func (q *Queries) JobRequestCancel(ctx context.Context, db DBTX, arg JobRequestCancelParams) error {
-	_, err := db.Exec(ctx, jobRequestCancel, arg.TenantID, arg.ID)
+	_, err := db.Exec(ctx, jobRequestCancel, arg.Now, arg.TenantID, arg.ID)
 	return err
 }
 

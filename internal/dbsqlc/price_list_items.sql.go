@@ -176,7 +176,7 @@ INSERT INTO price_list_items (tenant_id, price_list_id, item_id, price)
 VALUES ($1, $2, $3, $4)
 ON CONFLICT ON CONSTRAINT price_list_items_pkey DO UPDATE
 SET price = excluded.price,
-    updated_at = CASE WHEN price_list_items.price = excluded.price THEN price_list_items.updated_at ELSE now() END
+    updated_at = CASE WHEN price_list_items.price = excluded.price THEN price_list_items.updated_at ELSE excluded.updated_at END
 RETURNING tenant_id, price_list_id, item_id, price, updated_at
 `
 
@@ -188,7 +188,8 @@ type PriceListItemUpsertParams struct {
 }
 
 // PriceListItemUpsert sets an item's price in a list. updated_at moves
-// only when the price changes.
+// only when the price changes, to the inserted row's default, now(), as
+// EXCLUDED.updated_at (Citus refuses now() itself in DO UPDATE SET).
 func (q *Queries) PriceListItemUpsert(ctx context.Context, db DBTX, arg PriceListItemUpsertParams) (PriceListItem, error) {
 	row := db.QueryRow(ctx, priceListItemUpsert,
 		arg.TenantID,

@@ -161,7 +161,7 @@ WITH e AS (
            sum(pc.unapplied_credit) AS unapplied_credit, count(*) AS customer_count
       FROM per_customer pc
       LEFT JOIN customer_group_members m
-             ON m.tenant_id = $1 AND m.customer_id = pc.customer_id AND m.category = $3::text
+             ON m.tenant_id = $1 AND m.customer_id = pc.customer_id AND m.category = coalesce($3::text, '')
      GROUP BY m.group_id, pc.currency
 )
 SELECT g.id AS group_id, g.code AS group_code, g.name AS group_name, x.currency,
@@ -196,7 +196,9 @@ type ReceivablesByGroupRow struct {
 // ReceivablesByGroup sums the aging of every customer the caller sees per
 // group of a category and currency; customers in no group of the category
 // come in the row whose group is NULL. With a NULL category every
-// customer is in that row, which makes it the per-currency totals. Sums
+// customer is in that row, which makes it the per-currency totals: it is
+// compared as ”, which no category key is (group.NormalizeCategory),
+// never as NULL, which Citus cannot plan in an outer join's ON clause. Sums
 // go per customer first and then per group, both hashed on ids: one
 // membership lookup per customer rather than per order, and no sort of
 // every row (a count(DISTINCT) would force one).

@@ -478,24 +478,31 @@ func (q *Queries) OrderOldestOpen(ctx context.Context, db DBTX, arg OrderOldestO
 }
 
 const orderSetStatus = `-- name: OrderSetStatus :one
-UPDATE sales_orders SET status = $1, version = version + 1, updated_at = now(),
-    shipped_at = CASE WHEN $1::text = 'shipped' THEN now() ELSE shipped_at END,
-    invoiced_at = CASE WHEN $1::text IN ('invoiced', 'paid') AND invoiced_at IS NULL THEN now() ELSE invoiced_at END,
-    paid_at = CASE WHEN $1::text = 'paid' THEN now() ELSE paid_at END,
-    cancelled_at = CASE WHEN $1::text = 'cancelled' THEN now() ELSE cancelled_at END
-WHERE tenant_id = $2 AND id = $3
+UPDATE sales_orders SET status = $1, version = version + 1, updated_at = $2::timestamptz,
+    shipped_at = CASE WHEN $1::text = 'shipped' THEN $2::timestamptz ELSE shipped_at END,
+    invoiced_at = CASE WHEN $1::text IN ('invoiced', 'paid') AND invoiced_at IS NULL THEN $2::timestamptz ELSE invoiced_at END,
+    paid_at = CASE WHEN $1::text = 'paid' THEN $2::timestamptz ELSE paid_at END,
+    cancelled_at = CASE WHEN $1::text = 'cancelled' THEN $2::timestamptz ELSE cancelled_at END
+WHERE tenant_id = $3 AND id = $4
 RETURNING tenant_id, id, number, customer_id, location_id, currency, order_date, due_date, payment_terms_id, status, total, paid_amount, notes, credit_override, created_by, version, created_at, updated_at, shipped_at, invoiced_at, paid_at, cancelled_at, reach
 `
 
 type OrderSetStatusParams struct {
 	Status   string
+	Now      time.Time
 	TenantID uuid.UUID
 	ID       uuid.UUID
 }
 
-// OrderSetStatus moves an order to a status and stamps when it got there.
+// OrderSetStatus moves an order to a status and stamps when it got there,
+// @now: Citus refuses now() inside CASE.
 func (q *Queries) OrderSetStatus(ctx context.Context, db DBTX, arg OrderSetStatusParams) (SalesOrder, error) {
-	row := db.QueryRow(ctx, orderSetStatus, arg.Status, arg.TenantID, arg.ID)
+	row := db.QueryRow(ctx, orderSetStatus,
+		arg.Status,
+		arg.Now,
+		arg.TenantID,
+		arg.ID,
+	)
 	var i SalesOrder
 	err := row.Scan(
 		&i.TenantID,

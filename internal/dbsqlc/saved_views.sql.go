@@ -99,7 +99,7 @@ const viewUpsert = `-- name: ViewUpsert :one
 INSERT INTO saved_views (tenant_id, user_id, name, columns, filters, sort)
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT ON CONSTRAINT saved_views_pkey DO UPDATE
-SET columns = EXCLUDED.columns, filters = EXCLUDED.filters, sort = EXCLUDED.sort, updated_at = now()
+SET columns = EXCLUDED.columns, filters = EXCLUDED.filters, sort = EXCLUDED.sort, updated_at = EXCLUDED.updated_at
 RETURNING tenant_id, user_id, name, columns, filters, sort, created_at, updated_at, (xmax = 0) AS inserted
 `
 
@@ -124,6 +124,9 @@ type ViewUpsertRow struct {
 	Inserted  bool
 }
 
+// ViewUpsert creates or replaces a saved view; EXCLUDED.updated_at is the
+// inserted row's default, now() (Citus refuses now() itself in DO UPDATE
+// SET).
 func (q *Queries) ViewUpsert(ctx context.Context, db DBTX, arg ViewUpsertParams) (ViewUpsertRow, error) {
 	row := db.QueryRow(ctx, viewUpsert,
 		arg.TenantID,

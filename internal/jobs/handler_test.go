@@ -1,12 +1,15 @@
 package jobs_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/customerhub/customerhub/internal/apptest"
+	"github.com/customerhub/customerhub/internal/database"
 )
 
 // TestCancelNeedsTheKindsPermission: cancelling a job takes the permission
@@ -48,6 +51,15 @@ func TestCancelNeedsTheKindsPermission(t *testing.T) {
 		resp := cancel(rep.Token, id)
 		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
 		require.Equal(t, "cancelled", resp.Map(t)["state"])
+		// A queued job ends with the request: one time stamps both.
+		var requested, finished *time.Time
+		err := database.WithTenantTx(context.Background(), app.DB.App, database.SystemScope(b.tenant), func(ctx context.Context, tx database.Tx) error {
+			return tx.QueryRow(ctx, `SELECT cancel_requested_at, finished_at FROM jobs WHERE tenant_id = $1 AND id = $2`, b.tenant, id).
+				Scan(&requested, &finished)
+		})
+		require.NoError(t, err)
+		require.NotNil(t, requested)
+		require.Equal(t, requested, finished)
 	})
 	t.Run("AdminCancelsAnyones", func(t *testing.T) {
 		for _, token := range []string{manager.Token, rep.Token} {

@@ -86,6 +86,9 @@ func Run[T Args](ctx context.Context, r *Runner, job *river.Job[T], step Step) e
 	for {
 		var now *tenant.Principal
 		done, err := database.WithTenantTxV(ctx, r.db, database.ScopeFor(actor), func(ctx context.Context, tx database.Tx) (bool, error) {
+			// The step's one time: when the job starts and when it ends, if
+			// this step does both.
+			stamp := time.Now()
 			row, err := dbsqlc.New().JobGetForUpdate(ctx, tx, dbsqlc.JobGetForUpdateParams{TenantID: ref.TenantID, ID: ref.JobID})
 			if errors.Is(err, pgx.ErrNoRows) {
 				return false, river.JobCancel(fmt.Errorf("job %s no longer exists", ref.JobID))
@@ -116,7 +119,7 @@ func Run[T Args](ctx context.Context, r *Runner, job *river.Job[T], step Step) e
 				}
 			}
 			if row.State == StateQueued || row.StartedAt == nil {
-				if err := dbsqlc.New().JobMarkRunning(ctx, tx, dbsqlc.JobMarkRunningParams{TenantID: ref.TenantID, ID: ref.JobID}); err != nil {
+				if err := dbsqlc.New().JobMarkRunning(ctx, tx, dbsqlc.JobMarkRunningParams{TenantID: ref.TenantID, ID: ref.JobID, Now: stamp}); err != nil {
 					return false, fmt.Errorf("mark job running: %w", err)
 				}
 			}
@@ -141,7 +144,7 @@ func Run[T Args](ctx context.Context, r *Runner, job *river.Job[T], step Step) e
 					TenantID: ref.TenantID, ID: ref.JobID, Processed: p.Processed, Cursor: p.Cursor, Result: result})
 			}
 			if err := q.JobFinish(ctx, tx, dbsqlc.JobFinishParams{
-				TenantID: ref.TenantID, ID: ref.JobID, State: StateSucceeded, Result: result, Processed: p.Processed}); err != nil {
+				TenantID: ref.TenantID, ID: ref.JobID, State: StateSucceeded, Result: result, Processed: p.Processed, Now: stamp}); err != nil {
 				return false, fmt.Errorf("finish job: %w", err)
 			}
 			if err := q.JobTargetsDelete(ctx, tx, dbsqlc.JobTargetsDeleteParams{TenantID: ref.TenantID, JobID: ref.JobID}); err != nil {
@@ -244,7 +247,7 @@ func (r *Runner) finish(ctx context.Context, ref Ref, state string, e *Error) er
 			return nil
 		}
 		if err := q.JobFinish(ctx, tx, dbsqlc.JobFinishParams{
-			TenantID: ref.TenantID, ID: ref.JobID, State: state, Result: row.Result, Processed: row.Processed}); err != nil {
+			TenantID: ref.TenantID, ID: ref.JobID, State: state, Result: row.Result, Processed: row.Processed, Now: time.Now()}); err != nil {
 			return fmt.Errorf("finish job: %w", err)
 		}
 		return q.JobTargetsDelete(ctx, tx, dbsqlc.JobTargetsDeleteParams{TenantID: ref.TenantID, JobID: ref.JobID})

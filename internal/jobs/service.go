@@ -158,7 +158,9 @@ func (s *Service) Cancel(ctx context.Context, tx database.Tx, actor *tenant.Prin
 	if Terminal(row.State) {
 		return View{}, ErrFinished
 	}
-	if err := s.q.JobRequestCancel(ctx, tx, dbsqlc.JobRequestCancelParams{TenantID: tx.TenantID(), ID: id}); err != nil {
+	// One time for the request and, when the job was not running, its end.
+	now := time.Now()
+	if err := s.q.JobRequestCancel(ctx, tx, dbsqlc.JobRequestCancelParams{TenantID: tx.TenantID(), ID: id, Now: now}); err != nil {
 		return View{}, fmt.Errorf("request job cancel: %w", err)
 	}
 	rj, err := s.river.JobCancelTx(ctx, tx.Tx, row.RiverJobID)
@@ -168,7 +170,7 @@ func (s *Service) Cancel(ctx context.Context, tx database.Tx, actor *tenant.Prin
 	if rj == nil || rj.State == rivertype.JobStateCancelled {
 		// It was not running: nothing will pick it up again.
 		if err := s.q.JobFinish(ctx, tx, dbsqlc.JobFinishParams{
-			TenantID: tx.TenantID(), ID: id, State: StateCancelled, Result: row.Result, Processed: row.Processed,
+			TenantID: tx.TenantID(), ID: id, State: StateCancelled, Result: row.Result, Processed: row.Processed, Now: now,
 		}); err != nil {
 			return View{}, fmt.Errorf("finish cancelled job: %w", err)
 		}

@@ -150,7 +150,10 @@ func TestStatusFlowAndPayments(t *testing.T) {
 	}
 
 	require.Equal(t, http.StatusConflict, action("invoice").Status, "pending cannot be invoiced")
-	require.Equal(t, "shipped", action("ship").Map(t)["status"])
+	shipped := action("ship").Map(t)
+	require.Equal(t, "shipped", shipped["status"])
+	require.NotNil(t, shipped["shipped_at"])
+	require.Equal(t, shipped["updated_at"], shipped["shipped_at"], "one time stamps the change")
 	require.Equal(t, http.StatusConflict, action("ship").Status)
 	resp := b.app.Patch(t, "/v1/sales-orders/"+id, b.tn.AdminToken, `"2"`, map[string]any{"lines": []any{line("WIDGET", "1")}})
 	require.Equal(t, http.StatusConflict, resp.Status, "only pending orders change")
@@ -170,6 +173,8 @@ func TestStatusFlowAndPayments(t *testing.T) {
 	require.Equal(t, "15.50", p2["unapplied"])
 	got := b.app.Get(t, "/v1/sales-orders/"+id, b.tn.AdminToken).Map(t)
 	require.Equal(t, "paid", got["status"], "covered when invoiced: paid")
+	require.NotNil(t, got["paid_at"])
+	require.Equal(t, got["updated_at"], got["paid_at"], "one time stamps the change")
 	require.Equal(t, "0.00", got["outstanding"])
 	require.Equal(t, "-15.50", b.figures(t, cust)["balance"], "in credit")
 	resp = b.app.Post(t, "/v1/payments", b.tn.AdminToken, map[string]any{"customer_id": cust, "amount": "1", "order_id": id})

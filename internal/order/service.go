@@ -492,7 +492,7 @@ func (s *Service) Transition(ctx context.Context, tx database.Tx, id uuid.UUID, 
 	if next == StatusInvoiced && o.PaidAmount.Equal(o.Total) {
 		next = StatusPaid
 	}
-	if _, err := s.q.OrderSetStatus(ctx, tx, dbsqlc.OrderSetStatusParams{TenantID: tx.TenantID(), ID: id, Status: next}); err != nil {
+	if _, err := s.q.OrderSetStatus(ctx, tx, dbsqlc.OrderSetStatusParams{TenantID: tx.TenantID(), ID: id, Status: next, Now: s.nowFunc()}); err != nil {
 		return Order{}, fmt.Errorf("set order status: %w", err)
 	}
 	if err := s.Recompute(ctx, tx, o.CustomerID); err != nil {
@@ -633,7 +633,7 @@ func (s *Service) CreatePayment(ctx context.Context, tx database.Tx, actor *tena
 			return Payment{}, fmt.Errorf("update order paid: %w", err)
 		}
 		if o.Status == StatusInvoiced && o.PaidAmount.Equal(o.Total) {
-			if _, err := s.q.OrderSetStatus(ctx, tx, dbsqlc.OrderSetStatusParams{TenantID: tx.TenantID(), ID: o.ID, Status: StatusPaid}); err != nil {
+			if _, err := s.q.OrderSetStatus(ctx, tx, dbsqlc.OrderSetStatusParams{TenantID: tx.TenantID(), ID: o.ID, Status: StatusPaid, Now: s.nowFunc()}); err != nil {
 				return Payment{}, fmt.Errorf("mark order paid: %w", err)
 			}
 		}
