@@ -33,7 +33,7 @@ test bench: export REDIS_URL ?= redis://127.0.0.1:6379/0
 # Go files for gofmt: all of them except testdata, vendor and build output.
 FIND_GO = find . \( -path ./.git -o -path ./bin -o -path ./vendor -o -name testdata \) -prune -o -name '*.go' -print0
 
-.PHONY: help run services build db-init migrate demo test bench vet fmt generate check-generated clean
+.PHONY: help run services build db-init migrate demo test test-citus bench vet fmt generate check-generated clean
 
 help: ## List the targets
 	@echo 'usage: make <target>'
@@ -76,6 +76,15 @@ test: ## Start services, check generated code, vet, then go test -race
 	$(MAKE) check-generated
 	$(GO) vet $(PKGS)
 	$(GO) test $(TEST_FLAGS) $(PKGS)
+
+# make test-citus needs CITUS_COORDINATOR_URL: a superuser URL of a Citus
+# coordinator whose workers are registered (README "Scaling out"). It
+# recreates CITUS_TEST_DATABASE (chub_citus_test) on every node, migrates and
+# distributes it, and runs the HTTP tests against it; see scripts/test-citus.sh.
+test-citus: export REDIS_URL ?= redis://127.0.0.1:6379/0
+test-citus: build ## Run the HTTP API tests on a Citus cluster (CITUS_COORDINATOR_URL)
+	@[[ -n "$${CITUS_COORDINATOR_URL:-}" ]] || { echo 'make test-citus: set CITUS_COORDINATOR_URL (superuser URL of a Citus coordinator)'; exit 2; }
+	CUSTOMERHUB_BIN='$(BIN)' bash scripts/test-citus.sh
 
 bench: ## Start services, run the benchmarks (none is fine)
 	ADMIN_DATABASE_URL='$(TEST_ADMIN_DATABASE_URL)' $(ENSURE_SERVICES) --require-redis

@@ -7,6 +7,7 @@
 //	db-init  create the roles and the database (superuser; local set-up)
 //	demo     create a demo tenant with users and customers; print tokens
 //	tenant   operator commands: tenant create | suspend | activate
+//	citus    operator commands for Citus: citus plan | distribute
 //
 // Configuration comes from environment variables (see README.md).
 package main
@@ -47,6 +48,7 @@ commands:
   demo      create or refresh the demo tenant and print tokens;
             demo --customers N --tenants T [--small M] generates bulk data
   tenant    create | suspend | activate a tenant (operator)
+  citus     plan | distribute: scale out on Citus (operator, after migrate)
 `
 
 func run(ctx context.Context, args []string, stdout io.Writer, stdin io.Reader) error {
@@ -78,6 +80,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, stdin io.Reader) 
 		return runDemo(ctx, cfg, logger, args, stdout)
 	case "tenant":
 		return runTenant(ctx, cfg, logger, args, stdout, stdin)
+	case "citus":
+		return runCitus(ctx, cfg, logger, args, stdout)
 	}
 	return errors.New("unknown command " + fmt.Sprintf("%q", cmd) + "\n" + usage)
 }

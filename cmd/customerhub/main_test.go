@@ -62,6 +62,16 @@ func TestCommands(t *testing.T) {
 	require.NoError(t, run(ctx, []string{"db-init"}, io.Discard, nil), "db-init twice is harmless")
 	require.NoError(t, run(ctx, []string{"migrate"}, io.Discard, nil))
 	require.NoError(t, run(ctx, []string{"migrate"}, io.Discard, nil), "migrate twice is harmless")
+	t.Run("Citus", func(t *testing.T) {
+		out.Reset()
+		require.NoError(t, run(ctx, []string{"citus", "plan"}, &out, nil))
+		require.Regexp(t, `(?m)^reference tables, in order: .*\btenants\b`, out.String())
+		require.Regexp(t, `(?m)^distributed by tenant_id, colocated, in order: .*\bcustomers\b`, out.String())
+		err := run(ctx, []string{"citus", "distribute"}, io.Discard, nil)
+		require.ErrorContains(t, err, "the citus extension is not installed in this database")
+		require.ErrorContains(t, run(ctx, []string{"citus"}, io.Discard, nil), "usage: customerhub citus")
+		require.ErrorContains(t, run(ctx, []string{"citus", "spread"}, io.Discard, nil), `unknown citus command "spread"`)
+	})
 
 	out.Reset()
 	require.NoError(t, run(ctx, []string{"demo"}, &out, nil))

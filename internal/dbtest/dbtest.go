@@ -6,6 +6,13 @@
 // TEST_ADMIN_DATABASE_URL names a superuser connection (default
 // postgres://postgres@127.0.0.1:5432/postgres); the roles customerhub_owner
 // and customerhub_app are created on first use.
+//
+// With CUSTOMERHUB_TEST_EXISTING_DB set, Main and Shared use that database
+// on TEST_ADMIN_DATABASE_URL's server, as it is (already migrated, kept
+// afterwards), instead of cloning a template: `make test-citus` runs the
+// HTTP tests this way on a Citus coordinator, where a database has to be
+// created on every node by hand. Fresh, Empty and Persistent need a
+// database of their own, so their tests are skipped in that mode.
 package dbtest
 
 import (
@@ -35,6 +42,21 @@ import (
 
 // OwnerRole owns the test databases and runs their migrations.
 const OwnerRole = "customerhub_owner"
+
+// ExistingDBEnv names the variable that points the harness at an existing
+// database (see the package comment).
+const ExistingDBEnv = "CUSTOMERHUB_TEST_EXISTING_DB"
+
+// existingDB is the database named by ExistingDBEnv, "" when unset.
+func existingDB() string { return strings.TrimSpace(os.Getenv(ExistingDBEnv)) }
+
+// skipIfExisting skips a test that needs a database of its own.
+func skipIfExisting(t testing.TB) {
+	t.Helper()
+	if name := existingDB(); name != "" {
+		t.Skipf("needs a database of its own (CREATE DATABASE); %s=%s shares one existing database", ExistingDBEnv, name)
+	}
+}
 
 // AdminURL is the superuser connection the harness uses.
 func AdminURL() string {
@@ -77,6 +99,17 @@ var (
 // Call it from TestMain.
 func Main(m *testing.M) {
 	ctx := context.Background()
+	if name := existingDB(); name != "" {
+		db, err := openDB(ctx, name)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "dbtest: %s=%s: %v\n", ExistingDBEnv, name, err)
+			os.Exit(1)
+		}
+		shared = db
+		code := m.Run()
+		db.App.Close()
+		os.Exit(code)
+	}
 	db, err := create(ctx)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dbtest:", err)
@@ -100,6 +133,7 @@ func Shared(t testing.TB) *DB {
 // Fresh creates a database for this test alone, dropped at its end.
 func Fresh(t testing.TB) *DB {
 	t.Helper()
+	skipIfExisting(t)
 	db, err := create(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -113,6 +147,7 @@ func Fresh(t testing.TB) *DB {
 // migrate it themselves. Its App pool is nil.
 func Empty(t testing.TB) *DB {
 	t.Helper()
+	skipIfExisting(t)
 	ctx := context.Background()
 	admin, err := pgx.Connect(ctx, AdminURL())
 	if err != nil {
@@ -163,7 +198,13 @@ func create(ctx context.Context) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clone template: %w", err)
 	}
+	return openDB(ctx, name)
+}
+
+// openDB connects the application role's pool to database name.
+func openDB(ctx context.Context, name string) (*DB, error) {
 	db := &DB{Name: name, AppURL: URLFor(name, database.AppRole), OwnerURL: URLFor(name, OwnerRole)}
+	var err error
 	db.App, err = database.Open(ctx, db.AppURL, database.PoolOptions{MaxConns: 20, StatementTimeout: time.Minute, ApplicationName: "customerhub-test"})
 	if err != nil {
 		return nil, err
@@ -291,6 +332,7 @@ func randomSuffix() string {
 // schema change).
 func Persistent(tb testing.TB, name, existing string) (db *DB, created bool) {
 	tb.Helper()
+	skipIfExisting(tb)
 	ctx := context.Background()
 	templateOnce.Do(func() { templateName, templateErr = ensureTemplate(ctx) })
 	if templateErr != nil {
