@@ -347,7 +347,10 @@ ALTER TABLE customer_grants DROP COLUMN reach;
 GRANT UPDATE ON customers, customer_contacts, customer_locations, customer_group_members, customer_prices, customer_merges, sales_orders, payments, sales_order_lines, payment_allocations, customer_grants TO customerhub_app;
 REVOKE SELECT, UPDATE ON customer_contacts, customer_locations, customer_group_members, customer_prices, customer_merges, sales_orders, payments, sales_order_lines, payment_allocations FROM customerhub_search;
 REVOKE UPDATE ON customers, customer_grants FROM customerhub_search;
-DROP VIEW audit_trail;
-GRANT SELECT ON audit_events TO customerhub_app;
+DROP POLICY tenant_isolation ON audit_events;
+CREATE POLICY tenant_isolation ON audit_events
+    USING (tenant_id = app_tenant_id()) WITH CHECK (tenant_id = app_tenant_id());
+DROP INDEX audit_events_customer_idx;
+ALTER TABLE audit_events DROP COLUMN reach;
 DROP FUNCTION customer_reach_refresh(uuid[]);
 DROP FUNCTION reach_norm(uuid[]);

@@ -204,6 +204,9 @@ BEGIN
     UPDATE customer_grants x SET reach = c.reach FROM customers c
     WHERE x.tenant_id = t AND c.tenant_id = t AND c.id = x.customer_id AND x.customer_id = ANY (p_customers)
       AND x.reach IS DISTINCT FROM c.reach;
+    UPDATE audit_events x SET reach = c.reach FROM customers c
+    WHERE x.tenant_id = t AND c.tenant_id = t AND c.id = x.customer_id AND x.customer_id = ANY (p_customers)
+      AND x.reach IS DISTINCT FROM c.reach;
     UPDATE sales_orders x SET reach = c.reach FROM customers c
     WHERE x.tenant_id = t AND c.tenant_id = t AND c.id = x.customer_id AND x.customer_id = ANY (p_customers)
       AND x.reach IS DISTINCT FROM c.reach;
@@ -273,24 +276,31 @@ CREATE POLICY tenant_isolation ON job_targets
 -- array containment is not LEAKPROOF.)
 CREATE INDEX customers_reach_idx ON customers USING gin (reach);
 
--- The audit trail is read through audit_trail, the events of the
--- tenant's own objects and of the customers the reader sees: the
--- application role may add events but not read the table itself, so a
--- query that forgets the customer cannot show another rep's history.
--- Events are not given reach (they are never rewritten, and a customer's
--- history would have to be, each time its reach changes): the view asks
--- the customers policy instead. It runs with its owner's privileges
--- (under the same forced policies and the caller's context); Citus plans
--- reads through it like any query (it refuses writes through views, and
--- there are none).
-CREATE VIEW audit_trail WITH (security_barrier) AS
-SELECT e.* FROM audit_events e
-WHERE e.tenant_id = app_tenant_id()
-  AND (e.customer_id IS NULL
-       OR app_visibility() = 'all'
-       OR EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = e.tenant_id AND c.id = e.customer_id));
-REVOKE SELECT ON audit_events FROM customerhub_app;
-GRANT SELECT ON audit_trail TO customerhub_app;
+-- Audit events of a customer's objects (audit_events.customer_id,
+-- migration 000007) carry its reach too, copied when they are recorded and
+-- kept by the refresh; the events of an object since deleted keep the
+-- reach its customer had then ("who could see it"). Events of the tenant's
+-- own objects (no customer) are everyone's in the tenant. Events are
+-- written by the system on the actor's behalf, so a new one only has to
+-- stay in the tenant (the application role still may not change or delete
+-- them).
+ALTER TABLE audit_events ADD COLUMN reach uuid[] NOT NULL DEFAULT '{}';
+ALTER TABLE audit_events NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE customers NO FORCE ROW LEVEL SECURITY;
+UPDATE audit_events e SET reach = c.reach FROM customers c
+WHERE c.tenant_id = e.tenant_id AND c.id = e.customer_id;
+ALTER TABLE audit_events FORCE ROW LEVEL SECURITY;
+ALTER TABLE customers FORCE ROW LEVEL SECURITY;
+CREATE INDEX audit_events_customer_idx ON audit_events (tenant_id, customer_id) WHERE customer_id IS NOT NULL;
+DROP POLICY tenant_isolation ON audit_events;
+CREATE POLICY tenant_isolation ON audit_events
+    USING (tenant_id = app_tenant_id()
+           AND (customer_id IS NULL
+                OR app_visibility() = 'all'
+                OR (app_visibility() = 'assigned' AND reach @> ARRAY[app_user_id()])
+                OR (app_visibility() = 'portal' AND reach @> ARRAY[app_customer_id()])))
+    WITH CHECK (tenant_id = app_tenant_id());
+GRANT SELECT (tenant_id, customer_id, reach), UPDATE (reach) ON audit_events TO customerhub_search;
 
 -- The location rep mirror gives way to reach.
 DROP TRIGGER customer_locations_reps_sync ON customer_locations;

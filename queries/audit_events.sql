@@ -1,18 +1,27 @@
--- AuditInsert stamps the event with clock_timestamp(), not now(): several
--- events of one transaction keep their order.
+-- AuditInsert records one event. @at is the caller's clock, read per
+-- event so that several events of one transaction keep their order (and a
+-- volatile clock in an INSERT ... SELECT would make Citus copy the rows
+-- through the coordinator, which row-level security refuses). An event of
+-- a customer's object takes the customer's reach, or, when the customer is
+-- gone (its delete), the reach its last event recorded (migration 000010).
 -- name: AuditInsert :exec
-INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id, customer_id)
-VALUES (@tenant_id, @id, clock_timestamp(), sqlc.narg(actor_id), @action, @entity, @entity_id, @changes, sqlc.narg(request_id),
-        sqlc.narg(customer_id));
+INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id, customer_id, reach)
+SELECT @tenant_id::uuid, @id::uuid, @at::timestamptz, sqlc.narg(actor_id)::uuid, @action::text, @entity::text,
+       @entity_id::uuid, @changes::jsonb, sqlc.narg(request_id)::text, sqlc.narg(customer_id)::uuid,
+       coalesce((SELECT c.reach FROM customers c WHERE c.tenant_id = @tenant_id::uuid AND c.id = sqlc.narg(customer_id)::uuid),
+                (SELECT e.reach FROM audit_events e
+                 WHERE e.tenant_id = @tenant_id::uuid AND e.customer_id = sqlc.narg(customer_id)::uuid
+                 ORDER BY e.at DESC LIMIT 1),
+                '{}');
 
--- AuditList pages through one entity's events, newest first, as the
--- caller may read them: audit_trail holds the events of the tenant's own
--- objects and of the customers the caller sees (migration 000010).
+-- AuditList pages through one entity's events, newest first (row-level
+-- security shows the events of customers the caller sees, and those of the
+-- tenant's own objects).
 -- name: AuditList :many
-SELECT e.* FROM audit_trail e
-WHERE e.tenant_id = @tenant_id AND e.entity = @entity AND e.entity_id = @entity_id
-  AND (sqlc.narg(before_at)::timestamptz IS NULL OR (e.at, e.id) < (sqlc.narg(before_at)::timestamptz, sqlc.narg(before_id)::uuid))
-ORDER BY e.at DESC, e.id DESC
+SELECT * FROM audit_events
+WHERE tenant_id = @tenant_id AND entity = @entity AND entity_id = @entity_id
+  AND (sqlc.narg(before_at)::timestamptz IS NULL OR (at, id) < (sqlc.narg(before_at)::timestamptz, sqlc.narg(before_id)::uuid))
+ORDER BY at DESC, id DESC
 LIMIT @row_limit;
 
 -- AuditSubject tells whether an audit trail is about an object that
@@ -32,10 +41,13 @@ SELECT (@entity::text IN ('customer', 'contact', 'location', 'order', 'payment')
        END::boolean AS visible;
 
 -- AuditInsertMany records one event per entity, for bulk work: ids,
--- entity_ids, customer_ids and changes are parallel arrays (the ids come
--- from the caller: Citus must not see a volatile function in an INSERT ...
--- SELECT on a table under row-level security).
+-- entity_ids, customer_ids and changes are parallel arrays (ids and time
+-- from the caller, as for AuditInsert). Each event takes its customer's
+-- reach.
 -- name: AuditInsertMany :exec
-INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id, customer_id)
-SELECT @tenant_id, unnest(@ids::uuid[]), @at, sqlc.narg(actor_id), @action, @entity,
-       unnest(@entity_ids::uuid[]), unnest(@changes::jsonb[]), sqlc.narg(request_id), unnest(@customer_ids::uuid[]);
+INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id, customer_id, reach)
+SELECT c.tenant_id, u.id, @at, sqlc.narg(actor_id), @action, @entity, u.entity_id, u.changes, sqlc.narg(request_id), c.id, c.reach
+FROM customers c
+JOIN (SELECT unnest(@ids::uuid[]) AS id, unnest(@entity_ids::uuid[]) AS entity_id, unnest(@changes::jsonb[]) AS changes,
+             unnest(@customer_ids::uuid[]) AS customer_id) u ON u.customer_id = c.id
+WHERE c.tenant_id = @tenant_id;

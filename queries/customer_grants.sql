@@ -3,14 +3,12 @@
 -- name: GrantCustomerGet :one
 SELECT id, code, name FROM customers WHERE tenant_id = @tenant_id AND id = @id;
 
--- GrantInsert returns no row when the user already holds the grant (or
--- the caller cannot see the customer). The grant takes the customer's
--- reach; the refresh that follows adds the user to it.
+-- GrantInsert returns no row when the user already holds the grant. The
+-- grant takes the customer's reach as CustomerReachForShare read it; the
+-- refresh that follows adds the user to it.
 -- name: GrantInsert :one
 INSERT INTO customer_grants (tenant_id, user_id, customer_id, created_by, reach)
-SELECT c.tenant_id, @user_id::uuid, c.id, sqlc.narg(created_by)::uuid, c.reach
-FROM customers c WHERE c.tenant_id = @tenant_id AND c.id = @customer_id
-FOR SHARE OF c
+VALUES (@tenant_id, @user_id, @customer_id, sqlc.narg(created_by), @reach)
 ON CONFLICT ON CONSTRAINT customer_grants_pkey DO NOTHING
 RETURNING *;
 

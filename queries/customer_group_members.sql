@@ -3,23 +3,14 @@
 -- advance together); an existing membership in the category is
 -- replaced (its created_at kept when the group does not change;
 -- EXCLUDED.created_at is the inserted row's default, now(): Citus refuses
--- now() itself in DO UPDATE SET). The rows take the customer's reach; found
--- is 0 when the caller cannot see the customer (nothing is written then).
--- name: GroupMemberUpsert :one
-WITH c AS (
-    SELECT c.tenant_id, c.id, c.reach FROM customers c
-    WHERE c.tenant_id = @tenant_id::uuid AND c.id = @customer_id::uuid
-    FOR SHARE OF c
-), upserted AS (
-    INSERT INTO customer_group_members (tenant_id, customer_id, category, group_id, reach)
-    SELECT c.tenant_id, c.id, m.category, m.group_id, c.reach
-    FROM c, (SELECT unnest(@categories::text[]) AS category, unnest(@group_ids::uuid[]) AS group_id) m
-    ON CONFLICT ON CONSTRAINT customer_group_members_pkey
-    DO UPDATE SET group_id = EXCLUDED.group_id, created_at = EXCLUDED.created_at
-    WHERE customer_group_members.group_id <> EXCLUDED.group_id
-    RETURNING 1
-)
-SELECT count(*) AS found FROM c;
+-- now() itself in DO UPDATE SET). The rows take the customer's reach as
+-- CustomerReachForShare read it.
+-- name: GroupMemberUpsert :exec
+INSERT INTO customer_group_members (tenant_id, customer_id, category, group_id, reach)
+SELECT @tenant_id::uuid, @customer_id::uuid, unnest(@categories::text[]), unnest(@group_ids::uuid[]), @reach::uuid[]
+ON CONFLICT ON CONSTRAINT customer_group_members_pkey
+DO UPDATE SET group_id = EXCLUDED.group_id, created_at = EXCLUDED.created_at
+WHERE customer_group_members.group_id <> EXCLUDED.group_id;
 
 -- name: GroupMemberDelete :execrows
 DELETE FROM customer_group_members

@@ -21,18 +21,18 @@ JOIN customer_locations l ON l.tenant_id = c.tenant_id AND l.customer_id = c.id
 WHERE c.tenant_id = @tenant_id AND l.tenant_id = @tenant_id AND l.id = @location_id
 FOR NO KEY UPDATE OF c;
 
--- LocationInsert adds a location with its customer's reach (a rep
--- override it names joins the reach at the refresh that follows).
+-- LocationInsert adds a location with its customer's reach, as
+-- CustomerReachForShare read it (a rep override it names joins the reach
+-- at the refresh that follows).
 -- name: LocationInsert :one
 INSERT INTO customer_locations (
     tenant_id, id, customer_id, label, line1, line2, city, region, postal_code, country, phone, kinds,
     is_default_billing, is_default_shipping, sales_rep_id, reach
+) VALUES (
+    @tenant_id, @id, @customer_id, @label, @line1, sqlc.narg(line2), @city, sqlc.narg(region),
+    sqlc.narg(postal_code), @country, sqlc.narg(phone), @kinds::text[], @is_default_billing,
+    @is_default_shipping, sqlc.narg(sales_rep_id), @reach
 )
-SELECT c.tenant_id, @id::uuid, c.id, @label::text, @line1::text, sqlc.narg(line2)::text, @city::text, sqlc.narg(region)::text,
-       sqlc.narg(postal_code)::text, @country::text, sqlc.narg(phone)::text, @kinds::text[], @is_default_billing::boolean,
-       @is_default_shipping::boolean, sqlc.narg(sales_rep_id)::uuid, c.reach
-FROM customers c WHERE c.tenant_id = @tenant_id AND c.id = @customer_id
-FOR SHARE OF c
 RETURNING *;
 
 -- name: LocationGetByID :one

@@ -7,11 +7,10 @@ FOR UPDATE;
 -- moves only when the price changes, to the inserted row's default,
 -- now(), as EXCLUDED.updated_at (Citus refuses now() itself in DO UPDATE
 -- SET).
+-- The row takes its customer's reach as CustomerReachForShare read it.
 -- name: CustomerPriceUpsert :one
 INSERT INTO customer_prices (tenant_id, customer_id, item_id, price, reach)
-SELECT c.tenant_id, c.id, @item_id::uuid, @price::numeric, c.reach
-FROM customers c WHERE c.tenant_id = @tenant_id AND c.id = @customer_id
-FOR SHARE OF c
+VALUES (@tenant_id, @customer_id, @item_id, @price, @reach)
 ON CONFLICT ON CONSTRAINT customer_prices_pkey DO UPDATE
 SET price = excluded.price,
     updated_at = CASE WHEN customer_prices.price = excluded.price THEN customer_prices.updated_at ELSE excluded.updated_at END

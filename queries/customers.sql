@@ -168,16 +168,13 @@ SELECT * FROM customer_contacts WHERE tenant_id = @tenant_id AND id = @id;
 -- name: ContactGetByIDForUpdate :one
 SELECT * FROM customer_contacts WHERE tenant_id = @tenant_id AND id = @id FOR UPDATE;
 
--- ContactInsert adds a contact with its customer's reach; no row comes
--- back when the caller cannot see the customer. Every insert of a
--- customer's row reads the customer FOR SHARE: a reach refresh of the
--- customer then waits for it, or it for the refresh (migration 000010).
+-- ContactInsert adds a contact with its customer's reach, as
+-- CustomerReachForShare read it. (Every insert of a customer's row with
+-- RETURNING takes the reach as a value: Citus cannot push down an INSERT
+-- ... SELECT with RETURNING under row-level security.)
 -- name: ContactInsert :one
 INSERT INTO customer_contacts (tenant_id, id, customer_id, name, role, email, phone, is_primary, reach)
-SELECT c.tenant_id, @id::uuid, c.id, @name::text, sqlc.narg(role)::text, sqlc.narg(email)::text, sqlc.narg(phone)::text,
-       @is_primary::boolean, c.reach
-FROM customers c WHERE c.tenant_id = @tenant_id AND c.id = @customer_id
-FOR SHARE OF c
+VALUES (@tenant_id, @id, @customer_id, @name, sqlc.narg(role), sqlc.narg(email), sqlc.narg(phone), @is_primary, @reach)
 RETURNING *;
 
 -- name: ContactUpdate :one
@@ -237,3 +234,10 @@ SELECT * FROM customers WHERE tenant_id = @tenant_id AND id = ANY (@ids::uuid[])
 -- rep override, a grant.
 -- name: CustomerReachRefresh :exec
 SELECT customer_reach_refresh(@customer_ids::uuid[]);
+
+-- CustomerReachForShare returns a customer's reach (no row when the caller
+-- cannot see it) and holds the row FOR SHARE until the transaction ends:
+-- a row inserted for the customer with this reach keeps it, since a reach
+-- refresh of the customer waits for the lock (migration 000010).
+-- name: CustomerReachForShare :one
+SELECT reach FROM customers WHERE tenant_id = @tenant_id AND id = @id FOR SHARE;

@@ -2,10 +2,7 @@
 -- holds the customer's row locked).
 -- name: PaymentInsert :one
 INSERT INTO payments (tenant_id, id, number, customer_id, amount, currency, received_at, method, reference, created_by, reach)
-SELECT c.tenant_id, @id::uuid, @number::text, c.id, @amount::numeric, @currency::text, @received_at::date, sqlc.narg(method)::text,
-       sqlc.narg(reference)::text, sqlc.narg(created_by)::uuid, c.reach
-FROM customers c WHERE c.tenant_id = @tenant_id AND c.id = @customer_id
-FOR SHARE OF c
+VALUES (@tenant_id, @id, @number, @customer_id, @amount, @currency, @received_at, sqlc.narg(method), sqlc.narg(reference), sqlc.narg(created_by), @reach)
 RETURNING *;
 
 -- name: PaymentAllocationInsert :exec

@@ -3,10 +3,8 @@
 -- name: OrderInsert :one
 INSERT INTO sales_orders (tenant_id, id, number, customer_id, location_id, currency, order_date, due_date,
     payment_terms_id, total, notes, credit_override, created_by, reach)
-SELECT c.tenant_id, @id::uuid, @number::text, c.id, sqlc.narg(location_id)::uuid, @currency::text, @order_date::date, @due_date::date,
-    sqlc.narg(payment_terms_id)::uuid, @total::numeric, sqlc.narg(notes)::text, @credit_override::boolean, sqlc.narg(created_by)::uuid, c.reach
-FROM customers c WHERE c.tenant_id = @tenant_id AND c.id = @customer_id
-FOR SHARE OF c
+VALUES (@tenant_id, @id, @number, @customer_id, sqlc.narg(location_id), @currency, @order_date, @due_date,
+    sqlc.narg(payment_terms_id), @total, sqlc.narg(notes), @credit_override, sqlc.narg(created_by), @reach)
 RETURNING *;
 
 -- OrderLinesInsert writes every line of an order in one statement (COPY is

@@ -161,7 +161,7 @@ func TestWorkerKilledMidJob(t *testing.T) {
 			FROM customers WHERE tenant_id = $1`, tid).Scan(&changed, &untouched))
 		require.Equal(t, selected, changed)
 		require.Equal(t, others, untouched)
-		require.NoError(t, tx.QueryRow(ctx, `SELECT count(*), count(DISTINCT entity_id) FROM audit_trail
+		require.NoError(t, tx.QueryRow(ctx, `SELECT count(*), count(DISTINCT entity_id) FROM audit_events
 			WHERE tenant_id = $1 AND request_id = $2`, tid, "job:"+jobID).Scan(&events, &distinct))
 		require.Equal(t, selected, events)
 		require.Equal(t, selected, distinct)

@@ -85,7 +85,7 @@ func Record(ctx context.Context, tx database.Tx, e Event) error {
 		reqID = &id
 	}
 	err = dbsqlc.New().AuditInsert(ctx, tx, dbsqlc.AuditInsertParams{
-		TenantID: tx.TenantID(), ID: uuid.New(), ActorID: tx.Scope().UserID, Action: e.Action,
+		TenantID: tx.TenantID(), ID: uuid.New(), At: time.Now(), ActorID: tx.Scope().UserID, Action: e.Action,
 		Entity: e.Entity, EntityID: e.EntityID, Changes: raw, RequestID: reqID, CustomerID: e.CustomerID,
 	})
 	if err != nil {

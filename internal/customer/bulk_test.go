@@ -36,7 +36,7 @@ func auditCount(t *testing.T, app *apptest.App, tenantID, jobID string) int {
 	var n int
 	tid := uuid.MustParse(tenantID)
 	err := database.WithTenantTx(context.Background(), app.DB.App, database.SystemScope(tid), func(ctx context.Context, tx database.Tx) error {
-		return tx.QueryRow(ctx, `SELECT count(*) FROM audit_trail WHERE tenant_id = $1 AND request_id = $2`, tid, "job:"+jobID).Scan(&n)
+		return tx.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE tenant_id = $1 AND request_id = $2`, tid, "job:"+jobID).Scan(&n)
 	})
 	require.NoError(t, err)
 	return n

@@ -117,13 +117,14 @@ func (s *Service) CreateContact(ctx context.Context, tx database.Tx, env setting
 			return dbsqlc.CustomerContact{}, err
 		}
 	}
+	reach, err := ReachForShare(ctx, tx, customerID)
+	if err != nil {
+		return dbsqlc.CustomerContact{}, err
+	}
 	c, err := s.q.ContactInsert(ctx, tx, dbsqlc.ContactInsertParams{
 		TenantID: tx.TenantID(), ID: id, CustomerID: customerID, Name: f.name, Role: f.role, Email: f.email,
-		Phone: f.phone, IsPrimary: f.isPrimary,
+		Phone: f.phone, IsPrimary: f.isPrimary, Reach: reach,
 	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return dbsqlc.CustomerContact{}, ErrNotFound // the customer went out of sight meanwhile
-	}
 	if err != nil {
 		return dbsqlc.CustomerContact{}, fmt.Errorf("insert contact: %w", err)
 	}

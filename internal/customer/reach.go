@@ -2,9 +2,11 @@ package customer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
@@ -24,4 +26,19 @@ func RefreshReach(ctx context.Context, tx database.Tx, ids ...uuid.UUID) error {
 		return fmt.Errorf("refresh customer reach: %w", err)
 	}
 	return nil
+}
+
+// ReachForShare returns the reach a new row of the customer takes, and
+// holds the customer's row FOR SHARE until tx ends, so that a refresh of
+// its reach waits for the row to be written (and then reaches it too).
+// ErrNotFound when the caller cannot see the customer.
+func ReachForShare(ctx context.Context, tx database.Tx, id uuid.UUID) ([]uuid.UUID, error) {
+	reach, err := dbsqlc.New().CustomerReachForShare(ctx, tx, dbsqlc.CustomerReachForShareParams{TenantID: tx.TenantID(), ID: id})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read customer reach: %w", err)
+	}
+	return reach, nil
 }

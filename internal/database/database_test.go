@@ -71,17 +71,8 @@ func seed(ctx context.Context, t *testing.T, pool *pgxpool.Pool) seeded {
 	return s
 }
 
-// readableAs names the view through which the application role reads a
-// tenant table it may not read itself (migration 000010).
-var readableAs = map[string]string{"audit_events": "audit_trail"}
-
-// count counts the rows of table the caller can read: through its view
-// when the application role reads the table only through one.
 func count(ctx context.Context, t *testing.T, db dbsqlc.DBTX, table string) int {
 	t.Helper()
-	if view, ok := readableAs[table]; ok {
-		table = view
-	}
 	var n int
 	// table comes from the catalog, not from input.
 	require.NoError(t, db.QueryRow(ctx, "SELECT count(*) FROM "+pgx.Identifier{table}.Sanitize()).Scan(&n))

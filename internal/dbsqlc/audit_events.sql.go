@@ -14,14 +14,20 @@ import (
 )
 
 const auditInsert = `-- name: AuditInsert :exec
-INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id, customer_id)
-VALUES ($1, $2, clock_timestamp(), $3, $4, $5, $6, $7, $8,
-        $9)
+INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id, customer_id, reach)
+SELECT $1::uuid, $2::uuid, $3::timestamptz, $4::uuid, $5::text, $6::text,
+       $7::uuid, $8::jsonb, $9::text, $10::uuid,
+       coalesce((SELECT c.reach FROM customers c WHERE c.tenant_id = $1::uuid AND c.id = $10::uuid),
+                (SELECT e.reach FROM audit_events e
+                 WHERE e.tenant_id = $1::uuid AND e.customer_id = $10::uuid
+                 ORDER BY e.at DESC LIMIT 1),
+                '{}')
 `
 
 type AuditInsertParams struct {
 	TenantID   uuid.UUID
 	ID         uuid.UUID
+	At         time.Time
 	ActorID    *uuid.UUID
 	Action     string
 	Entity     string
@@ -31,12 +37,17 @@ type AuditInsertParams struct {
 	CustomerID *uuid.UUID
 }
 
-// AuditInsert stamps the event with clock_timestamp(), not now(): several
-// events of one transaction keep their order.
+// AuditInsert records one event. @at is the caller's clock, read per
+// event so that several events of one transaction keep their order (and a
+// volatile clock in an INSERT ... SELECT would make Citus copy the rows
+// through the coordinator, which row-level security refuses). An event of
+// a customer's object takes the customer's reach, or, when the customer is
+// gone (its delete), the reach its last event recorded (migration 000010).
 func (q *Queries) AuditInsert(ctx context.Context, db DBTX, arg AuditInsertParams) error {
 	_, err := db.Exec(ctx, auditInsert,
 		arg.TenantID,
 		arg.ID,
+		arg.At,
 		arg.ActorID,
 		arg.Action,
 		arg.Entity,
@@ -49,49 +60,52 @@ func (q *Queries) AuditInsert(ctx context.Context, db DBTX, arg AuditInsertParam
 }
 
 const auditInsertMany = `-- name: AuditInsertMany :exec
-INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id, customer_id)
-SELECT $1, unnest($2::uuid[]), $3, $4, $5, $6,
-       unnest($7::uuid[]), unnest($8::jsonb[]), $9, unnest($10::uuid[])
+INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id, customer_id, reach)
+SELECT c.tenant_id, u.id, $1, $2, $3, $4, u.entity_id, u.changes, $5, c.id, c.reach
+FROM customers c
+JOIN (SELECT unnest($6::uuid[]) AS id, unnest($7::uuid[]) AS entity_id, unnest($8::jsonb[]) AS changes,
+             unnest($9::uuid[]) AS customer_id) u ON u.customer_id = c.id
+WHERE c.tenant_id = $10
 `
 
 type AuditInsertManyParams struct {
-	TenantID    uuid.UUID
-	Ids         []uuid.UUID
 	At          time.Time
 	ActorID     *uuid.UUID
 	Action      string
 	Entity      string
+	RequestID   *string
+	Ids         []uuid.UUID
 	EntityIds   []uuid.UUID
 	Changes     []json.RawMessage
-	RequestID   *string
 	CustomerIds []uuid.UUID
+	TenantID    uuid.UUID
 }
 
 // AuditInsertMany records one event per entity, for bulk work: ids,
-// entity_ids, customer_ids and changes are parallel arrays (the ids come
-// from the caller: Citus must not see a volatile function in an INSERT ...
-// SELECT on a table under row-level security).
+// entity_ids, customer_ids and changes are parallel arrays (ids and time
+// from the caller, as for AuditInsert). Each event takes its customer's
+// reach.
 func (q *Queries) AuditInsertMany(ctx context.Context, db DBTX, arg AuditInsertManyParams) error {
 	_, err := db.Exec(ctx, auditInsertMany,
-		arg.TenantID,
-		arg.Ids,
 		arg.At,
 		arg.ActorID,
 		arg.Action,
 		arg.Entity,
+		arg.RequestID,
+		arg.Ids,
 		arg.EntityIds,
 		arg.Changes,
-		arg.RequestID,
 		arg.CustomerIds,
+		arg.TenantID,
 	)
 	return err
 }
 
 const auditList = `-- name: AuditList :many
-SELECT e.tenant_id, e.id, e.at, e.actor_id, e.action, e.entity, e.entity_id, e.changes, e.request_id, e.customer_id FROM audit_trail e
-WHERE e.tenant_id = $1 AND e.entity = $2 AND e.entity_id = $3
-  AND ($4::timestamptz IS NULL OR (e.at, e.id) < ($4::timestamptz, $5::uuid))
-ORDER BY e.at DESC, e.id DESC
+SELECT tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id, customer_id, reach FROM audit_events
+WHERE tenant_id = $1 AND entity = $2 AND entity_id = $3
+  AND ($4::timestamptz IS NULL OR (at, id) < ($4::timestamptz, $5::uuid))
+ORDER BY at DESC, id DESC
 LIMIT $6
 `
 
@@ -104,10 +118,10 @@ type AuditListParams struct {
 	RowLimit int32
 }
 
-// AuditList pages through one entity's events, newest first, as the
-// caller may read them: audit_trail holds the events of the tenant's own
-// objects and of the customers the caller sees (migration 000010).
-func (q *Queries) AuditList(ctx context.Context, db DBTX, arg AuditListParams) ([]AuditTrail, error) {
+// AuditList pages through one entity's events, newest first (row-level
+// security shows the events of customers the caller sees, and those of the
+// tenant's own objects).
+func (q *Queries) AuditList(ctx context.Context, db DBTX, arg AuditListParams) ([]AuditEvent, error) {
 	rows, err := db.Query(ctx, auditList,
 		arg.TenantID,
 		arg.Entity,
@@ -120,9 +134,9 @@ func (q *Queries) AuditList(ctx context.Context, db DBTX, arg AuditListParams) (
 		return nil, err
 	}
 	defer rows.Close()
-	items := []AuditTrail{}
+	items := []AuditEvent{}
 	for rows.Next() {
-		var i AuditTrail
+		var i AuditEvent
 		if err := rows.Scan(
 			&i.TenantID,
 			&i.ID,
@@ -134,6 +148,7 @@ func (q *Queries) AuditList(ctx context.Context, db DBTX, arg AuditListParams) (
 			&i.Changes,
 			&i.RequestID,
 			&i.CustomerID,
+			&i.Reach,
 		); err != nil {
 			return nil, err
 		}

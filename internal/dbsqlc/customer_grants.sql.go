@@ -94,29 +94,29 @@ func (q *Queries) GrantGetForUpdate(ctx context.Context, db DBTX, arg GrantGetFo
 
 const grantInsert = `-- name: GrantInsert :one
 INSERT INTO customer_grants (tenant_id, user_id, customer_id, created_by, reach)
-SELECT c.tenant_id, $1::uuid, c.id, $2::uuid, c.reach
-FROM customers c WHERE c.tenant_id = $3 AND c.id = $4
-FOR SHARE OF c
+VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT ON CONSTRAINT customer_grants_pkey DO NOTHING
 RETURNING tenant_id, user_id, customer_id, created_by, created_at, reach
 `
 
 type GrantInsertParams struct {
-	UserID     uuid.UUID
-	CreatedBy  *uuid.UUID
 	TenantID   uuid.UUID
+	UserID     uuid.UUID
 	CustomerID uuid.UUID
+	CreatedBy  *uuid.UUID
+	Reach      []uuid.UUID
 }
 
-// GrantInsert returns no row when the user already holds the grant (or
-// the caller cannot see the customer). The grant takes the customer's
-// reach; the refresh that follows adds the user to it.
+// GrantInsert returns no row when the user already holds the grant. The
+// grant takes the customer's reach as CustomerReachForShare read it; the
+// refresh that follows adds the user to it.
 func (q *Queries) GrantInsert(ctx context.Context, db DBTX, arg GrantInsertParams) (CustomerGrant, error) {
 	row := db.QueryRow(ctx, grantInsert,
-		arg.UserID,
-		arg.CreatedBy,
 		arg.TenantID,
+		arg.UserID,
 		arg.CustomerID,
+		arg.CreatedBy,
+		arg.Reach,
 	)
 	var i CustomerGrant
 	err := row.Scan(

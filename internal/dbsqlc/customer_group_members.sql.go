@@ -91,21 +91,12 @@ func (q *Queries) GroupMemberListByCustomers(ctx context.Context, db DBTX, arg G
 	return items, nil
 }
 
-const groupMemberUpsert = `-- name: GroupMemberUpsert :one
-WITH c AS (
-    SELECT c.tenant_id, c.id, c.reach FROM customers c
-    WHERE c.tenant_id = $1::uuid AND c.id = $2::uuid
-    FOR SHARE OF c
-), upserted AS (
-    INSERT INTO customer_group_members (tenant_id, customer_id, category, group_id, reach)
-    SELECT c.tenant_id, c.id, m.category, m.group_id, c.reach
-    FROM c, (SELECT unnest($3::text[]) AS category, unnest($4::uuid[]) AS group_id) m
-    ON CONFLICT ON CONSTRAINT customer_group_members_pkey
-    DO UPDATE SET group_id = EXCLUDED.group_id, created_at = EXCLUDED.created_at
-    WHERE customer_group_members.group_id <> EXCLUDED.group_id
-    RETURNING 1
-)
-SELECT count(*) AS found FROM c
+const groupMemberUpsert = `-- name: GroupMemberUpsert :exec
+INSERT INTO customer_group_members (tenant_id, customer_id, category, group_id, reach)
+SELECT $1::uuid, $2::uuid, unnest($3::text[]), unnest($4::uuid[]), $5::uuid[]
+ON CONFLICT ON CONSTRAINT customer_group_members_pkey
+DO UPDATE SET group_id = EXCLUDED.group_id, created_at = EXCLUDED.created_at
+WHERE customer_group_members.group_id <> EXCLUDED.group_id
 `
 
 type GroupMemberUpsertParams struct {
@@ -113,6 +104,7 @@ type GroupMemberUpsertParams struct {
 	CustomerID uuid.UUID
 	Categories []string
 	GroupIds   []uuid.UUID
+	Reach      []uuid.UUID
 }
 
 // GroupMemberUpsert puts a customer into one group per category, the two
@@ -120,16 +112,15 @@ type GroupMemberUpsertParams struct {
 // advance together); an existing membership in the category is
 // replaced (its created_at kept when the group does not change;
 // EXCLUDED.created_at is the inserted row's default, now(): Citus refuses
-// now() itself in DO UPDATE SET). The rows take the customer's reach; found
-// is 0 when the caller cannot see the customer (nothing is written then).
-func (q *Queries) GroupMemberUpsert(ctx context.Context, db DBTX, arg GroupMemberUpsertParams) (int64, error) {
-	row := db.QueryRow(ctx, groupMemberUpsert,
+// now() itself in DO UPDATE SET). The rows take the customer's reach as
+// CustomerReachForShare read it.
+func (q *Queries) GroupMemberUpsert(ctx context.Context, db DBTX, arg GroupMemberUpsertParams) error {
+	_, err := db.Exec(ctx, groupMemberUpsert,
 		arg.TenantID,
 		arg.CustomerID,
 		arg.Categories,
 		arg.GroupIds,
+		arg.Reach,
 	)
-	var found int64
-	err := row.Scan(&found)
-	return found, err
+	return err
 }

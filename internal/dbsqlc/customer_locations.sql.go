@@ -318,17 +318,18 @@ const locationInsert = `-- name: LocationInsert :one
 INSERT INTO customer_locations (
     tenant_id, id, customer_id, label, line1, line2, city, region, postal_code, country, phone, kinds,
     is_default_billing, is_default_shipping, sales_rep_id, reach
+) VALUES (
+    $1, $2, $3, $4, $5, $6, $7, $8,
+    $9, $10, $11, $12::text[], $13,
+    $14, $15, $16
 )
-SELECT c.tenant_id, $1::uuid, c.id, $2::text, $3::text, $4::text, $5::text, $6::text,
-       $7::text, $8::text, $9::text, $10::text[], $11::boolean,
-       $12::boolean, $13::uuid, c.reach
-FROM customers c WHERE c.tenant_id = $14 AND c.id = $15
-FOR SHARE OF c
 RETURNING tenant_id, id, customer_id, label, line1, line2, city, region, postal_code, country, phone, kinds, is_default_billing, is_default_shipping, sales_rep_id, version, created_at, updated_at, reach
 `
 
 type LocationInsertParams struct {
+	TenantID          uuid.UUID
 	ID                uuid.UUID
+	CustomerID        uuid.UUID
 	Label             string
 	Line1             string
 	Line2             *string
@@ -341,15 +342,17 @@ type LocationInsertParams struct {
 	IsDefaultBilling  bool
 	IsDefaultShipping bool
 	SalesRepID        *uuid.UUID
-	TenantID          uuid.UUID
-	CustomerID        uuid.UUID
+	Reach             []uuid.UUID
 }
 
-// LocationInsert adds a location with its customer's reach (a rep
-// override it names joins the reach at the refresh that follows).
+// LocationInsert adds a location with its customer's reach, as
+// CustomerReachForShare read it (a rep override it names joins the reach
+// at the refresh that follows).
 func (q *Queries) LocationInsert(ctx context.Context, db DBTX, arg LocationInsertParams) (CustomerLocation, error) {
 	row := db.QueryRow(ctx, locationInsert,
+		arg.TenantID,
 		arg.ID,
+		arg.CustomerID,
 		arg.Label,
 		arg.Line1,
 		arg.Line2,
@@ -362,8 +365,7 @@ func (q *Queries) LocationInsert(ctx context.Context, db DBTX, arg LocationInser
 		arg.IsDefaultBilling,
 		arg.IsDefaultShipping,
 		arg.SalesRepID,
-		arg.TenantID,
-		arg.CustomerID,
+		arg.Reach,
 	)
 	var i CustomerLocation
 	err := row.Scan(

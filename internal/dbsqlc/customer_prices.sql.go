@@ -66,9 +66,7 @@ func (q *Queries) CustomerPriceGetForUpdate(ctx context.Context, db DBTX, arg Cu
 
 const customerPriceUpsert = `-- name: CustomerPriceUpsert :one
 INSERT INTO customer_prices (tenant_id, customer_id, item_id, price, reach)
-SELECT c.tenant_id, c.id, $1::uuid, $2::numeric, c.reach
-FROM customers c WHERE c.tenant_id = $3 AND c.id = $4
-FOR SHARE OF c
+VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT ON CONSTRAINT customer_prices_pkey DO UPDATE
 SET price = excluded.price,
     updated_at = CASE WHEN customer_prices.price = excluded.price THEN customer_prices.updated_at ELSE excluded.updated_at END
@@ -76,22 +74,25 @@ RETURNING tenant_id, customer_id, item_id, price, updated_at, reach
 `
 
 type CustomerPriceUpsertParams struct {
-	ItemID     uuid.UUID
-	Price      decimal.Decimal
 	TenantID   uuid.UUID
 	CustomerID uuid.UUID
+	ItemID     uuid.UUID
+	Price      decimal.Decimal
+	Reach      []uuid.UUID
 }
 
 // CustomerPriceUpsert sets a customer's own price for an item. updated_at
 // moves only when the price changes, to the inserted row's default,
 // now(), as EXCLUDED.updated_at (Citus refuses now() itself in DO UPDATE
 // SET).
+// The row takes its customer's reach as CustomerReachForShare read it.
 func (q *Queries) CustomerPriceUpsert(ctx context.Context, db DBTX, arg CustomerPriceUpsertParams) (CustomerPrice, error) {
 	row := db.QueryRow(ctx, customerPriceUpsert,
-		arg.ItemID,
-		arg.Price,
 		arg.TenantID,
 		arg.CustomerID,
+		arg.ItemID,
+		arg.Price,
+		arg.Reach,
 	)
 	var i CustomerPrice
 	err := row.Scan(

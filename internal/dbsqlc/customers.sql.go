@@ -125,38 +125,37 @@ func (q *Queries) ContactGetByIDForUpdate(ctx context.Context, db DBTX, arg Cont
 
 const contactInsert = `-- name: ContactInsert :one
 INSERT INTO customer_contacts (tenant_id, id, customer_id, name, role, email, phone, is_primary, reach)
-SELECT c.tenant_id, $1::uuid, c.id, $2::text, $3::text, $4::text, $5::text,
-       $6::boolean, c.reach
-FROM customers c WHERE c.tenant_id = $7 AND c.id = $8
-FOR SHARE OF c
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 RETURNING tenant_id, id, customer_id, name, role, email, phone, is_primary, version, created_at, updated_at, reach
 `
 
 type ContactInsertParams struct {
+	TenantID   uuid.UUID
 	ID         uuid.UUID
+	CustomerID uuid.UUID
 	Name       string
 	Role       *string
 	Email      *string
 	Phone      *string
 	IsPrimary  bool
-	TenantID   uuid.UUID
-	CustomerID uuid.UUID
+	Reach      []uuid.UUID
 }
 
-// ContactInsert adds a contact with its customer's reach; no row comes
-// back when the caller cannot see the customer. Every insert of a
-// customer's row reads the customer FOR SHARE: a reach refresh of the
-// customer then waits for it, or it for the refresh (migration 000010).
+// ContactInsert adds a contact with its customer's reach, as
+// CustomerReachForShare read it. (Every insert of a customer's row with
+// RETURNING takes the reach as a value: Citus cannot push down an INSERT
+// ... SELECT with RETURNING under row-level security.)
 func (q *Queries) ContactInsert(ctx context.Context, db DBTX, arg ContactInsertParams) (CustomerContact, error) {
 	row := db.QueryRow(ctx, contactInsert,
+		arg.TenantID,
 		arg.ID,
+		arg.CustomerID,
 		arg.Name,
 		arg.Role,
 		arg.Email,
 		arg.Phone,
 		arg.IsPrimary,
-		arg.TenantID,
-		arg.CustomerID,
+		arg.Reach,
 	)
 	var i CustomerContact
 	err := row.Scan(
@@ -895,6 +894,26 @@ SELECT set_config('enable_bitmapscan', 'off', true), set_config('enable_seqscan'
 func (q *Queries) CustomerPreferIndexOrder(ctx context.Context, db DBTX) error {
 	_, err := db.Exec(ctx, customerPreferIndexOrder)
 	return err
+}
+
+const customerReachForShare = `-- name: CustomerReachForShare :one
+SELECT reach FROM customers WHERE tenant_id = $1 AND id = $2 FOR SHARE
+`
+
+type CustomerReachForShareParams struct {
+	TenantID uuid.UUID
+	ID       uuid.UUID
+}
+
+// CustomerReachForShare returns a customer's reach (no row when the caller
+// cannot see it) and holds the row FOR SHARE until the transaction ends:
+// a row inserted for the customer with this reach keeps it, since a reach
+// refresh of the customer waits for the lock (migration 000010).
+func (q *Queries) CustomerReachForShare(ctx context.Context, db DBTX, arg CustomerReachForShareParams) ([]uuid.UUID, error) {
+	row := db.QueryRow(ctx, customerReachForShare, arg.TenantID, arg.ID)
+	var reach []uuid.UUID
+	err := row.Scan(&reach)
+	return reach, err
 }
 
 const customerReachRefresh = `-- name: CustomerReachRefresh :exec

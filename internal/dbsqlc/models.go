@@ -35,19 +35,7 @@ type AuditEvent struct {
 	Changes    json.RawMessage
 	RequestID  *string
 	CustomerID *uuid.UUID
-}
-
-type AuditTrail struct {
-	TenantID   uuid.UUID
-	ID         uuid.UUID
-	At         time.Time
-	ActorID    *uuid.UUID
-	Action     string
-	Entity     string
-	EntityID   uuid.UUID
-	Changes    json.RawMessage
-	RequestID  *string
-	CustomerID *uuid.UUID
+	Reach      []uuid.UUID
 }
 
 type AuthThrottle struct {

@@ -200,40 +200,39 @@ func (q *Queries) PaymentGetByID(ctx context.Context, db DBTX, arg PaymentGetByI
 
 const paymentInsert = `-- name: PaymentInsert :one
 INSERT INTO payments (tenant_id, id, number, customer_id, amount, currency, received_at, method, reference, created_by, reach)
-SELECT c.tenant_id, $1::uuid, $2::text, c.id, $3::numeric, $4::text, $5::date, $6::text,
-       $7::text, $8::uuid, c.reach
-FROM customers c WHERE c.tenant_id = $9 AND c.id = $10
-FOR SHARE OF c
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 RETURNING tenant_id, id, number, customer_id, amount, currency, received_at, method, reference, created_by, created_at, reach
 `
 
 type PaymentInsertParams struct {
+	TenantID   uuid.UUID
 	ID         uuid.UUID
 	Number     string
+	CustomerID uuid.UUID
 	Amount     decimal.Decimal
 	Currency   string
 	ReceivedAt time.Time
 	Method     *string
 	Reference  *string
 	CreatedBy  *uuid.UUID
-	TenantID   uuid.UUID
-	CustomerID uuid.UUID
+	Reach      []uuid.UUID
 }
 
 // PaymentInsert records a payment with its customer's reach (the caller
 // holds the customer's row locked).
 func (q *Queries) PaymentInsert(ctx context.Context, db DBTX, arg PaymentInsertParams) (Payment, error) {
 	row := db.QueryRow(ctx, paymentInsert,
+		arg.TenantID,
 		arg.ID,
 		arg.Number,
+		arg.CustomerID,
 		arg.Amount,
 		arg.Currency,
 		arg.ReceivedAt,
 		arg.Method,
 		arg.Reference,
 		arg.CreatedBy,
-		arg.TenantID,
-		arg.CustomerID,
+		arg.Reach,
 	)
 	var i Payment
 	err := row.Scan(

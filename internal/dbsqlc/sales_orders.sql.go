@@ -203,16 +203,16 @@ func (q *Queries) OrderGetByIDForUpdate(ctx context.Context, db DBTX, arg OrderG
 const orderInsert = `-- name: OrderInsert :one
 INSERT INTO sales_orders (tenant_id, id, number, customer_id, location_id, currency, order_date, due_date,
     payment_terms_id, total, notes, credit_override, created_by, reach)
-SELECT c.tenant_id, $1::uuid, $2::text, c.id, $3::uuid, $4::text, $5::date, $6::date,
-    $7::uuid, $8::numeric, $9::text, $10::boolean, $11::uuid, c.reach
-FROM customers c WHERE c.tenant_id = $12 AND c.id = $13
-FOR SHARE OF c
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8,
+    $9, $10, $11, $12, $13, $14)
 RETURNING tenant_id, id, number, customer_id, location_id, currency, order_date, due_date, payment_terms_id, status, total, paid_amount, notes, credit_override, created_by, version, created_at, updated_at, shipped_at, invoiced_at, paid_at, cancelled_at, reach
 `
 
 type OrderInsertParams struct {
+	TenantID       uuid.UUID
 	ID             uuid.UUID
 	Number         string
+	CustomerID     uuid.UUID
 	LocationID     *uuid.UUID
 	Currency       string
 	OrderDate      time.Time
@@ -222,16 +222,17 @@ type OrderInsertParams struct {
 	Notes          *string
 	CreditOverride bool
 	CreatedBy      *uuid.UUID
-	TenantID       uuid.UUID
-	CustomerID     uuid.UUID
+	Reach          []uuid.UUID
 }
 
 // OrderInsert writes an order with its customer's reach (the caller holds
 // the customer's row locked).
 func (q *Queries) OrderInsert(ctx context.Context, db DBTX, arg OrderInsertParams) (SalesOrder, error) {
 	row := db.QueryRow(ctx, orderInsert,
+		arg.TenantID,
 		arg.ID,
 		arg.Number,
+		arg.CustomerID,
 		arg.LocationID,
 		arg.Currency,
 		arg.OrderDate,
@@ -241,8 +242,7 @@ func (q *Queries) OrderInsert(ctx context.Context, db DBTX, arg OrderInsertParam
 		arg.Notes,
 		arg.CreditOverride,
 		arg.CreatedBy,
-		arg.TenantID,
-		arg.CustomerID,
+		arg.Reach,
 	)
 	var i SalesOrder
 	err := row.Scan(

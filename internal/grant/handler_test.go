@@ -137,7 +137,7 @@ func TestGrantVisibility(t *testing.T) {
 		var events []event
 		err := database.WithTenantTx(context.Background(), b.app.DB.App, database.SystemScope(uuid.MustParse(b.tn.ID)),
 			func(ctx context.Context, tx database.Tx) error {
-				rows, err := tx.Query(ctx, "SELECT action, changes FROM audit_trail WHERE tenant_id = $1 AND entity = 'grant' AND entity_id = $2 ORDER BY at",
+				rows, err := tx.Query(ctx, "SELECT action, changes FROM audit_events WHERE tenant_id = $1 AND entity = 'grant' AND entity_id = $2 ORDER BY at",
 					tx.TenantID(), uuid.MustParse(b.rep.ID))
 				if err != nil {
 					return err

@@ -61,9 +61,16 @@ func (s *Service) Create(ctx context.Context, tx database.Tx, actor *tenant.Prin
 	if err != nil {
 		return Grant{}, fmt.Errorf("get customer: %w", err)
 	}
+	reach, err := customer.ReachForShare(ctx, tx, customerID)
+	if errors.Is(err, customer.ErrNotFound) {
+		return Grant{}, ErrCustomerNotFound
+	}
+	if err != nil {
+		return Grant{}, err
+	}
 	by := actor.UserID
 	g, err := s.q.GrantInsert(ctx, tx, dbsqlc.GrantInsertParams{
-		TenantID: tx.TenantID(), UserID: userID, CustomerID: customerID, CreatedBy: &by,
+		TenantID: tx.TenantID(), UserID: userID, CustomerID: customerID, CreatedBy: &by, Reach: reach,
 	})
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):

@@ -330,7 +330,7 @@ func TestUpdate(t *testing.T) {
 		}
 		var events []event
 		b.inTx(t, func(ctx context.Context, tx database.Tx) error {
-			rows, err := tx.Query(ctx, `SELECT action, changes FROM audit_trail WHERE entity = 'group' AND entity_id = $1 ORDER BY at, id`, g["id"])
+			rows, err := tx.Query(ctx, `SELECT action, changes FROM audit_events WHERE entity = 'group' AND entity_id = $1 ORDER BY at, id`, g["id"])
 			if err != nil {
 				return err
 			}

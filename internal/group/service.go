@@ -418,11 +418,20 @@ func (s *Service) SetMemberships(ctx context.Context, tx database.Tx, customerID
 	if len(set) == 0 {
 		return nil
 	}
-	found, err := s.q.GroupMemberUpsert(ctx, tx, dbsqlc.GroupMemberUpsertParams{
-		TenantID: tx.TenantID(), CustomerID: customerID, Categories: cats, GroupIds: ids,
+	// The memberships take the customer's reach (the customer package's
+	// ReachForShare, which this package cannot import).
+	reach, err := s.q.CustomerReachForShare(ctx, tx, dbsqlc.CustomerReachForShareParams{TenantID: tx.TenantID(), ID: customerID})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrCustomerNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("read customer reach: %w", err)
+	}
+	err = s.q.GroupMemberUpsert(ctx, tx, dbsqlc.GroupMemberUpsertParams{
+		TenantID: tx.TenantID(), CustomerID: customerID, Categories: cats, GroupIds: ids, Reach: reach,
 	})
 	switch {
-	case err == nil && found == 0, database.IsForeignKeyViolation(err, "customer_group_members_customer_fkey"):
+	case database.IsPolicyViolation(err), database.IsForeignKeyViolation(err, "customer_group_members_customer_fkey"):
 		return ErrCustomerNotFound
 	case database.IsForeignKeyViolation(err, "customer_group_members_group_fkey"):
 		return validation.Errors{{Field: "groups", Code: "unknown_group", Message: "a group was deleted meanwhile; try again"}}

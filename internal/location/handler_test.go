@@ -455,7 +455,7 @@ func TestDelete(t *testing.T) {
 	var deletedCity any
 	err := database.WithTenantTx(context.Background(), b.app.DB.App, database.SystemScope(uuid.MustParse(b.tn.ID)),
 		func(ctx context.Context, tx database.Tx) error {
-			rows, err := tx.Query(ctx, "SELECT action, changes->'city'->'from' FROM audit_trail WHERE tenant_id = $1 AND entity = 'location' AND entity_id = $2 ORDER BY at",
+			rows, err := tx.Query(ctx, "SELECT action, changes->'city'->'from' FROM audit_events WHERE tenant_id = $1 AND entity = 'location' AND entity_id = $2 ORDER BY at",
 				tx.TenantID(), uuid.MustParse(l.ID))
 			if err != nil {
 				return err

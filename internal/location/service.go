@@ -76,10 +76,14 @@ func (s *Service) Create(ctx context.Context, tx database.Tx, actor *tenant.Prin
 	if err != nil {
 		return Location{}, nil, err
 	}
+	reach, err := customer.ReachForShare(ctx, tx, cust.ID)
+	if err != nil {
+		return Location{}, nil, err
+	}
 	row, err := s.q.LocationInsert(ctx, tx, dbsqlc.LocationInsertParams{
 		TenantID: tx.TenantID(), ID: id, CustomerID: cust.ID, Label: r.Label, Line1: r.Line1, Line2: r.Line2,
 		City: r.City, Region: r.Region, PostalCode: r.PostalCode, Country: r.Country, Phone: r.Phone, Kinds: r.Kinds,
-		IsDefaultBilling: r.DefaultBilling, IsDefaultShipping: r.DefaultShipping, SalesRepID: r.SalesRepID,
+		IsDefaultBilling: r.DefaultBilling, IsDefaultShipping: r.DefaultShipping, SalesRepID: r.SalesRepID, Reach: reach,
 	})
 	if err != nil {
 		return Location{}, nil, fmt.Errorf("insert location: %w", err)

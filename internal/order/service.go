@@ -317,6 +317,7 @@ func (s *Service) Create(ctx context.Context, tx database.Tx, actor *tenant.Prin
 		TenantID: tx.TenantID(), ID: uuid.New(), Number: fmt.Sprintf("SO-%06d", n), CustomerID: in.CustomerID,
 		LocationID: in.LocationID, Currency: *cs.eff.Currency.Value, OrderDate: orderDate, DueDate: due,
 		PaymentTermsID: termsID, Total: p.total, Notes: in.Notes, CreditOverride: overridden, CreatedBy: &uid,
+		Reach: cs.detail.Customer.Reach, // read with the customer locked
 	})
 	if err != nil {
 		return Order{}, fmt.Errorf("insert order: %w", err)
@@ -617,6 +618,7 @@ func (s *Service) CreatePayment(ctx context.Context, tx database.Tx, actor *tena
 	pm, err := s.q.PaymentInsert(ctx, tx, dbsqlc.PaymentInsertParams{
 		TenantID: tx.TenantID(), ID: uuid.New(), Number: fmt.Sprintf("PAY-%06d", n), CustomerID: in.CustomerID,
 		Amount: in.Amount.Decimal, Currency: currency, ReceivedAt: received, Method: in.Method, Reference: in.Reference, CreatedBy: &uid,
+		Reach: cs.detail.Customer.Reach, // read with the customer locked
 	})
 	if err != nil {
 		return Payment{}, fmt.Errorf("insert payment: %w", err)

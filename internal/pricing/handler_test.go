@@ -474,7 +474,7 @@ func TestAudit(t *testing.T) {
 	var got []event
 	tid := uuid.MustParse(b.tn.ID)
 	err := database.WithTenantTx(context.Background(), b.app.DB.App, database.SystemScope(tid), func(ctx context.Context, tx database.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT entity, action, changes::text FROM audit_trail
+		rows, err := tx.Query(ctx, `SELECT entity, action, changes::text FROM audit_events
 			WHERE tenant_id = $1 AND entity_id = ANY($2::uuid[]) AND actor_id = $3 ORDER BY at, action`,
 			tid, []string{pt["id"].(string), pl["id"].(string)}, b.tn.AdminID)
 		if err != nil {

@@ -454,7 +454,7 @@ func TestItemAudit(t *testing.T) {
 	var got []event
 	tid := uuid.MustParse(b.tn.ID)
 	err := database.WithTenantTx(context.Background(), b.app.DB.App, database.SystemScope(tid), func(ctx context.Context, tx database.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT entity, action, changes FROM audit_trail
+		rows, err := tx.Query(ctx, `SELECT entity, action, changes FROM audit_events
 			WHERE tenant_id = $1 AND entity_id = $2 ORDER BY at`, tid, it["id"])
 		if err != nil {
 			return err

@@ -539,7 +539,14 @@ func (s *Service) CustomerPriceSet(ctx context.Context, tx database.Tx, customer
 	case !errors.Is(err, pgx.ErrNoRows):
 		return nil, after, fmt.Errorf("lock customer price: %w", err)
 	}
-	row, err := s.q.CustomerPriceUpsert(ctx, tx, dbsqlc.CustomerPriceUpsertParams{TenantID: tx.TenantID(), CustomerID: customerID, ItemID: it.ID, Price: price})
+	reach, err := customer.ReachForShare(ctx, tx, customerID)
+	if errors.Is(err, customer.ErrNotFound) {
+		return nil, after, ErrCustomerNotFound
+	}
+	if err != nil {
+		return nil, after, err
+	}
+	row, err := s.q.CustomerPriceUpsert(ctx, tx, dbsqlc.CustomerPriceUpsertParams{TenantID: tx.TenantID(), CustomerID: customerID, ItemID: it.ID, Price: price, Reach: reach})
 	if err != nil {
 		return nil, after, fmt.Errorf("set customer price: %w", err)
 	}

@@ -228,7 +228,7 @@ func TestSettings(t *testing.T) {
 		var changes []byte
 		var actor string
 		b.tx(t, b.tn, func(ctx context.Context, tx database.Tx) error {
-			return tx.QueryRow(ctx, `SELECT changes, actor_id::text FROM audit_trail
+			return tx.QueryRow(ctx, `SELECT changes, actor_id::text FROM audit_events
 				WHERE tenant_id = $1 AND entity = 'settings' AND entity_id = $1 AND action = 'update'`, b.tn.ID).Scan(&changes, &actor)
 		})
 		require.JSONEq(t, `{"default_country": {"from": "US", "to": "CA"}}`, string(changes), "unchanged fields are not recorded")
