@@ -344,13 +344,14 @@ ALTER TABLE payments DROP COLUMN reach;
 ALTER TABLE sales_order_lines DROP COLUMN reach;
 ALTER TABLE payment_allocations DROP COLUMN reach;
 ALTER TABLE customer_grants DROP COLUMN reach;
-GRANT UPDATE ON customers, customer_contacts, customer_locations, customer_group_members, customer_prices, customer_merges, sales_orders, payments, sales_order_lines, payment_allocations, customer_grants TO customerhub_app;
-REVOKE SELECT, UPDATE ON customer_contacts, customer_locations, customer_group_members, customer_prices, customer_merges, sales_orders, payments, sales_order_lines, payment_allocations FROM customerhub_search;
-REVOKE UPDATE ON customers, customer_grants FROM customerhub_search;
 DROP POLICY tenant_isolation ON audit_events;
 CREATE POLICY tenant_isolation ON audit_events
     USING (tenant_id = app_tenant_id()) WITH CHECK (tenant_id = app_tenant_id());
 DROP INDEX audit_events_customer_idx;
+REVOKE UPDATE (reach) ON audit_events FROM customerhub_app;
 ALTER TABLE audit_events DROP COLUMN reach;
 DROP FUNCTION customer_reach_refresh(uuid[]);
+DROP FUNCTION audit_record(uuid, timestamptz, uuid, text, text, uuid, jsonb, text, uuid);
+DROP FUNCTION audit_record_many(uuid[], timestamptz, uuid, text, text, uuid[], jsonb[], text, uuid[]);
+DROP FUNCTION app_bookkeeping();
 DROP FUNCTION reach_norm(uuid[]);

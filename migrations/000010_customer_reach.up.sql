@@ -27,7 +27,7 @@
 -- through customer_reach_refresh(customers), which recomputes it from its
 -- sources (customers.sales_rep_id, customer_locations.sales_rep_id,
 -- customer_grants) and copies it to the customer's rows, in the caller's
--- transaction (the application role cannot update reach itself). The application calls it wherever a source changes (a
+-- transaction. The application calls it wherever a source changes (a
 -- customer's rep, single or bulk; a location's rep override, created,
 -- changed, deleted or moved; a grant given or taken; a merge), and a test
 -- compares every row's reach with its sources after exercising all of them.
@@ -40,11 +40,10 @@
 -- SHARE): a child row never keeps a reach its customer has since lost.
 --
 -- Writes. A row can be inserted only visible to the writer, and changed or
--- deleted only when visible (and, PostgreSQL adds, staying visible); reach
--- is not the application role's to update (column privileges), so the only
--- way reach moves is the refresh. Whether a user may change a source at
--- all is the application's rule (auth.CheckSalesRep, the reach rules of
--- users and grants).
+-- deleted only when visible (and, PostgreSQL adds, staying visible), but
+-- for the refresh (below). Whether a user may change a source at all is the
+-- application's rule (auth.CheckSalesRep, the reach rules of users and
+-- grants).
 --
 -- The old mirror of location reps (customer_location_reps and its trigger,
 -- which Citus accepts only as an "unsafe" trigger) is gone: reach is read
@@ -139,24 +138,28 @@ ALTER TABLE jobs FORCE ROW LEVEL SECURITY;
 -- changing only what differs. Every statement names the tenant, so on
 -- Citus each is routed to the tenant's shards.
 --
--- It runs as customerhub_search, the BYPASSRLS role that owns the other
--- reviewed SECURITY DEFINER functions, because a refresh may take the
--- caller's own key out of a reach (a rep gives up a location override, a
--- lead hands a customer on): PostgreSQL checks an updated row against the
--- SELECT policy too, so a refresh run as the caller would be refused.
--- Why this is safe:
---   * it returns nothing, and writes nothing but reach: the role may read
---     only the columns it derives reach from and update only reach
---     (column privileges below);
---   * it derives reach from its sources (customers.sales_rep_id,
---     customer_locations.sales_rep_id, customer_grants) as they are, and
---     those are written by the caller under their own policies and the
---     application's rules; refreshing any customer any number of times
---     leaves the same result, so a caller gains nothing by refreshing
---     customers it did not change;
---   * only the transaction's own tenant (app_tenant_id()); without one it
---     does nothing; a fixed search_path, EXECUTE for the application role
---     only.
+-- It runs as the caller. A refresh may take the caller's own key out of a
+-- reach (a rep gives up a location override, a lead hands a location on),
+-- and PostgreSQL checks an updated row against the SELECT policy too. So
+-- the database's own bookkeeping (this refresh, and recording an audit
+-- event, see audit_record) raises app.bookkeeping around its statements,
+-- and the policies accept it (app_bookkeeping()). (A SECURITY DEFINER
+-- function cannot do it on Citus: it would reach the shards over
+-- connections of another role, which may not touch rows this transaction
+-- changed.) Why this is safe:
+--   * the flag is raised and lowered by these functions alone, around
+--     their own statements, which are fixed: the refresh reads the sources
+--     of reach (customers.sales_rep_id, customer_locations.sales_rep_id,
+--     customer_grants) and writes nothing but reach; audit_record adds one
+--     event;
+--   * reach is derived from those sources as they are, and they are
+--     written by the caller under their own policies and the
+--     application's rules: refreshing any customer any number of times
+--     gives the same result, so nothing is gained by refreshing customers
+--     one did not change;
+--   * like app.tenant_id itself, the setting is the application role's to
+--     make: a caller able to run arbitrary SQL could set any tenant. It
+--     never crosses tenants.
 --
 -- It first locks the customers (in id order), and only then reads the
 -- sources, in a statement of its own: under READ COMMITTED each statement
@@ -166,14 +169,19 @@ ALTER TABLE jobs FORCE ROW LEVEL SECURITY;
 -- for the first to commit, then sees its source too. A child row inserted
 -- meanwhile (its insert reads the customer FOR SHARE) is committed before
 -- the lock is granted, so the copies below reach it.
+CREATE FUNCTION app_bookkeeping() RETURNS boolean LANGUAGE sql STABLE AS
+$$ SELECT coalesce(current_setting('app.bookkeeping', true), '') = 'on' $$;
+
 CREATE FUNCTION customer_reach_refresh(p_customers uuid[]) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
     t uuid := app_tenant_id();
 BEGIN
     IF t IS NULL OR p_customers IS NULL OR cardinality(p_customers) = 0 THEN
         RETURN;
     END IF;
+    -- SET LOCAL (not set_config) reaches Citus's workers.
+    EXECUTE 'SET LOCAL app.bookkeeping = on';
     PERFORM 1 FROM customers c WHERE c.tenant_id = t AND c.id = ANY (p_customers) ORDER BY c.id FOR NO KEY UPDATE;
     UPDATE customers c SET reach = r.reach
     FROM (SELECT s.id, reach_norm(
@@ -219,46 +227,28 @@ BEGIN
     UPDATE payment_allocations x SET reach = p.reach FROM payments p
     WHERE x.tenant_id = t AND p.tenant_id = t AND p.id = x.payment_id AND p.customer_id = ANY (p_customers)
       AND x.reach IS DISTINCT FROM p.reach;
+    EXECUTE 'SET LOCAL app.bookkeeping = off';
 END
 $$;
 REVOKE ALL ON FUNCTION customer_reach_refresh(uuid[]) FROM PUBLIC;
-GRANT CREATE ON SCHEMA public TO customerhub_search;
-ALTER FUNCTION customer_reach_refresh(uuid[]) OWNER TO customerhub_search;
-REVOKE CREATE ON SCHEMA public FROM customerhub_search;
 GRANT EXECUTE ON FUNCTION customer_reach_refresh(uuid[]) TO customerhub_app;
-GRANT EXECUTE ON FUNCTION reach_norm(uuid[]) TO customerhub_search;
--- What the refresh reads (customers: the search functions' grant) and
--- writes.
-GRANT SELECT (tenant_id, customer_id, sales_rep_id) ON customer_locations TO customerhub_search;
--- (The search functions no longer read the grants: only these columns.)
+-- The search functions no longer read the grants.
 REVOKE SELECT ON customer_grants FROM customerhub_search;
-GRANT SELECT (tenant_id, customer_id, user_id, reach), UPDATE (reach) ON customer_grants TO customerhub_search;
-GRANT UPDATE (reach) ON customers TO customerhub_search;
-GRANT SELECT (tenant_id, customer_id, reach), UPDATE (reach)
-    ON customer_contacts, customer_locations, customer_group_members, customer_prices, sales_orders, payments
-    TO customerhub_search;
-GRANT SELECT (tenant_id, kept_id, reach), UPDATE (reach) ON customer_merges TO customerhub_search;
-GRANT SELECT (id) ON sales_orders, payments TO customerhub_search;
-GRANT SELECT (tenant_id, order_id, reach), UPDATE (reach) ON sales_order_lines TO customerhub_search;
-GRANT SELECT (tenant_id, payment_id, reach), UPDATE (reach) ON payment_allocations TO customerhub_search;
 
--- The policies: read, insert, change and delete what is visible.
+-- The policies: read, insert, change and delete what is visible (or
+-- whatever the running reach refresh touches).
 DO $$
 DECLARE
     tbl text;
     vis constant text := $v$tenant_id = app_tenant_id()
            AND (app_visibility() = 'all'
                 OR (app_visibility() = 'assigned' AND reach @> ARRAY[app_user_id()])
-                OR (app_visibility() = 'portal' AND reach @> ARRAY[app_customer_id()]))$v$;
+                OR (app_visibility() = 'portal' AND reach @> ARRAY[app_customer_id()])
+                OR app_bookkeeping())$v$;
 BEGIN
     FOREACH tbl IN ARRAY ARRAY['customers', 'customer_contacts', 'customer_locations', 'customer_group_members', 'customer_prices', 'customer_merges', 'sales_orders', 'payments', 'sales_order_lines', 'payment_allocations', 'customer_grants'] LOOP
         EXECUTE format('DROP POLICY tenant_isolation ON %I', tbl);
         EXECUTE format('CREATE POLICY tenant_isolation ON %I USING (%s) WITH CHECK (%s)', tbl, vis, vis);
-        -- reach moves only through customer_reach_refresh.
-        EXECUTE format('REVOKE UPDATE ON %I FROM customerhub_app', tbl);
-        EXECUTE format('GRANT UPDATE (%s) ON %I TO customerhub_app', (
-            SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
-            WHERE a.attrelid = tbl::regclass AND a.attnum > 0 AND NOT a.attisdropped AND a.attname <> 'reach'), tbl);
     END LOOP;
 END
 $$;
@@ -282,8 +272,7 @@ CREATE INDEX customers_reach_idx ON customers USING gin (reach);
 -- reach its customer had then ("who could see it"). Events of the tenant's
 -- own objects (no customer) are everyone's in the tenant. Events are
 -- written by the system on the actor's behalf, so a new one only has to
--- stay in the tenant (the application role still may not change or delete
--- them).
+-- stay in the tenant.
 ALTER TABLE audit_events ADD COLUMN reach uuid[] NOT NULL DEFAULT '{}';
 ALTER TABLE audit_events NO FORCE ROW LEVEL SECURITY;
 ALTER TABLE customers NO FORCE ROW LEVEL SECURITY;
@@ -292,15 +281,74 @@ WHERE c.tenant_id = e.tenant_id AND c.id = e.customer_id;
 ALTER TABLE audit_events FORCE ROW LEVEL SECURITY;
 ALTER TABLE customers FORCE ROW LEVEL SECURITY;
 CREATE INDEX audit_events_customer_idx ON audit_events (tenant_id, customer_id) WHERE customer_id IS NOT NULL;
+-- The application still may not change what an event says: only its reach,
+-- which the refresh keeps.
+GRANT UPDATE (reach) ON audit_events TO customerhub_app;
 DROP POLICY tenant_isolation ON audit_events;
 CREATE POLICY tenant_isolation ON audit_events
     USING (tenant_id = app_tenant_id()
            AND (customer_id IS NULL
                 OR app_visibility() = 'all'
                 OR (app_visibility() = 'assigned' AND reach @> ARRAY[app_user_id()])
-                OR (app_visibility() = 'portal' AND reach @> ARRAY[app_customer_id()])))
+                OR (app_visibility() = 'portal' AND reach @> ARRAY[app_customer_id()])
+                OR app_bookkeeping()))
     WITH CHECK (tenant_id = app_tenant_id());
-GRANT SELECT (tenant_id, customer_id, reach), UPDATE (reach) ON audit_events TO customerhub_search;
+
+-- audit_record adds one audit event of the transaction's tenant. An event
+-- of a customer's object takes the customer's reach as it is now (read as
+-- bookkeeping: the actor may just have handed the customer on), or, when
+-- the customer is gone (its delete), the reach its last event recorded.
+-- The id and time come from the caller (a volatile clock in an INSERT ...
+-- SELECT would make Citus copy the row through the coordinator, which
+-- row-level security refuses; the ON CONFLICT that never fires, the id
+-- being new, lets Citus run the statement on the shard).
+CREATE FUNCTION audit_record(p_id uuid, p_at timestamptz, p_actor uuid, p_action text, p_entity text,
+    p_entity_id uuid, p_changes jsonb, p_request_id text, p_customer uuid) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    t uuid := app_tenant_id();
+BEGIN
+    IF t IS NULL THEN
+        RAISE EXCEPTION 'audit_record without a tenant' USING ERRCODE = '22023';
+    END IF;
+    EXECUTE 'SET LOCAL app.bookkeeping = on';
+    INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id, customer_id, reach)
+    SELECT t, p_id, p_at, p_actor, p_action, p_entity, p_entity_id, p_changes, p_request_id, p_customer,
+           coalesce((SELECT c.reach FROM customers c WHERE c.tenant_id = t AND c.id = p_customer),
+                    (SELECT e.reach FROM audit_events e WHERE e.tenant_id = t AND e.customer_id = p_customer
+                     ORDER BY e.at DESC LIMIT 1),
+                    '{}')
+    ON CONFLICT ON CONSTRAINT audit_events_pkey DO NOTHING;
+    EXECUTE 'SET LOCAL app.bookkeeping = off';
+END
+$$;
+
+-- audit_record_many adds one event per entity for bulk work (parallel
+-- arrays), each with its customer's reach.
+CREATE FUNCTION audit_record_many(p_ids uuid[], p_at timestamptz, p_actor uuid, p_action text, p_entity text,
+    p_entity_ids uuid[], p_changes jsonb[], p_request_id text, p_customers uuid[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    t uuid := app_tenant_id();
+BEGIN
+    IF t IS NULL THEN
+        RAISE EXCEPTION 'audit_record_many without a tenant' USING ERRCODE = '22023';
+    END IF;
+    EXECUTE 'SET LOCAL app.bookkeeping = on';
+    INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id, customer_id, reach)
+    SELECT t, u.id, p_at, p_actor, p_action, p_entity, u.entity_id, u.changes, p_request_id, c.id, c.reach
+    FROM customers c
+    JOIN (SELECT unnest(p_ids) AS id, unnest(p_entity_ids) AS entity_id, unnest(p_changes) AS changes,
+                 unnest(p_customers) AS customer_id) u ON u.customer_id = c.id
+    WHERE c.tenant_id = t
+    ON CONFLICT ON CONSTRAINT audit_events_pkey DO NOTHING;
+    EXECUTE 'SET LOCAL app.bookkeeping = off';
+END
+$$;
+REVOKE ALL ON FUNCTION audit_record(uuid, timestamptz, uuid, text, text, uuid, jsonb, text, uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION audit_record_many(uuid[], timestamptz, uuid, text, text, uuid[], jsonb[], text, uuid[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION audit_record(uuid, timestamptz, uuid, text, text, uuid, jsonb, text, uuid) TO customerhub_app;
+GRANT EXECUTE ON FUNCTION audit_record_many(uuid[], timestamptz, uuid, text, text, uuid[], jsonb[], text, uuid[]) TO customerhub_app;
 
 -- The location rep mirror gives way to reach.
 DROP TRIGGER customer_locations_reps_sync ON customer_locations;

@@ -1,18 +1,9 @@
--- AuditInsert records one event. @at is the caller's clock, read per
--- event so that several events of one transaction keep their order (and a
--- volatile clock in an INSERT ... SELECT would make Citus copy the rows
--- through the coordinator, which row-level security refuses). An event of
--- a customer's object takes the customer's reach, or, when the customer is
--- gone (its delete), the reach its last event recorded (migration 000010).
+-- AuditInsert records one event (audit_record, migration 000010). @at is
+-- the caller's clock, read per event so that several events of one
+-- transaction keep their order.
 -- name: AuditInsert :exec
-INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id, customer_id, reach)
-SELECT @tenant_id::uuid, @id::uuid, @at::timestamptz, sqlc.narg(actor_id)::uuid, @action::text, @entity::text,
-       @entity_id::uuid, @changes::jsonb, sqlc.narg(request_id)::text, sqlc.narg(customer_id)::uuid,
-       coalesce((SELECT c.reach FROM customers c WHERE c.tenant_id = @tenant_id::uuid AND c.id = sqlc.narg(customer_id)::uuid),
-                (SELECT e.reach FROM audit_events e
-                 WHERE e.tenant_id = @tenant_id::uuid AND e.customer_id = sqlc.narg(customer_id)::uuid
-                 ORDER BY e.at DESC LIMIT 1),
-                '{}');
+SELECT audit_record(@id::uuid, @at::timestamptz, sqlc.narg(actor_id)::uuid, @action::text, @entity::text,
+    @entity_id::uuid, @changes::jsonb, sqlc.narg(request_id)::text, sqlc.narg(customer_id)::uuid);
 
 -- AuditList pages through one entity's events, newest first (row-level
 -- security shows the events of customers the caller sees, and those of the
@@ -41,13 +32,8 @@ SELECT (@entity::text IN ('customer', 'contact', 'location', 'order', 'payment')
        END::boolean AS visible;
 
 -- AuditInsertMany records one event per entity, for bulk work: ids,
--- entity_ids, customer_ids and changes are parallel arrays (ids and time
--- from the caller, as for AuditInsert). Each event takes its customer's
--- reach.
+-- entity_ids, customer_ids and changes are parallel arrays
+-- (audit_record_many).
 -- name: AuditInsertMany :exec
-INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id, customer_id, reach)
-SELECT c.tenant_id, u.id, @at, sqlc.narg(actor_id), @action, @entity, u.entity_id, u.changes, sqlc.narg(request_id), c.id, c.reach
-FROM customers c
-JOIN (SELECT unnest(@ids::uuid[]) AS id, unnest(@entity_ids::uuid[]) AS entity_id, unnest(@changes::jsonb[]) AS changes,
-             unnest(@customer_ids::uuid[]) AS customer_id) u ON u.customer_id = c.id
-WHERE c.tenant_id = @tenant_id;
+SELECT audit_record_many(@ids::uuid[], @at::timestamptz, sqlc.narg(actor_id)::uuid, @action::text, @entity::text,
+    @entity_ids::uuid[], @changes::jsonb[], sqlc.narg(request_id)::text, @customer_ids::uuid[]);

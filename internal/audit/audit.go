@@ -85,7 +85,7 @@ func Record(ctx context.Context, tx database.Tx, e Event) error {
 		reqID = &id
 	}
 	err = dbsqlc.New().AuditInsert(ctx, tx, dbsqlc.AuditInsertParams{
-		TenantID: tx.TenantID(), ID: uuid.New(), At: time.Now(), ActorID: tx.Scope().UserID, Action: e.Action,
+		ID: uuid.New(), At: time.Now(), ActorID: tx.Scope().UserID, Action: e.Action,
 		Entity: e.Entity, EntityID: e.EntityID, Changes: raw, RequestID: reqID, CustomerID: e.CustomerID,
 	})
 	if err != nil {
@@ -119,7 +119,7 @@ func RecordMany(ctx context.Context, tx database.Tx, entity, action string, enti
 		ids[i] = uuid.New()
 	}
 	err := dbsqlc.New().AuditInsertMany(ctx, tx, dbsqlc.AuditInsertManyParams{
-		TenantID: tx.TenantID(), Ids: ids, At: time.Now(), ActorID: tx.Scope().UserID, Action: action, Entity: entity,
+		Ids: ids, At: time.Now(), ActorID: tx.Scope().UserID, Action: action, Entity: entity,
 		EntityIds: entityIDs, Changes: raws, RequestID: reqID, CustomerIds: customerIDs,
 	})
 	if err != nil {

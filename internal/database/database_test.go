@@ -229,7 +229,7 @@ func TestCatalog(t *testing.T) {
 		})
 		require.NoError(t, err)
 		require.ElementsMatch(t, []fn{{"customer_search_ids", database.SearchRole}, {"customer_search_page", database.SearchRole},
-			{"assigned_customer_ids", database.SearchRole}, {"customer_reach_refresh", database.SearchRole}}, fns)
+			{"assigned_customer_ids", database.SearchRole}}, fns)
 	})
 	t.Run("AppRoleInheritsNoBypass", func(t *testing.T) {
 		var n int

@@ -14,18 +14,11 @@ import (
 )
 
 const auditInsert = `-- name: AuditInsert :exec
-INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id, customer_id, reach)
-SELECT $1::uuid, $2::uuid, $3::timestamptz, $4::uuid, $5::text, $6::text,
-       $7::uuid, $8::jsonb, $9::text, $10::uuid,
-       coalesce((SELECT c.reach FROM customers c WHERE c.tenant_id = $1::uuid AND c.id = $10::uuid),
-                (SELECT e.reach FROM audit_events e
-                 WHERE e.tenant_id = $1::uuid AND e.customer_id = $10::uuid
-                 ORDER BY e.at DESC LIMIT 1),
-                '{}')
+SELECT audit_record($1::uuid, $2::timestamptz, $3::uuid, $4::text, $5::text,
+    $6::uuid, $7::jsonb, $8::text, $9::uuid)
 `
 
 type AuditInsertParams struct {
-	TenantID   uuid.UUID
 	ID         uuid.UUID
 	At         time.Time
 	ActorID    *uuid.UUID
@@ -37,15 +30,11 @@ type AuditInsertParams struct {
 	CustomerID *uuid.UUID
 }
 
-// AuditInsert records one event. @at is the caller's clock, read per
-// event so that several events of one transaction keep their order (and a
-// volatile clock in an INSERT ... SELECT would make Citus copy the rows
-// through the coordinator, which row-level security refuses). An event of
-// a customer's object takes the customer's reach, or, when the customer is
-// gone (its delete), the reach its last event recorded (migration 000010).
+// AuditInsert records one event (audit_record, migration 000010). @at is
+// the caller's clock, read per event so that several events of one
+// transaction keep their order.
 func (q *Queries) AuditInsert(ctx context.Context, db DBTX, arg AuditInsertParams) error {
 	_, err := db.Exec(ctx, auditInsert,
-		arg.TenantID,
 		arg.ID,
 		arg.At,
 		arg.ActorID,
@@ -60,43 +49,36 @@ func (q *Queries) AuditInsert(ctx context.Context, db DBTX, arg AuditInsertParam
 }
 
 const auditInsertMany = `-- name: AuditInsertMany :exec
-INSERT INTO audit_events (tenant_id, id, at, actor_id, action, entity, entity_id, changes, request_id, customer_id, reach)
-SELECT c.tenant_id, u.id, $1, $2, $3, $4, u.entity_id, u.changes, $5, c.id, c.reach
-FROM customers c
-JOIN (SELECT unnest($6::uuid[]) AS id, unnest($7::uuid[]) AS entity_id, unnest($8::jsonb[]) AS changes,
-             unnest($9::uuid[]) AS customer_id) u ON u.customer_id = c.id
-WHERE c.tenant_id = $10
+SELECT audit_record_many($1::uuid[], $2::timestamptz, $3::uuid, $4::text, $5::text,
+    $6::uuid[], $7::jsonb[], $8::text, $9::uuid[])
 `
 
 type AuditInsertManyParams struct {
+	Ids         []uuid.UUID
 	At          time.Time
 	ActorID     *uuid.UUID
 	Action      string
 	Entity      string
-	RequestID   *string
-	Ids         []uuid.UUID
 	EntityIds   []uuid.UUID
 	Changes     []json.RawMessage
+	RequestID   *string
 	CustomerIds []uuid.UUID
-	TenantID    uuid.UUID
 }
 
 // AuditInsertMany records one event per entity, for bulk work: ids,
-// entity_ids, customer_ids and changes are parallel arrays (ids and time
-// from the caller, as for AuditInsert). Each event takes its customer's
-// reach.
+// entity_ids, customer_ids and changes are parallel arrays
+// (audit_record_many).
 func (q *Queries) AuditInsertMany(ctx context.Context, db DBTX, arg AuditInsertManyParams) error {
 	_, err := db.Exec(ctx, auditInsertMany,
+		arg.Ids,
 		arg.At,
 		arg.ActorID,
 		arg.Action,
 		arg.Entity,
-		arg.RequestID,
-		arg.Ids,
 		arg.EntityIds,
 		arg.Changes,
+		arg.RequestID,
 		arg.CustomerIds,
-		arg.TenantID,
 	)
 	return err
 }
