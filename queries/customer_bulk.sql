@@ -1,13 +1,17 @@
 -- Bulk updates of customers (issue 5). The selection is evaluated once,
 -- when the job starts, into job_targets (numbered in the rows' physical
--- order); batches then walk the targets in that order.
+-- order); batches then walk the targets in that order. (The inserts' ON
+-- CONFLICT never fires, the job being new: Citus must gather the numbered
+-- rows on the coordinator, and without it would COPY them back, which
+-- row-level security refuses.)
 
 -- CustomerSelectionInsertIDs keeps the given ids the caller can see (the
 -- customers policy filters the rest).
 -- name: CustomerSelectionInsertIDs :execrows
 INSERT INTO job_targets (tenant_id, job_id, seq, target_id)
 SELECT c.tenant_id, @job_id, row_number() OVER (ORDER BY c.ctid), c.id FROM customers c
-WHERE c.tenant_id = @tenant_id AND c.id = ANY (@ids::uuid[]);
+WHERE c.tenant_id = @tenant_id AND c.id = ANY (@ids::uuid[])
+ON CONFLICT ON CONSTRAINT job_targets_pkey DO NOTHING;
 
 -- CustomerSelectionInsert selects what GET /v1/customers would list with
 -- the same filters (its WHERE clause is CustomerCount's; the two are kept
@@ -40,7 +44,8 @@ WHERE c.tenant_id = @tenant_id
            SELECT count(*) FROM customer_group_members m
            JOIN customer_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
            WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id
-             AND m.category || ':' || g.code = ANY (@group_filters::text[])));
+             AND m.category || ':' || g.code = ANY (@group_filters::text[])))
+ON CONFLICT ON CONSTRAINT job_targets_pkey DO NOTHING;
 
 -- CustomerBulkRead reads a batch (those the caller can still see) with
 -- the fields a bulk update may set and their version. It takes no lock:

@@ -5,7 +5,8 @@
 -- name: LocationSelectionInsertIDs :execrows
 INSERT INTO job_targets (tenant_id, job_id, seq, target_id)
 SELECT l.tenant_id, @job_id, row_number() OVER (ORDER BY l.ctid), l.id FROM customer_locations l
-WHERE l.tenant_id = @tenant_id AND l.id = ANY (@ids::uuid[]);
+WHERE l.tenant_id = @tenant_id AND l.id = ANY (@ids::uuid[])
+ON CONFLICT ON CONSTRAINT job_targets_pkey DO NOTHING;
 
 -- LocationSelectionInsert selects what GET /v1/locations would list with
 -- the same filters.
@@ -16,7 +17,8 @@ WHERE l.tenant_id = @tenant_id
   AND (sqlc.narg(customer_id)::uuid IS NULL OR l.customer_id = sqlc.narg(customer_id)::uuid)
   AND (sqlc.narg(city)::text IS NULL OR lower(l.city) = lower(sqlc.narg(city)::text))
   AND (sqlc.narg(country)::text IS NULL OR l.country = sqlc.narg(country)::text)
-  AND (sqlc.narg(sales_rep_id)::uuid IS NULL OR l.sales_rep_id = sqlc.narg(sales_rep_id)::uuid);
+  AND (sqlc.narg(sales_rep_id)::uuid IS NULL OR l.sales_rep_id = sqlc.narg(sales_rep_id)::uuid)
+ON CONFLICT ON CONSTRAINT job_targets_pkey DO NOTHING;
 
 -- LocationBulkCountChanges counts the job's targets (those the caller can
 -- see) whose override a bulk update would change: a dry run's answer.

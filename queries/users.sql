@@ -53,16 +53,17 @@ JOIN tenants tn ON tn.id = u.tenant_id
 LEFT JOIN roles r ON r.tenant_id = u.tenant_id AND r.id = u.role_id
 WHERE u.tenant_id = @tenant_id AND u.id = @id;
 
--- UsersSeeBeyondCaller reports whether the users, with visibility
--- 'assigned', see a customer the caller does not. The users' customers come
--- from assigned_customer_ids (outside the caller's scope); the caller's
--- sight is the customers policy itself, read by the NOT EXISTS under
--- row-level security.
--- name: UsersSeeBeyondCaller :one
-SELECT EXISTS (
-    SELECT 1 FROM assigned_customer_ids(@user_ids::uuid[]) AS a(id)
-    WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = @tenant_id AND c.id = a.id)
-) AS beyond;
+-- UsersAssignedCustomerIDs lists the customers the users, with visibility
+-- 'assigned', see: from assigned_customer_ids, outside the caller's scope
+-- (its own statement: on Citus the function must run on the coordinator,
+-- not inside a query pushed to a shard).
+-- name: UsersAssignedCustomerIDs :many
+SELECT a.id::uuid AS id FROM assigned_customer_ids(@user_ids::uuid[]) AS a(id);
+
+-- CustomersVisibleCount counts the given customers the caller sees (the
+-- customers policy decides).
+-- name: CustomersVisibleCount :one
+SELECT count(*) FROM customers WHERE tenant_id = @tenant_id AND id = ANY (@ids::uuid[]);
 
 -- UserListByRole returns the holders of a custom role, whatever their
 -- status: changing the role changes what each of them may do.

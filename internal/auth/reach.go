@@ -125,9 +125,9 @@ func (s *Service) checkReach(ctx context.Context, tx database.Tx, actor *tenant.
 	// With visibility 'all' the actor sees every customer of the tenant.
 	if len(errs) == 0 && len(target.sightOf) > 0 && actor.Visibility != tenant.VisibilityAll &&
 		visibilityRank(target.visibility) >= visibilityRank(tenant.VisibilityAssigned) {
-		beyond, err := s.q.UsersSeeBeyondCaller(ctx, tx, dbsqlc.UsersSeeBeyondCallerParams{TenantID: tx.TenantID(), UserIds: target.sightOf})
+		beyond, err := s.seesBeyond(ctx, tx, target.sightOf)
 		if err != nil {
-			return fmt.Errorf("compare customers seen: %w", err)
+			return err
 		}
 		if beyond {
 			errs.Add("visibility", "customers_beyond_reach", "the user sees customers you do not")
@@ -168,4 +168,23 @@ func (s *Service) CheckManage(ctx context.Context, tx database.Tx, actor *tenant
 		return err
 	}
 	return s.checkReach(ctx, tx, actor, userReach(u, r), reachCheck{permField: "role", existing: true})
+}
+
+// seesBeyond reports whether the users, with visibility 'assigned', see a
+// customer the caller does not: their customers come from outside the
+// caller's scope (assigned_customer_ids), the caller's sight is the
+// customers policy itself.
+func (s *Service) seesBeyond(ctx context.Context, tx database.Tx, users []uuid.UUID) (bool, error) {
+	ids, err := s.q.UsersAssignedCustomerIDs(ctx, tx, users)
+	if err != nil {
+		return false, fmt.Errorf("customers the users see: %w", err)
+	}
+	if len(ids) == 0 {
+		return false, nil
+	}
+	seen, err := s.q.CustomersVisibleCount(ctx, tx, dbsqlc.CustomersVisibleCountParams{TenantID: tx.TenantID(), Ids: ids})
+	if err != nil {
+		return false, fmt.Errorf("customers the caller sees: %w", err)
+	}
+	return seen < int64(len(ids)), nil
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"regexp"
 	"strings"
 	"time"
 
@@ -307,17 +308,52 @@ func pgErr(err error) *pgconn.PgError {
 	return nil
 }
 
+// constraintRE finds the constraint a violation message names.
+var constraintRE = regexp.MustCompile(`constraint "([^"]+)"`)
+
+// constraintOf is the constraint an error is about. Citus passes a
+// worker's error on without its constraint field, but its message still
+// names it.
+func constraintOf(pe *pgconn.PgError) string {
+	if pe.ConstraintName != "" {
+		return pe.ConstraintName
+	}
+	if m := constraintRE.FindStringSubmatch(pe.Message); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// constraintIs reports whether a constraint named in an error is the
+// named one. On Citus the error comes from a shard and names the shard's
+// copy: the name followed by "_" and the shard id.
+func constraintIs(got, want string) bool {
+	if got == want {
+		return true
+	}
+	shard, ok := strings.CutPrefix(got, want+"_")
+	if !ok || shard == "" {
+		return false
+	}
+	for _, r := range shard {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // IsUniqueViolation reports whether err violates the named unique
 // constraint (any unique constraint when constraint is "").
 func IsUniqueViolation(err error, constraint string) bool {
 	pe := pgErr(err)
-	return pe != nil && pe.Code == codeUniqueViolation && (constraint == "" || pe.ConstraintName == constraint)
+	return pe != nil && pe.Code == codeUniqueViolation && (constraint == "" || constraintIs(constraintOf(pe), constraint))
 }
 
 // IsForeignKeyViolation reports whether err violates the named foreign key.
 func IsForeignKeyViolation(err error, constraint string) bool {
 	pe := pgErr(err)
-	return pe != nil && pe.Code == codeForeignKeyViolation && (constraint == "" || pe.ConstraintName == constraint)
+	return pe != nil && pe.Code == codeForeignKeyViolation && (constraint == "" || constraintIs(constraintOf(pe), constraint))
 }
 
 // IsPolicyViolation reports whether a write was refused by a row-level

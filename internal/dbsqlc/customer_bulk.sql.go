@@ -227,6 +227,7 @@ WHERE c.tenant_id = $2
            JOIN customer_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
            WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id
              AND m.category || ':' || g.code = ANY ($21::text[])))
+ON CONFLICT ON CONSTRAINT job_targets_pkey DO NOTHING
 `
 
 type CustomerSelectionInsertParams struct {
@@ -291,6 +292,7 @@ const customerSelectionInsertIDs = `-- name: CustomerSelectionInsertIDs :execrow
 INSERT INTO job_targets (tenant_id, job_id, seq, target_id)
 SELECT c.tenant_id, $1, row_number() OVER (ORDER BY c.ctid), c.id FROM customers c
 WHERE c.tenant_id = $2 AND c.id = ANY ($3::uuid[])
+ON CONFLICT ON CONSTRAINT job_targets_pkey DO NOTHING
 `
 
 type CustomerSelectionInsertIDsParams struct {
@@ -301,7 +303,10 @@ type CustomerSelectionInsertIDsParams struct {
 
 // Bulk updates of customers (issue 5). The selection is evaluated once,
 // when the job starts, into job_targets (numbered in the rows' physical
-// order); batches then walk the targets in that order.
+// order); batches then walk the targets in that order. (The inserts' ON
+// CONFLICT never fires, the job being new: Citus must gather the numbered
+// rows on the coordinator, and without it would COPY them back, which
+// row-level security refuses.)
 // CustomerSelectionInsertIDs keeps the given ids the caller can see (the
 // customers policy filters the rest).
 func (q *Queries) CustomerSelectionInsertIDs(ctx context.Context, db DBTX, arg CustomerSelectionInsertIDsParams) (int64, error) {

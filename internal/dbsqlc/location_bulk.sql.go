@@ -98,6 +98,7 @@ WHERE l.tenant_id = $2
   AND ($4::text IS NULL OR lower(l.city) = lower($4::text))
   AND ($5::text IS NULL OR l.country = $5::text)
   AND ($6::uuid IS NULL OR l.sales_rep_id = $6::uuid)
+ON CONFLICT ON CONSTRAINT job_targets_pkey DO NOTHING
 `
 
 type LocationSelectionInsertParams struct {
@@ -131,6 +132,7 @@ const locationSelectionInsertIDs = `-- name: LocationSelectionInsertIDs :execrow
 INSERT INTO job_targets (tenant_id, job_id, seq, target_id)
 SELECT l.tenant_id, $1, row_number() OVER (ORDER BY l.ctid), l.id FROM customer_locations l
 WHERE l.tenant_id = $2 AND l.id = ANY ($3::uuid[])
+ON CONFLICT ON CONSTRAINT job_targets_pkey DO NOTHING
 `
 
 type LocationSelectionInsertIDsParams struct {

@@ -11,6 +11,24 @@ import (
 	"github.com/google/uuid"
 )
 
+const customersVisibleCount = `-- name: CustomersVisibleCount :one
+SELECT count(*) FROM customers WHERE tenant_id = $1 AND id = ANY ($2::uuid[])
+`
+
+type CustomersVisibleCountParams struct {
+	TenantID uuid.UUID
+	Ids      []uuid.UUID
+}
+
+// CustomersVisibleCount counts the given customers the caller sees (the
+// customers policy decides).
+func (q *Queries) CustomersVisibleCount(ctx context.Context, db DBTX, arg CustomersVisibleCountParams) (int64, error) {
+	row := db.QueryRow(ctx, customersVisibleCount, arg.TenantID, arg.Ids)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const userGetByEmail = `-- name: UserGetByEmail :one
 SELECT tenant_id, id, email, name, password_hash, builtin_role, role_id, visibility, customer_id, status, version, created_at, updated_at FROM users WHERE tenant_id = $1 AND email = $2
 `
@@ -395,26 +413,30 @@ func (q *Queries) UserUpdate(ctx context.Context, db DBTX, arg UserUpdateParams)
 	return i, err
 }
 
-const usersSeeBeyondCaller = `-- name: UsersSeeBeyondCaller :one
-SELECT EXISTS (
-    SELECT 1 FROM assigned_customer_ids($1::uuid[]) AS a(id)
-    WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.tenant_id = $2 AND c.id = a.id)
-) AS beyond
+const usersAssignedCustomerIDs = `-- name: UsersAssignedCustomerIDs :many
+SELECT a.id::uuid AS id FROM assigned_customer_ids($1::uuid[]) AS a(id)
 `
 
-type UsersSeeBeyondCallerParams struct {
-	UserIds  []uuid.UUID
-	TenantID uuid.UUID
-}
-
-// UsersSeeBeyondCaller reports whether the users, with visibility
-// 'assigned', see a customer the caller does not. The users' customers come
-// from assigned_customer_ids (outside the caller's scope); the caller's
-// sight is the customers policy itself, read by the NOT EXISTS under
-// row-level security.
-func (q *Queries) UsersSeeBeyondCaller(ctx context.Context, db DBTX, arg UsersSeeBeyondCallerParams) (bool, error) {
-	row := db.QueryRow(ctx, usersSeeBeyondCaller, arg.UserIds, arg.TenantID)
-	var beyond bool
-	err := row.Scan(&beyond)
-	return beyond, err
+// UsersAssignedCustomerIDs lists the customers the users, with visibility
+// 'assigned', see: from assigned_customer_ids, outside the caller's scope
+// (its own statement: on Citus the function must run on the coordinator,
+// not inside a query pushed to a shard).
+func (q *Queries) UsersAssignedCustomerIDs(ctx context.Context, db DBTX, userIds []uuid.UUID) ([]uuid.UUID, error) {
+	rows, err := db.Query(ctx, usersAssignedCustomerIDs, userIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

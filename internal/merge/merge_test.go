@@ -214,8 +214,8 @@ func TestMergeMovesEverything(t *testing.T) {
 		require.Equal(t, 3, b.count(t, `SELECT count(*) FROM customer_contacts WHERE customer_id = $1`, kept))
 		require.Equal(t, 1, b.count(t, `SELECT count(*) FROM customer_contacts WHERE customer_id = $1 AND is_primary`, kept))
 		var widget, gadget decimal.Decimal
-		b.scalar(t, &widget, `SELECT p.price FROM customer_prices p JOIN items i ON i.id = p.item_id WHERE p.customer_id = $1 AND i.sku = 'WIDGET'`, kept)
-		b.scalar(t, &gadget, `SELECT p.price FROM customer_prices p JOIN items i ON i.id = p.item_id WHERE p.customer_id = $1 AND i.sku = 'GADGET'`, kept)
+		b.scalar(t, &widget, `SELECT p.price FROM customer_prices p JOIN items i ON i.tenant_id = p.tenant_id AND i.id = p.item_id WHERE p.tenant_id = $2 AND i.tenant_id = $2 AND p.customer_id = $1 AND i.sku = 'WIDGET'`, kept, b.tn.ID)
+		b.scalar(t, &gadget, `SELECT p.price FROM customer_prices p JOIN items i ON i.tenant_id = p.tenant_id AND i.id = p.item_id WHERE p.tenant_id = $2 AND i.tenant_id = $2 AND p.customer_id = $1 AND i.sku = 'GADGET'`, kept, b.tn.ID)
 		require.Equal(t, "9.00", widget.StringFixed(2), "the kept customer's price wins")
 		require.Equal(t, "2.00", gadget.StringFixed(2))
 		require.Equal(t, 1, b.count(t, `SELECT count(*) FROM customer_grants WHERE customer_id = $1 AND user_id = $2`, kept, rep.ID))
