@@ -249,6 +249,11 @@ func (s *Service) bulkSelect(ctx context.Context, tx database.Tx, actor *tenant.
 	if err := errs.Err(); err != nil {
 		return 0, err
 	}
+	// The job's transaction has written already (its own row): on Citus
+	// the search functions, which read as another role, may not touch the
+	// shards it changed. The selection matches the text under the policy
+	// instead (slower on a huge tenant, and a job can wait).
+	lp.scanSearch = true
 	p, done, err := s.listParams(ctx, tx, actor, env, lp, false)
 	if err != nil || done {
 		return 0, err

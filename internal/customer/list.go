@@ -48,6 +48,9 @@ type ListParams struct {
 	Sort   string
 	After  *Cursor
 	Limit  int32
+	// scanSearch matches Q under the policy instead of through the search
+	// functions (see bulkSelect).
+	scanSearch bool
 }
 
 // Cursor is the position after the last customer of a page: the sort it

@@ -405,6 +405,11 @@ func (s *Service) listPlan(ctx context.Context, tx database.Tx, actor *tenant.Pr
 		p.SearchIds = ids
 		return p, ids, false, nil
 	}
+	if lp.Q != nil && lp.scanSearch {
+		pattern := "%" + escapeLike(strings.ToLower(*lp.Q)) + "%"
+		p.SearchLike = &pattern
+		return p, nil, false, nil
+	}
 	if lp.Q != nil {
 		pattern := "%" + escapeLike(strings.ToLower(*lp.Q)) + "%"
 		limit := searchCap
