@@ -63,7 +63,9 @@ func TestPoliciesHaveNoSubqueries(t *testing.T) {
 func TestVisibilityWithoutFilters(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := dbtest.Shared(t)
+	// A database of its own: its workers would also run the other tests'
+	// jobs in a shared one.
+	db := dbtest.Fresh(t)
 	app := apptest.New(t, db, nil)
 	app.StartWorkers(t)
 	tn := app.Signup(t)
