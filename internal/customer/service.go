@@ -66,9 +66,8 @@ func (s *Service) Env(ctx context.Context, tx database.Tx) (settings.Env, error)
 // checkRep enforces who may make rep a customer's sales rep: the actor
 // must be allowed to assign reps (auth.CheckSalesRep; creating says the
 // customer is new), an 'assigned' actor may only be the rep themselves
-// (they could not see the customer afterwards; row-level security would
-// refuse the write anyway), and the rep must be an active user of the
-// tenant.
+// (they could not see the customer afterwards), and the rep must be an
+// active user of the tenant.
 func (s *Service) checkRep(ctx context.Context, tx database.Tx, actor *tenant.Principal, creating bool, rep *uuid.UUID) error {
 	if err := auth.CheckSalesRep(actor, creating, rep); err != nil {
 		return err
@@ -266,8 +265,8 @@ func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Prin
 	case database.IsUniqueViolation(err, "customers_code_key"):
 		return Detail{}, ErrCodeTaken
 	case database.IsPolicyViolation(err):
-		// Only reachable by editing a customer so that one's own access
-		// would end; checkRep refuses that first.
+		// Not reachable: the update leaves reach as it is (the refresh
+		// below moves it).
 		return Detail{}, ErrNotFound
 	case err != nil:
 		return Detail{}, mapWriteError(fmt.Errorf("update customer: %w", err))
