@@ -10,14 +10,16 @@
 --     id, the key of its portal users;
 --   * on every table of rows that belong to a customer (contacts,
 --     locations, group memberships, own prices, grants, merge tombstones,
---     orders and their lines, payments and their allocations): a copy of
---     their customer's reach.
+--     orders and their lines, payments and their allocations, and audit
+--     events, see below): a copy of their customer's reach.
 -- The policy of each of these tables is then a comparison of the row's
 -- own columns with the transaction's context, as for every other table:
 --     tenant_id = app_tenant_id()
 --     AND (app_visibility() = 'all'
 --          OR (app_visibility() = 'assigned' AND reach @> ARRAY[app_user_id()])
---          OR (app_visibility() = 'portal' AND reach @> ARRAY[app_customer_id()]))
+--          OR (app_visibility() = 'portal' AND reach @> ARRAY[app_customer_id()])
+--          OR app_bookkeeping())
+-- (the last: the database's own bookkeeping, see customer_reach_refresh),
 -- which is exactly the old rule (rep, location rep or grant for 'assigned';
 -- the linked customer for 'portal'; children follow their customer) as
 -- long as reach is right. User ids and customer ids are random UUIDs, so a
@@ -32,12 +34,13 @@
 -- changed, deleted or moved; a grant given or taken; a merge), and a test
 -- compares every row's reach with its sources after exercising all of them.
 -- A new customer is inserted with the reach of its rep, and a new child row
--- takes its customer's reach in the INSERT itself (INSERT ... SELECT from
--- customers, under the customers policy: a customer the caller cannot see
--- yields no row). The refresh updates the customers first, so it waits for,
--- or is waited for by, any transaction that holds the customer row locked
--- (order and payment writes lock it; the other child inserts read it FOR
--- SHARE): a child row never keeps a reach its customer has since lost.
+-- takes its customer's reach as read, under the customers policy, with the
+-- customer's row locked (FOR SHARE, or FOR UPDATE by order and payment
+-- writes) until the transaction ends. The refresh locks the customers
+-- before it reads anything, so it waits for, or is waited for by, any such
+-- insert: a child row never keeps a reach its customer has since lost.
+-- (The value is passed to a plain INSERT: Citus cannot push an INSERT ...
+-- SELECT with RETURNING down to a shard under row-level security.)
 --
 -- Writes. A row can be inserted only visible to the writer, and changed or
 -- deleted only when visible (and, PostgreSQL adds, staying visible), but
