@@ -280,12 +280,21 @@ func BenchmarkListUnderPolicy(b *testing.B) {
 			}
 			var raw, policy []time.Duration
 			run := func() {
+				// The same transaction shape on both sides: begin, set the
+				// context (nothing reads it without row-level security),
+				// the page, commit.
 				t0 := time.Now()
-				if err := page(e.raw, rawSQL, rawArgs...); err != nil {
+				err := pgx.BeginFunc(ctx, e.raw, func(tx pgx.Tx) error {
+					if _, err := tx.Exec(ctx, `SELECT app_set_context($1, $2, $3, NULL)`, e.tenantID, p.UserID, p.Visibility); err != nil {
+						return err
+					}
+					return page(tx, rawSQL, rawArgs...)
+				})
+				if err != nil {
 					b.Fatal(err)
 				}
 				t1 := time.Now()
-				err := database.WithTenantTx(ctx, e.pool, database.ScopeFor(p), func(ctx context.Context, tx database.Tx) error {
+				err = database.WithTenantTx(ctx, e.pool, database.ScopeFor(p), func(ctx context.Context, tx database.Tx) error {
 					return page(tx, policySQL, e.tenantID)
 				}, database.ReadOnly)
 				if err != nil {
