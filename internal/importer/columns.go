@@ -207,6 +207,16 @@ func CustomerColumns(t Tenant) []Column {
 	for _, def := range t.Env.Fields {
 		out = append(out, customColumn(def))
 	}
+	for i := range out {
+		imp := out[i].Import
+		out[i].Import = func(row *Row, v any) error {
+			switch v.(type) {
+			case nil, string, decimal.Decimal, int, int64, time.Time, bool:
+				return imp(row, v)
+			}
+			return fmt.Errorf("a cell's value cannot be a %T", v)
+		}
+	}
 	return out
 }
 
