@@ -55,6 +55,7 @@ type custRow struct {
 	id       uuid.UUID
 	groups   map[string]uuid.UUID // category -> group, for the groups the row sets
 	leave    []string             // categories the row leaves
+	addrs    []*address
 }
 
 func matchCustomers(ctx context.Context, tx database.Tx, s *Service, _ *tenant.Principal, p Params, headers []string) (*matched, error) {
@@ -301,6 +302,10 @@ func (t *custTable) apply(ctx context.Context, tx database.Tx, actor *tenant.Pri
 			}
 		}
 	}
+	if err := t.addresses(ctx, tx, append(append([]*row(nil), creates...), updates...)); err != nil {
+		return err
+	}
+	creates, updates = valid(creates), valid(updates)
 	if err := t.groupsOf(ctx, tx, updates); err != nil {
 		return err
 	}
@@ -320,6 +325,17 @@ func (t *custTable) apply(ctx context.Context, tx database.Tx, actor *tenant.Pri
 		return nil
 	}
 	return t.write(ctx, tx, actor, creates, changed)
+}
+
+// valid keeps the rows without errors.
+func valid(rows []*row) []*row {
+	out := rows[:0]
+	for _, r := range rows {
+		if len(r.errs) == 0 {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // existing finds the customers the rows match, as the caller sees them,
@@ -561,7 +577,7 @@ func changes(before, after []any) map[string]audit.Change {
 
 // unchanged reports whether applying the row leaves its customer as it is.
 func (t *custTable) unchanged(cr *custRow) bool {
-	if len(cr.groups) > 0 || len(cr.leave) > 0 {
+	if len(cr.groups) > 0 || len(cr.leave) > 0 || cr.addressesChanged() {
 		return false
 	}
 	before := values(uuid.Nil, cr.id, customer.RecordOf(*cr.existing))

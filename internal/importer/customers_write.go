@@ -12,6 +12,7 @@ import (
 	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/location"
 	"github.com/customerhub/customerhub/internal/tenant"
 )
 
@@ -139,6 +140,9 @@ func (t *custTable) write(ctx context.Context, tx database.Tx, actor *tenant.Pri
 	if err := t.writeGroups(ctx, tx, written); err != nil {
 		return err
 	}
+	if err := t.writeAddresses(ctx, tx, actor, written); err != nil {
+		return err
+	}
 	// Reach: who sees the customers now (their sales rep may have changed).
 	var reach []uuid.UUID
 	for _, r := range written {
@@ -163,6 +167,15 @@ func (t *custTable) write(ctx context.Context, tx database.Tx, actor *tenant.Pri
 		for _, cat := range cr.leave {
 			ch["groups."+cat] = audit.Change{}
 		}
+		for _, a := range cr.addrs {
+			if a.changed {
+				var from any
+				if a.existing != nil {
+					from = addressText(locationRecord(*a.existing))
+				}
+				ch[a.kind+"_address"] = audit.Change{From: from, To: addressText(a.after)}
+			}
+		}
 		if cr.existing == nil {
 			cIDs, cChanges = append(cIDs, cr.id), append(cChanges, ch)
 		} else {
@@ -173,6 +186,22 @@ func (t *custTable) write(ctx context.Context, tx database.Tx, actor *tenant.Pri
 		return err
 	}
 	return audit.RecordMany(ctx, tx, audit.EntityCustomer, audit.ActionUpdate, uIDs, uIDs, uChanges)
+}
+
+// addressText is an address on one line, for the audit trail.
+func addressText(r location.Record) string {
+	parts := []string{r.Line1}
+	if r.Line2 != nil {
+		parts = append(parts, *r.Line2)
+	}
+	parts = append(parts, r.City)
+	if r.Region != nil {
+		parts = append(parts, *r.Region)
+	}
+	if r.PostalCode != nil {
+		parts = append(parts, *r.PostalCode)
+	}
+	return strings.Join(append(parts, r.Country), ", ")
 }
 
 // ids runs a statement returning ids and collects them.

@@ -55,10 +55,10 @@ func (h *Handler) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/imports", Permission: auth.PermCustomersImport, Tag: "imports",
 		Summary: "Imports you can see (yours, or all if you see every customer), newest first",
 		Query:   httpapi.PageParams, Response: ListResponse{}, Handler: h.list})
-	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/imports/:id<guid>", Permission: auth.PermCustomersImport, Tag: "imports",
+	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/imports/:id", Permission: auth.PermCustomersImport, Tag: "imports",
 		Summary: "An import: state, counts, progress, unknown columns and a page of row errors (limit, cursor)",
 		Query:   httpapi.PageParams, Response: View{}, Handler: h.get})
-	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/imports/:id<guid>/errors.xlsx", Permission: auth.PermCustomersImport,
+	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/imports/:id/errors.xlsx", Permission: auth.PermCustomersImport,
 		Tag: "imports", Summary: "The rows that failed, exactly as uploaded, with an error column, as an xlsx workbook",
 		Handler: h.errorsWorkbook})
 }

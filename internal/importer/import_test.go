@@ -321,3 +321,44 @@ func TestImportSalesRepReach(t *testing.T) {
 	require.Equal(t, "Theirs", customerByCode(t, app, tn.AdminToken, "R2")["name"], "a customer the rep does not see is not written")
 	require.Equal(t, rep.ID, customerByCode(t, app, rep.Token, "R3")["sales_rep_id"], "a rep's new customer is theirs")
 }
+
+// TestImportAddressesGroupsCustomFields: one row carries the customer with
+// its billing and shipping address, its group and a custom field; the
+// same file again is unchanged; a changed city updates the location.
+func TestImportAddressesGroupsCustomFields(t *testing.T) {
+	t.Parallel()
+	app := newApp(t)
+	tn := app.Signup(t)
+	for path, body := range map[string]map[string]any{
+		"/v1/customer-groups": {"category": "segment", "code": "RETAIL", "name": "Retail"},
+		"/v1/custom-fields":   {"key": "loyalty", "label": "Loyalty Number", "type": "text"},
+	} {
+		r := app.Post(t, path, tn.AdminToken, body)
+		require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+	}
+	file := "code,name,group_code,billing_address_line1,billing_city,billing_country,shipping_address_line1,shipping_city,shipping_country,Loyalty Number\n" +
+		"G1,Groupie,retail,Jl. Merdeka 5,Bandung,ID,Gudang 2,Cimahi,ID,L-77\n" +
+		"G2,Bad group,WHOLESALE,,,,,,,\n" +
+		"G3,Bad country,,1 Main St,Springfield,Narnia,,,,\n"
+	v := importFile(t, app, tn.AdminToken, "c.csv", file, nil)
+	require.Equal(t, int64(1), v.Counts.Created, "%v", errorsOf(v))
+	require.Equal(t, []string{"3 group_code unknown_reference", "4 billing_country invalid_country"}, errorsOf(v))
+	c := customerByCode(t, app, tn.AdminToken, "G1")
+	id := c["id"].(string)
+	d := app.Get(t, "/v1/customers/"+id, tn.AdminToken)
+	require.Contains(t, string(d.Body), `"RETAIL"`)
+	require.Contains(t, string(d.Body), `"L-77"`)
+	locs := app.Get(t, "/v1/customers/"+id+"/locations", tn.AdminToken)
+	require.Equal(t, http.StatusOK, locs.Status, "%s", locs.Body)
+	require.Contains(t, string(locs.Body), "Jl. Merdeka 5")
+	require.Contains(t, string(locs.Body), "Cimahi")
+
+	same := importFile(t, app, tn.AdminToken, "c.csv", file, map[string]string{"mode": "upsert"})
+	require.Equal(t, int64(1), same.Counts.Unchanged, "%v", errorsOf(same))
+	moved := strings.Replace(file, "Bandung", "Jakarta", 1)
+	up := importFile(t, app, tn.AdminToken, "c.csv", moved, map[string]string{"mode": "upsert"})
+	require.Equal(t, int64(1), up.Counts.Updated, "%v", errorsOf(up))
+	locs = app.Get(t, "/v1/customers/"+id+"/locations", tn.AdminToken)
+	require.Contains(t, string(locs.Body), "Jakarta")
+	require.NotContains(t, string(locs.Body), "Bandung")
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/files"
 	"github.com/customerhub/customerhub/internal/jobs"
+	"github.com/customerhub/customerhub/internal/location"
 	"github.com/customerhub/customerhub/internal/tenant"
 )
 
@@ -24,6 +25,7 @@ import (
 type Service struct {
 	q         *dbsqlc.Queries
 	customers *customer.Service
+	locations *location.Service
 	logger    *slog.Logger
 	db        database.Beginner
 	// MaxBytes bounds an upload (DefaultMaxBytes when zero).
@@ -41,8 +43,8 @@ type Service struct {
 
 // NewService returns a Service. db is the pool the job reads its file
 // through (chunk by chunk, outside the batches' transactions).
-func NewService(db database.Beginner, customers *customer.Service, logger *slog.Logger) *Service {
-	return &Service{q: dbsqlc.New(), db: db, customers: customers, logger: logger,
+func NewService(db database.Beginner, customers *customer.Service, locations *location.Service, logger *slog.Logger) *Service {
+	return &Service{q: dbsqlc.New(), db: db, customers: customers, locations: locations, logger: logger,
 		MaxBytes: DefaultMaxBytes, Retention: DefaultRetention, Batch: DefaultBatch, open: newOpenFiles()}
 }
 

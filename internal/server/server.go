@@ -85,7 +85,7 @@ func NewServices(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger) *Se
 	s.Customers.BulkBatch = cfg.BulkBatch
 	s.Locations.BulkBatch = cfg.BulkBatch
 	s.Orders = order.NewService(logger, s.Customers, s.Pricing)
-	s.Importer = importer.NewService(pool, s.Customers, logger)
+	s.Importer = importer.NewService(pool, s.Customers, s.Locations, logger)
 	s.Importer.MaxBytes, s.Importer.Retention, s.Importer.Batch = cfg.ImportMaxBytes, cfg.ImportRetention, cfg.ImportBatch
 	return s
 }
