@@ -264,5 +264,3 @@ func bareRead(b *testing.B, path string, n int) float64 {
 	require.Equal(b, n+1, count)
 	return float64(n) / time.Since(start).Seconds()
 }
-
-
