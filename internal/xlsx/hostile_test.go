@@ -2,8 +2,8 @@ package xlsx
 
 import (
 	"archive/zip"
-	"compress/flate"
 	"bytes"
+	"compress/flate"
 	"fmt"
 	"io"
 	"os"
