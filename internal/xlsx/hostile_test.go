@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -196,18 +197,66 @@ func TestHostileTruncatedZip(t *testing.T) {
 	})
 }
 
+// writeBomb writes an xlsx whose worksheet inflates to copies × chunk bytes:
+// the chunk is deflated once as a sequence of non-final blocks and the same
+// bytes repeated, so a 512 MiB part takes moments to make.
+func writeBomb(t testing.TB, dir, name string, chunk []byte, copies int) string {
+	t.Helper()
+	var seg bytes.Buffer
+	fw, err := flate.NewWriter(&seg, flate.BestCompression)
+	require.NoError(t, err)
+	_, err = fw.Write(chunk)
+	require.NoError(t, err)
+	require.NoError(t, fw.Flush())
+	var tail bytes.Buffer
+	fw, err = flate.NewWriter(&tail, flate.BestCompression)
+	require.NoError(t, err)
+	require.NoError(t, fw.Close()) // the final, empty block
+
+	head := []byte(sheetHead)
+	crc := crc32.Update(0, crc32.IEEETable, head)
+	var headZ bytes.Buffer
+	fw, _ = flate.NewWriter(&headZ, flate.BestCompression)
+	fw.Write(head)
+	require.NoError(t, fw.Flush())
+	for i := 0; i < copies; i++ {
+		crc = crc32.Update(crc, crc32.IEEETable, chunk)
+	}
+
+	p := filepath.Join(dir, name)
+	fh, err := os.Create(p)
+	require.NoError(t, err)
+	zw := zip.NewWriter(fh)
+	for _, part := range []struct{ name, body string }{
+		{"[Content_Types].xml", ctXML}, {"_rels/.rels", rootRels},
+		{"xl/workbook.xml", workbook}, {"xl/_rels/workbook.xml.rels", wbRels},
+	} {
+		w, err := zw.Create(part.name)
+		require.NoError(t, err)
+		_, err = io.WriteString(w, part.body)
+		require.NoError(t, err)
+	}
+	w, err := zw.CreateRaw(&zip.FileHeader{
+		Name: "xl/worksheets/sheet1.xml", Method: zip.Deflate, CRC32: crc,
+		CompressedSize64:   uint64(headZ.Len() + seg.Len()*copies + tail.Len()),
+		UncompressedSize64: uint64(len(head) + len(chunk)*copies),
+	})
+	require.NoError(t, err)
+	w.Write(headZ.Bytes())
+	for i := 0; i < copies; i++ {
+		w.Write(seg.Bytes())
+	}
+	w.Write(tail.Bytes())
+	require.NoError(t, zw.Close())
+	require.NoError(t, fh.Close())
+	return p
+}
+
 func TestHostileZipBomb(t *testing.T) {
 	dir := t.TempDir()
-	// 512 MiB of rows padded with blanks compresses about 1000 times.
+	// 512 MiB of rows padded with blanks, compressed about 1000 times.
 	row := `<row><c t="inlineStr"><is><t>boom</t></is></c></row>` + strings.Repeat(" ", 8192)
-	p := writeZipFunc(t, dir, "bomb.xlsx", func(w io.Writer) {
-		io.WriteString(w, sheetHead)
-		chunk := []byte(strings.Repeat(row, (1<<20)/len(row)))
-		for i := 0; i < 512; i++ {
-			w.Write(chunk)
-		}
-		io.WriteString(w, sheetTail)
-	})
+	p := writeBomb(t, dir, "bomb.xlsx", []byte(strings.Repeat(row, (1<<20)/len(row))), 512)
 	st, err := os.Stat(p)
 	require.NoError(t, err)
 	require.Less(t, st.Size(), int64(4<<20))
@@ -285,11 +334,11 @@ func TestHostileLongCell(t *testing.T) {
 	// buffers it whole.
 	huge := strings.Repeat("y", 3<<20)
 	p = writeZip(t, dir, "huge.xlsx", sheetHead+`<row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>`+huge+`</t></is></c></row>`+sheetTail)
-	bounded(t, 16<<20, 5*time.Second, func() { _, err = openAndRead(p, Options{Limits: Limits{MaxCompressionRatio: -1}}) })
+	bounded(t, 32<<20, 5*time.Second, func() { _, err = openAndRead(p, Options{Limits: Limits{MaxCompressionRatio: -1}}) })
 	require.ErrorAs(t, err, &le)
 	require.Equal(t, LimitCellBytes, le.Limit)
 	p = writeZip(t, dir, "hugetag.xlsx", sheetHead+`<row r="1"><c r="A1"><v>1</v></c></row><row r="2" x="`+huge+`"></row>`+sheetTail)
-	bounded(t, 16<<20, 5*time.Second, func() { _, err = openAndRead(p, Options{Limits: Limits{MaxCompressionRatio: -1}}) })
+	bounded(t, 32<<20, 5*time.Second, func() { _, err = openAndRead(p, Options{Limits: Limits{MaxCompressionRatio: -1}}) })
 	var ce *CorruptError
 	require.ErrorAs(t, err, &ce)
 

@@ -377,3 +377,13 @@ func TestNumberFormatClassification(t *testing.T) {
 	require.Equal(t, "2026-03-05 14:07:09", formatDate(ts, "yyyy-mm-dd hh:mm:ss", 0))
 	require.Equal(t, "5-Mar-26", formatDate(ts, "d-mmm-yy", 0))
 }
+
+func TestReadCSVSepLine(t *testing.T) {
+	t.Parallel()
+	p := filepath.Join(t.TempDir(), "sep.csv")
+	require.NoError(t, os.WriteFile(p, []byte("sep=;\r\ncode;name\r\n001;A, B\r\n"), 0o600))
+	rows, err := readAll(t, p, Options{})
+	require.NoError(t, err)
+	require.Equal(t, []string{"code", "name"}, texts(rows[1]))
+	require.Equal(t, []string{"001", "A, B"}, texts(rows[2]))
+}

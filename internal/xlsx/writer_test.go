@@ -169,3 +169,52 @@ func TestWriterRefusesUnknownTypes(t *testing.T) {
 	_, err := NewWriter(&bytes.Buffer{}, FormatUnknown, WriterOptions{})
 	require.Error(t, err)
 }
+
+// TestRowsWrittenBackAsUploaded reads a LibreOffice workbook, writes its rows
+// back through Cell.Value (as an errors file does) and reads them again: the
+// same values, leading zeros, padding digits, dates and percentages.
+func TestRowsWrittenBackAsUploaded(t *testing.T) {
+	t.Parallel()
+	rows, err := readAll(t, "testdata/lo-customers.xlsx", Options{})
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, FormatXLSX, WriterOptions{})
+	require.NoError(t, err)
+	for n := 1; n <= 4; n++ {
+		vals := make([]any, len(rows[n]))
+		for i, c := range rows[n] {
+			vals[i] = c.Value()
+		}
+		require.NoError(t, w.WriteRow(vals))
+	}
+	require.NoError(t, w.Close())
+	p := filepath.Join(t.TempDir(), "errors.xlsx")
+	require.NoError(t, os.WriteFile(p, buf.Bytes(), 0o600))
+	again, err := readAll(t, p, Options{})
+	require.NoError(t, err)
+	for n := 1; n <= 4; n++ {
+		for i, c := range rows[n] {
+			got := again[n][i]
+			switch c.Type {
+			case CellDate:
+				want, err := c.Date(true)
+				require.NoError(t, err)
+				d, err := got.Date(true)
+				require.NoError(t, err)
+				require.Equal(t, want, d)
+			case CellNumber:
+				want, err := c.Decimal(false)
+				require.NoError(t, err)
+				if c.Text() == "000042" {
+					require.Equal(t, "000042", got.Text(), "padding digits kept as text")
+					continue
+				}
+				d, err := got.Decimal(false)
+				require.NoError(t, err)
+				require.True(t, want.Equal(d), "row %d col %d", n, i+1)
+			default:
+				require.Equal(t, c.Text(), got.Text(), "row %d col %d", n, i+1)
+			}
+		}
+	}
+}
