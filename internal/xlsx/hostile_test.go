@@ -106,6 +106,7 @@ func TestDetectRefusesOtherFormats(t *testing.T) {
 		"empty.xlsx": {},
 		"xml.xlsx":   []byte(`<?xml version="1.0"?><?mso-application progid="Excel.Sheet"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">`),
 		"trunc.xlsx": lo[:len(lo)/2],
+		"plain.xlsx": []byte(`<?xml version="1.0"?><customers><customer code="1"/></customers>`),
 	}
 	zipOf := func(names ...string) []byte {
 		var b bytes.Buffer
@@ -139,6 +140,7 @@ func TestDetectRefusesOtherFormats(t *testing.T) {
 		{filepath.Join(dir, "numbers.xlsx"), RefusedNumbers},
 		{filepath.Join(dir, "noworkbook.xlsx"), RefusedZip},
 		{filepath.Join(dir, "trunc.xlsx"), ""},
+		{filepath.Join(dir, "plain.xlsx"), RefusedXML},
 	}
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.path), func(t *testing.T) {

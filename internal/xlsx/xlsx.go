@@ -232,6 +232,7 @@ const (
 	RefusedPDF           = "pdf"
 	RefusedHTML          = "html"
 	RefusedSpreadsheetML = "spreadsheetml_2003"
+	RefusedXML           = "xml"
 	RefusedBinary        = "binary"
 	RefusedEmpty         = "empty"
 )
@@ -264,6 +265,8 @@ func (e *FormatError) Error() string {
 		what = "an HTML page"
 	case RefusedSpreadsheetML:
 		what = "an Excel 2003 XML spreadsheet"
+	case RefusedXML:
+		what = "an XML document"
 	case RefusedEmpty:
 		what = "empty"
 	default:
