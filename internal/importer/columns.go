@@ -99,8 +99,10 @@ type Column struct {
 	// kind; text is passed to validation as it is), decimal.Decimal
 	// (decimal, percent, integer, text), int or int64 (integer, decimal,
 	// text), time.Time (date, text), bool (bool), or nil for an empty
-	// cell, which clears the field (an address's required parts and a
-	// group are left as they are). It fails only for a value of a type
+	// cell. An empty cell (nil or blank text) clears the field, except
+	// where a value cannot be cleared: the code, name, kind, type and
+	// status, an address's line 1, city and country, and a group are left
+	// as they are. It fails only for a value of a type
 	// the column cannot hold; the values themselves are validated later
 	// by the Patch's Apply.
 	Import func(row *Row, v any) error
@@ -271,6 +273,19 @@ func fieldColumn(t Tenant, a customer.Accessor) Column {
 		c.Import = dateImport(set)
 	case fieldspec.Ref:
 		c = refColumn(t, f, c)
+	}
+	// A blank cell clears a field that can be empty and leaves one that
+	// cannot as it is: a create then takes the default (kind, type,
+	// status), generates the code, or reports the missing name.
+	imp, notNull := c.Import, f.NotNull
+	c.Import = func(row *Row, v any) error {
+		if s, ok := v.(string); v == nil || ok && strings.TrimSpace(s) == "" {
+			if notNull {
+				return nil
+			}
+			v = nil
+		}
+		return imp(row, v)
 	}
 	return c
 }
