@@ -93,7 +93,9 @@ type Column struct {
 	Values []string
 	Kind   Kind
 	// Export returns the record's value: a string, decimal.Decimal, int,
-	// time.Time (a date at UTC midnight), bool, or nil when empty.
+	// time.Time (a date at UTC midnight), bool, or nil when empty. A
+	// KindPercent value is in percent (12.5): a writer shows it as such,
+	// or writes 0.125 (value.Shift(-2)) with a percent number format.
 	Export func(r *ExportRecord) any
 	// Import sets an already parsed value into the row: a string (any
 	// kind; text is passed to validation as it is), decimal.Decimal
@@ -108,10 +110,12 @@ type Column struct {
 	Import func(row *Row, v any) error
 }
 
-// Row is one imported row: a customer patch, its default billing and
-// shipping addresses (nil when the row has no address column with a
-// value), and the references it names, unresolved: a batch resolves
-// them all at once (Refs.Collect, then Row.Resolve).
+// Row is one imported row: a customer patch; its default billing and
+// default shipping addresses, as patches of those locations (nil when the
+// row has no value in that address's columns; a new location needs line
+// 1, city and country, and location.Patch.Apply validates it); and the
+// references it names, unresolved: a batch resolves them at once
+// (Resolver.LoadSalesReps, then Resolver.Resolve for each row).
 type Row struct {
 	Customer customer.Patch
 	Billing  *location.Patch
