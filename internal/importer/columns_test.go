@@ -264,6 +264,16 @@ func TestColumnsImportValues(t *testing.T) {
 		require.Nil(t, row.Refs.PaymentTerms.Value)
 		require.NoError(t, col("billing_city").Import(&row, ""))
 		require.Nil(t, row.Billing, "an empty required address part leaves the address alone")
+		require.NoError(t, col("credit_policy").Import(&row, " "))
+		require.True(t, row.Customer.CreditPolicy.Set)
+		require.Nil(t, row.Customer.CreditPolicy.Value, "a blank enum clears it")
+		require.NoError(t, col("code").Import(&row, ""))
+		require.NoError(t, col("customer_type").Import(&row, nil))
+		require.False(t, row.Customer.Code.Set, "a blank code is left to the create, which generates one")
+		require.False(t, row.Customer.Type.Set)
+		r, err := apply(t, row)
+		require.NoError(t, err)
+		require.Equal(t, "company", r.Type)
 	})
 	t.Run("WrongType", func(t *testing.T) {
 		var row Row
