@@ -256,12 +256,6 @@ func parseParams(values map[string]string) (Params, error) {
 		}
 		p.Mapping = m
 	}
-	if p.Kind == KindCustomerPrices && p.Mode != ModeUpsert && p.Mode != ModeCreate {
-		// A price is set (created or replaced) per customer and item.
-		if _, ok := values["mode"]; ok {
-			return Params{}, httpapi.BadRequest("mode", "invalid_choice", "customer_prices imports set prices: mode must be upsert or create")
-		}
-	}
 	return p, nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -361,4 +363,93 @@ func TestImportAddressesGroupsCustomFields(t *testing.T) {
 	locs = app.Get(t, "/v1/customers/"+id+"/locations", tn.AdminToken)
 	require.Contains(t, string(locs.Body), "Jakarta")
 	require.NotContains(t, string(locs.Body), "Bandung")
+}
+
+// TestImportRealFiles imports the same customers as LibreOffice saved them
+// (xlsx, CSV with comma, semicolon, UTF-16 with tabs) for a tenant that
+// writes dates day first: unicode names, a code with leading zeros, a
+// percent cell, thousands separators, an unknown and a blank header, a
+// quoted newline; a number in the other locale's format is a row error
+// naming its column. The .ods and .xls saves of it are refused with 415.
+func TestImportRealFiles(t *testing.T) {
+	t.Parallel()
+	app := newApp(t)
+	for _, name := range []string{"lo-customers.xlsx", "lo-customers-comma.csv", "lo-customers-semicolon.csv", "lo-customers-utf16-tab.csv"} {
+		t.Run(name, func(t *testing.T) {
+			tn := app.Signup(t)
+			r := app.Patch(t, "/v1/settings", tn.AdminToken, "", map[string]any{"default_country": "GB"})
+			if r.Status == http.StatusPreconditionRequired || r.Status == http.StatusPreconditionFailed {
+				r = app.Do(t, apptest.Req{Method: http.MethodPatch, Path: "/v1/settings", Token: tn.AdminToken,
+					Body: map[string]any{"default_country": "GB"}, Headers: map[string]string{"If-Match": "*"}})
+			}
+			require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+			content, err := os.ReadFile(filepath.Join("..", "xlsx", "testdata", name))
+			require.NoError(t, err)
+			v := importFile(t, app, tn.AdminToken, name, string(content), nil)
+			require.Equal(t, int64(3), v.Counts.Total)
+			require.Equal(t, int64(2), v.Counts.Created, "%v", errorsOf(v))
+			require.Equal(t, []string{"4 credit_limit invalid_number"}, errorsOf(v), "1.234.567,89 is not a number where 1,234,567.89 is")
+			require.Equal(t, []string{"Favourite colour"}, v.UnknownColumns)
+			id := customerByCode(t, app, tn.AdminToken, "00123")
+			require.NotNil(t, id, "the code keeps its leading zeros")
+			c := app.Get(t, "/v1/customers/"+id["id"].(string), tn.AdminToken).Map(t)
+			require.Equal(t, "PT Maju Jaya Sentosa", c["name"])
+			require.Equal(t, "12.50", c["discount_rate"], "a 12.5% cell is a 12.5 % discount")
+			require.Contains(t, fmt.Sprint(c["credit_limit"]), "1234567.89")
+			require.Equal(t, "2026-03-15", c["basis_date"], "15/03/2026, day first")
+			require.Equal(t, "+6281234567890", c["phone"])
+			k := customerByCode(t, app, tn.AdminToken, "000042")
+			require.NotNil(t, k, "a zero-padded number keeps its digits")
+			require.Equal(t, "주식회사 한빛", k["name"])
+			kd := app.Get(t, "/v1/customers/"+k["id"].(string), tn.AdminToken).Map(t)
+			require.Equal(t, "1999-12-31", kd["basis_date"])
+			require.Equal(t, "=SUM(1,2)", kd["notes"], "text that looks like a formula stays text")
+		})
+	}
+	tn := app.Signup(t)
+	for _, name := range []string{"lo-customers.ods", "lo-customers.xls", "excelize-encrypted.xlsx"} {
+		content, err := os.ReadFile(filepath.Join("..", "xlsx", "testdata", name))
+		require.NoError(t, err)
+		r := upload(t, app, tn.AdminToken, "customers.xlsx", content, nil)
+		require.Equal(t, http.StatusUnsupportedMediaType, r.Status, "%s: %s", name, r.Body)
+	}
+}
+
+// TestImportFileFailures: what can only be known by reading the file
+// fails the import as a whole with a reason, writing nothing: a truncated
+// workbook, text that turns invalid (named by row), a header without rows.
+func TestImportFileFailures(t *testing.T) {
+	t.Parallel()
+	app := newApp(t)
+	tn := app.Signup(t)
+	xl, err := os.ReadFile(filepath.Join("..", "xlsx", "testdata", "lo-customers.xlsx"))
+	require.NoError(t, err)
+	latin1, err := os.ReadFile(filepath.Join("..", "xlsx", "testdata", "latin1-row3.csv"))
+	require.NoError(t, err)
+	for name, c := range map[string]struct {
+		content []byte
+		reason  string
+	}{
+		"truncated.xlsx": {xl[:len(xl)/2], "damaged"},
+		"latin1.csv":     {latin1, "row 3"},
+		"header.csv":     {[]byte("code,name\r\n"), "no rows"},
+	} {
+		r := upload(t, app, tn.AdminToken, name, c.content, nil)
+		if r.Status == http.StatusUnsupportedMediaType {
+			require.Equal(t, "truncated.xlsx", name, "%s", r.Body)
+			continue
+		}
+		require.Equal(t, http.StatusAccepted, r.Status, "%s: %s", name, r.Body)
+		var acc struct {
+			Import importView `json:"import"`
+			Job    struct{ ID string }
+		}
+		r.JSON(t, &acc)
+		app.WaitJob(t, tn.AdminToken, acc.Job.ID)
+		v := getImport(t, app, tn.AdminToken, acc.Import.ID)
+		require.Equal(t, "failed", v.State, "%s: %+v", name, v)
+		require.NotNil(t, v.Reason, name)
+		require.Contains(t, *v.Reason, c.reason, name)
+		require.Zero(t, v.Counts.Created, name)
+	}
 }
