@@ -2,6 +2,7 @@ package importer_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,11 +14,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/customerhub/customerhub/internal/apptest"
+	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbtest"
+	"github.com/customerhub/customerhub/internal/importer"
 )
 
 // upload posts a file (and form fields) to POST /v1/imports.
@@ -452,4 +457,61 @@ func TestImportFileFailures(t *testing.T) {
 		require.Contains(t, *v.Reason, c.reason, name)
 		require.Zero(t, v.Counts.Created, name)
 	}
+}
+
+// TestImportErrorsPagedAndPurged: row errors page by row with
+// errors_next_cursor; an import past its retention is deleted with its
+// errors and its uploaded file by the purge, in the tenant's system scope.
+func TestImportErrorsPagedAndPurged(t *testing.T) {
+	t.Parallel()
+	app := newApp(t)
+	tn := app.Signup(t)
+	var file strings.Builder
+	file.WriteString("code,name\n")
+	for i := range 7 {
+		fmt.Fprintf(&file, "E%d,\n", i)
+	}
+	v := importFile(t, app, tn.AdminToken, "c.csv", file.String(), nil)
+	require.Equal(t, int64(7), v.Counts.Failed)
+	var rows []int
+	path := "/v1/imports/" + v.ID + "?limit=3"
+	for path != "" {
+		r := app.Get(t, path, tn.AdminToken)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		var page importView
+		r.JSON(t, &page)
+		require.LessOrEqual(t, len(page.Errors), 3)
+		for _, e := range page.Errors {
+			rows = append(rows, e.Row)
+		}
+		path = ""
+		if page.ErrorsNextCursor != nil {
+			path = "/v1/imports/" + v.ID + "?limit=3&cursor=" + url.QueryEscape(*page.ErrorsNextCursor)
+		}
+	}
+	require.Equal(t, []int{2, 3, 4, 5, 6, 7, 8}, rows)
+
+	ctx := context.Background()
+	tid := uuid.MustParse(tn.ID)
+	sys := database.SystemScope(tid)
+	var fileID uuid.UUID
+	require.NoError(t, database.WithTenantTx(ctx, app.DB.App, sys, func(ctx context.Context, tx database.Tx) error {
+		return tx.QueryRow(ctx, `UPDATE imports SET expires_at = now() - interval '1 hour' WHERE tenant_id = $1 AND id = $2 RETURNING file_id`,
+			tid, uuid.MustParse(v.ID)).Scan(&fileID)
+	}))
+	svc := importer.NewService(app.DB.App, nil, nil, nil)
+	n, err := database.WithTenantTxV(ctx, app.DB.App, sys, func(ctx context.Context, tx database.Tx) (int64, error) {
+		return svc.Purge(ctx, tx, time.Now())
+	})
+	require.NoError(t, err)
+	require.Equal(t, int64(1), n)
+	require.Equal(t, http.StatusNotFound, app.Get(t, "/v1/imports/"+v.ID, tn.AdminToken).Status)
+	require.NoError(t, database.WithTenantTx(ctx, app.DB.App, sys, func(ctx context.Context, tx database.Tx) error {
+		var files, errs int
+		require.NoError(t, tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM files WHERE tenant_id = $1 AND id = $2),
+			(SELECT count(*) FROM import_errors WHERE tenant_id = $1 AND import_id = $3)`, tid, fileID, uuid.MustParse(v.ID)).Scan(&files, &errs))
+		require.Zero(t, files, "the upload is deleted")
+		require.Zero(t, errs, "the errors are deleted")
+		return nil
+	}))
 }
