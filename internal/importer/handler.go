@@ -43,8 +43,8 @@ func NewHandler(db database.Beginner, svc *Service, js *jobs.Service) *Handler {
 // does not apply to it; the import's own does).
 const UploadPath = "/v1/imports"
 
-// Routes registers the import routes. The :id routes only take ids, so
-// /v1/imports/template.xlsx (the export's) is not theirs.
+// Routes registers the import routes. GET /v1/imports/:id passes
+// /v1/imports/template.xlsx and .csv (the template's routes) on to them.
 func (h *Handler) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/imports", Permission: auth.PermCustomersImport, Tag: "imports",
 		Summary: "Import customers (kind=customers) or customer item prices (kind=customer_prices) from an .xlsx or .csv file " +
@@ -290,6 +290,11 @@ func (h *Handler) list(c *fiber.Ctx) error {
 }
 
 func (h *Handler) get(c *fiber.Ctx) error {
+	if strings.HasPrefix(c.Params("id"), "template.") {
+		// GET /v1/imports/template.xlsx (and .csv) is the template's
+		// route, whichever was registered first.
+		return c.Next()
+	}
 	id, err := httpapi.UUIDParam(c, "id")
 	if err != nil {
 		return err
