@@ -82,6 +82,11 @@ func mapError(err error) error {
 	return err
 }
 
+// UploadTimeout bounds reading and storing an upload, in place of the
+// server's read timeout and request timeout (CUSTOMERHUB_REQUEST_TIMEOUT),
+// which are sized for ordinary requests: 50 MB needs only 85 KB/s.
+const UploadTimeout = 10 * time.Minute
+
 // maxField bounds a form field other than the file.
 const maxField = 64 << 10
 
@@ -100,6 +105,15 @@ func (h *Handler) create(c *fiber.Ctx) error {
 	if cl := c.Request().Header.ContentLength(); cl > 0 && int64(cl) > limit+maxField*int64(len(formFields)+1) {
 		return tooLarge(limit)
 	}
+	// An upload may take longer than an ordinary request: the connection
+	// may read for UploadTimeout, and the request's work (storing the
+	// file, queueing the job) gets as long.
+	if conn := c.Context().Conn(); conn != nil {
+		_ = conn.SetReadDeadline(time.Now().Add(UploadTimeout))
+	}
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), UploadTimeout)
+	defer cancel()
+	c.SetUserContext(uctx)
 	var body io.Reader = c.Context().RequestBodyStream()
 	if body == nil {
 		body = bytes.NewReader(c.Body())
