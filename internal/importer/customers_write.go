@@ -2,11 +2,15 @@ package importer
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
 
 	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/customer"
@@ -35,10 +39,17 @@ var (
 		}
 		return strings.Join(names, ", ")
 	}()
-	// stageCustomers takes the columns' types from customers itself; WITH
-	// NO DATA reads no row.
-	stageCustomers = `CREATE TEMP TABLE import_stage_customers ON COMMIT DROP AS
-		SELECT id, version, ` + fieldList + ` FROM customers WITH NO DATA`
+	// stageCustomers is the staging table: each field's column typed after
+	// its Go type in dbsqlc.CustomerInsertParams (what sqlc made of the
+	// customers column).
+	stageCustomers = func() string {
+		defs := []string{"id uuid NOT NULL", "version bigint"}
+		typ := reflect.TypeOf(dbsqlc.CustomerInsertParams{})
+		for _, f := range stageFields {
+			defs = append(defs, pgx.Identifier{f.column}.Sanitize()+" "+sqlType(typ.FieldByIndex(f.index).Type))
+		}
+		return "CREATE TEMP TABLE import_stage_customers (" + strings.Join(defs, ", ") + ") ON COMMIT DROP"
+	}()
 	// insertCustomers adds the new customers; a code taken meanwhile (or by
 	// a customer the importer cannot see) inserts nothing, and RETURNING
 	// tells which were. Reach is the customer itself and its sales rep, as
@@ -55,6 +66,34 @@ var (
 		WHERE c.tenant_id = $1::uuid AND c.id = s.id AND s.version IS NOT NULL AND c.version = s.version
 		RETURNING c.id`
 )
+
+// sqlType is the PostgreSQL type of a staged Go type.
+func sqlType(t reflect.Type) string {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t {
+	case reflect.TypeOf(uuid.UUID{}):
+		return "uuid"
+	case reflect.TypeOf(decimal.Decimal{}):
+		return "numeric"
+	case reflect.TypeOf(time.Time{}):
+		return "date"
+	case reflect.TypeOf(json.RawMessage{}):
+		return "jsonb"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "text"
+	case reflect.Int32:
+		return "integer"
+	case reflect.Int64:
+		return "bigint"
+	case reflect.Bool:
+		return "boolean"
+	}
+	panic("importer: no staging type for " + t.String())
+}
 
 func prefixed(p string) string {
 	var names []string
