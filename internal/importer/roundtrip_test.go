@@ -20,11 +20,11 @@ import (
 	"github.com/customerhub/customerhub/internal/xlsx"
 )
 
-// TestExportImportRoundTrip writes the tenant's customers as an export
+// TestColumnTableRoundTrip writes the tenant's customers as an export
 // does (the column table's values through the xlsx and CSV writers) and
 // imports the file back in upsert mode: every row is unchanged, and
 // nothing is written.
-func TestExportImportRoundTrip(t *testing.T) {
+func TestColumnTableRoundTrip(t *testing.T) {
 	t.Parallel()
 	app := newApp(t)
 	tn := app.Signup(t)
