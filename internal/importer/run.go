@@ -235,16 +235,20 @@ func (s *Service) Step(ctx context.Context, tx database.Tx, actor *tenant.Princi
 // readBatch reads the next batch of rows, parsed, with duplicates inside
 // the file failed.
 func (s *Service) readBatch(src *source, imp dbsqlc.Import) ([]*row, error) {
+	if src.rows == nil {
+		src.readAhead(s.batch())
+	}
 	var rows []*row
 	for len(rows) < s.batch() {
-		num, cells, ok := src.next()
+		r, ok := <-src.rows
 		if !ok {
+			src.eof = true
 			break
 		}
-		rows = append(rows, src.see(src.header.table.parse(num, cells)))
+		rows = append(rows, r)
 	}
 	if src.eof {
-		if err := src.reader.Err(); err != nil {
+		if err := src.readErr; err != nil {
 			if reason, ok := fileError(err); ok {
 				return nil, jobs.Fail(reason)
 			}
