@@ -422,7 +422,8 @@ func TestImportRealFiles(t *testing.T) {
 
 // TestImportFileFailures: what can only be known by reading the file
 // fails the import as a whole with a reason, writing nothing: a truncated
-// workbook, text that turns invalid (named by row), a header without rows.
+// workbook, text that turns invalid (named by row), a header without rows,
+// more than 200 columns.
 func TestImportFileFailures(t *testing.T) {
 	t.Parallel()
 	app := newApp(t)
@@ -438,6 +439,7 @@ func TestImportFileFailures(t *testing.T) {
 		"truncated.xlsx": {xl[:len(xl)/2], "damaged"},
 		"latin1.csv":     {latin1, "row 3"},
 		"header.csv":     {[]byte("code,name\r\n"), "no rows"},
+		"wide.csv":       {[]byte("code,name" + strings.Repeat(",x", 199) + "\r\nW1,Wide\r\n"), "column"},
 	} {
 		r := upload(t, app, tn.AdminToken, name, c.content, nil)
 		if r.Status == http.StatusUnsupportedMediaType {
