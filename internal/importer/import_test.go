@@ -222,6 +222,10 @@ func TestImportAllOrNothingAndDryRun(t *testing.T) {
 	tn := app.Signup(t)
 	bad := "code,name\nX1,One\nX2,Two\nX3,\nX4,Four\n"
 	v := importFile(t, app, tn.AdminToken, "c.csv", bad, map[string]string{"all_or_nothing": "true"})
+	require.Equal(t, "failed", v.State)
+	require.NotNil(t, v.Reason)
+	require.Contains(t, *v.Reason, "1 of 4 rows")
+	require.Equal(t, []string{"4 name required"}, errorsOf(v))
 	require.Equal(t, int64(1), v.Counts.Failed)
 	require.Zero(t, v.Counts.Created)
 	require.Nil(t, customerByCode(t, app, tn.AdminToken, "X1"), "nothing written")

@@ -215,6 +215,11 @@ func (s *Service) Step(ctx context.Context, tx database.Tx, actor *tenant.Princi
 			p.Total = &total
 			now := time.Now()
 			state, done, finished = jobs.StateSucceeded, true, &now
+			if reason != nil {
+				// Nothing was imported: the import failed, though its
+				// job did all it had to.
+				state = jobs.StateFailed
+			}
 		}
 	}
 	p.Cursor = new(string)
