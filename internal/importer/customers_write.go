@@ -60,10 +60,17 @@ var (
 		ON CONFLICT ON CONSTRAINT customers_code_key DO NOTHING
 		RETURNING id`
 	// updateCustomers writes the changed customers still at the version
-	// read.
+	// read, except those whose code changes ($2), which updateRecoded
+	// writes one by one: a code taken by another customer (one the
+	// importer may not even see) fails that row alone.
 	updateCustomers = `UPDATE customers c SET ` + assignments() + `, version = c.version + 1, updated_at = now()
 		FROM import_stage_customers s
 		WHERE c.tenant_id = $1::uuid AND c.id = s.id AND s.version IS NOT NULL AND c.version = s.version
+		  AND NOT (s.id = ANY ($2::uuid[]))
+		RETURNING c.id`
+	updateRecoded = `UPDATE customers c SET ` + assignments() + `, version = c.version + 1, updated_at = now()
+		FROM import_stage_customers s
+		WHERE c.tenant_id = $1::uuid AND c.id = s.id AND s.version IS NOT NULL AND c.version = s.version AND s.id = $2::uuid
 		RETURNING c.id`
 )
 
@@ -155,9 +162,32 @@ func (t *custTable) write(ctx context.Context, tx database.Tx, actor *tenant.Pri
 	if err != nil {
 		return fmt.Errorf("insert customers: %w", err)
 	}
-	updated, err := ids(ctx, tx, updateCustomers)
+	recoded := []uuid.UUID{} // never NULL: NOT (id = ANY (NULL)) keeps no row
+	for _, r := range updates {
+		cr := r.val.(*custRow)
+		if cr.rec.Code != cr.existing.Code {
+			recoded = append(recoded, cr.id)
+		}
+	}
+	updated, err := ids(ctx, tx, updateCustomers, recoded)
 	if err != nil {
 		return fmt.Errorf("update customers: %w", err)
+	}
+	taken := map[uuid.UUID]bool{}
+	for _, id := range recoded {
+		err := tx.Savepoint(ctx, func(ctx context.Context, tx database.Tx) error {
+			got, err := ids(ctx, tx, updateRecoded, id)
+			for k := range got {
+				updated[k] = true
+			}
+			return err
+		})
+		switch {
+		case database.IsUniqueViolation(err, "customers_code_key"):
+			taken[id] = true
+		case err != nil:
+			return fmt.Errorf("update customer: %w", err)
+		}
 	}
 	var written []*row
 	for _, r := range creates {
@@ -169,9 +199,14 @@ func (t *custTable) write(ctx context.Context, tx database.Tx, actor *tenant.Pri
 		}
 	}
 	for _, r := range updates {
-		if updated[r.val.(*custRow).id] {
+		cr := r.val.(*custRow)
+		switch {
+		case updated[cr.id]:
 			written = append(written, r)
-		} else {
+		case taken[cr.id]:
+			r.outcome = outcomeFailed
+			r.fail("code", cr.rec.Code, "code_taken", "another customer has this code")
+		default:
 			r.outcome = outcomeFailed
 			r.fail(t.matchCol, r.val.(*custRow).key, "changed", "the customer changed while the import ran; import the row again")
 		}
@@ -246,8 +281,8 @@ func addressText(r location.Record) string {
 }
 
 // ids runs a statement returning ids and collects them.
-func ids(ctx context.Context, tx database.Tx, sql string) (map[uuid.UUID]bool, error) {
-	rows, err := tx.Query(ctx, sql, tx.TenantID())
+func ids(ctx context.Context, tx database.Tx, sql string, args ...any) (map[uuid.UUID]bool, error) {
+	rows, err := tx.Query(ctx, sql, append([]any{tx.TenantID()}, args...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -521,3 +521,20 @@ func TestImportErrorsPagedAndPurged(t *testing.T) {
 		return nil
 	}))
 }
+
+// TestImportRecodeTaken: matched on e-mail, a row that gives its customer
+// a code another customer has fails alone, under code; the other rows of
+// the batch are written.
+func TestImportRecodeTaken(t *testing.T) {
+	t.Parallel()
+	app := newApp(t)
+	tn := app.Signup(t)
+	app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": "A", "code": "A1", "email": "a@example.com"})
+	app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": "B", "code": "B1", "email": "b@example.com"})
+	v := importFile(t, app, tn.AdminToken, "c.csv", "email,code,name\na@example.com,B1,A\nb@example.com,B2,Bee\n",
+		map[string]string{"mode": "update", "match_on": "email"})
+	require.Equal(t, []string{"2 code code_taken"}, errorsOf(v))
+	require.Equal(t, int64(1), v.Counts.Updated)
+	require.Equal(t, "Bee", customerByCode(t, app, tn.AdminToken, "B2")["name"])
+	require.Equal(t, "A", customerByCode(t, app, tn.AdminToken, "A1")["name"])
+}
