@@ -114,9 +114,11 @@ func RecordMany(ctx context.Context, tx database.Tx, entity, action string, enti
 	if id := tenant.RequestID(ctx); id != "" {
 		reqID = &id
 	}
+	// Time-ordered ids: a bulk batch's events fill audit_events_pkey's
+	// last pages instead of one random page each.
 	ids := make([]uuid.UUID, len(entityIDs))
 	for i := range ids {
-		ids[i] = uuid.New()
+		ids[i] = uuid.Must(uuid.NewV7())
 	}
 	err := dbsqlc.New().AuditInsertMany(ctx, tx, dbsqlc.AuditInsertManyParams{
 		Ids: ids, At: time.Now(), ActorID: tx.Scope().UserID, Action: action, Entity: entity,

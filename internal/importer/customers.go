@@ -408,7 +408,11 @@ func (t *custTable) prepareCreate(actor *tenant.Principal, r *row, cr *custRow) 
 		return err
 	}
 	t.groupChanges(r, cr, p)
-	cr.id = uuid.New()
+	// Time-ordered ids: a batch's new customers land side by side at the
+	// end of the indexes keyed by id (customers_pkey, and the audit
+	// events' entity and customer indexes) instead of dirtying a page of
+	// each per row.
+	cr.id = uuid.Must(uuid.NewV7())
 	return nil
 }
 
