@@ -4,6 +4,12 @@
 // own, beside what bounds them: COPY of the same rows as CSV through a
 // staging table into customers (as row-level security requires), and a
 // bare excelize Rows() read of the same xlsx.
+//
+// Environment: BENCH_IMPORT_ROWS (default 100,000), BENCH_CPUPROFILE (a
+// CPU profile of each child's import, suffixed .csv and .xlsx), and
+// CUSTOMERHUB_IMPORT_BATCH (the imports' batch size, default 2,000);
+// BENCH_IMPORT_ADDRESSES=1 gives every row a billing and a shipping
+// address (its customer's two default locations).
 package importbench
 
 import (
@@ -51,12 +57,28 @@ func benchRows() int {
 	return 100_000
 }
 
-var header = []string{"code", "name", "customer_type", "email", "phone", "tax_number", "currency", "discount_rate", "credit_limit", "notes"}
+var header = func() []string {
+	h := []string{"code", "name", "customer_type", "email", "phone", "tax_number", "currency", "discount_rate", "credit_limit", "notes"}
+	if withAddresses() {
+		h = append(h, addressHeader...)
+	}
+	return h
+}()
+
+// addressHeader are the columns BENCH_IMPORT_ADDRESSES adds: each row
+// then creates its customer's billing and shipping locations too.
+var addressHeader = []string{"billing_address_line1", "billing_city", "billing_country", "shipping_address_line1", "shipping_city", "shipping_country"}
+
+func withAddresses() bool { return os.Getenv("BENCH_IMPORT_ADDRESSES") != "" }
 
 func rowOf(i int) []string {
-	return []string{fmt.Sprintf("B%07d", i), fmt.Sprintf("Bench Customer %d", i), "company", fmt.Sprintf("b%d@bench.example", i),
+	r := []string{fmt.Sprintf("B%07d", i), fmt.Sprintf("Bench Customer %d", i), "company", fmt.Sprintf("b%d@bench.example", i),
 		fmt.Sprintf("+1202555%04d", i%10000), fmt.Sprintf("US%09d", i), "USD", strconv.Itoa(i % 20), strconv.Itoa(1000 + i%5000),
 		"generated for the import benchmark"}
+	if withAddresses() {
+		r = append(r, fmt.Sprintf("%d Main Street", i), "Springfield", "US", fmt.Sprintf("%d Dock Road", i), "Shelbyville", "US")
+	}
+	return r
 }
 
 // writeFiles writes the same rows as csv and xlsx into dir.
@@ -158,7 +180,12 @@ func TestChildImport(t *testing.T) {
 	db.App, err = database.Open(ctx, db.AppURL, database.PoolOptions{MaxConns: 10, ApplicationName: "import-bench"})
 	require.NoError(t, err)
 	defer db.App.Close()
-	app := apptest.New(t, db, map[string]string{"CUSTOMERHUB_JOB_ATTEMPT_TIMEOUT": "10m", "CUSTOMERHUB_REQUEST_TIMEOUT": "5m"})
+	env := map[string]string{"CUSTOMERHUB_JOB_ATTEMPT_TIMEOUT": "10m", "CUSTOMERHUB_REQUEST_TIMEOUT": "5m"}
+	if v := os.Getenv("CUSTOMERHUB_IMPORT_BATCH"); v != "" {
+		// The batch size under measurement.
+		env["CUSTOMERHUB_IMPORT_BATCH"] = v
+	}
+	app := apptest.New(t, db, env)
 	tn := app.Signup(t)
 
 	start := time.Now()
@@ -226,6 +253,14 @@ func stagingCopy(b *testing.B, path string, n int) float64 {
 		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE stage (code text, name text, customer_type text, email text, phone text,
 			tax_number text, currency text, discount_rate numeric, credit_limit numeric, notes text) ON COMMIT DROP`); err != nil {
 			return err
+		}
+		if withAddresses() {
+			// The address columns are read, not moved.
+			for _, c := range addressHeader {
+				if _, err := tx.Exec(ctx, `ALTER TABLE stage ADD COLUMN `+c+` text`); err != nil {
+					return err
+				}
+			}
 		}
 		if _, err := tx.Conn().PgConn().CopyFrom(ctx, fh, `COPY stage FROM STDIN WITH (FORMAT csv, HEADER true)`); err != nil {
 			return err
