@@ -94,3 +94,26 @@ WHERE tenant_id = @tenant_id AND upper(regexp_replace(tax_number, '[^[:alnum:]]+
 -- name: ImportGroupMembers :many
 SELECT customer_id, category, group_id FROM customer_group_members
 WHERE tenant_id = @tenant_id AND customer_id = ANY (@customer_ids::uuid[]);
+
+-- ImportLocationsInsert adds the default locations of customers an import
+-- batch created (parallel arrays, one element per location; an empty line2,
+-- region, postal_code or phone is none), each with its
+-- customer's reach, in one statement: the customers are new, so they have
+-- no other location and no default to move. RETURNING tells which were
+-- added (and lets Citus run the INSERT ... SELECT).
+-- name: ImportLocationsInsert :many
+INSERT INTO customer_locations (
+    tenant_id, id, customer_id, label, line1, line2, city, region, postal_code, country, phone, kinds,
+    is_default_billing, is_default_shipping, reach
+)
+SELECT c.tenant_id, u.id, c.id, u.label, u.line1, nullif(u.line2, ''), u.city, nullif(u.region, ''),
+    nullif(u.postal_code, ''), u.country, nullif(u.phone, ''),
+    ARRAY[u.kind], u.is_default_billing, u.is_default_shipping, c.reach
+FROM (SELECT unnest(@ids::uuid[]) AS id, unnest(@customer_ids::uuid[]) AS customer_id, unnest(@labels::text[]) AS label,
+        unnest(@line1s::text[]) AS line1, unnest(@line2s::text[]) AS line2, unnest(@cities::text[]) AS city,
+        unnest(@regions::text[]) AS region, unnest(@postal_codes::text[]) AS postal_code,
+        unnest(@countries::text[]) AS country, unnest(@phones::text[]) AS phone, unnest(@kinds::text[]) AS kind,
+        unnest(@default_billing::boolean[]) AS is_default_billing,
+        unnest(@default_shipping::boolean[]) AS is_default_shipping) u
+JOIN customers c ON c.tenant_id = @tenant_id AND c.id = u.customer_id
+RETURNING id;

@@ -745,6 +745,82 @@ func (q *Queries) ImportList(ctx context.Context, db DBTX, arg ImportListParams)
 	return items, nil
 }
 
+const importLocationsInsert = `-- name: ImportLocationsInsert :many
+INSERT INTO customer_locations (
+    tenant_id, id, customer_id, label, line1, line2, city, region, postal_code, country, phone, kinds,
+    is_default_billing, is_default_shipping, reach
+)
+SELECT c.tenant_id, u.id, c.id, u.label, u.line1, nullif(u.line2, ''), u.city, nullif(u.region, ''),
+    nullif(u.postal_code, ''), u.country, nullif(u.phone, ''),
+    ARRAY[u.kind], u.is_default_billing, u.is_default_shipping, c.reach
+FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::uuid[]) AS customer_id, unnest($3::text[]) AS label,
+        unnest($4::text[]) AS line1, unnest($5::text[]) AS line2, unnest($6::text[]) AS city,
+        unnest($7::text[]) AS region, unnest($8::text[]) AS postal_code,
+        unnest($9::text[]) AS country, unnest($10::text[]) AS phone, unnest($11::text[]) AS kind,
+        unnest($12::boolean[]) AS is_default_billing,
+        unnest($13::boolean[]) AS is_default_shipping) u
+JOIN customers c ON c.tenant_id = $14 AND c.id = u.customer_id
+RETURNING id
+`
+
+type ImportLocationsInsertParams struct {
+	Ids             []uuid.UUID
+	CustomerIds     []uuid.UUID
+	Labels          []string
+	Line1s          []string
+	Line2s          []string
+	Cities          []string
+	Regions         []string
+	PostalCodes     []string
+	Countries       []string
+	Phones          []string
+	Kinds           []string
+	DefaultBilling  []bool
+	DefaultShipping []bool
+	TenantID        uuid.UUID
+}
+
+// ImportLocationsInsert adds the default locations of customers an import
+// batch created (parallel arrays, one element per location; an empty line2,
+// region, postal_code or phone is none), each with its
+// customer's reach, in one statement: the customers are new, so they have
+// no other location and no default to move. RETURNING tells which were
+// added (and lets Citus run the INSERT ... SELECT).
+func (q *Queries) ImportLocationsInsert(ctx context.Context, db DBTX, arg ImportLocationsInsertParams) ([]uuid.UUID, error) {
+	rows, err := db.Query(ctx, importLocationsInsert,
+		arg.Ids,
+		arg.CustomerIds,
+		arg.Labels,
+		arg.Line1s,
+		arg.Line2s,
+		arg.Cities,
+		arg.Regions,
+		arg.PostalCodes,
+		arg.Countries,
+		arg.Phones,
+		arg.Kinds,
+		arg.DefaultBilling,
+		arg.DefaultShipping,
+		arg.TenantID,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []uuid.UUID{}
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		items = append(items, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const importPurgeExpired = `-- name: ImportPurgeExpired :many
 DELETE FROM imports WHERE tenant_id = $1 AND expires_at < $2
 RETURNING file_id

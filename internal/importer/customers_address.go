@@ -142,12 +142,85 @@ func (cr *custRow) addressesChanged() bool {
 	return false
 }
 
-// writeAddresses writes the changed addresses of the written customers
+// newDefaults reports whether the row's addresses become the default
+// locations of a customer it creates, added together for the batch
+// (ImportLocationsInsert): a new customer has no location, no default to
+// move, and its city and country were inserted with it; an address that
+// names a sales rep of its own goes through the location service.
+func (cr *custRow) newDefaults() bool {
+	if cr.existing != nil {
+		return false
+	}
+	for _, a := range cr.addrs {
+		if a.existing != nil || a.after.SalesRepID != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// primaryAddress is the address that gives a created customer its city
+// and country (the default billing location, else the default shipping
+// one, as LocationSyncCustomerAddress chooses); nil when the row's
+// addresses are not added as new defaults.
+func (cr *custRow) primaryAddress() *address {
+	if !cr.newDefaults() {
+		return nil
+	}
+	var p *address
+	for _, a := range cr.addrs {
+		if a.after.DefaultBilling || (p == nil && a.after.DefaultShipping) {
+			p = a
+		}
+	}
+	return p
+}
+
+// writeAddresses writes the changed addresses of the written customers:
+// a created customer's default locations all in one statement, any other
 // through the location service (its rules on defaults and on the
 // customer's primary address hold).
 func (t *custTable) writeAddresses(ctx context.Context, tx database.Tx, actor *tenant.Principal, written []*row) error {
+	p := dbsqlc.ImportLocationsInsertParams{TenantID: tx.TenantID()}
 	for _, r := range written {
 		cr := r.val.(*custRow)
+		if !cr.newDefaults() {
+			continue
+		}
+		for _, a := range cr.addrs {
+			kind := location.KindBilling
+			if !a.after.HasKind(kind) {
+				kind = location.KindShipping
+			}
+			p.Ids = append(p.Ids, uuid.Must(uuid.NewV7()))
+			p.CustomerIds = append(p.CustomerIds, cr.id)
+			p.Labels = append(p.Labels, a.after.Label)
+			p.Line1s = append(p.Line1s, a.after.Line1)
+			p.Line2s = append(p.Line2s, deref(a.after.Line2))
+			p.Cities = append(p.Cities, a.after.City)
+			p.Regions = append(p.Regions, deref(a.after.Region))
+			p.PostalCodes = append(p.PostalCodes, deref(a.after.PostalCode))
+			p.Countries = append(p.Countries, a.after.Country)
+			p.Phones = append(p.Phones, deref(a.after.Phone))
+			p.Kinds = append(p.Kinds, kind)
+			p.DefaultBilling = append(p.DefaultBilling, a.after.DefaultBilling)
+			p.DefaultShipping = append(p.DefaultShipping, a.after.DefaultShipping)
+		}
+	}
+	if len(p.Ids) > 0 {
+		got, err := dbsqlc.New().ImportLocationsInsert(ctx, tx, p)
+		if err != nil {
+			return fmt.Errorf("insert default locations: %w", err)
+		}
+		if len(got) != len(p.Ids) {
+			return fmt.Errorf("insert default locations: %d of %d added", len(got), len(p.Ids))
+		}
+	}
+	for _, r := range written {
+		cr := r.val.(*custRow)
+		if cr.newDefaults() {
+			continue
+		}
 		for _, a := range cr.addrs {
 			if !a.changed {
 				continue

@@ -30,7 +30,7 @@ var (
 		for _, f := range stageFields {
 			cols = append(cols, f.column)
 		}
-		return cols
+		return append(cols, "city", "country")
 	}()
 	fieldList = func() string {
 		var names []string
@@ -41,21 +41,25 @@ var (
 	}()
 	// stageCustomers is the staging table: each field's column typed after
 	// its Go type in dbsqlc.CustomerInsertParams (what sqlc made of the
-	// customers column).
+	// customers column), then a new customer's city and country (from its
+	// primary address, as LocationSyncCustomerAddress derives them).
 	stageCustomers = func() string {
 		defs := []string{"id uuid NOT NULL", "version bigint"}
 		typ := reflect.TypeOf(dbsqlc.CustomerInsertParams{})
 		for _, f := range stageFields {
 			defs = append(defs, pgx.Identifier{f.column}.Sanitize()+" "+sqlType(typ.FieldByIndex(f.index).Type))
 		}
+		defs = append(defs, "city text", "country text")
 		return "CREATE TEMP TABLE import_stage_customers (" + strings.Join(defs, ", ") + ") ON COMMIT DROP"
 	}()
 	// insertCustomers adds the new customers; a code taken meanwhile (or by
 	// a customer the importer cannot see) inserts nothing, and RETURNING
 	// tells which were. Reach is the customer itself and its sales rep, as
-	// CustomerInsert computes it.
-	insertCustomers = `INSERT INTO customers (tenant_id, id, ` + fieldList + `, reach)
-		SELECT $1::uuid, s.id, ` + prefixed("s.") + `, reach_norm(ARRAY[s.id, s.sales_rep_id])
+	// CustomerInsert computes it; city and country are its primary
+	// address's, its default locations being added next
+	// (ImportLocationsInsert), so that the row is written once.
+	insertCustomers = `INSERT INTO customers (tenant_id, id, ` + fieldList + `, city, country, reach)
+		SELECT $1::uuid, s.id, ` + prefixed("s.") + `, s.city, s.country, reach_norm(ARRAY[s.id, s.sales_rep_id])
 		FROM import_stage_customers s WHERE s.version IS NULL
 		ON CONFLICT ON CONSTRAINT customers_code_key DO NOTHING
 		RETURNING id`
@@ -146,14 +150,18 @@ func (t *custTable) write(ctx context.Context, tx database.Tx, actor *tenant.Pri
 		cr := r.val.(*custRow)
 		v := values(tx.TenantID(), cr.id, cr.rec)
 		after[cr.id] = v
-		stage = append(stage, append([]any{cr.id, nil}, v...))
+		var city, country *string
+		if p := cr.primaryAddress(); p != nil {
+			city, country = &p.after.City, &p.after.Country
+		}
+		stage = append(stage, append(append([]any{cr.id, nil}, v...), city, country))
 	}
 	for _, r := range updates {
 		cr := r.val.(*custRow)
 		v := values(tx.TenantID(), cr.id, cr.rec)
 		after[cr.id] = v
 		before[cr.id] = values(tx.TenantID(), cr.id, customer.RecordOf(*cr.existing))
-		stage = append(stage, append([]any{cr.id, cr.existing.Version}, v...))
+		stage = append(stage, append(append([]any{cr.id, cr.existing.Version}, v...), nil, nil))
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_stage_customers"}, stageColumns, pgx.CopyFromRows(stage)); err != nil {
 		return fmt.Errorf("stage customers: %w", err)

@@ -538,3 +538,81 @@ func TestImportRecodeTaken(t *testing.T) {
 	require.Equal(t, "Bee", customerByCode(t, app, tn.AdminToken, "B2")["name"])
 	require.Equal(t, "A", customerByCode(t, app, tn.AdminToken, "A1")["name"])
 }
+
+// TestImportNewCustomersDefaultLocations: the addresses of customers an
+// import creates are added together for the batch, not through the
+// location service; they must end as the service leaves them: the same
+// locations (labels, kinds, defaults, parts) as a customer created
+// through the API with the same addresses, the customer's city and
+// country from its primary address, and each location's reach its
+// customer's (the importing sales rep sees them).
+func TestImportNewCustomersDefaultLocations(t *testing.T) {
+	t.Parallel()
+	app := newApp(t)
+	tn := app.Signup(t)
+	rep := importingRep(t, app, tn)
+	file := "code,name,billing_address_line1,billing_address_line2,billing_city,billing_country,postal_code,shipping_address_line1,shipping_city,shipping_country\n" +
+		"N1,Both,Jl. Merdeka 5,Lt. 2,Bandung,ID,40111,Gudang 2,Cimahi,ID\n" +
+		"N2,Ship only,,,,,,Jl. Pantai 1,Surabaya,ID\n" +
+		"N3,None,,,,,,,,\n"
+	v := importFile(t, app, rep.Token, "c.csv", file, nil)
+	require.Equal(t, int64(3), v.Counts.Created, "%v", errorsOf(v))
+
+	type address struct{ label, line1, line2, city, country, postal, kind string }
+	billing := address{"Billing address", "Jl. Merdeka 5", "Lt. 2", "Bandung", "ID", "40111", "billing"}
+	shipping := address{"Shipping address", "Gudang 2", "", "Cimahi", "ID", "", "shipping"}
+	api := func(name string, addrs ...address) map[string]any {
+		c := app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": name, "sales_rep_id": rep.ID})
+		for _, a := range addrs {
+			body := map[string]any{"label": a.label, "line1": a.line1, "city": a.city, "country": a.country,
+				"kinds": []string{a.kind}, "default_" + a.kind: true}
+			if a.line2 != "" {
+				body["line2"] = a.line2
+			}
+			if a.postal != "" {
+				body["postal_code"] = a.postal
+			}
+			r := app.Post(t, "/v1/customers/"+c["id"].(string)+"/locations", tn.AdminToken, body)
+			require.Equal(t, http.StatusCreated, r.Status, "%s", r.Body)
+		}
+		return c
+	}
+	locations := func(id string) []map[string]any {
+		r := app.Get(t, "/v1/customers/"+id+"/locations", rep.Token)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		var page struct{ Items []map[string]any }
+		r.JSON(t, &page)
+		for _, l := range page.Items {
+			for _, k := range []string{"id", "customer_id", "customer", "created_at", "updated_at"} {
+				delete(l, k)
+			}
+		}
+		return page.Items
+	}
+	for _, tc := range []struct {
+		code  string
+		want  map[string]any
+		city  any
+		count int
+	}{
+		{"N1", api("Both", billing, shipping), "Bandung", 2},
+		{"N2", api("Ship only", address{"Shipping address", "Jl. Pantai 1", "", "Surabaya", "ID", "", "shipping"}), "Surabaya", 1},
+		{"N3", api("None"), nil, 0},
+	} {
+		got := customerByCode(t, app, rep.Token, tc.code)
+		want := app.Get(t, "/v1/customers/"+tc.want["id"].(string), tn.AdminToken).Map(t)
+		require.Equal(t, tc.city, got["city"], tc.code)
+		require.Equal(t, want["city"], got["city"], tc.code)
+		require.Equal(t, want["country"], got["country"], tc.code)
+		require.Len(t, locations(got["id"].(string)), tc.count, tc.code)
+		require.Equal(t, locations(tc.want["id"].(string)), locations(got["id"].(string)), tc.code)
+	}
+
+	var mismatched int
+	tenantID := uuid.MustParse(tn.ID)
+	require.NoError(t, database.WithTenantTx(context.Background(), app.DB.App, database.SystemScope(tenantID), func(ctx context.Context, tx database.Tx) error {
+		return tx.QueryRow(ctx, `SELECT count(*) FROM customer_locations l JOIN customers c ON c.tenant_id = l.tenant_id AND c.id = l.customer_id
+			WHERE l.tenant_id = $1 AND l.reach IS DISTINCT FROM c.reach`, tenantID).Scan(&mismatched)
+	}))
+	require.Zero(t, mismatched, "every location carries its customer's reach")
+}
