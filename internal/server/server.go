@@ -86,6 +86,11 @@ func NewServices(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger) *Se
 	return s
 }
 
+// writeTimeout bounds writing a response to a client. Streams (job events,
+// exports) renew it before every chunk they write, so it bounds each
+// write, not the whole stream.
+const writeTimeout = 30 * time.Second
+
 // Server is the assembled application.
 type Server struct {
 	App    *fiber.App
@@ -104,7 +109,7 @@ func New(d Deps) *Server {
 		BodyLimit:             cfg.BodyLimit,
 		ReadBufferSize:        16 << 10, // bigger request headers are answered 431
 		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          30 * time.Second,
+		WriteTimeout:          writeTimeout,
 		IdleTimeout:           2 * time.Minute,
 		DisableStartupMessage: true,
 		// Only a configured proxy may tell us the client's address;
@@ -160,7 +165,9 @@ func New(d Deps) *Server {
 	v1 := httpapi.NewRouter(app, "/v1", guard, cfg.IdempotencyTTL)
 	app.Use("/v1", perIP)
 	jobsSvc := jobs.NewService(d.River, JobKinds(), d.Logger)
-	jobs.NewHandler(d.Pool, jobsSvc).Routes(v1)
+	jobsH := jobs.NewHandler(d.Pool, jobsSvc)
+	jobsH.Events = jobs.EventOptions{WriteTimeout: writeTimeout}
+	jobsH.Routes(v1)
 	authH.Routes(v1)
 	settings.NewHandler(d.Pool, svc.Settings).Routes(v1)
 	pricing.NewHandler(d.Pool, svc.Pricing).Routes(v1)
