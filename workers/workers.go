@@ -24,6 +24,7 @@ import (
 	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/files"
 	"github.com/customerhub/customerhub/internal/httpapi"
 	"github.com/customerhub/customerhub/internal/jobs"
 	"github.com/customerhub/customerhub/internal/location"
@@ -61,6 +62,7 @@ func Register(w *river.Workers, d Deps) {
 	river.AddWorker(w, NewCustomerBulkWorker(d))
 	river.AddWorker(w, NewCustomerMergeWorker(d))
 	river.AddWorker(w, NewLocationBulkWorker(d))
+	river.AddWorker(w, NewFilesPurgeWorker(d))
 }
 
 // PeriodicJobs lists the jobs the elected leader enqueues on a schedule.
@@ -78,6 +80,9 @@ func PeriodicJobs() []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
 			return httpapi.IdempotencyPurgeArgs{}, nil
 		}, &river.PeriodicJobOpts{ID: "idempotency_purge", RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
+			return files.PurgeArgs{}, nil
+		}, &river.PeriodicJobOpts{ID: "files_purge", RunOnStart: true}),
 	}
 }
 

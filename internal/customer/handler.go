@@ -131,37 +131,6 @@ func (h *Handler) tx(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx, 
 
 // ---- customers ---------------------------------------------------------
 
-// customerRequest is the body of create and patch: on PATCH an absent field
-// is left alone and null clears a nullable field. Money and rates are
-// decimal strings (numbers are accepted and read exactly).
-type customerRequest struct {
-	Code                 httpapi.Optional[string]                     `json:"code"`
-	Name                 httpapi.Optional[string]                     `json:"name"`
-	Kind                 httpapi.Optional[string]                     `json:"kind"`
-	Type                 httpapi.Optional[string]                     `json:"type"`
-	ContactName          httpapi.Optional[string]                     `json:"contact_name"`
-	Email                httpapi.Optional[string]                     `json:"email"`
-	Phone                httpapi.Optional[string]                     `json:"phone"`
-	Website              httpapi.Optional[string]                     `json:"website"`
-	TaxNumber            httpapi.Optional[string]                     `json:"tax_number"`
-	Currency             httpapi.Optional[string]                     `json:"currency"`
-	DiscountRate         httpapi.Optional[money.Value]                `json:"discount_rate"`
-	PaymentTermsID       httpapi.Optional[uuid.UUID]                  `json:"payment_terms_id"`
-	DefaultPaymentMethod httpapi.Optional[string]                     `json:"default_payment_method"`
-	TaxScheme            httpapi.Optional[string]                     `json:"tax_scheme"`
-	PriceListID          httpapi.Optional[uuid.UUID]                  `json:"price_list_id"`
-	CreditLimit          httpapi.Optional[money.Value]                `json:"credit_limit"`
-	CreditPeriodDays     httpapi.Optional[int64]                      `json:"credit_period_days"`
-	CreditPolicy         httpapi.Optional[string]                     `json:"credit_policy"`
-	BillingStatus        httpapi.Optional[string]                     `json:"billing_status"`
-	BasisDate            httpapi.Optional[string]                     `json:"basis_date"`
-	SalesRepID           httpapi.Optional[uuid.UUID]                  `json:"sales_rep_id"`
-	Status               httpapi.Optional[string]                     `json:"status"`
-	Notes                httpapi.Optional[string]                     `json:"notes"`
-	Groups               httpapi.Optional[map[string]*string]         `json:"groups"`
-	Custom               httpapi.Optional[map[string]json.RawMessage] `json:"custom"`
-}
-
 func set[T any](o httpapi.Optional[T]) Set[T] {
 	if !o.Set {
 		return Set[T]{}
@@ -174,16 +143,8 @@ func set[T any](o httpapi.Optional[T]) Set[T] {
 }
 
 func (req customerRequest) toPatch() (Patch, error) {
-	p := Patch{
-		Code: set(req.Code), Name: set(req.Name), Kind: set(req.Kind), Type: set(req.Type),
-		ContactName: set(req.ContactName), Email: set(req.Email), Phone: set(req.Phone), Website: set(req.Website),
-		TaxNumber: set(req.TaxNumber), Currency: set(req.Currency), DiscountRate: set(req.DiscountRate),
-		PaymentTermsID: set(req.PaymentTermsID), DefaultPaymentMethod: set(req.DefaultPaymentMethod),
-		TaxScheme: set(req.TaxScheme), PriceListID: set(req.PriceListID), CreditLimit: set(req.CreditLimit),
-		CreditPeriodDays: set(req.CreditPeriodDays), CreditPolicy: set(req.CreditPolicy),
-		BillingStatus: set(req.BillingStatus), BasisDate: set(req.BasisDate), SalesRepID: set(req.SalesRepID),
-		Status: set(req.Status), Notes: set(req.Notes), Groups: req.Groups.Value, Custom: req.Custom.Value,
-	}
+	p := req.fieldsPatch()
+	p.Groups, p.Custom = req.Groups.Value, req.Custom.Value
 	var errs validation.Errors
 	if req.Groups.Null {
 		errs.Add("groups", "not_nullable", "send an object; a category set to null leaves that group")
@@ -220,48 +181,6 @@ type effectiveResponse struct {
 	CreditPolicy     effectiveValue `json:"credit_policy"`
 }
 
-type customerResponse struct {
-	ID                   uuid.UUID         `json:"id"`
-	Code                 string            `json:"code"`
-	Name                 string            `json:"name"`
-	Kind                 string            `json:"kind"`
-	Type                 string            `json:"type"`
-	ContactName          *string           `json:"contact_name"`
-	Email                *string           `json:"email"`
-	Phone                *string           `json:"phone"`
-	Website              *string           `json:"website"`
-	TaxNumber            *string           `json:"tax_number"`
-	Currency             *string           `json:"currency"`
-	DiscountRate         *string           `json:"discount_rate"`
-	PaymentTermsID       *uuid.UUID        `json:"payment_terms_id"`
-	DefaultPaymentMethod *string           `json:"default_payment_method"`
-	TaxScheme            *string           `json:"tax_scheme"`
-	PriceListID          *uuid.UUID        `json:"price_list_id"`
-	CreditLimit          *string           `json:"credit_limit"`
-	CreditPeriodDays     *int32            `json:"credit_period_days"`
-	CreditPolicy         *string           `json:"credit_policy"`
-	BillingStatus        *string           `json:"billing_status"`
-	BasisDate            *string           `json:"basis_date"`
-	SalesRepID           *uuid.UUID        `json:"sales_rep_id"`
-	Status               string            `json:"status"`
-	Notes                *string           `json:"notes"`
-	Custom               map[string]any    `json:"custom"`
-	Groups               map[string]string `json:"groups"`
-	City                 *string           `json:"city"`
-	Country              *string           `json:"country"`
-	OrderCount           int32             `json:"order_count"`
-	TotalOrderValue      string            `json:"total_order_value"`
-	AverageOrderValue    string            `json:"average_order_value"`
-	LastOrderAt          *time.Time        `json:"last_order_at"`
-	Engaged              bool              `json:"engaged"`
-	Balance              string            `json:"balance"`
-	OverdueAmount        string            `json:"overdue_amount"`
-	Effective            effectiveResponse `json:"effective"`
-	Version              int64             `json:"version"`
-	CreatedAt            time.Time         `json:"created_at"`
-	UpdatedAt            time.Time         `json:"updated_at"`
-}
-
 // Response is a customer exactly as GET /v1/customers/{id} shows it, for
 // the packages that answer with a customer or record one in the audit
 // trail (merges).
@@ -272,30 +191,14 @@ func toCustomerResponse(d Detail, env settings.Env, now time.Time) customerRespo
 	eff := ResolveEffective(c, d.Groups, env.Settings)
 	cur := *eff.Currency.Value
 	r := customerResponse{
-		ID: c.ID, Code: c.Code, Name: c.Name, Kind: c.Kind, Type: c.Type, ContactName: c.ContactName, Email: c.Email,
-		Phone: c.Phone, Website: c.Website, TaxNumber: c.TaxNumber, Currency: c.Currency,
-		PaymentTermsID: c.PaymentTermsID, DefaultPaymentMethod: c.DefaultPaymentMethod, TaxScheme: c.TaxScheme,
-		PriceListID: c.PriceListID, CreditPeriodDays: c.CreditPeriodDays, CreditPolicy: c.CreditPolicy,
-		BillingStatus: c.BillingStatus, SalesRepID: c.SalesRepID, Status: c.Status, Notes: c.Notes,
-		Custom: env.Visible(c.Custom), Groups: map[string]string{}, City: c.City, Country: c.Country,
+		ID: c.ID, Custom: env.Visible(c.Custom), Groups: map[string]string{}, City: c.City, Country: c.Country,
 		OrderCount: c.OrderCount, TotalOrderValue: money.Format(c.TotalOrderValue, cur),
 		LastOrderAt: c.LastOrderAt, Balance: money.Format(c.Balance, cur), OverdueAmount: money.Format(c.OverdueAmount, cur),
 		Engaged: c.LastOrderAt != nil && c.LastOrderAt.After(now.AddDate(-1, 0, 0)),
 		Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
+	r.setFields(&c, cur)
 	r.AverageOrderValue = money.Format(c.TotalOrderValue.Div(decimal.NewFromInt32(max(c.OrderCount, 1))), cur)
-	if c.DiscountRate != nil {
-		s := money.FormatRate(*c.DiscountRate)
-		r.DiscountRate = &s
-	}
-	if c.CreditLimit != nil {
-		s := money.Format(*c.CreditLimit, cur)
-		r.CreditLimit = &s
-	}
-	if c.BasisDate != nil {
-		s := c.BasisDate.Format(time.DateOnly)
-		r.BasisDate = &s
-	}
 	for _, m := range d.Groups {
 		r.Groups[m.Category] = m.Code
 	}

@@ -161,27 +161,9 @@ func joinValidation(errs ...error) error {
 }
 
 func insertParams(tenantID uuid.UUID, r Record) dbsqlc.CustomerInsertParams {
-	return dbsqlc.CustomerInsertParams{
-		TenantID: tenantID, ID: uuid.New(), Code: r.Code, Name: r.Name, Kind: r.Kind, Type: r.Type,
-		ContactName: r.ContactName, Email: r.Email, Phone: r.Phone, Website: r.Website, TaxNumber: r.TaxNumber,
-		Currency: r.Currency, DiscountRate: r.DiscountRate, PaymentTermsID: r.PaymentTermsID,
-		DefaultPaymentMethod: r.DefaultPaymentMethod, TaxScheme: r.TaxScheme, PriceListID: r.PriceListID,
-		CreditLimit: r.CreditLimit, CreditPeriodDays: r.CreditPeriodDays, CreditPolicy: r.CreditPolicy,
-		BillingStatus: r.BillingStatus, BasisDate: r.BasisDate, SalesRepID: r.SalesRepID, Status: r.Status,
-		Notes: r.Notes, Custom: r.Custom,
-	}
-}
-
-// recordOf is the writable part of a stored customer.
-func recordOf(c dbsqlc.Customer) Record {
-	return Record{
-		Code: c.Code, Name: c.Name, Kind: c.Kind, Type: c.Type, ContactName: c.ContactName, Email: c.Email,
-		Phone: c.Phone, Website: c.Website, TaxNumber: c.TaxNumber, Currency: c.Currency,
-		DiscountRate: c.DiscountRate, PaymentTermsID: c.PaymentTermsID, DefaultPaymentMethod: c.DefaultPaymentMethod,
-		TaxScheme: c.TaxScheme, PriceListID: c.PriceListID, CreditLimit: c.CreditLimit,
-		CreditPeriodDays: c.CreditPeriodDays, CreditPolicy: c.CreditPolicy, BillingStatus: c.BillingStatus,
-		BasisDate: c.BasisDate, SalesRepID: c.SalesRepID, Status: c.Status, Notes: c.Notes, Custom: c.Custom,
-	}
+	p := dbsqlc.CustomerInsertParams{TenantID: tenantID, ID: uuid.New()}
+	r.insertParams(&p)
+	return p
 }
 
 // MergedError is the answer for the id of a customer merged into another
@@ -241,8 +223,8 @@ func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Prin
 	if !want.Matches(cur.Version) {
 		return Detail{}, ErrVersionMismatch
 	}
-	before := recordOf(cur)
-	r := recordOf(cur)
+	before := RecordOf(cur)
+	r := RecordOf(cur)
 	verr := p.Apply(&r, env)
 	set, remove, gerr := s.groups.Resolve(ctx, tx, p.Groups)
 	if err := joinValidation(verr, gerr); err != nil {
@@ -260,7 +242,7 @@ func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Prin
 	if reflect.DeepEqual(before, r) && !groupsChange {
 		return s.Get(ctx, tx, id)
 	}
-	_, err = s.q.CustomerUpdate(ctx, tx, updateParams(tx.TenantID(), id, r))
+	_, err = s.q.CustomerUpdate(ctx, tx, UpdateParams(tx.TenantID(), id, r))
 	switch {
 	case database.IsUniqueViolation(err, "customers_code_key"):
 		return Detail{}, ErrCodeTaken
@@ -309,17 +291,12 @@ func (s *Service) groupsChange(ctx context.Context, tx database.Tx, id uuid.UUID
 	return false, nil
 }
 
-func updateParams(tenantID, id uuid.UUID, r Record) dbsqlc.CustomerUpdateParams {
-	p := insertParams(tenantID, r)
-	return dbsqlc.CustomerUpdateParams{
-		TenantID: tenantID, ID: id, Code: p.Code, Name: p.Name, Kind: p.Kind, Type: p.Type,
-		ContactName: p.ContactName, Email: p.Email, Phone: p.Phone, Website: p.Website, TaxNumber: p.TaxNumber,
-		Currency: p.Currency, DiscountRate: p.DiscountRate, PaymentTermsID: p.PaymentTermsID,
-		DefaultPaymentMethod: p.DefaultPaymentMethod, TaxScheme: p.TaxScheme, PriceListID: p.PriceListID,
-		CreditLimit: p.CreditLimit, CreditPeriodDays: p.CreditPeriodDays, CreditPolicy: p.CreditPolicy,
-		BillingStatus: p.BillingStatus, BasisDate: p.BasisDate, SalesRepID: p.SalesRepID, Status: p.Status,
-		Notes: p.Notes, Custom: p.Custom,
-	}
+// UpdateParams are the arguments of CustomerUpdate that store r as
+// customer id's fields.
+func UpdateParams(tenantID, id uuid.UUID, r Record) dbsqlc.CustomerUpdateParams {
+	p := dbsqlc.CustomerUpdateParams{TenantID: tenantID, ID: id}
+	r.updateParams(&p)
+	return p
 }
 
 // Delete removes a customer the actor can see, returning it as it was. A

@@ -13,7 +13,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/shopspring/decimal"
 
 	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/customer"
@@ -512,87 +511,40 @@ func (s *Service) moveLocations(ctx context.Context, tx database.Tx, in Input, r
 }
 
 // fill returns the kept customer's record with each empty field taken from
-// the duplicate, noting in rep what was filled and which differing values
-// the kept customer keeps. Two fields fill only when harmless: the
-// currency only when it is the one the kept customer already uses (a
-// forced merge never changes the currency of the kept customer's orders),
-// the sales rep only when still an active user.
+// the duplicate (customer.FillEmpty, by the fields' merge rules), noting
+// in rep what was filled and which differing values the kept customer
+// keeps. Two fields fill only when harmless: the currency only when it is
+// the one the kept customer already uses (a forced merge never changes
+// the currency of the kept customer's orders), the sales rep only when
+// still an active user.
 func (s *Service) fill(ctx context.Context, tx database.Tx, pr pair, rep *Report) (dbsqlc.CustomerUpdateParams, error) {
 	k, d := pr.kept.Customer, pr.dup.Customer
-	str := func(a, b string) bool { return a == b }
-	id := func(a, b uuid.UUID) bool { return a == b }
-	dec := func(a, b decimal.Decimal) bool { return a.Equal(b) }
-	fillField(rep, "contact_name", &k.ContactName, d.ContactName, str)
-	fillField(rep, "email", &k.Email, d.Email, str)
-	fillField(rep, "phone", &k.Phone, d.Phone, str)
-	fillField(rep, "website", &k.Website, d.Website, str)
-	fillField(rep, "tax_number", &k.TaxNumber, d.TaxNumber, str)
-	currency := d.Currency
-	if currency != nil && *currency != pr.keptCurrency {
-		currency = nil
-		rep.KeptValues = append(rep.KeptValues, "currency")
-	}
-	fillField(rep, "currency", &k.Currency, currency, str)
-	fillField(rep, "discount_rate", &k.DiscountRate, d.DiscountRate, dec)
-	fillField(rep, "payment_terms_id", &k.PaymentTermsID, d.PaymentTermsID, id)
-	fillField(rep, "default_payment_method", &k.DefaultPaymentMethod, d.DefaultPaymentMethod, str)
-	fillField(rep, "tax_scheme", &k.TaxScheme, d.TaxScheme, str)
-	fillField(rep, "price_list_id", &k.PriceListID, d.PriceListID, id)
-	fillField(rep, "credit_limit", &k.CreditLimit, d.CreditLimit, dec)
-	fillField(rep, "credit_period_days", &k.CreditPeriodDays, d.CreditPeriodDays, func(a, b int32) bool { return a == b })
-	fillField(rep, "credit_policy", &k.CreditPolicy, d.CreditPolicy, str)
-	fillField(rep, "billing_status", &k.BillingStatus, d.BillingStatus, str)
-	fillField(rep, "basis_date", &k.BasisDate, d.BasisDate, func(a, b time.Time) bool { return a.Equal(b) })
-	rep.KeptValues = appendIf(rep.KeptValues, "kind", k.Kind != d.Kind)
-	rep.KeptValues = appendIf(rep.KeptValues, "type", k.Type != d.Type)
-	rep.KeptValues = appendIf(rep.KeptValues, "status", k.Status != d.Status)
-	rep.KeptValues = appendIf(rep.KeptValues, "name", k.Name != d.Name)
-	fillField(rep, "notes", &k.Notes, d.Notes, str)
-	if k.SalesRepID == nil && d.SalesRepID != nil {
-		u, err := s.q.UserGetByID(ctx, tx, dbsqlc.UserGetByIDParams{TenantID: tx.TenantID(), ID: *d.SalesRepID})
-		switch {
-		case err == nil && u.User.Status == "active":
-			k.SalesRepID = d.SalesRepID
-			rep.Filled = append(rep.Filled, "sales_rep_id")
-		case err != nil && !errors.Is(err, pgx.ErrNoRows):
-			return dbsqlc.CustomerUpdateParams{}, fmt.Errorf("look up duplicate's sales rep: %w", err)
+	res, err := customer.FillEmpty(&k, &d, func(name string) (customer.FillDecision, error) {
+		switch name {
+		case "currency":
+			if *d.Currency != pr.keptCurrency {
+				return customer.FillRefusedKept, nil
+			}
+		case "sales_rep_id":
+			u, err := s.q.UserGetByID(ctx, tx, dbsqlc.UserGetByIDParams{TenantID: tx.TenantID(), ID: *d.SalesRepID})
+			switch {
+			case errors.Is(err, pgx.ErrNoRows) || err == nil && u.User.Status != "active":
+				return customer.FillRefused, nil
+			case err != nil:
+				return customer.FillRefused, fmt.Errorf("look up duplicate's sales rep: %w", err)
+			}
 		}
-	} else if k.SalesRepID != nil && d.SalesRepID != nil && *k.SalesRepID != *d.SalesRepID {
-		rep.KeptValues = append(rep.KeptValues, "sales_rep_id")
-	}
-	custom, err := fillCustom(rep, k.Custom, d.Custom)
+		return customer.FillAllowed, nil
+	})
 	if err != nil {
 		return dbsqlc.CustomerUpdateParams{}, err
 	}
-	return dbsqlc.CustomerUpdateParams{
-		TenantID: tx.TenantID(), ID: k.ID, Code: k.Code, Name: k.Name, Kind: k.Kind, Type: k.Type,
-		ContactName: k.ContactName, Email: k.Email, Phone: k.Phone, Website: k.Website, TaxNumber: k.TaxNumber,
-		Currency: k.Currency, DiscountRate: k.DiscountRate, PaymentTermsID: k.PaymentTermsID,
-		DefaultPaymentMethod: k.DefaultPaymentMethod, TaxScheme: k.TaxScheme, PriceListID: k.PriceListID,
-		CreditLimit: k.CreditLimit, CreditPeriodDays: k.CreditPeriodDays, CreditPolicy: k.CreditPolicy,
-		BillingStatus: k.BillingStatus, BasisDate: k.BasisDate, SalesRepID: k.SalesRepID, Status: k.Status,
-		Notes: k.Notes, Custom: custom,
-	}, nil
-}
-
-// fillField fills an empty kept field from the duplicate, or notes that
-// both hold different values (the kept one stays).
-func fillField[T any](rep *Report, name string, kept **T, dup *T, eq func(a, b T) bool) {
-	switch {
-	case dup == nil:
-	case *kept == nil:
-		*kept = dup
-		rep.Filled = append(rep.Filled, name)
-	case !eq(**kept, *dup):
-		rep.KeptValues = append(rep.KeptValues, name)
+	rep.Filled = append(rep.Filled, res.Filled...)
+	rep.KeptValues = append(rep.KeptValues, res.KeptValues...)
+	if k.Custom, err = fillCustom(rep, k.Custom, d.Custom); err != nil {
+		return dbsqlc.CustomerUpdateParams{}, err
 	}
-}
-
-func appendIf(list []string, name string, ok bool) []string {
-	if ok {
-		return append(list, name)
-	}
-	return list
+	return customer.UpdateParams(tx.TenantID(), k.ID, customer.RecordOf(k)), nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/text/language"
 
+	"github.com/customerhub/customerhub/internal/customer/fieldspec"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/money"
 	"github.com/customerhub/customerhub/internal/validation"
@@ -30,9 +31,7 @@ var (
 
 // RequirableFields are the standard customer fields a tenant may mark
 // required.
-var RequirableFields = []string{"contact_name", "email", "phone", "website", "tax_number", "currency", "payment_terms_id",
-	"default_payment_method", "tax_scheme", "price_list_id", "credit_limit", "credit_period_days", "billing_status",
-	"basis_date", "sales_rep_id", "notes"}
+var RequirableFields = fieldspec.Requirable()
 
 // CreditPolicies are the values of default_credit_policy.
 var CreditPolicies = []string{"none", "warn", "block"}
