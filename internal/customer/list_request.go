@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/httpapi"
 	"github.com/customerhub/customerhub/internal/tenant"
 )
@@ -65,4 +66,14 @@ func (s *Service) ParseListRequest(ctx context.Context, tx database.Tx, actor *t
 	}
 	lr.Params = params
 	return lr, errs.Err()
+}
+
+// CursorAfter returns the cursor of the page that follows customer c in a
+// list sorted by sortBy: the exports read the whole list page by page.
+func CursorAfter(sortBy string, c dbsqlc.Customer) *Cursor {
+	cur := cursorFor(sortBy, rowKeys{
+		id: c.ID, name: c.Name, code: c.Code, balance: c.Balance, totalOrderValue: c.TotalOrderValue,
+		lastOrderAt: c.LastOrderAt, updatedAt: c.UpdatedAt, createdAt: c.CreatedAt,
+	})
+	return &cur
 }

@@ -1,0 +1,300 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/customerhub/customerhub/internal/customer"
+	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/settings"
+	"github.com/customerhub/customerhub/internal/tenant"
+	"github.com/customerhub/customerhub/internal/validation"
+	"github.com/customerhub/customerhub/internal/xlsx"
+)
+
+// Exports (GET /v1/customers/export).
+//
+// An export is the customer list (the same filters, sort and visibility,
+// parsed by customer.Service.ParseListRequest) written as a spreadsheet
+// whose columns are the import template's (CustomerColumns), so that an
+// export re-imports as it is. It reads the list in keyset pages of
+// DefaultExportPage customers, turns each page into export records (one
+// statement per page for each kind of related row) and writes their rows
+// through xlsx.Writer, which escapes formula-like text; memory holds one
+// page, whatever the export's size (excelize spills a large sheet to a
+// temporary file).
+//
+// Up to the configured limit (CUSTOMERHUB_EXPORT_SYNC_MAX) the answer is the
+// file, streamed from one REPEATABLE READ read-only transaction: one
+// consistent snapshot, however many pages. Beyond it the request starts a
+// customer_export job that writes the file into the file store, to be
+// downloaded from GET /v1/jobs/{id}/result until it expires.
+
+// IncludeLocations is the include= value that adds every location of a
+// customer: one row per location, the customer's columns repeated and the
+// location's in LocationHeaders (a customer without locations keeps one
+// row with them empty). Such a file is for reading, not for re-import.
+const IncludeLocations = "locations"
+
+// LocationHeaders are the columns include=locations adds.
+var LocationHeaders = []string{
+	"location_label", "location_kinds", "location_default_billing", "location_default_shipping",
+	"location_address_line1", "location_address_line2", "location_city", "location_region",
+	"location_postal_code", "location_country", "location_phone",
+}
+
+// DefaultExportPage is how many customers an export reads per statement.
+const DefaultExportPage = 2000
+
+// ExportRequest is what an export asks for; a job keeps it as its params.
+type ExportRequest struct {
+	Format string `json:"format"`
+	// Fields are the headers of the columns to write, in order; empty is
+	// every column of the template.
+	Fields  []string `json:"fields,omitempty"`
+	Include []string `json:"include,omitempty"`
+	// Query is the list's filters and sort (and view=) as the request gave
+	// them; they are parsed again, as the acting user, when a job starts.
+	Query map[string]string `json:"query"`
+}
+
+// Exporter writes customer exports.
+type Exporter struct {
+	Customers *customer.Service
+	// PageSize is how many customers one statement reads
+	// (DefaultExportPage when zero).
+	PageSize int32
+	Logger   *slog.Logger
+	q        *dbsqlc.Queries
+}
+
+// NewExporter returns an Exporter.
+func NewExporter(customers *customer.Service, logger *slog.Logger) *Exporter {
+	return &Exporter{Customers: customers, Logger: logger, q: dbsqlc.New()}
+}
+
+// ExportPlan is a checked export: what to read and which columns to write.
+type ExportPlan struct {
+	Request   ExportRequest
+	Format    xlsx.Format
+	List      customer.ListParams
+	Env       settings.Env
+	Columns   []Column
+	Locations bool
+}
+
+// FileName is the name an export's file is offered under.
+func (p ExportPlan) FileName(now time.Time) string {
+	return "customers-" + now.UTC().Format("20060102-150405") + "." + p.Format.String()
+}
+
+// ParseFormat reads format= (xlsx when empty).
+func ParseFormat(v string) (xlsx.Format, bool) {
+	switch strings.ToLower(v) {
+	case "", "xlsx":
+		return xlsx.FormatXLSX, true
+	case "csv":
+		return xlsx.FormatCSV, true
+	}
+	return xlsx.FormatUnknown, false
+}
+
+// Plan checks an export request as actor sees the tenant now: its format,
+// columns, include= and the list's filters. Every problem is reported at
+// once, naming its parameter.
+func (e *Exporter) Plan(ctx context.Context, tx database.Tx, actor *tenant.Principal, req ExportRequest) (ExportPlan, error) {
+	var errs validation.Errors
+	plan := ExportPlan{Request: req}
+	f, ok := ParseFormat(req.Format)
+	if !ok {
+		errs.Add("format", "invalid_choice", "must be xlsx or csv")
+	}
+	plan.Format = f
+	for _, inc := range req.Include {
+		if inc != IncludeLocations {
+			errs.Add("include", "invalid_choice", "must be locations")
+		}
+		plan.Locations = true
+	}
+	lr, err := e.Customers.ParseListRequest(ctx, tx, actor, req.Query)
+	if verrs, ok := err.(validation.Errors); ok {
+		errs = append(errs, verrs...)
+	} else if err != nil {
+		return plan, err
+	}
+	plan.List = lr.Params
+	if plan.Env, err = e.Customers.Env(ctx, tx); err != nil {
+		return plan, err
+	}
+	all, err := CustomerColumns(ctx, tx, plan.Env)
+	if err != nil {
+		return plan, err
+	}
+	if len(req.Fields) == 0 {
+		plan.Columns = all
+	}
+	for _, name := range req.Fields {
+		i := slices.IndexFunc(all, func(c Column) bool { return strings.EqualFold(c.Header, name) })
+		if i < 0 {
+			errs.Add("fields", "unknown_column", "unknown column "+name+"; the columns are the import template's headers")
+			continue
+		}
+		if slices.ContainsFunc(plan.Columns, func(c Column) bool { return c.Header == all[i].Header }) {
+			errs.Add("fields", "duplicate_column", "column "+name+" is asked for twice")
+			continue
+		}
+		plan.Columns = append(plan.Columns, all[i])
+	}
+	if err := errs.Err(); err != nil {
+		return plan, err
+	}
+	return plan, nil
+}
+
+// Count counts the customers an export writes, up to limit.
+func (e *Exporter) Count(ctx context.Context, tx database.Tx, actor *tenant.Principal, plan ExportPlan, limit int64) (int64, error) {
+	return e.Customers.Count(ctx, tx, actor, plan.Env, plan.List, limit)
+}
+
+// ExportRun is an export being written: its file writer and how far the
+// list has been read.
+type ExportRun struct {
+	plan  ExportPlan
+	w     *xlsx.Writer
+	after *customer.Cursor
+	// Rows counts the customers written so far.
+	Rows int64
+	done bool
+	row  []any
+}
+
+// Start begins writing plan's file to out: the header row.
+func (e *Exporter) Start(plan ExportPlan, out io.Writer, tempDir string) (*ExportRun, error) {
+	cols := make([]xlsx.Column, 0, len(plan.Columns)+len(LocationHeaders))
+	for _, c := range plan.Columns {
+		cols = append(cols, xlsx.Column{Header: c.Header})
+	}
+	if plan.Locations {
+		for _, h := range LocationHeaders {
+			cols = append(cols, xlsx.Column{Header: h})
+		}
+	}
+	w, err := xlsx.NewWriter(out, plan.Format, xlsx.WriterOptions{Sheet: "Customers", Columns: cols, TempDir: tempDir})
+	if err != nil {
+		return nil, fmt.Errorf("start export file: %w", err)
+	}
+	return &ExportRun{plan: plan, w: w}, nil
+}
+
+// Done reports whether the whole list has been written.
+func (r *ExportRun) Done() bool { return r.done }
+
+// Close finishes the file (for xlsx, writes the whole package to out).
+func (r *ExportRun) Close() error { return r.w.Close() }
+
+// Abort releases the file's temporary storage without finishing it.
+func (r *ExportRun) Abort() { _ = r.w.Close() }
+
+// Page reads and writes the next page of the list; after the last one
+// Done reports true.
+func (e *Exporter) Page(ctx context.Context, tx database.Tx, actor *tenant.Principal, r *ExportRun) error {
+	if r.done {
+		return nil
+	}
+	size := e.PageSize
+	if size <= 0 {
+		size = DefaultExportPage
+	}
+	lp := r.plan.List
+	lp.After, lp.Limit = r.after, size
+	details, err := e.Customers.List(ctx, tx, actor, r.plan.Env, lp)
+	if err != nil {
+		return err
+	}
+	if int32(len(details)) < size {
+		r.done = true
+	}
+	if len(details) == 0 {
+		return nil
+	}
+	r.after = customer.CursorAfter(lp.Sort, details[len(details)-1].Customer)
+	recs, err := LoadExportRecords(ctx, tx, r.plan.Env, details)
+	if err != nil {
+		return err
+	}
+	var locs map[uuid.UUID][]dbsqlc.CustomerLocation
+	if r.plan.Locations {
+		if locs, err = e.locations(ctx, tx, details); err != nil {
+			return err
+		}
+	}
+	for i := range recs {
+		row := r.row[:0]
+		for _, c := range r.plan.Columns {
+			row = append(row, c.Export(&recs[i]))
+		}
+		if !r.plan.Locations {
+			r.row = row
+			if err := r.w.WriteRow(row); err != nil {
+				return fmt.Errorf("write export row: %w", err)
+			}
+			continue
+		}
+		ls := locs[details[i].Customer.ID]
+		if len(ls) == 0 {
+			ls = []dbsqlc.CustomerLocation{{}}
+		}
+		n := len(row)
+		for _, l := range ls {
+			row = append(row[:n], locationCells(l)...)
+			if err := r.w.WriteRow(row); err != nil {
+				return fmt.Errorf("write export row: %w", err)
+			}
+		}
+		r.row = row
+	}
+	r.Rows += int64(len(recs))
+	return nil
+}
+
+// locations reads every location of a page's customers.
+func (e *Exporter) locations(ctx context.Context, tx database.Tx, details []customer.Detail) (map[uuid.UUID][]dbsqlc.CustomerLocation, error) {
+	ids := make([]uuid.UUID, len(details))
+	for i, d := range details {
+		ids[i] = d.Customer.ID
+	}
+	rows, err := e.q.LocationListForCustomers(ctx, tx, dbsqlc.LocationListForCustomersParams{TenantID: tx.TenantID(), CustomerIds: ids})
+	if err != nil {
+		return nil, fmt.Errorf("read export locations: %w", err)
+	}
+	out := make(map[uuid.UUID][]dbsqlc.CustomerLocation, len(details))
+	for _, l := range rows {
+		out[l.CustomerID] = append(out[l.CustomerID], l)
+	}
+	return out, nil
+}
+
+// locationCells are a location's cells (LocationHeaders); all empty for
+// the zero location.
+func locationCells(l dbsqlc.CustomerLocation) []any {
+	if l.Label == "" && l.Line1 == "" {
+		return make([]any, len(LocationHeaders))
+	}
+	return []any{l.Label, strings.Join(l.Kinds, ","), l.IsDefaultBilling, l.IsDefaultShipping, l.Line1, ptr(l.Line2),
+		l.City, ptr(l.Region), ptr(l.PostalCode), l.Country, ptr(l.Phone)}
+}
+
+func ptr(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
+}
