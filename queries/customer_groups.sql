@@ -73,3 +73,12 @@ RETURNING *;
 -- bypass row-level security).
 -- name: GroupDelete :execrows
 DELETE FROM customer_groups WHERE tenant_id = @tenant_id AND id = @id;
+
+-- GroupCodeList lists every group of the tenant by category and code, up
+-- to @row_limit: the import template's validation lists and an import's
+-- resolution of group codes read them once per file.
+-- name: GroupCodeList :many
+SELECT id, category, code FROM customer_groups
+WHERE tenant_id = @tenant_id
+ORDER BY category, code
+LIMIT @row_limit;

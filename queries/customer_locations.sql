@@ -52,6 +52,14 @@ SELECT * FROM customer_locations
 WHERE tenant_id = @tenant_id AND customer_id = @customer_id AND (is_default_billing OR is_default_shipping)
 ORDER BY id;
 
+-- LocationDefaultsForCustomers returns the default billing and default
+-- shipping locations of many customers at once (an export fills a batch of
+-- records with one statement).
+-- name: LocationDefaultsForCustomers :many
+SELECT * FROM customer_locations
+WHERE tenant_id = @tenant_id AND customer_id = ANY (@customer_ids::uuid[]) AND (is_default_billing OR is_default_shipping)
+ORDER BY customer_id, id;
+
 -- LocationClearDefaults takes the default billing (@billing) and/or
 -- default shipping (@shipping) flag off every other location of the
 -- customer. It runs before the flag is set on @keep_id, because the partial

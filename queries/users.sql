@@ -71,3 +71,13 @@ SELECT count(*) FROM customers WHERE tenant_id = @tenant_id AND id = ANY (@ids::
 SELECT id, visibility FROM users
 WHERE tenant_id = @tenant_id AND role_id = @role_id
 ORDER BY id;
+
+-- UserEmailsByIDs returns the e-mail addresses of these users (an export
+-- shows a batch's sales reps by e-mail with one statement).
+-- name: UserEmailsByIDs :many
+SELECT id, email FROM users WHERE tenant_id = @tenant_id AND id = ANY (@ids::uuid[]);
+
+-- UserIDsByEmails finds users by e-mail address (stored lower-case), with
+-- their status: an import resolves a batch's sales reps with one statement.
+-- name: UserIDsByEmails :many
+SELECT id, email, status FROM users WHERE tenant_id = @tenant_id AND email = ANY (@emails::text[]);

@@ -369,7 +369,8 @@ func eqTime(a, b time.Time) bool             { return a.Equal(b) }
 // spreadsheet cell's value: Get gives the stored value as a string, a
 // decimal.Decimal, an int, a time.Time (a date, UTC midnight) or a
 // uuid.UUID, or nil when the field is empty; Set puts such a value (nil
-// clears) into a Patch, whose Apply then validates it as the API does.
+// clears; a date may also be text, which Apply reads as YYYY-MM-DD) into a
+// Patch, whose Apply then validates it as the API does.
 type Accessor struct {
 	Field *fieldspec.Field
 	Get   func(c *dbsqlc.Customer) any
@@ -454,6 +455,8 @@ func setDate(s *Set[string], v any) error {
 	case time.Time:
 		d := v.Format(time.DateOnly)
 		setValue(s, &d)
+	case string: // Apply reads it as a date
+		setValue(s, &v)
 	default:
 		return wrongType("a date", v)
 	}

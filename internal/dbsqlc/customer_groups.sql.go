@@ -13,6 +13,47 @@ import (
 	"github.com/shopspring/decimal"
 )
 
+const groupCodeList = `-- name: GroupCodeList :many
+SELECT id, category, code FROM customer_groups
+WHERE tenant_id = $1
+ORDER BY category, code
+LIMIT $2
+`
+
+type GroupCodeListParams struct {
+	TenantID uuid.UUID
+	RowLimit int32
+}
+
+type GroupCodeListRow struct {
+	ID       uuid.UUID
+	Category string
+	Code     string
+}
+
+// GroupCodeList lists every group of the tenant by category and code, up
+// to @row_limit: the import template's validation lists and an import's
+// resolution of group codes read them once per file.
+func (q *Queries) GroupCodeList(ctx context.Context, db DBTX, arg GroupCodeListParams) ([]GroupCodeListRow, error) {
+	rows, err := db.Query(ctx, groupCodeList, arg.TenantID, arg.RowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []GroupCodeListRow{}
+	for rows.Next() {
+		var i GroupCodeListRow
+		if err := rows.Scan(&i.ID, &i.Category, &i.Code); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const groupDelete = `-- name: GroupDelete :execrows
 DELETE FROM customer_groups WHERE tenant_id = $1 AND id = $2
 `

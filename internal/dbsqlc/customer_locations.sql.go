@@ -214,6 +214,60 @@ func (q *Queries) LocationDefaults(ctx context.Context, db DBTX, arg LocationDef
 	return items, nil
 }
 
+const locationDefaultsForCustomers = `-- name: LocationDefaultsForCustomers :many
+SELECT tenant_id, id, customer_id, label, line1, line2, city, region, postal_code, country, phone, kinds, is_default_billing, is_default_shipping, sales_rep_id, version, created_at, updated_at, reach FROM customer_locations
+WHERE tenant_id = $1 AND customer_id = ANY ($2::uuid[]) AND (is_default_billing OR is_default_shipping)
+ORDER BY customer_id, id
+`
+
+type LocationDefaultsForCustomersParams struct {
+	TenantID    uuid.UUID
+	CustomerIds []uuid.UUID
+}
+
+// LocationDefaultsForCustomers returns the default billing and default
+// shipping locations of many customers at once (an export fills a batch of
+// records with one statement).
+func (q *Queries) LocationDefaultsForCustomers(ctx context.Context, db DBTX, arg LocationDefaultsForCustomersParams) ([]CustomerLocation, error) {
+	rows, err := db.Query(ctx, locationDefaultsForCustomers, arg.TenantID, arg.CustomerIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CustomerLocation{}
+	for rows.Next() {
+		var i CustomerLocation
+		if err := rows.Scan(
+			&i.TenantID,
+			&i.ID,
+			&i.CustomerID,
+			&i.Label,
+			&i.Line1,
+			&i.Line2,
+			&i.City,
+			&i.Region,
+			&i.PostalCode,
+			&i.Country,
+			&i.Phone,
+			&i.Kinds,
+			&i.IsDefaultBilling,
+			&i.IsDefaultShipping,
+			&i.SalesRepID,
+			&i.Version,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Reach,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const locationDelete = `-- name: LocationDelete :execrows
 DELETE FROM customer_locations WHERE tenant_id = $1 AND id = $2
 `

@@ -29,6 +29,42 @@ func (q *Queries) CustomersVisibleCount(ctx context.Context, db DBTX, arg Custom
 	return count, err
 }
 
+const userEmailsByIDs = `-- name: UserEmailsByIDs :many
+SELECT id, email FROM users WHERE tenant_id = $1 AND id = ANY ($2::uuid[])
+`
+
+type UserEmailsByIDsParams struct {
+	TenantID uuid.UUID
+	Ids      []uuid.UUID
+}
+
+type UserEmailsByIDsRow struct {
+	ID    uuid.UUID
+	Email string
+}
+
+// UserEmailsByIDs returns the e-mail addresses of these users (an export
+// shows a batch's sales reps by e-mail with one statement).
+func (q *Queries) UserEmailsByIDs(ctx context.Context, db DBTX, arg UserEmailsByIDsParams) ([]UserEmailsByIDsRow, error) {
+	rows, err := db.Query(ctx, userEmailsByIDs, arg.TenantID, arg.Ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []UserEmailsByIDsRow{}
+	for rows.Next() {
+		var i UserEmailsByIDsRow
+		if err := rows.Scan(&i.ID, &i.Email); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const userGetByEmail = `-- name: UserGetByEmail :one
 SELECT tenant_id, id, email, name, password_hash, builtin_role, role_id, visibility, customer_id, status, version, created_at, updated_at FROM users WHERE tenant_id = $1 AND email = $2
 `
@@ -125,6 +161,43 @@ func (q *Queries) UserGetByIDForUpdate(ctx context.Context, db DBTX, arg UserGet
 		&i.UpdatedAt,
 	)
 	return i, err
+}
+
+const userIDsByEmails = `-- name: UserIDsByEmails :many
+SELECT id, email, status FROM users WHERE tenant_id = $1 AND email = ANY ($2::text[])
+`
+
+type UserIDsByEmailsParams struct {
+	TenantID uuid.UUID
+	Emails   []string
+}
+
+type UserIDsByEmailsRow struct {
+	ID     uuid.UUID
+	Email  string
+	Status string
+}
+
+// UserIDsByEmails finds users by e-mail address (stored lower-case), with
+// their status: an import resolves a batch's sales reps with one statement.
+func (q *Queries) UserIDsByEmails(ctx context.Context, db DBTX, arg UserIDsByEmailsParams) ([]UserIDsByEmailsRow, error) {
+	rows, err := db.Query(ctx, userIDsByEmails, arg.TenantID, arg.Emails)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []UserIDsByEmailsRow{}
+	for rows.Next() {
+		var i UserIDsByEmailsRow
+		if err := rows.Scan(&i.ID, &i.Email, &i.Status); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const userInsert = `-- name: UserInsert :one

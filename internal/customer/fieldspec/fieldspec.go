@@ -93,6 +93,39 @@ type Field struct {
 	// Requirable fields may be made required by a tenant's settings.
 	Requirable bool
 	Merge      Merge
+	// Sheet is the field's spreadsheet column (import template, header
+	// matching, export).
+	Sheet Sheet
+}
+
+// Tier orders the spreadsheet columns: the common ones first (the
+// template a back office fills), then the less common, then the rare.
+type Tier int
+
+// Tiers of spreadsheet columns.
+const (
+	Common Tier = iota
+	LessCommon
+	Rare
+)
+
+// Sheet describes a field's spreadsheet column.
+type Sheet struct {
+	// Header is the canonical header when it differs from the field's
+	// name (a reference read by code or e-mail, or a friendlier name).
+	Header string
+	// Aliases are other headers that mean this column, matched ignoring
+	// case, spaces and punctuation.
+	Aliases []string
+	Tier    Tier
+}
+
+// Header is the field's canonical spreadsheet header.
+func (f Field) Header() string {
+	if f.Sheet.Header != "" {
+		return f.Sheet.Header
+	}
+	return f.Name
 }
 
 // Allowed values of the enumerated fields.
@@ -108,29 +141,29 @@ var (
 // Customer is the specification of the customer's writable fields, in the
 // order the API shows them.
 var Customer = []Field{
-	{Name: "code", Column: "code", GoName: "Code", Kind: Code, NotNull: true, Merge: MergeNever},
-	{Name: "name", Column: "name", GoName: "Name", Kind: Text, Max: 200, NotNull: true, Merge: MergeKeep},
-	{Name: "kind", Column: "kind", GoName: "Kind", Kind: Enum, Values: Kinds, NotNull: true, Default: "customer", Merge: MergeKeep},
-	{Name: "type", Column: "type", GoName: "Type", Kind: Enum, Values: Types, NotNull: true, Default: "company", Merge: MergeKeep},
-	{Name: "contact_name", Column: "contact_name", GoName: "ContactName", Kind: Text, Max: 200, Requirable: true},
-	{Name: "email", Column: "email", GoName: "Email", Kind: Email, Requirable: true},
-	{Name: "phone", Column: "phone", GoName: "Phone", Kind: Phone, Requirable: true},
-	{Name: "website", Column: "website", GoName: "Website", Kind: URL, Requirable: true},
-	{Name: "tax_number", Column: "tax_number", GoName: "TaxNumber", Kind: TaxNumber, Max: 64, Requirable: true},
-	{Name: "currency", Column: "currency", GoName: "Currency", Kind: Currency, Requirable: true, Merge: MergeDecide},
-	{Name: "discount_rate", Column: "discount_rate", GoName: "DiscountRate", Kind: Percent},
-	{Name: "payment_terms_id", Column: "payment_terms_id", GoName: "PaymentTermsID", Kind: Ref, Ref: RefPaymentTerms, Requirable: true},
-	{Name: "default_payment_method", Column: "default_payment_method", GoName: "DefaultPaymentMethod", Kind: Enum, Values: PaymentMethods, Requirable: true},
-	{Name: "tax_scheme", Column: "tax_scheme", GoName: "TaxScheme", Kind: Text, Max: 64, Requirable: true},
-	{Name: "price_list_id", Column: "price_list_id", GoName: "PriceListID", Kind: Ref, Ref: RefPriceList, Requirable: true},
-	{Name: "credit_limit", Column: "credit_limit", GoName: "CreditLimit", Kind: Money, Requirable: true},
-	{Name: "credit_period_days", Column: "credit_period_days", GoName: "CreditPeriodDays", Kind: Integer, Max: 3650, Requirable: true},
-	{Name: "credit_policy", Column: "credit_policy", GoName: "CreditPolicy", Kind: Enum, Values: CreditPolicies},
-	{Name: "billing_status", Column: "billing_status", GoName: "BillingStatus", Kind: Enum, Values: BillingStatuses, Requirable: true},
-	{Name: "basis_date", Column: "basis_date", GoName: "BasisDate", Kind: Date, Requirable: true},
-	{Name: "sales_rep_id", Column: "sales_rep_id", GoName: "SalesRepID", Kind: Ref, Ref: RefUser, Requirable: true, Merge: MergeDecide},
-	{Name: "status", Column: "status", GoName: "Status", Kind: Enum, Values: Statuses, NotNull: true, Default: "active", Merge: MergeKeep},
-	{Name: "notes", Column: "notes", GoName: "Notes", Kind: Text, Max: 10000, Requirable: true},
+	{Name: "code", Column: "code", GoName: "Code", Kind: Code, NotNull: true, Merge: MergeNever, Sheet: Sheet{Aliases: []string{"Customer Code", "Customer No", "Customer Number", "Account", "Account Number", "Account No"}}},
+	{Name: "name", Column: "name", GoName: "Name", Kind: Text, Max: 200, NotNull: true, Merge: MergeKeep, Sheet: Sheet{Aliases: []string{"Customer Name", "Company", "Company Name", "Business Name", "Customer"}}},
+	{Name: "kind", Column: "kind", GoName: "Kind", Kind: Enum, Values: Kinds, NotNull: true, Default: "customer", Merge: MergeKeep, Sheet: Sheet{Aliases: []string{"Customer Kind", "Customer or Vendor"}, Tier: LessCommon}},
+	{Name: "type", Column: "type", GoName: "Type", Kind: Enum, Values: Types, NotNull: true, Default: "company", Merge: MergeKeep, Sheet: Sheet{Header: "customer_type", Aliases: []string{"type", "Entity Type"}}},
+	{Name: "contact_name", Column: "contact_name", GoName: "ContactName", Kind: Text, Max: 200, Requirable: true, Sheet: Sheet{Aliases: []string{"Contact", "Contact Person", "Attention"}, Tier: LessCommon}},
+	{Name: "email", Column: "email", GoName: "Email", Kind: Email, Requirable: true, Sheet: Sheet{Aliases: []string{"E-mail", "Email Address", "E-mail Address", "Mail"}}},
+	{Name: "phone", Column: "phone", GoName: "Phone", Kind: Phone, Requirable: true, Sheet: Sheet{Aliases: []string{"Telephone", "Phone Number", "Tel", "Telephone Number", "Mobile"}}},
+	{Name: "website", Column: "website", GoName: "Website", Kind: URL, Requirable: true, Sheet: Sheet{Aliases: []string{"Web", "Web Site", "URL", "Homepage"}}},
+	{Name: "tax_number", Column: "tax_number", GoName: "TaxNumber", Kind: TaxNumber, Max: 64, Requirable: true, Sheet: Sheet{Aliases: []string{"VAT number", "VAT", "VAT ID", "Tax ID", "TIN", "GST Number", "NPWP"}}},
+	{Name: "currency", Column: "currency", GoName: "Currency", Kind: Currency, Requirable: true, Merge: MergeDecide, Sheet: Sheet{Aliases: []string{"Currency Code"}}},
+	{Name: "discount_rate", Column: "discount_rate", GoName: "DiscountRate", Kind: Percent, Sheet: Sheet{Aliases: []string{"Discount", "Discount %", "Discount Percent"}}},
+	{Name: "payment_terms_id", Column: "payment_terms_id", GoName: "PaymentTermsID", Kind: Ref, Ref: RefPaymentTerms, Requirable: true, Sheet: Sheet{Header: "payment_terms", Aliases: []string{"Terms", "Payment Terms Code"}}},
+	{Name: "default_payment_method", Column: "default_payment_method", GoName: "DefaultPaymentMethod", Kind: Enum, Values: PaymentMethods, Requirable: true, Sheet: Sheet{Aliases: []string{"Payment Method"}, Tier: Rare}},
+	{Name: "tax_scheme", Column: "tax_scheme", GoName: "TaxScheme", Kind: Text, Max: 64, Requirable: true, Sheet: Sheet{Aliases: []string{"Tax Type"}, Tier: Rare}},
+	{Name: "price_list_id", Column: "price_list_id", GoName: "PriceListID", Kind: Ref, Ref: RefPriceList, Requirable: true, Sheet: Sheet{Header: "price_list", Aliases: []string{"Price Level", "Pricing Level", "Price List Code"}, Tier: LessCommon}},
+	{Name: "credit_limit", Column: "credit_limit", GoName: "CreditLimit", Kind: Money, Requirable: true, Sheet: Sheet{Aliases: []string{"Credit Line"}}},
+	{Name: "credit_period_days", Column: "credit_period_days", GoName: "CreditPeriodDays", Kind: Integer, Max: 3650, Requirable: true, Sheet: Sheet{Header: "credit_days", Aliases: []string{"credit_period_days", "Credit Period", "Credit Term Days"}, Tier: LessCommon}},
+	{Name: "credit_policy", Column: "credit_policy", GoName: "CreditPolicy", Kind: Enum, Values: CreditPolicies, Sheet: Sheet{Aliases: []string{"Credit Control"}, Tier: LessCommon}},
+	{Name: "billing_status", Column: "billing_status", GoName: "BillingStatus", Kind: Enum, Values: BillingStatuses, Requirable: true, Sheet: Sheet{Tier: LessCommon}},
+	{Name: "basis_date", Column: "basis_date", GoName: "BasisDate", Kind: Date, Requirable: true, Sheet: Sheet{Tier: LessCommon}},
+	{Name: "sales_rep_id", Column: "sales_rep_id", GoName: "SalesRepID", Kind: Ref, Ref: RefUser, Requirable: true, Merge: MergeDecide, Sheet: Sheet{Header: "sales_rep_email", Aliases: []string{"Sales Rep", "Salesperson", "Sales Person", "Account Manager"}}},
+	{Name: "status", Column: "status", GoName: "Status", Kind: Enum, Values: Statuses, NotNull: true, Default: "active", Merge: MergeKeep, Sheet: Sheet{Aliases: []string{"Customer Status"}, Tier: Rare}},
+	{Name: "notes", Column: "notes", GoName: "Notes", Kind: Text, Max: 10000, Requirable: true, Sheet: Sheet{Aliases: []string{"Note", "Remarks", "Comments", "Memo"}}},
 }
 
 // ByName returns the field of this name.
