@@ -26,6 +26,7 @@ import (
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/files"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/importer"
 	"github.com/customerhub/customerhub/internal/jobs"
 	"github.com/customerhub/customerhub/internal/location"
 	"github.com/customerhub/customerhub/internal/order"
@@ -44,6 +45,10 @@ type Deps struct {
 	// IdempotencyTTL is how long idempotency keys are kept
 	// (httpapi.DefaultIdempotencyTTL when zero).
 	IdempotencyTTL time.Duration
+	// Exports works export jobs, with ExportRunner: its attempts are long
+	// enough to write a whole file (importer.ExportAttemptTimeout).
+	Exports      *importer.ExportJob
+	ExportRunner *jobs.Runner
 }
 
 // MaintenanceTimeout bounds one run of a maintenance job. It walks every
@@ -63,6 +68,7 @@ func Register(w *river.Workers, d Deps) {
 	river.AddWorker(w, NewCustomerMergeWorker(d))
 	river.AddWorker(w, NewLocationBulkWorker(d))
 	river.AddWorker(w, NewFilesPurgeWorker(d))
+	river.AddWorker(w, NewCustomerExportWorker(d))
 }
 
 // PeriodicJobs lists the jobs the elected leader enqueues on a schedule.

@@ -87,6 +87,7 @@ type ExportPlan struct {
 	Format    xlsx.Format
 	List      customer.ListParams
 	Env       settings.Env
+	Tenant    Tenant
 	Columns   []Column
 	Locations bool
 }
@@ -134,10 +135,10 @@ func (e *Exporter) Plan(ctx context.Context, tx database.Tx, actor *tenant.Princ
 	if plan.Env, err = e.Customers.Env(ctx, tx); err != nil {
 		return plan, err
 	}
-	all, err := CustomerColumns(ctx, tx, plan.Env)
-	if err != nil {
+	if plan.Tenant, err = LoadTenant(ctx, tx, plan.Env); err != nil {
 		return plan, err
 	}
+	all := CustomerColumns(plan.Tenant)
 	if len(req.Fields) == 0 {
 		plan.Columns = all
 	}
@@ -167,9 +168,10 @@ func (e *Exporter) Count(ctx context.Context, tx database.Tx, actor *tenant.Prin
 // ExportRun is an export being written: its file writer and how far the
 // list has been read.
 type ExportRun struct {
-	plan  ExportPlan
-	w     *xlsx.Writer
-	after *customer.Cursor
+	plan   ExportPlan
+	w      *xlsx.Writer
+	filler *ExportFiller
+	after  *customer.Cursor
 	// Rows counts the customers written so far.
 	Rows int64
 	done bool
@@ -191,7 +193,7 @@ func (e *Exporter) Start(plan ExportPlan, out io.Writer, tempDir string) (*Expor
 	if err != nil {
 		return nil, fmt.Errorf("start export file: %w", err)
 	}
-	return &ExportRun{plan: plan, w: w}, nil
+	return &ExportRun{plan: plan, w: w, filler: NewExportFiller(plan.Tenant)}, nil
 }
 
 // Done reports whether the whole list has been written.
@@ -226,7 +228,7 @@ func (e *Exporter) Page(ctx context.Context, tx database.Tx, actor *tenant.Princ
 		return nil
 	}
 	r.after = customer.CursorAfter(lp.Sort, details[len(details)-1].Customer)
-	recs, err := LoadExportRecords(ctx, tx, r.plan.Env, details)
+	recs, err := r.filler.Fill(ctx, tx, details)
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/customerhub/customerhub/internal/grant"
 	"github.com/customerhub/customerhub/internal/group"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/importer"
 	"github.com/customerhub/customerhub/internal/jobs"
 	"github.com/customerhub/customerhub/internal/location"
 	"github.com/customerhub/customerhub/internal/merge"
@@ -67,6 +68,8 @@ type Services struct {
 	Locations *location.Service
 	Grants    *grant.Service
 	Orders    *order.Service
+	// Exports writes customer exports (answered at once, or by a job).
+	Exports *importer.Exporter
 }
 
 // NewServices builds the domain services.
@@ -83,6 +86,7 @@ func NewServices(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger) *Se
 	s.Customers.BulkBatch = cfg.BulkBatch
 	s.Locations.BulkBatch = cfg.BulkBatch
 	s.Orders = order.NewService(logger, s.Customers, s.Pricing)
+	s.Exports = importer.NewExporter(s.Customers, logger)
 	return s
 }
 
@@ -173,6 +177,11 @@ func New(d Deps) *Server {
 	pricing.NewHandler(d.Pool, svc.Pricing).Routes(v1)
 	group.NewHandler(d.Pool, svc.Groups).Routes(v1)
 	merge.NewHandler(d.Pool, merge.NewService(d.Logger, svc.Customers, svc.Orders), jobsSvc).Routes(v1)
+	// Exports, job results and the import templates: fixed paths, before
+	// /customers/:id and /imports/:id would take them.
+	exportH := importer.NewExportHandler(d.Pool, svc.Exports, jobsSvc, JobKinds(), d.Logger)
+	exportH.SyncMax, exportH.WriteTimeout = cfg.ExportSyncMax, writeTimeout
+	exportH.Routes(v1)
 	customer.NewHandler(d.Pool, svc.Customers, jobsSvc).Routes(v1)
 	location.NewHandler(d.Pool, svc.Locations, jobsSvc).Routes(v1)
 	grant.NewHandler(d.Pool, svc.Grants).Routes(v1)

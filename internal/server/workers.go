@@ -13,6 +13,7 @@ import (
 	"github.com/customerhub/customerhub/internal/config"
 	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/importer"
 	"github.com/customerhub/customerhub/internal/jobs"
 	"github.com/customerhub/customerhub/internal/location"
 	"github.com/customerhub/customerhub/internal/merge"
@@ -28,6 +29,8 @@ func NewWorkers(cfg config.Config, svc *Services, pool *pgxpool.Pool, logger *sl
 		Pool: pool, Auth: svc.Auth, Orders: svc.Orders, Customers: svc.Customers, Locations: svc.Locations,
 		Jobs: jobs.NewService(nil, JobKinds(), logger), Runner: NewRunner(svc.Auth, pool, cfg.JobAttemptTimeout, logger), Logger: logger,
 		IdempotencyTTL: cfg.IdempotencyTTL,
+		Exports:        &importer.ExportJob{Exporter: svc.Exports, Retention: cfg.ExportRetention},
+		ExportRunner:   NewRunner(svc.Auth, pool, importer.ExportAttemptTimeout, logger),
 	})
 	return ws
 }
@@ -36,7 +39,7 @@ func NewWorkers(cfg config.Config, svc *Services, pool *pgxpool.Pool, logger *sl
 // (jobs.Args.Permission): the runner checks it before each step, and
 // cancelling a job takes it too. A kind missing here cannot be enqueued.
 func JobKinds() jobs.Kinds {
-	return jobs.KindsOf(customer.BulkUpdateArgs{}, location.BulkUpdateArgs{}, merge.Args{})
+	return jobs.KindsOf(customer.BulkUpdateArgs{}, location.BulkUpdateArgs{}, merge.Args{}, importer.ExportArgs{})
 }
 
 // NewRunner returns the runner of tenant jobs: each acts as the user who
