@@ -2,6 +2,7 @@ package importer
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -83,6 +84,42 @@ func (h *ExportHandler) Routes(r *httpapi.Router) {
 		Summary: "Download the file a job made (an export): 404 until the job has succeeded, 410 once the file has expired. " +
 			"Visible as GET /v1/jobs/{id} is, and needs the permission of the job's kind",
 		Produces: []string{"application/octet-stream"}, Handler: h.result})
+	for _, f := range []xlsx.Format{xlsx.FormatXLSX, xlsx.FormatCSV} {
+		media, lists := f.ContentType(), ", and drop-down lists on the coded columns"
+		if f == xlsx.FormatCSV {
+			media, lists = "text/csv", ""
+		}
+		r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/imports/template." + f.String(), Permission: auth.PermCustomersImport,
+			Tag: "imports", Summary: "This tenant's import template as " + f.String() + ": the headers of every column " +
+				"(custom fields and group categories included, required ones marked with *), an example row" + lists,
+			Produces: []string{media}, Handler: h.template(f)})
+	}
+}
+
+// template answers the import template in format f; it is small (one
+// example row), so it is written whole before it is sent.
+func (h *ExportHandler) template(f xlsx.Format) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		var buf bytes.Buffer
+		err := httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+			buf.Reset() // a read-only transaction may run twice
+			env, err := h.exporter.Customers.Env(ctx, tx)
+			if err != nil {
+				return err
+			}
+			t, err := LoadTenant(ctx, tx, env)
+			if err != nil {
+				return err
+			}
+			return WriteTemplate(&buf, f, t)
+		}, database.ReadOnly)
+		if err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderContentType, f.ContentType())
+		c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": TemplateName(f)}))
+		return c.Send(buf.Bytes())
+	}
 }
 
 func (h *ExportHandler) export(c *fiber.Ctx) error {
