@@ -9,6 +9,7 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/settings"
 	"github.com/customerhub/customerhub/internal/tenant"
 )
 
@@ -76,4 +77,13 @@ func CursorAfter(sortBy string, c dbsqlc.Customer) *Cursor {
 		lastOrderAt: c.LastOrderAt, updatedAt: c.UpdatedAt, createdAt: c.CreatedAt,
 	})
 	return &cur
+}
+
+// ListArgs returns the list query's arguments for the whole of lp as
+// actor sees it (no page size, no keyset: the caller pages), for queries
+// that share CustomerList's WHERE clause (CustomerExportPage). empty
+// reports a list known to be empty without querying.
+func (s *Service) ListArgs(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, lp ListParams) (args dbsqlc.CustomerListParams, empty bool, err error) {
+	lp.After = nil
+	return s.listParams(ctx, tx, actor, env, lp, false)
 }

@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 
 	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/group"
 	"github.com/customerhub/customerhub/internal/settings"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
@@ -52,7 +54,7 @@ var LocationHeaders = []string{
 }
 
 // DefaultExportPage is how many customers an export reads per statement.
-const DefaultExportPage = 2000
+const DefaultExportPage = 10000
 
 // ExportRequest is what an export asks for; a job keeps it as its params.
 type ExportRequest struct {
@@ -169,6 +171,7 @@ func (e *Exporter) Count(ctx context.Context, tx database.Tx, actor *tenant.Prin
 // list has been read.
 type ExportRun struct {
 	plan   ExportPlan
+	args   *dbsqlc.CustomerExportPageParams
 	w      *xlsx.Writer
 	filler *ExportFiller
 	after  *customer.Cursor
@@ -215,19 +218,57 @@ func (e *Exporter) Page(ctx context.Context, tx database.Tx, actor *tenant.Princ
 	if size <= 0 {
 		size = DefaultExportPage
 	}
-	lp := r.plan.List
-	lp.After, lp.Limit = r.after, size
-	details, err := e.Customers.List(ctx, tx, actor, r.plan.Env, lp)
-	if err != nil {
-		return err
+	if r.args == nil {
+		args, empty, err := e.Customers.ListArgs(ctx, tx, actor, r.plan.Env, r.plan.List)
+		if err != nil {
+			return err
+		}
+		if empty {
+			r.done = true
+			return nil
+		}
+		p := dbsqlc.CustomerExportPageParams(args)
+		r.args = &p
 	}
-	if int32(len(details)) < size {
+	p := *r.args
+	p.RowLimit = size
+	if c := r.after; c != nil {
+		p.AfterID, p.AfterText, p.AfterTs = &c.ID, c.Text, c.Time
+		if c.Num != nil {
+			d, err := decimal.NewFromString(*c.Num)
+			if err != nil {
+				return fmt.Errorf("export keyset: %w", err)
+			}
+			p.AfterNum = &d
+		}
+	}
+	if p.SearchLike != nil {
+		// As customer.Service.List: a common search term walks the sort's
+		// index and filters.
+		if err := e.q.CustomerPreferIndexOrder(ctx, tx); err != nil {
+			return err
+		}
+	}
+	rows, err := e.q.CustomerExportPage(ctx, tx, p)
+	if err != nil {
+		return fmt.Errorf("read export page: %w", err)
+	}
+	if p.SearchLike != nil {
+		if err := e.q.CustomerRestorePlanner(ctx, tx); err != nil {
+			return err
+		}
+	}
+	if int32(len(rows)) < size {
 		r.done = true
 	}
-	if len(details) == 0 {
+	if len(rows) == 0 {
 		return nil
 	}
-	r.after = customer.CursorAfter(lp.Sort, details[len(details)-1].Customer)
+	details := make([]customer.Detail, len(rows))
+	for i, row := range rows {
+		details[i] = detailOf(row)
+	}
+	r.after = customer.CursorAfter(p.Sort, details[len(details)-1].Customer)
 	recs, err := r.filler.Fill(ctx, tx, details)
 	if err != nil {
 		return err
@@ -265,6 +306,26 @@ func (e *Exporter) Page(ctx context.Context, tx database.Tx, actor *tenant.Princ
 	}
 	r.Rows += int64(len(recs))
 	return nil
+}
+
+// detailOf is an export page's row as the customer the columns read: the
+// fields a spreadsheet shows and the sort keys are set, the rest (figures,
+// search text, reach) are left out; its groups carry category and code.
+func detailOf(r dbsqlc.CustomerExportPageRow) customer.Detail {
+	c := dbsqlc.Customer{ID: r.ID, Code: r.Code, Name: r.Name, Kind: r.Kind, Type: r.Type, ContactName: r.ContactName,
+		Email: r.Email, Phone: r.Phone, Website: r.Website, TaxNumber: r.TaxNumber, Currency: r.Currency,
+		DiscountRate: r.DiscountRate, PaymentTermsID: r.PaymentTermsID, DefaultPaymentMethod: r.DefaultPaymentMethod,
+		TaxScheme: r.TaxScheme, PriceListID: r.PriceListID, CreditLimit: r.CreditLimit, CreditPeriodDays: r.CreditPeriodDays,
+		CreditPolicy: r.CreditPolicy, BillingStatus: r.BillingStatus, BasisDate: r.BasisDate, SalesRepID: r.SalesRepID,
+		Status: r.Status, Notes: r.Notes, Custom: r.Custom, Balance: r.Balance, TotalOrderValue: r.TotalOrderValue,
+		LastOrderAt: r.LastOrderAt, UpdatedAt: r.UpdatedAt, CreatedAt: r.CreatedAt}
+	d := customer.Detail{Customer: c}
+	for _, gc := range r.GroupCodes {
+		if cat, code, ok := strings.Cut(gc, ":"); ok {
+			d.Groups = append(d.Groups, group.Membership{Category: cat, Code: code})
+		}
+	}
+	return d
 }
 
 // locations reads every location of a page's customers.
