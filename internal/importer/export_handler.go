@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -143,9 +144,17 @@ func (h *ExportHandler) export(c *fiber.Ctx) error {
 		if plan, err = h.exporter.Plan(ctx, tx, actor, req); err != nil {
 			return err
 		}
-		n, err := h.exporter.Count(ctx, tx, actor, plan, int64(h.SyncMax)+1)
+		limit := int64(h.SyncMax)
+		if plan.Format == xlsx.FormatXLSX {
+			limit = max(limit, xlsxMaxRows)
+		}
+		n, err := h.exporter.Count(ctx, tx, actor, plan, limit+1)
 		if err != nil {
 			return err
+		}
+		if plan.Format == xlsx.FormatXLSX && n > xlsxMaxRows {
+			return &httpapi.Error{Status: fiber.StatusUnprocessableEntity, Code: "too_many_rows",
+				Message: fmt.Sprintf("more than %d customers do not fit one xlsx sheet; export them as csv", xlsxMaxRows)}
 		}
 		if n <= int64(h.SyncMax) {
 			return nil
