@@ -96,11 +96,15 @@ vet: ## go vet
 fmt: ## gofmt -w the Go files
 	$(FIND_GO) | xargs -0 -r gofmt -w
 
-generate: ## Regenerate internal/dbsqlc with sqlc
+generate: ## Regenerate internal/dbsqlc with sqlc, then the customer field code from its specification
 	$(SQLC) generate
+	$(GO) generate ./internal/customer
 
-check-generated: ## Fail when internal/dbsqlc is stale or any Go file is not gofmt-clean
+check-generated: ## Fail when internal/dbsqlc or the customer field code is stale or any Go file is not gofmt-clean
 	$(SQLC) diff
+	@tmp=$$(mktemp); trap 'rm -f $$tmp' EXIT; \
+	(cd internal/customer && $(GO) run ./gen $$tmp) && \
+	if ! cmp -s $$tmp internal/customer/fields_gen.go; then echo "internal/customer/fields_gen.go is stale (run make generate)"; exit 1; fi
 	@bad=$$($(FIND_GO) | xargs -0 -r gofmt -l); \
 	if [[ -n $$bad ]]; then echo "gofmt needed on (run make fmt):"; echo "$$bad"; exit 1; fi
 	@echo 'generated code and formatting are up to date'

@@ -2,14 +2,18 @@ package customer_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"testing"
 
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
 	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/customer/fieldspec"
 	"github.com/customerhub/customerhub/internal/customer/gen/fieldgen"
+	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/dbtest"
 	"github.com/customerhub/customerhub/internal/settings"
 )
@@ -122,4 +126,61 @@ func TestSpecificationShape(t *testing.T) {
 	}
 	require.Equal(t, fieldspec.Requirable(), settings.RequirableFields)
 	require.Len(t, customer.Accessors(), len(fieldspec.Customer))
+}
+
+// TestFillEmpty: a merge fills the kept customer's empty fields from the
+// duplicate, by each field's merge rule, in specification order.
+func TestFillEmpty(t *testing.T) {
+	t.Parallel()
+	str := func(s string) *string { return &s }
+	rep := uuid.New()
+	base := func() (dbsqlc.Customer, dbsqlc.Customer) {
+		kept := dbsqlc.Customer{Code: "K", Name: "Kept", Kind: "customer", Type: "company", Status: "active",
+			Email: str("kept@example.com"), Currency: str("USD")}
+		dup := dbsqlc.Customer{Code: "D", Name: "Dup", Kind: "customer", Type: "individual", Status: "active",
+			Email: str("dup@example.com"), Phone: str("+15551234567"), Notes: str("n"), SalesRepID: &rep,
+			DiscountRate: ptrDec("5"), Currency: str("USD")}
+		return kept, dup
+	}
+	allow := func(string) (customer.FillDecision, error) { return customer.FillAllowed, nil }
+
+	t.Run("FillsAndKeeps", func(t *testing.T) {
+		kept, dup := base()
+		res, err := customer.FillEmpty(&kept, &dup, allow)
+		require.NoError(t, err)
+		require.Equal(t, []string{"phone", "discount_rate", "sales_rep_id", "notes"}, res.Filled)
+		require.Equal(t, []string{"name", "type", "email"}, res.KeptValues, "the code is never reported; kind and status agree")
+		require.Equal(t, "K", kept.Code)
+		require.Equal(t, "kept@example.com", *kept.Email)
+		require.Equal(t, "+15551234567", *kept.Phone)
+		require.Equal(t, rep, *kept.SalesRepID)
+	})
+	t.Run("Decided", func(t *testing.T) {
+		kept, dup := base()
+		kept.Currency, dup.Currency = nil, str("EUR")
+		var asked []string
+		res, err := customer.FillEmpty(&kept, &dup, func(name string) (customer.FillDecision, error) {
+			asked = append(asked, name)
+			if name == "currency" {
+				return customer.FillRefusedKept, nil
+			}
+			return customer.FillRefused, nil
+		})
+		require.NoError(t, err)
+		require.Equal(t, []string{"currency", "sales_rep_id"}, asked, "only the fields whose fill the merge decides")
+		require.Nil(t, kept.Currency)
+		require.Nil(t, kept.SalesRepID)
+		require.Contains(t, res.KeptValues, "currency")
+		require.NotContains(t, res.KeptValues, "sales_rep_id")
+	})
+	t.Run("DecisionError", func(t *testing.T) {
+		kept, dup := base()
+		_, err := customer.FillEmpty(&kept, &dup, func(string) (customer.FillDecision, error) { return 0, errors.New("boom") })
+		require.ErrorContains(t, err, "boom")
+	})
+}
+
+func ptrDec(s string) *decimal.Decimal {
+	d := decimal.RequireFromString(s)
+	return &d
 }

@@ -93,23 +93,29 @@ type Column struct {
 	Values []string
 	Kind   Kind
 	// Export returns the record's value: a string, decimal.Decimal, int,
-	// time.Time (a date at UTC midnight), bool, or nil when empty.
+	// time.Time (a date at UTC midnight), bool, or nil when empty. A
+	// KindPercent value is in percent (12.5): a writer shows it as such,
+	// or writes 0.125 (value.Shift(-2)) with a percent number format.
 	Export func(r *ExportRecord) any
 	// Import sets an already parsed value into the row: a string (any
 	// kind; text is passed to validation as it is), decimal.Decimal
 	// (decimal, percent, integer, text), int or int64 (integer, decimal,
 	// text), time.Time (date, text), bool (bool), or nil for an empty
-	// cell, which clears the field (an address's required parts and a
-	// group are left as they are). It fails only for a value of a type
+	// cell. An empty cell (nil or blank text) clears the field, except
+	// where a value cannot be cleared: the code, name, kind, type and
+	// status, an address's line 1, city and country, and a group are left
+	// as they are. It fails only for a value of a type
 	// the column cannot hold; the values themselves are validated later
 	// by the Patch's Apply.
 	Import func(row *Row, v any) error
 }
 
-// Row is one imported row: a customer patch, its default billing and
-// shipping addresses (nil when the row has no address column with a
-// value), and the references it names, unresolved: a batch resolves
-// them all at once (Refs.Collect, then Row.Resolve).
+// Row is one imported row: a customer patch; its default billing and
+// default shipping addresses, as patches of those locations (nil when the
+// row has no value in that address's columns; a new location needs line
+// 1, city and country, and location.Patch.Apply validates it); and the
+// references it names, unresolved: a batch resolves them at once
+// (Resolver.LoadSalesReps, then Resolver.Resolve for each row).
 type Row struct {
 	Customer customer.Patch
 	Billing  *location.Patch
@@ -207,6 +213,16 @@ func CustomerColumns(t Tenant) []Column {
 	for _, def := range t.Env.Fields {
 		out = append(out, customColumn(def))
 	}
+	for i := range out {
+		imp := out[i].Import
+		out[i].Import = func(row *Row, v any) error {
+			switch v.(type) {
+			case nil, string, decimal.Decimal, int, int64, time.Time, bool:
+				return imp(row, v)
+			}
+			return fmt.Errorf("a cell's value cannot be a %T", v)
+		}
+	}
 	return out
 }
 
@@ -261,6 +277,19 @@ func fieldColumn(t Tenant, a customer.Accessor) Column {
 		c.Import = dateImport(set)
 	case fieldspec.Ref:
 		c = refColumn(t, f, c)
+	}
+	// A blank cell clears a field that can be empty and leaves one that
+	// cannot as it is: a create then takes the default (kind, type,
+	// status), generates the code, or reports the missing name.
+	imp, notNull := c.Import, f.NotNull
+	c.Import = func(row *Row, v any) error {
+		if s, ok := v.(string); v == nil || ok && strings.TrimSpace(s) == "" {
+			if notNull {
+				return nil
+			}
+			v = nil
+		}
+		return imp(row, v)
 	}
 	return c
 }
