@@ -62,3 +62,35 @@ DELETE FROM import_errors WHERE tenant_id = @tenant_id AND import_id = @import_i
 -- name: ImportPurgeExpired :many
 DELETE FROM imports WHERE tenant_id = @tenant_id AND expires_at < @before
 RETURNING file_id;
+
+-- ImportCustomersByCode finds the customers of these codes that the caller
+-- sees (a sales rep's import reaches only theirs), locking them against a
+-- concurrent change of who sees them while a batch copies their reach.
+-- name: ImportCustomersByCode :many
+SELECT id, code, reach FROM customers
+WHERE tenant_id = @tenant_id AND code = ANY (@codes::text[])
+FOR SHARE;
+
+-- name: ImportItemsBySKU :many
+SELECT id, sku FROM items WHERE tenant_id = @tenant_id AND sku = ANY (@skus::text[]);
+
+-- name: ImportCustomerPrices :many
+SELECT customer_id, item_id, price FROM customer_prices
+WHERE tenant_id = @tenant_id AND customer_id = ANY (@customer_ids::uuid[]) AND item_id = ANY (@item_ids::uuid[]);
+
+-- The customers an import's rows match, as the caller sees them (a sales
+-- rep's import reaches only theirs). No lock: the batch writes only
+-- customers still at the version read.
+-- name: ImportCustomersByCodes :many
+SELECT * FROM customers WHERE tenant_id = @tenant_id AND code = ANY (@codes::text[]);
+
+-- name: ImportCustomersByEmail :many
+SELECT * FROM customers WHERE tenant_id = @tenant_id AND lower(email) = ANY (@emails::text[]);
+
+-- name: ImportCustomersByTaxNumber :many
+SELECT * FROM customers
+WHERE tenant_id = @tenant_id AND upper(regexp_replace(tax_number, '[^[:alnum:]]+', '', 'g')) = ANY (@tax_numbers::text[]);
+
+-- name: ImportGroupMembers :many
+SELECT customer_id, category, group_id FROM customer_group_members
+WHERE tenant_id = @tenant_id AND customer_id = ANY (@customer_ids::uuid[]);

@@ -39,6 +39,7 @@ type Deps struct {
 	Orders    *order.Service
 	Customers *customer.Service
 	Locations *location.Service
+	Importer  *importer.Service
 	Jobs      *jobs.Service
 	Runner    *jobs.Runner
 	Logger    *slog.Logger
@@ -69,6 +70,8 @@ func Register(w *river.Workers, d Deps) {
 	river.AddWorker(w, NewLocationBulkWorker(d))
 	river.AddWorker(w, NewFilesPurgeWorker(d))
 	river.AddWorker(w, NewCustomerExportWorker(d))
+	river.AddWorker(w, NewImportWorker(d))
+	river.AddWorker(w, NewImportsPurgeWorker(d))
 }
 
 // PeriodicJobs lists the jobs the elected leader enqueues on a schedule.
@@ -89,6 +92,9 @@ func PeriodicJobs() []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
 			return files.PurgeArgs{}, nil
 		}, &river.PeriodicJobOpts{ID: "files_purge", RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
+			return importer.PurgeArgs{}, nil
+		}, &river.PeriodicJobOpts{ID: "imports_purge", RunOnStart: true}),
 	}
 }
 

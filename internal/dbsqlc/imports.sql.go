@@ -11,7 +11,293 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 )
+
+const importCustomerPrices = `-- name: ImportCustomerPrices :many
+SELECT customer_id, item_id, price FROM customer_prices
+WHERE tenant_id = $1 AND customer_id = ANY ($2::uuid[]) AND item_id = ANY ($3::uuid[])
+`
+
+type ImportCustomerPricesParams struct {
+	TenantID    uuid.UUID
+	CustomerIds []uuid.UUID
+	ItemIds     []uuid.UUID
+}
+
+type ImportCustomerPricesRow struct {
+	CustomerID uuid.UUID
+	ItemID     uuid.UUID
+	Price      decimal.Decimal
+}
+
+func (q *Queries) ImportCustomerPrices(ctx context.Context, db DBTX, arg ImportCustomerPricesParams) ([]ImportCustomerPricesRow, error) {
+	rows, err := db.Query(ctx, importCustomerPrices, arg.TenantID, arg.CustomerIds, arg.ItemIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ImportCustomerPricesRow{}
+	for rows.Next() {
+		var i ImportCustomerPricesRow
+		if err := rows.Scan(&i.CustomerID, &i.ItemID, &i.Price); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const importCustomersByCode = `-- name: ImportCustomersByCode :many
+SELECT id, code, reach FROM customers
+WHERE tenant_id = $1 AND code = ANY ($2::text[])
+FOR SHARE
+`
+
+type ImportCustomersByCodeParams struct {
+	TenantID uuid.UUID
+	Codes    []string
+}
+
+type ImportCustomersByCodeRow struct {
+	ID    uuid.UUID
+	Code  string
+	Reach []uuid.UUID
+}
+
+// ImportCustomersByCode finds the customers of these codes that the caller
+// sees (a sales rep's import reaches only theirs), locking them against a
+// concurrent change of who sees them while a batch copies their reach.
+func (q *Queries) ImportCustomersByCode(ctx context.Context, db DBTX, arg ImportCustomersByCodeParams) ([]ImportCustomersByCodeRow, error) {
+	rows, err := db.Query(ctx, importCustomersByCode, arg.TenantID, arg.Codes)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ImportCustomersByCodeRow{}
+	for rows.Next() {
+		var i ImportCustomersByCodeRow
+		if err := rows.Scan(&i.ID, &i.Code, &i.Reach); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const importCustomersByCodes = `-- name: ImportCustomersByCodes :many
+SELECT tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text, reach FROM customers WHERE tenant_id = $1 AND code = ANY ($2::text[])
+`
+
+type ImportCustomersByCodesParams struct {
+	TenantID uuid.UUID
+	Codes    []string
+}
+
+// The customers an import's rows match, as the caller sees them (a sales
+// rep's import reaches only theirs). No lock: the batch writes only
+// customers still at the version read.
+func (q *Queries) ImportCustomersByCodes(ctx context.Context, db DBTX, arg ImportCustomersByCodesParams) ([]Customer, error) {
+	rows, err := db.Query(ctx, importCustomersByCodes, arg.TenantID, arg.Codes)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Customer{}
+	for rows.Next() {
+		var i Customer
+		if err := rows.Scan(
+			&i.TenantID,
+			&i.ID,
+			&i.Code,
+			&i.Name,
+			&i.Type,
+			&i.Email,
+			&i.Phone,
+			&i.SalesRepID,
+			&i.Status,
+			&i.Version,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Kind,
+			&i.ContactName,
+			&i.Website,
+			&i.TaxNumber,
+			&i.Currency,
+			&i.DiscountRate,
+			&i.PaymentTermsID,
+			&i.DefaultPaymentMethod,
+			&i.TaxScheme,
+			&i.PriceListID,
+			&i.CreditLimit,
+			&i.CreditPeriodDays,
+			&i.CreditPolicy,
+			&i.BillingStatus,
+			&i.BasisDate,
+			&i.Notes,
+			&i.Custom,
+			&i.City,
+			&i.Country,
+			&i.OrderCount,
+			&i.TotalOrderValue,
+			&i.LastOrderAt,
+			&i.Balance,
+			&i.OverdueAmount,
+			&i.SearchText,
+			&i.Reach,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const importCustomersByEmail = `-- name: ImportCustomersByEmail :many
+SELECT tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text, reach FROM customers WHERE tenant_id = $1 AND lower(email) = ANY ($2::text[])
+`
+
+type ImportCustomersByEmailParams struct {
+	TenantID uuid.UUID
+	Emails   []string
+}
+
+func (q *Queries) ImportCustomersByEmail(ctx context.Context, db DBTX, arg ImportCustomersByEmailParams) ([]Customer, error) {
+	rows, err := db.Query(ctx, importCustomersByEmail, arg.TenantID, arg.Emails)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Customer{}
+	for rows.Next() {
+		var i Customer
+		if err := rows.Scan(
+			&i.TenantID,
+			&i.ID,
+			&i.Code,
+			&i.Name,
+			&i.Type,
+			&i.Email,
+			&i.Phone,
+			&i.SalesRepID,
+			&i.Status,
+			&i.Version,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Kind,
+			&i.ContactName,
+			&i.Website,
+			&i.TaxNumber,
+			&i.Currency,
+			&i.DiscountRate,
+			&i.PaymentTermsID,
+			&i.DefaultPaymentMethod,
+			&i.TaxScheme,
+			&i.PriceListID,
+			&i.CreditLimit,
+			&i.CreditPeriodDays,
+			&i.CreditPolicy,
+			&i.BillingStatus,
+			&i.BasisDate,
+			&i.Notes,
+			&i.Custom,
+			&i.City,
+			&i.Country,
+			&i.OrderCount,
+			&i.TotalOrderValue,
+			&i.LastOrderAt,
+			&i.Balance,
+			&i.OverdueAmount,
+			&i.SearchText,
+			&i.Reach,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const importCustomersByTaxNumber = `-- name: ImportCustomersByTaxNumber :many
+SELECT tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text, reach FROM customers
+WHERE tenant_id = $1 AND upper(regexp_replace(tax_number, '[^[:alnum:]]+', '', 'g')) = ANY ($2::text[])
+`
+
+type ImportCustomersByTaxNumberParams struct {
+	TenantID   uuid.UUID
+	TaxNumbers []string
+}
+
+func (q *Queries) ImportCustomersByTaxNumber(ctx context.Context, db DBTX, arg ImportCustomersByTaxNumberParams) ([]Customer, error) {
+	rows, err := db.Query(ctx, importCustomersByTaxNumber, arg.TenantID, arg.TaxNumbers)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Customer{}
+	for rows.Next() {
+		var i Customer
+		if err := rows.Scan(
+			&i.TenantID,
+			&i.ID,
+			&i.Code,
+			&i.Name,
+			&i.Type,
+			&i.Email,
+			&i.Phone,
+			&i.SalesRepID,
+			&i.Status,
+			&i.Version,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Kind,
+			&i.ContactName,
+			&i.Website,
+			&i.TaxNumber,
+			&i.Currency,
+			&i.DiscountRate,
+			&i.PaymentTermsID,
+			&i.DefaultPaymentMethod,
+			&i.TaxScheme,
+			&i.PriceListID,
+			&i.CreditLimit,
+			&i.CreditPeriodDays,
+			&i.CreditPolicy,
+			&i.BillingStatus,
+			&i.BasisDate,
+			&i.Notes,
+			&i.Custom,
+			&i.City,
+			&i.Country,
+			&i.OrderCount,
+			&i.TotalOrderValue,
+			&i.LastOrderAt,
+			&i.Balance,
+			&i.OverdueAmount,
+			&i.SearchText,
+			&i.Reach,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
 
 const importErrorRows = `-- name: ImportErrorRows :many
 SELECT row, string_agg(CASE WHEN "column" = '' THEN message ELSE "column" || ': ' || message END, '; ' ORDER BY seq)::text AS messages
@@ -250,6 +536,42 @@ func (q *Queries) ImportGetForUpdate(ctx context.Context, db DBTX, arg ImportGet
 	return i, err
 }
 
+const importGroupMembers = `-- name: ImportGroupMembers :many
+SELECT customer_id, category, group_id FROM customer_group_members
+WHERE tenant_id = $1 AND customer_id = ANY ($2::uuid[])
+`
+
+type ImportGroupMembersParams struct {
+	TenantID    uuid.UUID
+	CustomerIds []uuid.UUID
+}
+
+type ImportGroupMembersRow struct {
+	CustomerID uuid.UUID
+	Category   string
+	GroupID    uuid.UUID
+}
+
+func (q *Queries) ImportGroupMembers(ctx context.Context, db DBTX, arg ImportGroupMembersParams) ([]ImportGroupMembersRow, error) {
+	rows, err := db.Query(ctx, importGroupMembers, arg.TenantID, arg.CustomerIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ImportGroupMembersRow{}
+	for rows.Next() {
+		var i ImportGroupMembersRow
+		if err := rows.Scan(&i.CustomerID, &i.Category, &i.GroupID); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const importInsert = `-- name: ImportInsert :one
 INSERT INTO imports (tenant_id, id, kind, mode, match_on, dry_run, all_or_nothing, mapping, sheet, format, file_name,
     file_id, job_id, created_by, created_at, expires_at)
@@ -322,6 +644,40 @@ func (q *Queries) ImportInsert(ctx context.Context, db DBTX, arg ImportInsertPar
 		&i.ExpiresAt,
 	)
 	return i, err
+}
+
+const importItemsBySKU = `-- name: ImportItemsBySKU :many
+SELECT id, sku FROM items WHERE tenant_id = $1 AND sku = ANY ($2::text[])
+`
+
+type ImportItemsBySKUParams struct {
+	TenantID uuid.UUID
+	Skus     []string
+}
+
+type ImportItemsBySKURow struct {
+	ID  uuid.UUID
+	Sku string
+}
+
+func (q *Queries) ImportItemsBySKU(ctx context.Context, db DBTX, arg ImportItemsBySKUParams) ([]ImportItemsBySKURow, error) {
+	rows, err := db.Query(ctx, importItemsBySKU, arg.TenantID, arg.Skus)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ImportItemsBySKURow{}
+	for rows.Next() {
+		var i ImportItemsBySKURow
+		if err := rows.Scan(&i.ID, &i.Sku); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const importList = `-- name: ImportList :many

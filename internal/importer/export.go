@@ -351,13 +351,6 @@ func locationCells(l dbsqlc.CustomerLocation) []any {
 	if l.Label == "" && l.Line1 == "" {
 		return make([]any, len(LocationHeaders))
 	}
-	return []any{l.Label, strings.Join(l.Kinds, ","), l.IsDefaultBilling, l.IsDefaultShipping, l.Line1, ptr(l.Line2),
-		l.City, ptr(l.Region), ptr(l.PostalCode), l.Country, ptr(l.Phone)}
-}
-
-func ptr(s *string) any {
-	if s == nil {
-		return nil
-	}
-	return *s
+	return []any{l.Label, strings.Join(l.Kinds, ","), l.IsDefaultBilling, l.IsDefaultShipping, l.Line1, optional(l.Line2),
+		l.City, optional(l.Region), optional(l.PostalCode), l.Country, optional(l.Phone)}
 }

@@ -69,7 +69,8 @@ type Services struct {
 	Grants    *grant.Service
 	Orders    *order.Service
 	// Exports writes customer exports (answered at once, or by a job).
-	Exports *importer.Exporter
+	Exports  *importer.Exporter
+	Importer *importer.Service
 }
 
 // NewServices builds the domain services.
@@ -87,6 +88,8 @@ func NewServices(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger) *Se
 	s.Locations.BulkBatch = cfg.BulkBatch
 	s.Orders = order.NewService(logger, s.Customers, s.Pricing)
 	s.Exports = importer.NewExporter(s.Customers, logger)
+	s.Importer = importer.NewService(pool, s.Customers, s.Locations, logger)
+	s.Importer.MaxBytes, s.Importer.Retention, s.Importer.Batch = cfg.ImportMaxBytes, cfg.ImportRetention, cfg.ImportBatch
 	return s
 }
 
@@ -130,6 +133,14 @@ func New(d Deps) *Server {
 		// bytes more per request, against ~600 and 44 KB for a typical
 		// authenticated read (BenchmarkImmutable, BenchmarkRequest).
 		Immutable: true,
+		// Uploads (POST /v1/imports) are read as a stream, under the
+		// import's own limit: fasthttp then buffers bodies up to BodyLimit
+		// and hands larger ones over as a stream, which LimitBody refuses
+		// on every other route (StreamRequestBody alone would disable the
+		// limit). Multipart bodies are not pre-parsed: fasthttp would
+		// spool a whole upload to disk, unbounded, before any handler.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
 	})
 
 	metrics := httpapi.NewMetrics(d.Registry)
@@ -137,6 +148,7 @@ func New(d Deps) *Server {
 	app.Use(httpapi.Observe(d.Logger, metrics))
 	app.Use(httpapi.Recover(d.Logger))
 	app.Use(httpapi.Deadline(cfg.RequestTimeout))
+	app.Use(httpapi.LimitBody(cfg.BodyLimit, map[string]bool{fiber.MethodPost + " " + importer.UploadPath: true}))
 	app.Use(securityHeaders)
 
 	svc := d.Services
@@ -188,6 +200,7 @@ func New(d Deps) *Server {
 	report.NewHandler(d.Pool, report.NewService(d.Logger)).Routes(v1)
 	order.NewHandler(d.Pool, svc.Orders).Routes(v1)
 	audit.NewHandler(d.Pool, AuditedEntities()).Routes(v1)
+	importer.NewHandler(d.Pool, svc.Importer, jobsSvc).Routes(v1)
 
 	// The description is built from the finished route table, so it lists
 	// itself and can never drift from the routes.
