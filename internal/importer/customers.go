@@ -566,13 +566,23 @@ func changes(before, after []any) map[string]audit.Change {
 			b = shown(before[i])
 		}
 		a := shown(after[i])
-		bj, _ := json.Marshal(b)
-		aj, _ := json.Marshal(a)
-		if string(bj) != string(aj) {
+		if !sameShown(b, a) {
 			out[f.name] = audit.Change{From: b, To: a}
 		}
 	}
 	return out
+}
+
+// sameShown compares two shown values: plain values directly, the
+// custom fields' objects by their JSON.
+func sameShown(a, b any) bool {
+	switch a.(type) {
+	case nil, string, int32, int64, bool, uuid.UUID:
+		return a == b
+	}
+	aj, _ := json.Marshal(a)
+	bj, _ := json.Marshal(b)
+	return string(aj) == string(bj)
 }
 
 // unchanged reports whether applying the row leaves its customer as it is.

@@ -143,11 +143,13 @@ func (t *custTable) write(ctx context.Context, tx database.Tx, actor *tenant.Pri
 	if err := t.writeAddresses(ctx, tx, actor, written); err != nil {
 		return err
 	}
-	// Reach: who sees the customers now (their sales rep may have changed).
+	// Reach: who sees the changed customers now, when their sales rep
+	// changed (a new customer's was computed by the insert, as
+	// CustomerInsert does).
 	var reach []uuid.UUID
 	for _, r := range written {
 		cr := r.val.(*custRow)
-		if cr.existing == nil || !sameUUID(cr.existing.SalesRepID, cr.rec.SalesRepID) {
+		if cr.existing != nil && !sameUUID(cr.existing.SalesRepID, cr.rec.SalesRepID) {
 			reach = append(reach, cr.id)
 		}
 	}

@@ -125,6 +125,32 @@ func (c Cell) Text() string {
 	}
 }
 
+// Value returns the cell as a value Writer.WriteRow writes back the same
+// way (an error file of rows "exactly as uploaded"): a string, an exact
+// decimal.Decimal, a time.Time for a date, a bool, nil when empty. A number
+// whose format matters is its displayed text ("12.5%", "000042"), which
+// reads back as the same value; an error code is its text.
+func (c Cell) Value() any {
+	switch c.Type {
+	case CellEmpty, CellFormulaNoValue:
+		return nil
+	case CellNumber:
+		if d, err := decimal.NewFromString(c.Raw); err == nil && !c.Percent && (c.format == nil || c.format.kind != fmtZeroPad) {
+			return excelPrecision(d)
+		}
+		return c.Text()
+	case CellDate:
+		if t, err := c.Date(true); err == nil {
+			return t
+		}
+		return c.Text()
+	case CellBool:
+		return c.Raw == "TRUE"
+	default:
+		return c.Raw
+	}
+}
+
 // plainNumber writes a number's stored text without an exponent.
 func plainNumber(raw string) string {
 	if strings.ContainsAny(raw, "eE") {

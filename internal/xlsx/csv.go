@@ -50,11 +50,29 @@ func openCSV(fh *os.File, opts Options) (rowSource, error) {
 	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
 		return nil, &CorruptError{Err: err}
 	}
+	comma := sniffDelimiter(head)
+	// Excel's "sep=;" first line names the delimiter and is not a row.
+	if sep, ok := sepLine(head); ok {
+		comma = sep
+		if _, err := br.ReadString('\n'); err != nil && err != io.EOF {
+			return nil, &CorruptError{Err: err}
+		}
+	}
 	r := csv.NewReader(br)
-	r.Comma = sniffDelimiter(head)
+	r.Comma = comma
 	r.FieldsPerRecord = -1
 	r.ReuseRecord = true
 	return &csvSource{file: fh, r: r, lim: opts.Limits, encoding: encoding}, nil
+}
+
+// sepLine reads Excel's "sep=X" delimiter line.
+func sepLine(head []byte) (rune, bool) {
+	line, _, _ := bytes.Cut(head, []byte("\n"))
+	line = bytes.TrimRight(line, "\r")
+	if len(line) == 5 && bytes.EqualFold(line[:4], []byte("sep=")) && bytes.IndexByte([]byte(",;\t|"), line[4]) >= 0 {
+		return rune(line[4]), true
+	}
+	return 0, false
 }
 
 // sniffDelimiter counts the candidate delimiters outside quotes in the first

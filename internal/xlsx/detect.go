@@ -122,28 +122,23 @@ func asFormatError(err error, target **FormatError) bool {
 
 // classifyZip names a zip by its entries.
 func classifyZip(files []*zip.File) (Format, error) {
-	var contentTypes, workbook, ods, numbers bool
+	var contentTypes, workbook, odsMime, odsContent, numbers bool
 	for _, f := range files {
-		name := strings.ReplaceAll(f.Name, "\\", "/")
-		lower := strings.ToLower(name)
+		lower := strings.ToLower(strings.TrimPrefix(strings.ReplaceAll(f.Name, "\\", "/"), "/"))
 		switch {
 		case lower == "[content_types].xml":
 			contentTypes = true
 		case strings.HasPrefix(lower, "xl/workbook"):
 			workbook = true
-		case lower == "mimetype" || lower == "content.xml" && !contentTypes:
-			if lower == "mimetype" {
-				if rc, err := f.Open(); err == nil {
-					b := make([]byte, 64)
-					n, _ := io.ReadFull(rc, b)
-					rc.Close()
-					if bytes.Contains(b[:n], []byte("opendocument")) {
-						ods = true
-					}
-				}
-			} else {
-				ods = true
+		case lower == "mimetype":
+			if rc, err := f.Open(); err == nil {
+				b := make([]byte, 64)
+				n, _ := io.ReadFull(rc, b)
+				rc.Close()
+				odsMime = bytes.Contains(b[:n], []byte("opendocument"))
 			}
+		case lower == "content.xml":
+			odsContent = true
 		case strings.HasPrefix(lower, "index/") || strings.HasPrefix(lower, "metadata/") ||
 			lower == "index.zip" || strings.HasSuffix(lower, ".iwa"):
 			numbers = true
@@ -152,7 +147,7 @@ func classifyZip(files []*zip.File) (Format, error) {
 	switch {
 	case contentTypes && workbook:
 		return FormatXLSX, nil
-	case ods:
+	case odsMime || (odsContent && !contentTypes):
 		return FormatUnknown, &FormatError{Format: RefusedODS}
 	case numbers:
 		return FormatUnknown, &FormatError{Format: RefusedNumbers}
@@ -263,7 +258,7 @@ func markupKind(text []byte) string {
 		return RefusedHTML
 	}
 	if bytes.HasPrefix(t, []byte("<?xml")) || bytes.HasPrefix(t, []byte("<!")) {
-		return RefusedBinary
+		return RefusedXML
 	}
 	// A CSV whose first field starts with '<' is unusual but possible.
 	return ""

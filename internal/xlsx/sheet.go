@@ -48,10 +48,21 @@ type xmlRels struct {
 
 type xmlWorkbook struct {
 	Sheets []struct {
-		Name  string `xml:"name,attr"`
-		State string `xml:"state,attr"`
-		RID   string `xml:"http://schemas.openxmlformats.org/officeDocument/2006/relationships id,attr"`
+		Name  string     `xml:"name,attr"`
+		State string     `xml:"state,attr"`
+		Attrs []xml.Attr `xml:",any,attr"`
 	} `xml:"sheets>sheet"`
+}
+
+// relID returns a sheet's r:id, whichever relationships namespace
+// (transitional or strict) the workbook uses.
+func relID(attrs []xml.Attr) string {
+	for _, a := range attrs {
+		if a.Name.Local == "id" && a.Name.Space != "" {
+			return a.Value
+		}
+	}
+	return ""
 }
 
 // openSheet checks the zip against the limits, opens the workbook with
@@ -93,7 +104,7 @@ func openSheet(fh *os.File, opts Options) (rowSource, error) {
 	}
 	target := func(rid string) string {
 		for _, r := range rels.Rels {
-			if r.ID == rid {
+			if r.ID == rid && rid != "" {
 				t := strings.ReplaceAll(r.Target, "\\", "/")
 				if strings.HasPrefix(t, "/") {
 					return strings.ToLower(strings.TrimPrefix(t, "/"))
@@ -111,8 +122,8 @@ func openSheet(fh *os.File, opts Options) (rowSource, error) {
 		if opts.Sheet == "" && s.State != "" && s.State != "visible" {
 			continue
 		}
-		t := target(s.RID)
-		if p := parts[t]; p != nil && strings.HasPrefix(t, "xl/worksheets/") {
+		rid := relID(s.Attrs)
+		if p := parts[target(rid)]; p != nil && isWorksheetRel(rels, rid) {
 			sheetPart = p
 			break
 		}
@@ -162,6 +173,17 @@ func openSheet(fh *os.File, opts Options) (rowSource, error) {
 	}
 	src.dec = xml.NewDecoder(&runLimiter{r: bufio.NewReaderSize(src.part, 64<<10), max: maxXMLRun})
 	return src, nil
+}
+
+// isWorksheetRel tells whether the relationship is a worksheet's (not a
+// chart sheet's or a dialog sheet's).
+func isWorksheetRel(rels xmlRels, rid string) bool {
+	for _, r := range rels.Rels {
+		if r.ID == rid {
+			return strings.HasSuffix(r.Type, "/worksheet")
+		}
+	}
+	return false
 }
 
 // checkZipLimits refuses, from the zip's directory alone, a workbook that
@@ -317,7 +339,7 @@ func (s *sheetSource) next() (int, []Cell, bool, error) {
 			for _, a := range t.Attr {
 				if a.Name.Local == "r" {
 					n, err := strconv.Atoi(a.Value)
-					if err != nil || n < 1 || n <= s.lastRow && n != row {
+					if err != nil || n <= s.lastRow {
 						return 0, nil, false, s.corrupt(fmt.Errorf("bad row number %q", a.Value))
 					}
 					row = n
@@ -485,6 +507,9 @@ func (s *sheetSource) makeCell(typ string, style int, hasV, hasF bool, row, col 
 		i, err := strconv.Atoi(string(s.text))
 		if err != nil || i < 0 || i >= len(s.sst) {
 			return Cell{}, s.corrupt(fmt.Errorf("cell %s%d: shared string %q out of range", colName(col), row, s.text))
+		}
+		if len(s.sst[i]) > s.lim.MaxCellBytes {
+			return Cell{}, &LimitError{Limit: LimitCellBytes, Max: int64(s.lim.MaxCellBytes), Row: row, Column: col}
 		}
 		return stringCell(s.sst[i], hasF), nil
 	case "inlineStr", "str":

@@ -84,11 +84,10 @@ type Limits struct {
 	// MaxUnzippedBytes bounds the declared uncompressed size of all the
 	// parts of an xlsx together (excelize's UnzipSizeLimit).
 	MaxUnzippedBytes int64
-	// MaxXMLBytes bounds the parts held in memory while reading an xlsx:
-	// each part (workbook, styles, ...) excelize keeps in memory, and
-	// their total; worksheets and shared strings larger than
-	// SpillXMLBytes are spilled to TempDir instead (excelize's
-	// UnzipXMLSizeLimit).
+	// MaxXMLBytes bounds the total size of the parts excelize holds in
+	// memory while an xlsx is open (workbook, styles, small sheets, ...);
+	// worksheets and shared strings larger than SpillXMLBytes are spilled
+	// to TempDir instead (excelize's UnzipXMLSizeLimit).
 	MaxXMLBytes int64
 	// MaxSharedStringsBytes bounds the text of the shared strings table,
 	// which this package keeps in memory.
@@ -165,6 +164,8 @@ type Options struct {
 	// Sheet names the sheet to read; empty reads the first visible sheet.
 	Sheet string
 	// TempDir is where large xlsx parts are spilled; empty is os.TempDir.
+	// It needs room for the workbook's unzipped worksheets (at most
+	// Limits.MaxUnzippedBytes).
 	TempDir string
 }
 
@@ -232,6 +233,7 @@ const (
 	RefusedPDF           = "pdf"
 	RefusedHTML          = "html"
 	RefusedSpreadsheetML = "spreadsheetml_2003"
+	RefusedXML           = "xml"
 	RefusedBinary        = "binary"
 	RefusedEmpty         = "empty"
 )
@@ -264,6 +266,8 @@ func (e *FormatError) Error() string {
 		what = "an HTML page"
 	case RefusedSpreadsheetML:
 		what = "an Excel 2003 XML spreadsheet"
+	case RefusedXML:
+		what = "an XML document"
 	case RefusedEmpty:
 		what = "empty"
 	default:
