@@ -370,12 +370,6 @@ func TestExportImportRoundTrip(t *testing.T) {
 	for _, format := range []string{"csv", "xlsx"} {
 		resp := app.Get(t, "/v1/customers/export?format="+format, tn.AdminToken)
 		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
-		if format == "csv" {
-			h, rows := readCSV(t, resp.Body)
-			for i := range h {
-				t.Logf("%s=%q", h[i], rows[0][i])
-			}
-		}
 		v := importFile(t, app, tn.AdminToken, "export."+format, string(resp.Body), map[string]string{"mode": "upsert"})
 		require.Equal(t, "succeeded", v.State, "%s: %+v", format, v)
 		require.Empty(t, errorsOf(v), format)
