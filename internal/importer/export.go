@@ -170,11 +170,14 @@ func (e *Exporter) Count(ctx context.Context, tx database.Tx, actor *tenant.Prin
 // ExportRun is an export being written: its file writer and how far the
 // list has been read.
 type ExportRun struct {
-	plan   ExportPlan
-	args   *dbsqlc.CustomerExportPageParams
-	w      *xlsx.Writer
-	filler *ExportFiller
-	after  *customer.Cursor
+	plan ExportPlan
+	args *dbsqlc.CustomerExportPageParams
+	w    *xlsx.Writer
+	// codes are the tenant's payment terms and price lists by id (ids
+	// are unique across both).
+	codes map[uuid.UUID]*string
+	recs  []ExportRecord
+	after *customer.Cursor
 	// Rows counts the customers written so far.
 	Rows int64
 	done bool
@@ -196,7 +199,14 @@ func (e *Exporter) Start(plan ExportPlan, out io.Writer, tempDir string) (*Expor
 	if err != nil {
 		return nil, fmt.Errorf("start export file: %w", err)
 	}
-	return &ExportRun{plan: plan, w: w, filler: NewExportFiller(plan.Tenant)}, nil
+	run := &ExportRun{plan: plan, w: w, codes: map[uuid.UUID]*string{}}
+	for _, t := range plan.Tenant.PaymentTerms {
+		run.codes[t.ID] = &t.Code
+	}
+	for _, l := range plan.Tenant.PriceLists {
+		run.codes[l.ID] = &l.Code
+	}
+	return run, nil
 }
 
 // Done reports whether the whole list has been written.
@@ -264,15 +274,16 @@ func (e *Exporter) Page(ctx context.Context, tx database.Tx, actor *tenant.Princ
 	if len(rows) == 0 {
 		return nil
 	}
-	details := make([]customer.Detail, len(rows))
-	for i, row := range rows {
-		details[i] = detailOf(row)
+	recs := r.recs[:0]
+	for _, row := range rows {
+		recs = append(recs, r.record(row))
+	}
+	r.recs = recs
+	details := make([]customer.Detail, len(recs))
+	for i := range recs {
+		details[i] = recs[i].Detail
 	}
 	r.after = customer.CursorAfter(p.Sort, details[len(details)-1].Customer)
-	recs, err := r.filler.Fill(ctx, tx, details)
-	if err != nil {
-		return err
-	}
 	var locs map[uuid.UUID][]dbsqlc.CustomerLocation
 	if r.plan.Locations {
 		if locs, err = e.locations(ctx, tx, details); err != nil {
@@ -308,24 +319,39 @@ func (e *Exporter) Page(ctx context.Context, tx database.Tx, actor *tenant.Princ
 	return nil
 }
 
-// detailOf is an export page's row as the customer the columns read: the
-// fields a spreadsheet shows and the sort keys are set, the rest (figures,
-// search text, reach) are left out; its groups carry category and code.
-func detailOf(r dbsqlc.CustomerExportPageRow) customer.Detail {
-	c := dbsqlc.Customer{ID: r.ID, Code: r.Code, Name: r.Name, Kind: r.Kind, Type: r.Type, ContactName: r.ContactName,
-		Email: r.Email, Phone: r.Phone, Website: r.Website, TaxNumber: r.TaxNumber, Currency: r.Currency,
-		DiscountRate: r.DiscountRate, PaymentTermsID: r.PaymentTermsID, DefaultPaymentMethod: r.DefaultPaymentMethod,
-		TaxScheme: r.TaxScheme, PriceListID: r.PriceListID, CreditLimit: r.CreditLimit, CreditPeriodDays: r.CreditPeriodDays,
-		CreditPolicy: r.CreditPolicy, BillingStatus: r.BillingStatus, BasisDate: r.BasisDate, SalesRepID: r.SalesRepID,
-		Status: r.Status, Notes: r.Notes, Custom: r.Custom, Balance: r.Balance, TotalOrderValue: r.TotalOrderValue,
-		LastOrderAt: r.LastOrderAt, UpdatedAt: r.UpdatedAt, CreatedAt: r.CreatedAt}
-	d := customer.Detail{Customer: c}
-	for _, gc := range r.GroupCodes {
+// record is an export page's row as the columns read it: the customer
+// with the fields a spreadsheet shows and the sort keys (figures, search
+// text and reach are left out), its groups by category and code, its
+// references by code and e-mail, its default addresses.
+func (r *ExportRun) record(row dbsqlc.CustomerExportPageRow) ExportRecord {
+	c := dbsqlc.Customer{ID: row.ID, Code: row.Code, Name: row.Name, Kind: row.Kind, Type: row.Type, ContactName: row.ContactName,
+		Email: row.Email, Phone: row.Phone, Website: row.Website, TaxNumber: row.TaxNumber, Currency: row.Currency,
+		DiscountRate: row.DiscountRate, PaymentTermsID: row.PaymentTermsID, DefaultPaymentMethod: row.DefaultPaymentMethod,
+		TaxScheme: row.TaxScheme, PriceListID: row.PriceListID, CreditLimit: row.CreditLimit, CreditPeriodDays: row.CreditPeriodDays,
+		CreditPolicy: row.CreditPolicy, BillingStatus: row.BillingStatus, BasisDate: row.BasisDate, SalesRepID: row.SalesRepID,
+		Status: row.Status, Notes: row.Notes, Custom: row.Custom, Balance: row.Balance, TotalOrderValue: row.TotalOrderValue,
+		LastOrderAt: row.LastOrderAt, UpdatedAt: row.UpdatedAt, CreatedAt: row.CreatedAt}
+	rec := ExportRecord{Detail: customer.Detail{Customer: c}, SalesRepEmail: row.SalesRepEmail}
+	for _, gc := range row.GroupCodes {
 		if cat, code, ok := strings.Cut(gc, ":"); ok {
-			d.Groups = append(d.Groups, group.Membership{Category: cat, Code: code})
+			rec.Detail.Groups = append(rec.Detail.Groups, group.Membership{Category: cat, Code: code})
 		}
 	}
-	return d
+	if c.PaymentTermsID != nil {
+		rec.PaymentTermsCode = r.codes[*c.PaymentTermsID]
+	}
+	if c.PriceListID != nil {
+		rec.PriceListCode = r.codes[*c.PriceListID]
+	}
+	if row.BillingLine1 != nil {
+		rec.Billing = &dbsqlc.CustomerLocation{Line1: *row.BillingLine1, Line2: row.BillingLine2, City: textOf(row.BillingCity),
+			Region: row.BillingRegion, PostalCode: row.BillingPostalCode, Country: textOf(row.BillingCountry)}
+	}
+	if row.ShippingLine1 != nil {
+		rec.Shipping = &dbsqlc.CustomerLocation{Line1: *row.ShippingLine1, Line2: row.ShippingLine2, City: textOf(row.ShippingCity),
+			Region: row.ShippingRegion, PostalCode: row.ShippingPostalCode, Country: textOf(row.ShippingCountry)}
+	}
+	return rec
 }
 
 // locations reads every location of a page's customers.
@@ -353,4 +379,12 @@ func locationCells(l dbsqlc.CustomerLocation) []any {
 	}
 	return []any{l.Label, strings.Join(l.Kinds, ","), l.IsDefaultBilling, l.IsDefaultShipping, l.Line1, optional(l.Line2),
 		l.City, optional(l.Region), optional(l.PostalCode), l.Country, optional(l.Phone)}
+}
+
+// textOf is *s, or "" for nil.
+func textOf(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
