@@ -71,7 +71,7 @@ type Config struct {
 	IdempotencyTTL time.Duration
 	// ExportSyncMax is the most customers an export answers at once;
 	// a larger one (counted first) runs as a job whose file is downloaded
-	// later. 0 sends every export to a job.
+	// later. 0 sends every export with any customer to a job.
 	ExportSyncMax int
 	// ExportRetention is how long the file of an export job is kept for
 	// download.

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -271,6 +273,56 @@ func (e *Exporter) Page(ctx context.Context, tx database.Tx, actor *tenant.Princ
 	if int32(len(rows)) < size {
 		r.done = true
 	}
+	return e.write(ctx, tx, r, rows)
+}
+
+// Stream writes the whole list with one statement, its rows read in
+// batches as PostgreSQL produces them (batchedQuery): one plan for the
+// whole export (a sort, where keyset pages would each walk an index and
+// fetch every row from the heap at random), one snapshot. include=locations
+// reads a page's locations with a statement of its own, which the
+// connection cannot run while another is open, so those exports go page
+// by page (Page).
+func (e *Exporter) Stream(ctx context.Context, tx database.Tx, actor *tenant.Principal, r *ExportRun, timeout time.Duration) error {
+	if r.plan.Locations {
+		for !r.done {
+			if err := e.Page(ctx, tx, actor, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	args, empty, err := e.Customers.ListArgs(ctx, tx, actor, r.plan.Env, r.plan.List)
+	if err != nil || empty {
+		r.done = true
+		return err
+	}
+	if err := e.q.StatementTimeoutSet(ctx, tx, strconv.FormatInt(timeout.Milliseconds(), 10)); err != nil {
+		return err
+	}
+	p := dbsqlc.CustomerExportPageParams(args)
+	p.RowLimit = math.MaxInt32
+	size := e.PageSize
+	if size <= 0 {
+		size = DefaultExportPage
+	}
+	bq := &batchedQuery{db: tx, size: int(size)}
+	defer bq.Close()
+	for !bq.Done() {
+		rows, err := e.q.CustomerExportPage(ctx, bq, p)
+		if err != nil {
+			return fmt.Errorf("read export rows: %w", err)
+		}
+		if err := e.write(ctx, tx, r, rows); err != nil {
+			return err
+		}
+	}
+	r.done = true
+	return nil
+}
+
+// write writes a batch of rows.
+func (e *Exporter) write(ctx context.Context, tx database.Tx, r *ExportRun, rows []dbsqlc.CustomerExportPageRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -283,7 +335,8 @@ func (e *Exporter) Page(ctx context.Context, tx database.Tx, actor *tenant.Princ
 	for i := range recs {
 		details[i] = recs[i].Detail
 	}
-	r.after = customer.CursorAfter(p.Sort, details[len(details)-1].Customer)
+	r.after = customer.CursorAfter(r.plan.List.Sort, details[len(details)-1].Customer)
+	var err error
 	var locs map[uuid.UUID][]dbsqlc.CustomerLocation
 	if r.plan.Locations {
 		if locs, err = e.locations(ctx, tx, details); err != nil {

@@ -209,7 +209,8 @@ func (h *ExportHandler) export(c *fiber.Ctx) error {
 }
 
 // stream writes the whole export in one REPEATABLE READ read-only
-// transaction: every page from the same snapshot.
+// transaction (Exporter.Stream: one statement, or pages for
+// include=locations, from the same snapshot).
 func (h *ExportHandler) stream(ctx context.Context, scope database.Scope, actor *tenant.Principal, plan ExportPlan, out *deadlineWriter) error {
 	return database.WithTenantTx(ctx, h.db, scope, func(ctx context.Context, tx database.Tx) error {
 		if out.written > 0 {
@@ -221,11 +222,9 @@ func (h *ExportHandler) stream(ctx context.Context, scope database.Scope, actor 
 		if err != nil {
 			return err
 		}
-		for !run.Done() {
-			if err := h.exporter.Page(ctx, tx, actor, run); err != nil {
-				run.Abort()
-				return err
-			}
+		if err := h.exporter.Stream(ctx, tx, actor, run, ExportStreamTimeout); err != nil {
+			run.Abort()
+			return err
 		}
 		return run.Close()
 	}, database.ReadOnly, database.RepeatableRead, database.CustomPlans)
