@@ -55,8 +55,14 @@ var LocationHeaders = []string{
 	"location_postal_code", "location_country", "location_phone",
 }
 
-// DefaultExportPage is how many customers an export reads per statement.
+// DefaultExportPage is how many customers an export reads per statement
+// when it reads page by page (jobs, include=locations).
 const DefaultExportPage = 10000
+
+// streamBatch is how many rows of the one statement of an export answered
+// at once are held at a time: small batches keep the live heap small, so
+// the collector has less to scan.
+const streamBatch = 1000
 
 // ExportRequest is what an export asks for; a job keeps it as its params.
 type ExportRequest struct {
@@ -302,11 +308,7 @@ func (e *Exporter) Stream(ctx context.Context, tx database.Tx, actor *tenant.Pri
 	}
 	p := dbsqlc.CustomerExportPageParams(args)
 	p.RowLimit = math.MaxInt32
-	size := e.PageSize
-	if size <= 0 {
-		size = DefaultExportPage
-	}
-	bq := &batchedQuery{db: tx, size: int(size)}
+	bq := &batchedQuery{db: tx, size: streamBatch}
 	defer bq.Close()
 	for !bq.Done() {
 		rows, err := e.q.CustomerExportPage(ctx, bq, p)

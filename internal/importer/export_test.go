@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,12 +14,16 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/customerhub/customerhub/internal/apptest"
+	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbtest"
+	"github.com/customerhub/customerhub/internal/demodata"
+	"github.com/customerhub/customerhub/internal/importer"
 	"github.com/customerhub/customerhub/internal/xlsx"
 )
 
@@ -379,4 +385,42 @@ func TestExportImportRoundTrip(t *testing.T) {
 	}
 	got := customerByCode(t, app, tn.AdminToken, "00417")
 	require.EqualValues(t, 1, got["version"], "nothing was written")
+}
+
+// TestExportStreamsInBatches: an export larger than one batch
+// (importer.DefaultExportPage) writes every customer once, in order.
+func TestExportStreamsInBatches(t *testing.T) {
+	t.Parallel()
+	db := dbtest.Fresh(t)
+	ctx := context.Background()
+	const n = importer.DefaultExportPage*2 + 517
+	ts, err := demodata.Generate(ctx, db.App, demodata.Options{Tenants: 1, Customers: n, SlugPrefix: "batches", PasswordHash: "x", Seed: 7}, io.Discard)
+	require.NoError(t, err)
+	app := apptest.New(t, db, nil)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	authSvc := auth.NewService(db.App, auth.NewHasher(auth.HashParams{MemoryKiB: 1024, Iterations: 1}), auth.Options{SessionTTL: time.Hour}, logger)
+	var token string
+	var want []string
+	err = database.WithTenantTx(ctx, db.App, database.SystemScope(ts[0].ID), func(ctx context.Context, tx database.Tx) error {
+		if token, err = authSvc.IssueSession(ctx, tx, ts[0].AdminID); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT code FROM customers WHERE tenant_id = $1 ORDER BY code DESC, id DESC`, ts[0].ID)
+		if err != nil {
+			return err
+		}
+		want, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	require.NoError(t, err)
+	require.Len(t, want, n)
+
+	resp := app.Get(t, "/v1/customers/export?format=csv&status=all&sort=-code&fields=code", token)
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	_, rows := readCSV(t, resp.Body)
+	got := make([]string, len(rows))
+	for i, r := range rows {
+		got[i] = r[0]
+	}
+	require.Equal(t, want, got)
 }
