@@ -181,14 +181,6 @@ func TestExport(t *testing.T) {
 			for i, h := range hostile {
 				got := notes[2+i]
 				require.Equal(t, byte('\''), got[0], "%s: %q is written so that no spreadsheet evaluates it", format, h)
-				if format == "csv" && h[0] == '\r' {
-					// encoding/csv's writer drops a lone carriage return
-					// inside a field when it ends lines with CRLF (as
-					// xlsx.Writer has it): the escape is there, the CR is
-					// not. Reported to the owner of internal/xlsx.
-					require.Equal(t, "'"+h[1:], got)
-					continue
-				}
 				require.Equal(t, h, xlsx.UnescapeFormula(got), "%s: the import reads it back as it was", format)
 				if strings.TrimSpace(h) == h {
 					require.Equal(t, h, xlsx.UnescapeFormula(names[2+i]), format)
