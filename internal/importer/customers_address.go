@@ -74,6 +74,10 @@ func (t *custTable) addresses(ctx context.Context, tx database.Tx, rows []*row) 
 				}
 			}
 			var errs error
+			if ad.existing == nil && blankAddress(ad.patch) {
+				// Empty address cells and no address: nothing to create.
+				continue
+			}
 			if ad.existing != nil {
 				ad.after = locationRecord(*ad.existing)
 				errs = ad.patch.Apply(&ad.after)
@@ -108,6 +112,14 @@ func (t *custTable) addresses(ctx context.Context, tx database.Tx, rows []*row) 
 		}
 	}
 	return nil
+}
+
+// blankAddress reports whether a patch gives no value at all (its cells
+// were empty).
+func blankAddress(p location.Patch) bool {
+	given := func(n location.Nullable[string]) bool { return n.Set && n.Value != nil }
+	return p.Line1 == nil && p.City == nil && p.Country == nil && !given(p.Line2) && !given(p.Region) &&
+		!given(p.PostalCode) && !given(p.Phone)
 }
 
 func flatten(err error) []error {

@@ -2,11 +2,15 @@ package importer
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
 
 	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/customer"
@@ -35,10 +39,17 @@ var (
 		}
 		return strings.Join(names, ", ")
 	}()
-	// stageCustomers takes the columns' types from customers itself; WITH
-	// NO DATA reads no row.
-	stageCustomers = `CREATE TEMP TABLE import_stage_customers ON COMMIT DROP AS
-		SELECT id, version, ` + fieldList + ` FROM customers WITH NO DATA`
+	// stageCustomers is the staging table: each field's column typed after
+	// its Go type in dbsqlc.CustomerInsertParams (what sqlc made of the
+	// customers column).
+	stageCustomers = func() string {
+		defs := []string{"id uuid NOT NULL", "version bigint"}
+		typ := reflect.TypeOf(dbsqlc.CustomerInsertParams{})
+		for _, f := range stageFields {
+			defs = append(defs, pgx.Identifier{f.column}.Sanitize()+" "+sqlType(typ.FieldByIndex(f.index).Type))
+		}
+		return "CREATE TEMP TABLE import_stage_customers (" + strings.Join(defs, ", ") + ") ON COMMIT DROP"
+	}()
 	// insertCustomers adds the new customers; a code taken meanwhile (or by
 	// a customer the importer cannot see) inserts nothing, and RETURNING
 	// tells which were. Reach is the customer itself and its sales rep, as
@@ -49,12 +60,47 @@ var (
 		ON CONFLICT ON CONSTRAINT customers_code_key DO NOTHING
 		RETURNING id`
 	// updateCustomers writes the changed customers still at the version
-	// read.
+	// read, except those whose code changes ($2), which updateRecoded
+	// writes one by one: a code taken by another customer (one the
+	// importer may not even see) fails that row alone.
 	updateCustomers = `UPDATE customers c SET ` + assignments() + `, version = c.version + 1, updated_at = now()
 		FROM import_stage_customers s
 		WHERE c.tenant_id = $1::uuid AND c.id = s.id AND s.version IS NOT NULL AND c.version = s.version
+		  AND NOT (s.id = ANY ($2::uuid[]))
+		RETURNING c.id`
+	updateRecoded = `UPDATE customers c SET ` + assignments() + `, version = c.version + 1, updated_at = now()
+		FROM import_stage_customers s
+		WHERE c.tenant_id = $1::uuid AND c.id = s.id AND s.version IS NOT NULL AND c.version = s.version AND s.id = $2::uuid
 		RETURNING c.id`
 )
+
+// sqlType is the PostgreSQL type of a staged Go type.
+func sqlType(t reflect.Type) string {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t {
+	case reflect.TypeOf(uuid.UUID{}):
+		return "uuid"
+	case reflect.TypeOf(decimal.Decimal{}):
+		return "numeric"
+	case reflect.TypeOf(time.Time{}):
+		return "date"
+	case reflect.TypeOf(json.RawMessage{}):
+		return "jsonb"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "text"
+	case reflect.Int32:
+		return "integer"
+	case reflect.Int64:
+		return "bigint"
+	case reflect.Bool:
+		return "boolean"
+	}
+	panic("importer: no staging type for " + t.String())
+}
 
 func prefixed(p string) string {
 	var names []string
@@ -116,9 +162,32 @@ func (t *custTable) write(ctx context.Context, tx database.Tx, actor *tenant.Pri
 	if err != nil {
 		return fmt.Errorf("insert customers: %w", err)
 	}
-	updated, err := ids(ctx, tx, updateCustomers)
+	recoded := []uuid.UUID{} // never NULL: NOT (id = ANY (NULL)) keeps no row
+	for _, r := range updates {
+		cr := r.val.(*custRow)
+		if cr.rec.Code != cr.existing.Code {
+			recoded = append(recoded, cr.id)
+		}
+	}
+	updated, err := ids(ctx, tx, updateCustomers, recoded)
 	if err != nil {
 		return fmt.Errorf("update customers: %w", err)
+	}
+	taken := map[uuid.UUID]bool{}
+	for _, id := range recoded {
+		err := tx.Savepoint(ctx, func(ctx context.Context, tx database.Tx) error {
+			got, err := ids(ctx, tx, updateRecoded, id)
+			for k := range got {
+				updated[k] = true
+			}
+			return err
+		})
+		switch {
+		case database.IsUniqueViolation(err, "customers_code_key"):
+			taken[id] = true
+		case err != nil:
+			return fmt.Errorf("update customer: %w", err)
+		}
 	}
 	var written []*row
 	for _, r := range creates {
@@ -130,9 +199,14 @@ func (t *custTable) write(ctx context.Context, tx database.Tx, actor *tenant.Pri
 		}
 	}
 	for _, r := range updates {
-		if updated[r.val.(*custRow).id] {
+		cr := r.val.(*custRow)
+		switch {
+		case updated[cr.id]:
 			written = append(written, r)
-		} else {
+		case taken[cr.id]:
+			r.outcome = outcomeFailed
+			r.fail("code", cr.rec.Code, "code_taken", "another customer has this code")
+		default:
 			r.outcome = outcomeFailed
 			r.fail(t.matchCol, r.val.(*custRow).key, "changed", "the customer changed while the import ran; import the row again")
 		}
@@ -207,8 +281,8 @@ func addressText(r location.Record) string {
 }
 
 // ids runs a statement returning ids and collects them.
-func ids(ctx context.Context, tx database.Tx, sql string) (map[uuid.UUID]bool, error) {
-	rows, err := tx.Query(ctx, sql, tx.TenantID())
+func ids(ctx context.Context, tx database.Tx, sql string, args ...any) (map[uuid.UUID]bool, error) {
+	rows, err := tx.Query(ctx, sql, append([]any{tx.TenantID()}, args...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -111,7 +111,7 @@ func (s *Service) writeErrors(ctx context.Context, db database.Beginner, scope d
 					vals := make([]any, width+1)
 					for i := range width {
 						if i < len(cells) {
-							vals[i] = cells[i].Text()
+							vals[i] = cells[i].Value()
 						}
 					}
 					vals[width] = e.Messages

@@ -43,8 +43,8 @@ func NewHandler(db database.Beginner, svc *Service, js *jobs.Service) *Handler {
 // does not apply to it; the import's own does).
 const UploadPath = "/v1/imports"
 
-// Routes registers the import routes. The :id routes only take ids, so
-// /v1/imports/template.xlsx (the export's) is not theirs.
+// Routes registers the import routes. GET /v1/imports/:id passes
+// /v1/imports/template.xlsx and .csv (the template's routes) on to them.
 func (h *Handler) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/imports", Permission: auth.PermCustomersImport, Tag: "imports",
 		Summary: "Import customers (kind=customers) or customer item prices (kind=customer_prices) from an .xlsx or .csv file " +
@@ -82,6 +82,11 @@ func mapError(err error) error {
 	return err
 }
 
+// UploadTimeout bounds reading and storing an upload, in place of the
+// server's read timeout and request timeout (CUSTOMERHUB_REQUEST_TIMEOUT),
+// which are sized for ordinary requests: 50 MB needs only 85 KB/s.
+const UploadTimeout = 10 * time.Minute
+
 // maxField bounds a form field other than the file.
 const maxField = 64 << 10
 
@@ -100,6 +105,15 @@ func (h *Handler) create(c *fiber.Ctx) error {
 	if cl := c.Request().Header.ContentLength(); cl > 0 && int64(cl) > limit+maxField*int64(len(formFields)+1) {
 		return tooLarge(limit)
 	}
+	// An upload may take longer than an ordinary request: the connection
+	// may read for UploadTimeout, and the request's work (storing the
+	// file, queueing the job) gets as long.
+	if conn := c.Context().Conn(); conn != nil {
+		_ = conn.SetReadDeadline(time.Now().Add(UploadTimeout))
+	}
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), UploadTimeout)
+	defer cancel()
+	c.SetUserContext(uctx)
 	var body io.Reader = c.Context().RequestBodyStream()
 	if body == nil {
 		body = bytes.NewReader(c.Body())
@@ -256,12 +270,6 @@ func parseParams(values map[string]string) (Params, error) {
 		}
 		p.Mapping = m
 	}
-	if p.Kind == KindCustomerPrices && p.Mode != ModeUpsert && p.Mode != ModeCreate {
-		// A price is set (created or replaced) per customer and item.
-		if _, ok := values["mode"]; ok {
-			return Params{}, httpapi.BadRequest("mode", "invalid_choice", "customer_prices imports set prices: mode must be upsert or create")
-		}
-	}
 	return p, nil
 }
 
@@ -296,6 +304,11 @@ func (h *Handler) list(c *fiber.Ctx) error {
 }
 
 func (h *Handler) get(c *fiber.Ctx) error {
+	if strings.HasPrefix(c.Params("id"), "template.") {
+		// GET /v1/imports/template.xlsx (and .csv) is the template's
+		// route, whichever was registered first.
+		return c.Next()
+	}
 	id, err := httpapi.UUIDParam(c, "id")
 	if err != nil {
 		return err

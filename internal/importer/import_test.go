@@ -2,6 +2,7 @@ package importer_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,13 +10,19 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/customerhub/customerhub/internal/apptest"
+	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbtest"
+	"github.com/customerhub/customerhub/internal/importer"
 )
 
 // upload posts a file (and form fields) to POST /v1/imports.
@@ -215,6 +222,10 @@ func TestImportAllOrNothingAndDryRun(t *testing.T) {
 	tn := app.Signup(t)
 	bad := "code,name\nX1,One\nX2,Two\nX3,\nX4,Four\n"
 	v := importFile(t, app, tn.AdminToken, "c.csv", bad, map[string]string{"all_or_nothing": "true"})
+	require.Equal(t, "failed", v.State)
+	require.NotNil(t, v.Reason)
+	require.Contains(t, *v.Reason, "1 of 4 rows")
+	require.Equal(t, []string{"4 name required"}, errorsOf(v))
 	require.Equal(t, int64(1), v.Counts.Failed)
 	require.Zero(t, v.Counts.Created)
 	require.Nil(t, customerByCode(t, app, tn.AdminToken, "X1"), "nothing written")
@@ -361,4 +372,169 @@ func TestImportAddressesGroupsCustomFields(t *testing.T) {
 	locs = app.Get(t, "/v1/customers/"+id+"/locations", tn.AdminToken)
 	require.Contains(t, string(locs.Body), "Jakarta")
 	require.NotContains(t, string(locs.Body), "Bandung")
+}
+
+// TestImportRealFiles imports the same customers as LibreOffice saved them
+// (xlsx, CSV with comma, semicolon, UTF-16 with tabs) for a tenant that
+// writes dates day first: unicode names, a code with leading zeros, a
+// percent cell, thousands separators, an unknown and a blank header, a
+// quoted newline; a number in the other locale's format is a row error
+// naming its column. The .ods and .xls saves of it are refused with 415.
+func TestImportRealFiles(t *testing.T) {
+	t.Parallel()
+	app := newApp(t)
+	for _, name := range []string{"lo-customers.xlsx", "lo-customers-comma.csv", "lo-customers-semicolon.csv", "lo-customers-utf16-tab.csv"} {
+		t.Run(name, func(t *testing.T) {
+			tn := app.Signup(t)
+			r := app.Patch(t, "/v1/settings", tn.AdminToken, "", map[string]any{"default_country": "GB"})
+			if r.Status == http.StatusPreconditionRequired || r.Status == http.StatusPreconditionFailed {
+				r = app.Do(t, apptest.Req{Method: http.MethodPatch, Path: "/v1/settings", Token: tn.AdminToken,
+					Body: map[string]any{"default_country": "GB"}, Headers: map[string]string{"If-Match": "*"}})
+			}
+			require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+			content, err := os.ReadFile(filepath.Join("..", "xlsx", "testdata", name))
+			require.NoError(t, err)
+			v := importFile(t, app, tn.AdminToken, name, string(content), nil)
+			require.Equal(t, int64(3), v.Counts.Total)
+			require.Equal(t, int64(2), v.Counts.Created, "%v", errorsOf(v))
+			require.Equal(t, []string{"4 credit_limit invalid_number"}, errorsOf(v), "1.234.567,89 is not a number where 1,234,567.89 is")
+			require.Equal(t, []string{"Favourite colour"}, v.UnknownColumns)
+			id := customerByCode(t, app, tn.AdminToken, "00123")
+			require.NotNil(t, id, "the code keeps its leading zeros")
+			c := app.Get(t, "/v1/customers/"+id["id"].(string), tn.AdminToken).Map(t)
+			require.Equal(t, "PT Maju Jaya Sentosa", c["name"])
+			require.Equal(t, "12.50", c["discount_rate"], "a 12.5% cell is a 12.5 % discount")
+			require.Contains(t, fmt.Sprint(c["credit_limit"]), "1234567.89")
+			require.Equal(t, "2026-03-15", c["basis_date"], "15/03/2026, day first")
+			require.Equal(t, "+6281234567890", c["phone"])
+			k := customerByCode(t, app, tn.AdminToken, "000042")
+			require.NotNil(t, k, "a zero-padded number keeps its digits")
+			require.Equal(t, "주식회사 한빛", k["name"])
+			kd := app.Get(t, "/v1/customers/"+k["id"].(string), tn.AdminToken).Map(t)
+			require.Equal(t, "1999-12-31", kd["basis_date"])
+			require.Equal(t, "=SUM(1,2)", kd["notes"], "text that looks like a formula stays text")
+		})
+	}
+	tn := app.Signup(t)
+	for _, name := range []string{"lo-customers.ods", "lo-customers.xls", "excelize-encrypted.xlsx"} {
+		content, err := os.ReadFile(filepath.Join("..", "xlsx", "testdata", name))
+		require.NoError(t, err)
+		r := upload(t, app, tn.AdminToken, "customers.xlsx", content, nil)
+		require.Equal(t, http.StatusUnsupportedMediaType, r.Status, "%s: %s", name, r.Body)
+	}
+}
+
+// TestImportFileFailures: what can only be known by reading the file
+// fails the import as a whole with a reason, writing nothing: a truncated
+// workbook, text that turns invalid (named by row), a header without rows,
+// more than 200 columns.
+func TestImportFileFailures(t *testing.T) {
+	t.Parallel()
+	app := newApp(t)
+	tn := app.Signup(t)
+	xl, err := os.ReadFile(filepath.Join("..", "xlsx", "testdata", "lo-customers.xlsx"))
+	require.NoError(t, err)
+	latin1, err := os.ReadFile(filepath.Join("..", "xlsx", "testdata", "latin1-row3.csv"))
+	require.NoError(t, err)
+	for name, c := range map[string]struct {
+		content []byte
+		reason  string
+	}{
+		"truncated.xlsx": {xl[:len(xl)/2], "damaged"},
+		"latin1.csv":     {latin1, "row 3"},
+		"header.csv":     {[]byte("code,name\r\n"), "no rows"},
+		"wide.csv":       {[]byte("code,name" + strings.Repeat(",x", 199) + "\r\nW1,Wide\r\n"), "column"},
+	} {
+		r := upload(t, app, tn.AdminToken, name, c.content, nil)
+		if r.Status == http.StatusUnsupportedMediaType {
+			require.Equal(t, "truncated.xlsx", name, "%s", r.Body)
+			continue
+		}
+		require.Equal(t, http.StatusAccepted, r.Status, "%s: %s", name, r.Body)
+		var acc struct {
+			Import importView `json:"import"`
+			Job    struct{ ID string }
+		}
+		r.JSON(t, &acc)
+		app.WaitJob(t, tn.AdminToken, acc.Job.ID)
+		v := getImport(t, app, tn.AdminToken, acc.Import.ID)
+		require.Equal(t, "failed", v.State, "%s: %+v", name, v)
+		require.NotNil(t, v.Reason, name)
+		require.Contains(t, *v.Reason, c.reason, name)
+		require.Zero(t, v.Counts.Created, name)
+	}
+}
+
+// TestImportErrorsPagedAndPurged: row errors page by row with
+// errors_next_cursor; an import past its retention is deleted with its
+// errors and its uploaded file by the purge, in the tenant's system scope.
+func TestImportErrorsPagedAndPurged(t *testing.T) {
+	t.Parallel()
+	app := newApp(t)
+	tn := app.Signup(t)
+	var file strings.Builder
+	file.WriteString("code,name\n")
+	for i := range 7 {
+		fmt.Fprintf(&file, "E%d,\n", i)
+	}
+	v := importFile(t, app, tn.AdminToken, "c.csv", file.String(), nil)
+	require.Equal(t, int64(7), v.Counts.Failed)
+	var rows []int
+	path := "/v1/imports/" + v.ID + "?limit=3"
+	for path != "" {
+		r := app.Get(t, path, tn.AdminToken)
+		require.Equal(t, http.StatusOK, r.Status, "%s", r.Body)
+		var page importView
+		r.JSON(t, &page)
+		require.LessOrEqual(t, len(page.Errors), 3)
+		for _, e := range page.Errors {
+			rows = append(rows, e.Row)
+		}
+		path = ""
+		if page.ErrorsNextCursor != nil {
+			path = "/v1/imports/" + v.ID + "?limit=3&cursor=" + url.QueryEscape(*page.ErrorsNextCursor)
+		}
+	}
+	require.Equal(t, []int{2, 3, 4, 5, 6, 7, 8}, rows)
+
+	ctx := context.Background()
+	tid := uuid.MustParse(tn.ID)
+	sys := database.SystemScope(tid)
+	var fileID uuid.UUID
+	require.NoError(t, database.WithTenantTx(ctx, app.DB.App, sys, func(ctx context.Context, tx database.Tx) error {
+		return tx.QueryRow(ctx, `UPDATE imports SET expires_at = now() - interval '1 hour' WHERE tenant_id = $1 AND id = $2 RETURNING file_id`,
+			tid, uuid.MustParse(v.ID)).Scan(&fileID)
+	}))
+	svc := importer.NewService(app.DB.App, nil, nil, nil)
+	n, err := database.WithTenantTxV(ctx, app.DB.App, sys, func(ctx context.Context, tx database.Tx) (int64, error) {
+		return svc.Purge(ctx, tx, time.Now())
+	})
+	require.NoError(t, err)
+	require.Equal(t, int64(1), n)
+	require.Equal(t, http.StatusNotFound, app.Get(t, "/v1/imports/"+v.ID, tn.AdminToken).Status)
+	require.NoError(t, database.WithTenantTx(ctx, app.DB.App, sys, func(ctx context.Context, tx database.Tx) error {
+		var files, errs int
+		require.NoError(t, tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM files WHERE tenant_id = $1 AND id = $2),
+			(SELECT count(*) FROM import_errors WHERE tenant_id = $1 AND import_id = $3)`, tid, fileID, uuid.MustParse(v.ID)).Scan(&files, &errs))
+		require.Zero(t, files, "the upload is deleted")
+		require.Zero(t, errs, "the errors are deleted")
+		return nil
+	}))
+}
+
+// TestImportRecodeTaken: matched on e-mail, a row that gives its customer
+// a code another customer has fails alone, under code; the other rows of
+// the batch are written.
+func TestImportRecodeTaken(t *testing.T) {
+	t.Parallel()
+	app := newApp(t)
+	tn := app.Signup(t)
+	app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": "A", "code": "A1", "email": "a@example.com"})
+	app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": "B", "code": "B1", "email": "b@example.com"})
+	v := importFile(t, app, tn.AdminToken, "c.csv", "email,code,name\na@example.com,B1,A\nb@example.com,B2,Bee\n",
+		map[string]string{"mode": "update", "match_on": "email"})
+	require.Equal(t, []string{"2 code code_taken"}, errorsOf(v))
+	require.Equal(t, int64(1), v.Counts.Updated)
+	require.Equal(t, "Bee", customerByCode(t, app, tn.AdminToken, "B2")["name"])
+	require.Equal(t, "A", customerByCode(t, app, tn.AdminToken, "A1")["name"])
 }

@@ -40,6 +40,7 @@ type priceRow struct {
 }
 
 type priceTable struct {
+	mode string
 	cols []Column
 	idx  []int // column of each header cell, -1 when unknown
 	loc  locale
@@ -58,7 +59,7 @@ func matchPrices(ctx context.Context, tx database.Tx, s *Service, _ *tenant.Prin
 	if err := requireColumns(cols, idx, func(c Column) bool { return c.Required }); err != nil {
 		return nil, err
 	}
-	return &matched{table: &priceTable{cols: cols, idx: idx, loc: localeOf(env.Settings.DefaultCountry)}, unknown: unknown}, nil
+	return &matched{table: &priceTable{mode: p.Mode, cols: cols, idx: idx, loc: localeOf(env.Settings.DefaultCountry)}, unknown: unknown}, nil
 }
 
 func (t *priceTable) parse(num int, cells []xlsx.Cell) *row {
@@ -184,8 +185,7 @@ func (t *priceTable) apply(ctx context.Context, tx database.Tx, _ *tenant.Princi
 		have[pair{c.CustomerID, c.ItemID}] = c.Price
 	}
 	var stage [][]any
-	var entityIDs, customerIDs []uuid.UUID
-	var changes []map[string]audit.Change
+	events := map[string]*priceEvents{audit.ActionCreate: {}, audit.ActionUpdate: {}}
 	for _, r := range rows {
 		if len(r.errs) > 0 {
 			continue
@@ -193,6 +193,12 @@ func (t *priceTable) apply(ctx context.Context, tx database.Tx, _ *tenant.Princi
 		pr := r.val.(*priceRow)
 		before, ok := have[pair{pr.customerID, pr.itemID}]
 		switch {
+		case ok && t.mode == ModeCreate:
+			r.fail("sku", pr.sku, "already_exists", "the customer already has its own price for this item (import in upsert or update mode to change it)")
+			continue
+		case !ok && t.mode == ModeUpdate:
+			r.fail("sku", pr.sku, "not_found", "the customer has no price of its own for this item to update")
+			continue
 		case ok && before.Equal(pr.price):
 			r.outcome = outcomeUnchanged
 			continue
@@ -206,9 +212,13 @@ func (t *priceTable) apply(ctx context.Context, tx database.Tx, _ *tenant.Princi
 			from = before.String()
 		}
 		stage = append(stage, []any{pr.customerID, pr.itemID, pr.price, pr.reach})
-		entityIDs = append(entityIDs, pr.itemID)
-		customerIDs = append(customerIDs, pr.customerID)
-		changes = append(changes, map[string]audit.Change{"sku": {From: nil, To: pr.sku}, "price": {From: from, To: pr.price.String()}})
+		ev := events[audit.ActionUpdate]
+		if !ok {
+			ev = events[audit.ActionCreate]
+		}
+		ev.items = append(ev.items, pr.itemID)
+		ev.customers = append(ev.customers, pr.customerID)
+		ev.changes = append(ev.changes, map[string]audit.Change{"sku": {From: nil, To: pr.sku}, "price": {From: from, To: pr.price.String()}})
 	}
 	if !write || len(stage) == 0 {
 		return nil
@@ -224,5 +234,17 @@ func (t *priceTable) apply(ctx context.Context, tx database.Tx, _ *tenant.Princi
 		return fmt.Errorf("write prices: %w", err)
 	}
 	// One audit event per price set, as PUT .../prices/{sku} records.
-	return audit.RecordMany(ctx, tx, pricing.EntityPrice, audit.ActionUpdate, entityIDs, customerIDs, changes)
+	for _, action := range []string{audit.ActionCreate, audit.ActionUpdate} {
+		ev := events[action]
+		if err := audit.RecordMany(ctx, tx, pricing.EntityPrice, action, ev.items, ev.customers, ev.changes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// priceEvents are the audit events of one action.
+type priceEvents struct {
+	items, customers []uuid.UUID
+	changes          []map[string]audit.Change
 }

@@ -215,6 +215,11 @@ func (s *Service) Step(ctx context.Context, tx database.Tx, actor *tenant.Princi
 			p.Total = &total
 			now := time.Now()
 			state, done, finished = jobs.StateSucceeded, true, &now
+			if reason != nil {
+				// Nothing was imported: the import failed, though its
+				// job did all it had to.
+				state = jobs.StateFailed
+			}
 		}
 	}
 	p.Cursor = new(string)
@@ -235,16 +240,20 @@ func (s *Service) Step(ctx context.Context, tx database.Tx, actor *tenant.Princi
 // readBatch reads the next batch of rows, parsed, with duplicates inside
 // the file failed.
 func (s *Service) readBatch(src *source, imp dbsqlc.Import) ([]*row, error) {
+	if src.rows == nil {
+		src.readAhead(s.batch())
+	}
 	var rows []*row
 	for len(rows) < s.batch() {
-		num, cells, ok := src.next()
+		r, ok := <-src.rows
 		if !ok {
+			src.eof = true
 			break
 		}
-		rows = append(rows, src.see(src.header.table.parse(num, cells)))
+		rows = append(rows, r)
 	}
 	if src.eof {
-		if err := src.reader.Err(); err != nil {
+		if err := src.readErr; err != nil {
 			if reason, ok := fileError(err); ok {
 				return nil, jobs.Fail(reason)
 			}

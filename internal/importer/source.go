@@ -32,7 +32,19 @@ type source struct {
 	seen    map[string]int
 	pending *pendingRow
 	used    time.Time
-	eof     bool
+	// eof: the batches have taken the last row; readDone: the reader
+	// has (the reading side's own flag).
+	eof      bool
+	readDone bool
+
+	// The read-ahead: a goroutine reads and parses the rows after the
+	// resume point into rows (a batch ahead at most) while the batch
+	// before them is checked and written; readErr is what ended the
+	// file, set before rows is closed.
+	rows    chan *row
+	stop    chan struct{}
+	stopped chan struct{}
+	readErr error
 }
 
 // pendingRow is a row read past a batch's end, kept for the next batch.
@@ -42,6 +54,11 @@ type pendingRow struct {
 }
 
 func (s *source) close() {
+	if s.stop != nil {
+		close(s.stop)
+		<-s.stopped
+		s.stop = nil
+	}
 	if s.reader != nil {
 		_ = s.reader.Close()
 		s.reader = nil
@@ -52,14 +69,36 @@ func (s *source) close() {
 	}
 }
 
+// readAhead starts the goroutine that reads and parses the rows ahead,
+// up to n of them.
+func (s *source) readAhead(n int) {
+	s.rows, s.stop, s.stopped = make(chan *row, n), make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(s.stopped)
+		defer close(s.rows)
+		for {
+			num, cells, ok := s.next()
+			if !ok {
+				s.readErr = s.reader.Err()
+				return
+			}
+			select {
+			case s.rows <- s.see(s.header.table.parse(num, cells)):
+			case <-s.stop:
+				return
+			}
+		}
+	}()
+}
+
 // next returns the next row, its cells copied (the reader reuses them).
 func (s *source) next() (int, []xlsx.Cell, bool) {
 	if p := s.pending; p != nil {
 		s.pending = nil
 		return p.num, p.cells, true
 	}
-	if s.eof || !s.reader.Next() {
-		s.eof = true
+	if s.readDone || !s.reader.Next() {
+		s.readDone = true
 		return 0, nil, false
 	}
 	n, cells := s.reader.Row()
