@@ -226,8 +226,38 @@ func (r *ExportRun) Close() error { return r.w.Close() }
 // Abort releases the file's temporary storage without finishing it.
 func (r *ExportRun) Abort() { _ = r.w.Close() }
 
-// Page reads and writes the next page of the list; after the last one
-// Done reports true.
+// pageArgs returns the list query's arguments for the rows after the
+// last one written, at most limit of them; ok is false for a list known
+// to be empty.
+func (e *Exporter) pageArgs(ctx context.Context, tx database.Tx, actor *tenant.Principal, r *ExportRun, limit int32) (dbsqlc.CustomerExportPageParams, bool, error) {
+	if r.args == nil {
+		args, empty, err := e.Customers.ListArgs(ctx, tx, actor, r.plan.Env, r.plan.List)
+		if err != nil || empty {
+			return dbsqlc.CustomerExportPageParams{}, false, err
+		}
+		p := dbsqlc.CustomerExportPageParams(args)
+		r.args = &p
+	}
+	p := *r.args
+	p.RowLimit = limit
+	if c := r.after; c != nil {
+		p.AfterID, p.AfterText, p.AfterTs = &c.ID, c.Text, c.Time
+		if c.Num != nil {
+			d, err := decimal.NewFromString(*c.Num)
+			if err != nil {
+				return p, false, fmt.Errorf("export keyset: %w", err)
+			}
+			p.AfterNum = &d
+		}
+	}
+	return p, true, nil
+}
+
+// Page reads and writes the next page of the list (DefaultExportPage
+// customers) with one statement; after the last one Done reports true.
+// include=locations exports read this way: a page's locations take a
+// statement of their own, which the connection cannot run while another
+// statement is open.
 func (e *Exporter) Page(ctx context.Context, tx database.Tx, actor *tenant.Principal, r *ExportRun) error {
 	if r.done {
 		return nil
@@ -236,29 +266,10 @@ func (e *Exporter) Page(ctx context.Context, tx database.Tx, actor *tenant.Princ
 	if size <= 0 {
 		size = DefaultExportPage
 	}
-	if r.args == nil {
-		args, empty, err := e.Customers.ListArgs(ctx, tx, actor, r.plan.Env, r.plan.List)
-		if err != nil {
-			return err
-		}
-		if empty {
-			r.done = true
-			return nil
-		}
-		p := dbsqlc.CustomerExportPageParams(args)
-		r.args = &p
-	}
-	p := *r.args
-	p.RowLimit = size
-	if c := r.after; c != nil {
-		p.AfterID, p.AfterText, p.AfterTs = &c.ID, c.Text, c.Time
-		if c.Num != nil {
-			d, err := decimal.NewFromString(*c.Num)
-			if err != nil {
-				return fmt.Errorf("export keyset: %w", err)
-			}
-			p.AfterNum = &d
-		}
+	p, ok, err := e.pageArgs(ctx, tx, actor, r, size)
+	if err != nil || !ok {
+		r.done = true
+		return err
 	}
 	if p.SearchLike != nil {
 		// As customer.Service.List: a common search term walks the sort's
@@ -282,44 +293,55 @@ func (e *Exporter) Page(ctx context.Context, tx database.Tx, actor *tenant.Princ
 	return e.write(ctx, tx, r, rows)
 }
 
-// Stream writes the whole list with one statement, its rows read in
-// batches as PostgreSQL produces them (batchedQuery): one plan for the
-// whole export (a sort, where keyset pages would each walk an index and
-// fetch every row from the heap at random), one snapshot. include=locations
-// reads a page's locations with a statement of its own, which the
-// connection cannot run while another is open, so those exports go page
-// by page (Page).
-func (e *Exporter) Stream(ctx context.Context, tx database.Tx, actor *tenant.Principal, r *ExportRun, timeout time.Duration) error {
+// Stream writes up to limit more customers (every one left when limit is
+// 0) with one statement, its rows taken in batches as PostgreSQL produces
+// them (batchedQuery): one plan for the lot (a sort of the selection,
+// where short keyset pages would each walk an index and fetch every row
+// from the heap at random), one snapshot. timeout, when set, is the
+// statement's. include=locations exports go page by page (Page).
+func (e *Exporter) Stream(ctx context.Context, tx database.Tx, actor *tenant.Principal, r *ExportRun, limit int32, timeout time.Duration) error {
 	if r.plan.Locations {
-		for !r.done {
+		start := r.Rows
+		for !r.done && (limit == 0 || r.Rows-start < int64(limit)) {
 			if err := e.Page(ctx, tx, actor, r); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	args, empty, err := e.Customers.ListArgs(ctx, tx, actor, r.plan.Env, r.plan.List)
-	if err != nil || empty {
+	if r.done {
+		return nil
+	}
+	want := limit
+	if want == 0 {
+		want = math.MaxInt32
+	}
+	p, ok, err := e.pageArgs(ctx, tx, actor, r, want)
+	if err != nil || !ok {
 		r.done = true
 		return err
 	}
-	if err := e.q.StatementTimeoutSet(ctx, tx, strconv.FormatInt(timeout.Milliseconds(), 10)); err != nil {
-		return err
+	if timeout > 0 {
+		if err := e.q.StatementTimeoutSet(ctx, tx, strconv.FormatInt(timeout.Milliseconds(), 10)); err != nil {
+			return err
+		}
 	}
-	p := dbsqlc.CustomerExportPageParams(args)
-	p.RowLimit = math.MaxInt32
 	bq := &batchedQuery{db: tx, size: streamBatch}
 	defer bq.Close()
+	var n int32
 	for !bq.Done() {
 		rows, err := e.q.CustomerExportPage(ctx, bq, p)
 		if err != nil {
 			return fmt.Errorf("read export rows: %w", err)
 		}
+		n += int32(len(rows))
 		if err := e.write(ctx, tx, r, rows); err != nil {
 			return err
 		}
 	}
-	r.done = true
+	if n < want {
+		r.done = true
+	}
 	return nil
 }
 

@@ -222,7 +222,7 @@ func (h *ExportHandler) stream(ctx context.Context, scope database.Scope, actor 
 		if err != nil {
 			return err
 		}
-		if err := h.exporter.Stream(ctx, tx, actor, run, ExportStreamTimeout); err != nil {
+		if err := h.exporter.Stream(ctx, tx, actor, run, 0, ExportStreamTimeout); err != nil {
 			run.Abort()
 			return err
 		}

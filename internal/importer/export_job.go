@@ -51,8 +51,10 @@ func (ExportArgs) InsertOpts() river.InsertOpts {
 const ExportAttemptTimeout = 30 * time.Minute
 
 // exportStepRows is how many customers one step of an export job writes
-// before it records its progress.
-const exportStepRows = 20_000
+// (one statement, Exporter.Stream) before it records its progress: large
+// enough that PostgreSQL reads them with one sort rather than a row at a
+// time in index order.
+const exportStepRows = 250_000
 
 // ExportResult is the result of an export job.
 type ExportResult struct {
@@ -79,6 +81,9 @@ type ExportJob struct {
 	Retention time.Duration
 	// TempDir holds the file while it is written (os.TempDir when empty).
 	TempDir string
+	// StepRows is how many customers a step writes (exportStepRows when
+	// zero).
+	StepRows int32
 }
 
 // Work writes the export: the first step of an attempt plans it as the
@@ -132,15 +137,16 @@ func (j *ExportJob) Work(ctx context.Context, runner *jobs.Runner, job *river.Jo
 			}
 			p.Total, p.Processed = &total, 0
 		}
-		target := run.Rows + exportStepRows
-		for !run.Done() && run.Rows < target {
-			if err := j.Exporter.Page(ctx, tx, actor, run); err != nil {
-				var lim *xlsx.LimitError
-				if errors.As(err, &lim) {
-					return false, jobs.FailCode("too_many_rows", "the export does not fit one xlsx sheet; export it as csv")
-				}
-				return false, err
+		step := j.StepRows
+		if step <= 0 {
+			step = exportStepRows
+		}
+		if err := j.Exporter.Stream(ctx, tx, actor, run, step, 0); err != nil {
+			var lim *xlsx.LimitError
+			if errors.As(err, &lim) {
+				return false, jobs.FailCode("too_many_rows", "the export does not fit one xlsx sheet; export it as csv")
 			}
+			return false, err
 		}
 		p.Processed = run.Rows
 		if !run.Done() {

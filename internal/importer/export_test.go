@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 
@@ -24,7 +25,9 @@ import (
 	"github.com/customerhub/customerhub/internal/dbtest"
 	"github.com/customerhub/customerhub/internal/demodata"
 	"github.com/customerhub/customerhub/internal/importer"
+	"github.com/customerhub/customerhub/internal/server"
 	"github.com/customerhub/customerhub/internal/xlsx"
+	"github.com/customerhub/customerhub/workers"
 )
 
 // hostile are names a spreadsheet would evaluate if they were written as
@@ -415,4 +418,47 @@ func TestExportStreamsInBatches(t *testing.T) {
 		got[i] = r[0]
 	}
 	require.Equal(t, want, got)
+}
+
+// TestExportJobInSteps: an export job writes its file over several steps
+// (each a statement of its own, continuing after the last customer the
+// previous one wrote), records its progress after each, and its file holds
+// every customer once, in order; xlsx too.
+func TestExportJobInSteps(t *testing.T) {
+	t.Parallel()
+	app := apptest.New(t, dbtest.Fresh(t), map[string]string{"CUSTOMERHUB_EXPORT_SYNC_MAX": "0"})
+	tn := app.Signup(t)
+	var codes []string
+	for i := range 11 {
+		code := fmt.Sprintf("S%03d", i)
+		app.CreateCustomer(t, tn.AdminToken, map[string]any{"code": code, "name": fmt.Sprintf("Step %02d", 10-i)})
+		codes = append(codes, code)
+	}
+	// The application's own export worker, with steps of 4 customers.
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc := server.NewServices(app.Config, app.DB.App, logger)
+	ws := river.NewWorkers()
+	river.AddWorker(ws, workers.NewCustomerExportWorker(workers.Deps{
+		Exports:      &importer.ExportJob{Exporter: svc.Exports, Retention: time.Hour, StepRows: 4},
+		ExportRunner: server.NewRunner(svc.Auth, app.DB.App, importer.ExportAttemptTimeout, logger),
+	}))
+	app.StartRiver(t, server.RiverOptions{Work: true, Workers: ws, Concurrency: 1, BulkConcurrency: 1, Logger: logger})
+
+	for _, format := range []string{"csv", "xlsx"} {
+		id := apptest.JobID(t, app.Get(t, "/v1/customers/export?sort=code&fields=code,name&format="+format, tn.AdminToken))
+		job := app.WaitJob(t, tn.AdminToken, id)
+		require.Equal(t, "succeeded", job["state"], "%v", job)
+		require.Equal(t, map[string]any{"processed": float64(11), "total": float64(11)}, job["progress"])
+		resp := app.Get(t, "/v1/jobs/"+id+"/result", tn.AdminToken)
+		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+		var header []string
+		var rows [][]string
+		if format == "csv" {
+			header, rows = readCSV(t, resp.Body)
+		} else {
+			header, rows = readXLSX(t, resp.Body)
+		}
+		require.Equal(t, []string{"code", "name"}, header)
+		require.Equal(t, codes, column(header, rows, "code"), "%s: every customer once, in order", format)
+	}
 }
