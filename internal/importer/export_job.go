@@ -141,7 +141,9 @@ func (j *ExportJob) Work(ctx context.Context, runner *jobs.Runner, job *river.Jo
 		if step <= 0 {
 			step = exportStepRows
 		}
-		if err := j.Exporter.Stream(ctx, tx, actor, run, step, 0); err != nil {
+		// A step's statement sorts what is left of the selection: it may
+		// outlast the pool's statement timeout, within the attempt's.
+		if err := j.Exporter.Stream(ctx, tx, actor, run, step, ExportAttemptTimeout/3); err != nil {
 			var lim *xlsx.LimitError
 			if errors.As(err, &lim) {
 				return false, jobs.FailCode("too_many_rows", "the export does not fit one xlsx sheet; export it as csv")
