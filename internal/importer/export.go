@@ -29,18 +29,24 @@ import (
 // An export is the customer list (the same filters, sort and visibility,
 // parsed by customer.Service.ParseListRequest) written as a spreadsheet
 // whose columns are the import template's (CustomerColumns), so that an
-// export re-imports as it is. It reads the list in keyset pages of
-// DefaultExportPage customers, turns each page into export records (one
-// statement per page for each kind of related row) and writes their rows
-// through xlsx.Writer, which escapes formula-like text; memory holds one
-// page, whatever the export's size (excelize spills a large sheet to a
-// temporary file).
+// export re-imports as it is. It reads the list with CustomerExportPage
+// (CustomerList's filters and order, only the columns a spreadsheet shows,
+// the references by code and e-mail and the default addresses joined in),
+// as one statement whose rows are taken streamBatch at a time
+// (Exporter.Stream, batchedQuery), and writes them through xlsx.Writer,
+// which escapes formula-like text; memory holds one batch whatever the
+// export's size (excelize spills a large sheet to a temporary file).
+// Measured on 1,000,000 customers (BenchmarkExport): one statement sorts
+// once, where keyset pages each walked an index and fetched their rows
+// from the heap at random, ten times slower.
 //
 // Up to the configured limit (CUSTOMERHUB_EXPORT_SYNC_MAX) the answer is the
-// file, streamed from one REPEATABLE READ read-only transaction: one
-// consistent snapshot, however many pages. Beyond it the request starts a
-// customer_export job that writes the file into the file store, to be
+// file, streamed from one REPEATABLE READ read-only transaction. Beyond it
+// the request starts a customer_export job (ExportJob) that writes the file
+// in steps of exportStepRows customers into the file store, to be
 // downloaded from GET /v1/jobs/{id}/result until it expires.
+// include=locations exports read page by page (Exporter.Page): a page's
+// locations take a statement of their own.
 
 // IncludeLocations is the include= value that adds every location of a
 // customer: one row per location, the customer's columns repeated and the
@@ -56,7 +62,7 @@ var LocationHeaders = []string{
 }
 
 // DefaultExportPage is how many customers an export reads per statement
-// when it reads page by page (jobs, include=locations).
+// when it reads page by page (include=locations).
 const DefaultExportPage = 10000
 
 // streamBatch is how many rows of the one statement of an export answered
