@@ -25,7 +25,9 @@ import (
 	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/files"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/importer"
 	"github.com/customerhub/customerhub/internal/jobs"
 	"github.com/customerhub/customerhub/internal/location"
 	"github.com/customerhub/customerhub/internal/order"
@@ -38,12 +40,17 @@ type Deps struct {
 	Orders    *order.Service
 	Customers *customer.Service
 	Locations *location.Service
+	Importer  *importer.Service
 	Jobs      *jobs.Service
 	Runner    *jobs.Runner
 	Logger    *slog.Logger
 	// IdempotencyTTL is how long idempotency keys are kept
 	// (httpapi.DefaultIdempotencyTTL when zero).
 	IdempotencyTTL time.Duration
+	// Exports works export jobs, with ExportRunner: its attempts are long
+	// enough to write a whole file (importer.ExportAttemptTimeout).
+	Exports      *importer.ExportJob
+	ExportRunner *jobs.Runner
 }
 
 // MaintenanceTimeout bounds one run of a maintenance job. It walks every
@@ -62,6 +69,10 @@ func Register(w *river.Workers, d Deps) {
 	river.AddWorker(w, NewCustomerBulkWorker(d))
 	river.AddWorker(w, NewCustomerMergeWorker(d))
 	river.AddWorker(w, NewLocationBulkWorker(d))
+	river.AddWorker(w, NewFilesPurgeWorker(d))
+	river.AddWorker(w, NewCustomerExportWorker(d))
+	river.AddWorker(w, NewImportWorker(d))
+	river.AddWorker(w, NewImportsPurgeWorker(d))
 	river.AddWorker(w, NewDormantSweepWorker(d))
 	river.AddWorker(w, NewDormantScheduleWorker(d))
 }
@@ -81,6 +92,12 @@ func PeriodicJobs() []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
 			return httpapi.IdempotencyPurgeArgs{}, nil
 		}, &river.PeriodicJobOpts{ID: "idempotency_purge", RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
+			return files.PurgeArgs{}, nil
+		}, &river.PeriodicJobOpts{ID: "files_purge", RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
+			return importer.PurgeArgs{}, nil
+		}, &river.PeriodicJobOpts{ID: "imports_purge", RunOnStart: true}),
 		// Hourly, so that each tenant's sweep starts within the hour it
 		// chose (dormant_sweep_hour, UTC) and a missed hour is caught up.
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {

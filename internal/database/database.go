@@ -133,6 +133,22 @@ func (tx Tx) RolledBack(ctx context.Context, fn func(ctx context.Context, tx Tx)
 	return fn(ctx, Tx{Tx: sp, scope: tx.scope})
 }
 
+// Savepoint runs fn in a savepoint of tx: what fn did is kept when it
+// returns nil and rolled back (the transaction going on) when it fails,
+// for a statement allowed to fail alone (an imported row whose new code
+// is taken).
+func (tx Tx) Savepoint(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error {
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	if err := fn(ctx, Tx{Tx: sp, scope: tx.scope}); err != nil {
+		rollback(ctx, sp)
+		return err
+	}
+	return sp.Commit(ctx)
+}
+
 // txOptions are how WithTenantTx begins a transaction.
 type txOptions struct {
 	pgx     pgx.TxOptions
@@ -144,6 +160,11 @@ type TxOption func(*txOptions)
 
 // ReadOnly begins a read-only transaction.
 func ReadOnly(o *txOptions) { o.pgx.AccessMode = pgx.ReadOnly }
+
+// RepeatableRead begins a REPEATABLE READ transaction: every statement
+// sees the same snapshot, taken at its first, so a read spread over many
+// statements (an export read in keyset pages) is one consistent picture.
+func RepeatableRead(o *txOptions) { o.pgx.IsoLevel = pgx.RepeatableRead }
 
 // CustomPlans plans every statement of the transaction with its actual
 // parameters. Queries with many optional filters ("@x IS NULL OR ...") need

@@ -32,6 +32,9 @@ type Route struct {
 	// OpenAPI description (nil when there is no body).
 	Request  any
 	Response any
+	// Produces lists the media types of a success body that is not JSON
+	// (a file download, an event stream); Response stays nil for them.
+	Produces []string
 	// Status is the success status; 200 when zero.
 	Status int
 	// Query lists the accepted query parameters; any other is a 400. A name
@@ -40,7 +43,12 @@ type Route struct {
 	// IfMatch marks an update that needs an If-Match header (read with
 	// IfMatch): 428 without one, 412 when it names no current version.
 	IfMatch bool
-	Handler fiber.Handler
+	// StreamBody marks a route that reads its body as a stream (an
+	// upload) under its own limit: the server's body limit does not apply
+	// (see LimitBody), and an Idempotency-Key's fingerprint leaves the
+	// body out (reading it would buffer it whole).
+	StreamBody bool
+	Handler    fiber.Handler
 }
 
 // Param describes a query parameter.
@@ -86,7 +94,7 @@ func (r *Router) Handle(rt Route) {
 	if rt.Permission != Public {
 		handlers = append(handlers, r.guard(rt.Permission)...)
 		if rt.Method == fiber.MethodPost {
-			handlers = append(handlers, requireIdempotency(r.idempotencyTTL))
+			handlers = append(handlers, requireIdempotency(r.idempotencyTTL, rt.StreamBody))
 		}
 	}
 	handlers = append(handlers, rt.Handler)

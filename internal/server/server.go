@@ -26,6 +26,7 @@ import (
 	"github.com/customerhub/customerhub/internal/grant"
 	"github.com/customerhub/customerhub/internal/group"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/importer"
 	"github.com/customerhub/customerhub/internal/jobs"
 	"github.com/customerhub/customerhub/internal/location"
 	"github.com/customerhub/customerhub/internal/merge"
@@ -67,6 +68,9 @@ type Services struct {
 	Locations *location.Service
 	Grants    *grant.Service
 	Orders    *order.Service
+	// Exports writes customer exports (answered at once, or by a job).
+	Exports  *importer.Exporter
+	Importer *importer.Service
 }
 
 // NewServices builds the domain services.
@@ -83,8 +87,16 @@ func NewServices(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger) *Se
 	s.Customers.BulkBatch = cfg.BulkBatch
 	s.Locations.BulkBatch = cfg.BulkBatch
 	s.Orders = order.NewService(logger, s.Customers, s.Pricing)
+	s.Exports = importer.NewExporter(s.Customers, logger)
+	s.Importer = importer.NewService(pool, s.Customers, s.Locations, logger)
+	s.Importer.MaxBytes, s.Importer.Retention, s.Importer.Batch = cfg.ImportMaxBytes, cfg.ImportRetention, cfg.ImportBatch
 	return s
 }
+
+// writeTimeout bounds writing a response to a client. Streams (job events,
+// exports) renew it before every chunk they write, so it bounds each
+// write, not the whole stream.
+const writeTimeout = 30 * time.Second
 
 // Server is the assembled application.
 type Server struct {
@@ -104,7 +116,7 @@ func New(d Deps) *Server {
 		BodyLimit:             cfg.BodyLimit,
 		ReadBufferSize:        16 << 10, // bigger request headers are answered 431
 		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          30 * time.Second,
+		WriteTimeout:          writeTimeout,
 		IdleTimeout:           2 * time.Minute,
 		DisableStartupMessage: true,
 		// Only a configured proxy may tell us the client's address;
@@ -121,6 +133,14 @@ func New(d Deps) *Server {
 		// bytes more per request, against ~600 and 44 KB for a typical
 		// authenticated read (BenchmarkImmutable, BenchmarkRequest).
 		Immutable: true,
+		// Uploads (POST /v1/imports) are read as a stream, under the
+		// import's own limit: fasthttp then buffers bodies up to BodyLimit
+		// and hands larger ones over as a stream, which LimitBody refuses
+		// on every other route (StreamRequestBody alone would disable the
+		// limit). Multipart bodies are not pre-parsed: fasthttp would
+		// spool a whole upload to disk, unbounded, before any handler.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
 	})
 
 	metrics := httpapi.NewMetrics(d.Registry)
@@ -128,6 +148,7 @@ func New(d Deps) *Server {
 	app.Use(httpapi.Observe(d.Logger, metrics))
 	app.Use(httpapi.Recover(d.Logger))
 	app.Use(httpapi.Deadline(cfg.RequestTimeout))
+	app.Use(httpapi.LimitBody(cfg.BodyLimit, map[string]bool{fiber.MethodPost + " " + importer.UploadPath: true}))
 	app.Use(securityHeaders)
 
 	svc := d.Services
@@ -160,18 +181,26 @@ func New(d Deps) *Server {
 	v1 := httpapi.NewRouter(app, "/v1", guard, cfg.IdempotencyTTL)
 	app.Use("/v1", perIP)
 	jobsSvc := jobs.NewService(d.River, JobKinds(), d.Logger)
-	jobs.NewHandler(d.Pool, jobsSvc).Routes(v1)
+	jobsH := jobs.NewHandler(d.Pool, jobsSvc)
+	jobsH.Events = jobs.EventOptions{WriteTimeout: writeTimeout}
+	jobsH.Routes(v1)
 	authH.Routes(v1)
 	settings.NewHandler(d.Pool, svc.Settings).Routes(v1)
 	pricing.NewHandler(d.Pool, svc.Pricing).Routes(v1)
 	group.NewHandler(d.Pool, svc.Groups).Routes(v1)
 	merge.NewHandler(d.Pool, merge.NewService(d.Logger, svc.Customers, svc.Orders), jobsSvc).Routes(v1)
+	// Exports, job results and the import templates: fixed paths, before
+	// /customers/:id and /imports/:id would take them.
+	exportH := importer.NewExportHandler(d.Pool, svc.Exports, jobsSvc, JobKinds(), d.Logger)
+	exportH.SyncMax, exportH.WriteTimeout = cfg.ExportSyncMax, writeTimeout
+	exportH.Routes(v1)
 	customer.NewHandler(d.Pool, svc.Customers, jobsSvc).Routes(v1)
 	location.NewHandler(d.Pool, svc.Locations, jobsSvc).Routes(v1)
 	grant.NewHandler(d.Pool, svc.Grants).Routes(v1)
 	report.NewHandler(d.Pool, report.NewService(d.Logger)).Routes(v1)
 	order.NewHandler(d.Pool, svc.Orders).Routes(v1)
 	audit.NewHandler(d.Pool, AuditedEntities()).Routes(v1)
+	importer.NewHandler(d.Pool, svc.Importer, jobsSvc).Routes(v1)
 
 	// The description is built from the finished route table, so it lists
 	// itself and can never drift from the routes.
