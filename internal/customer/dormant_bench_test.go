@@ -18,8 +18,9 @@ const dormantRawCondition = `tenant_id = $1 AND status = 'active' AND created_at
 
 // BenchmarkDormantSweep sweeps the 1,000,000-customer tenant of the search
 // benchmark's data set (loadBench) through the API: POST /v1/dormant-sweeps
-// with a cutoff 30 days back and open balances included (about 85 % of
-// the tenant qualifies; BENCH_CUSTOMERS scales the tenant), River pickup, the selection, batches of 2,000 that
+// with a cutoff 30 days back and open balances included (half of a
+// 100,000-customer tenant qualifies, most of the 1,000,000; BENCH_CUSTOMERS
+// scales the tenant), River pickup, the selection, batches of 2,000 that
 // re-check every customer as they mark it, one audit event each. Beside
 // it, one raw-SQL UPDATE of the same rows as the superuser (no RLS, no
 // audit, one statement). Each starts on a freshly vacuumed table, and the
