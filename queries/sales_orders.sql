@@ -76,19 +76,20 @@ ORDER BY order_date, id
 LIMIT 1;
 
 -- CustomerFiguresRecompute recomputes a customer's figures from its orders
--- and payments. Callers lock the customer row first, so that concurrent
--- writers for one customer take turns and each sees the other's rows. The
--- version and updated_at stay: figures are derived, not an edit.
+-- and payments (last_payment_at is the dormant sweep's). Callers lock the
+-- customer row first, so that concurrent writers for one customer take
+-- turns and each sees the other's rows. The version and updated_at stay:
+-- figures are derived, not an edit.
 -- name: CustomerFiguresRecompute :exec
 UPDATE customers c SET
     order_count = f.order_count, total_order_value = f.total, last_order_at = f.last_order_at,
-    balance = f.total - p.paid, overdue_amount = f.overdue
+    balance = f.total - p.paid, overdue_amount = f.overdue, last_payment_at = p.last_paid
 FROM (SELECT count(*)::integer AS order_count, coalesce(sum(o.total), 0) AS total,
              max(o.order_date)::timestamptz AS last_order_at,
              coalesce(sum(o.total - o.paid_amount) FILTER (WHERE o.due_date < current_date), 0) AS overdue
         FROM sales_orders o
        WHERE o.tenant_id = @tenant_id AND o.customer_id = @customer_id AND o.status <> 'cancelled') f,
-     (SELECT coalesce(sum(pm.amount), 0) AS paid FROM payments pm
+     (SELECT coalesce(sum(pm.amount), 0) AS paid, max(pm.received_at)::timestamptz AS last_paid FROM payments pm
        WHERE pm.tenant_id = @tenant_id AND pm.customer_id = @customer_id) p
 WHERE c.tenant_id = @tenant_id AND c.id = @customer_id;
 

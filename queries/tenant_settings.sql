@@ -15,6 +15,7 @@ SELECT * FROM tenant_settings WHERE tenant_id = @tenant_id FOR UPDATE;
 UPDATE tenant_settings SET required_fields = @required_fields, default_country = @default_country,
     default_currency = @default_currency, default_payment_terms_id = sqlc.narg(default_payment_terms_id),
     default_credit_policy = @default_credit_policy, dormant_after_days = @dormant_after_days,
+    dormant_include_open_balance = @dormant_include_open_balance, dormant_sweep_hour = @dormant_sweep_hour,
     version = version + 1, updated_at = now()
 WHERE tenant_id = @tenant_id
 RETURNING *;

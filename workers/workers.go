@@ -6,7 +6,8 @@
 // Two shapes of worker:
 //   - maintenance jobs (periodic, system-wide) walk the tenants one by one,
 //     each in its own system-scoped transaction, on the default queue;
-//   - tenant jobs (bulk updates, merges) act for the user who started them,
+//   - tenant jobs (bulk updates, merges, dormant sweeps) act for the user
+//     who started them, or for no user (a system job, jobs.SystemArgs),
 //     through jobs.Run, batch by batch, on their own queue.
 package workers
 
@@ -72,6 +73,8 @@ func Register(w *river.Workers, d Deps) {
 	river.AddWorker(w, NewCustomerExportWorker(d))
 	river.AddWorker(w, NewImportWorker(d))
 	river.AddWorker(w, NewImportsPurgeWorker(d))
+	river.AddWorker(w, NewDormantSweepWorker(d))
+	river.AddWorker(w, NewDormantScheduleWorker(d))
 }
 
 // PeriodicJobs lists the jobs the elected leader enqueues on a schedule.
@@ -95,6 +98,11 @@ func PeriodicJobs() []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
 			return importer.PurgeArgs{}, nil
 		}, &river.PeriodicJobOpts{ID: "imports_purge", RunOnStart: true}),
+		// Hourly, so that each tenant's sweep starts within the hour it
+		// chose (dormant_sweep_hour, UTC) and a missed hour is caught up.
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
+			return customer.DormantScheduleArgs{}, nil
+		}, &river.PeriodicJobOpts{ID: "customer_dormant_schedule", RunOnStart: true}),
 	}
 }
 

@@ -34,6 +34,8 @@ var notFields = map[string]string{
 	"last_order_at":     "figure maintained by order and payment writes",
 	"balance":           "figure maintained by order and payment writes",
 	"overdue_amount":    "figure maintained by order and payment writes",
+	"last_payment_at":   "figure maintained by order and payment writes (the dormant sweep reads it)",
+	"reactivated_at":    "stamped by a trigger when a customer leaves the dormant status (the dormant sweep's window restarts)",
 	"search_text":       "generated column for the trigram search",
 	"reach":             "visibility keys derived by customer_reach_refresh (migration 000010)",
 }

@@ -65,6 +65,7 @@ var listQuery = append([]httpapi.Param{
 func (h *Handler) Routes(r *httpapi.Router) {
 	// Fixed paths first, so that /customers/:id does not take them.
 	h.bulkRoutes(r)
+	h.dormantRoutes(r)
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/customers", Permission: auth.PermCustomersWrite, Tag: "customers",
 		Summary: "Create a customer (code generated when omitted); a user who sees only their assigned customers is its sales rep", Status: fiber.StatusCreated,
 		Request: customerRequest{}, Response: customerResponse{}, Handler: h.create})
@@ -118,6 +119,8 @@ func mapError(err error) error {
 		return httpapi.Conflict("code", "code_taken", "another customer already has this code")
 	case errors.Is(err, ErrVersionMismatch):
 		return httpapi.PreconditionFailed()
+	case errors.Is(err, ErrNotDormant):
+		return httpapi.Conflict("", "customer_inactive", "this customer is inactive, not dormant; change its status with PATCH")
 	case errors.Is(err, ErrHasHistory):
 		return httpapi.Conflict("", "customer_has_history",
 			"this customer has orders, payments, messages or portal users and cannot be deleted; set its status to inactive, or merge it into another customer")

@@ -86,8 +86,13 @@ type Scope struct {
 	CustomerID *uuid.UUID
 }
 
-// ScopeFor returns the scope of an authenticated principal.
+// ScopeFor returns the scope of an authenticated principal. A principal
+// without a user (a system job's, jobs.SystemPrincipal) gets no user in
+// the context: its audit events have no actor.
 func ScopeFor(p *tenant.Principal) Scope {
+	if p.UserID == uuid.Nil {
+		return Scope{TenantID: p.TenantID, Visibility: p.Visibility, CustomerID: p.CustomerID}
+	}
 	uid := p.UserID
 	return Scope{TenantID: p.TenantID, UserID: &uid, Visibility: p.Visibility, CustomerID: p.CustomerID}
 }

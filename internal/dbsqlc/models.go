@@ -99,6 +99,8 @@ type Customer struct {
 	OverdueAmount        decimal.Decimal
 	SearchText           *string
 	Reach                []uuid.UUID
+	LastPaymentAt        *time.Time
+	ReactivatedAt        *time.Time
 }
 
 type CustomerContact struct {
@@ -445,15 +447,17 @@ type TenantCounter struct {
 }
 
 type TenantSetting struct {
-	TenantID              uuid.UUID
-	RequiredFields        []string
-	DefaultCountry        string
-	DefaultCurrency       string
-	DefaultPaymentTermsID *uuid.UUID
-	DefaultCreditPolicy   string
-	DormantAfterDays      int32
-	Version               int64
-	UpdatedAt             time.Time
+	TenantID                  uuid.UUID
+	RequiredFields            []string
+	DefaultCountry            string
+	DefaultCurrency           string
+	DefaultPaymentTermsID     *uuid.UUID
+	DefaultCreditPolicy       string
+	DormantAfterDays          int32
+	Version                   int64
+	UpdatedAt                 time.Time
+	DormantIncludeOpenBalance bool
+	DormantSweepHour          int32
 }
 
 type User struct {

@@ -16,13 +16,13 @@ import (
 const customerFiguresRecompute = `-- name: CustomerFiguresRecompute :exec
 UPDATE customers c SET
     order_count = f.order_count, total_order_value = f.total, last_order_at = f.last_order_at,
-    balance = f.total - p.paid, overdue_amount = f.overdue
+    balance = f.total - p.paid, overdue_amount = f.overdue, last_payment_at = p.last_paid
 FROM (SELECT count(*)::integer AS order_count, coalesce(sum(o.total), 0) AS total,
              max(o.order_date)::timestamptz AS last_order_at,
              coalesce(sum(o.total - o.paid_amount) FILTER (WHERE o.due_date < current_date), 0) AS overdue
         FROM sales_orders o
        WHERE o.tenant_id = $1 AND o.customer_id = $2 AND o.status <> 'cancelled') f,
-     (SELECT coalesce(sum(pm.amount), 0) AS paid FROM payments pm
+     (SELECT coalesce(sum(pm.amount), 0) AS paid, max(pm.received_at)::timestamptz AS last_paid FROM payments pm
        WHERE pm.tenant_id = $1 AND pm.customer_id = $2) p
 WHERE c.tenant_id = $1 AND c.id = $2
 `
@@ -33,9 +33,10 @@ type CustomerFiguresRecomputeParams struct {
 }
 
 // CustomerFiguresRecompute recomputes a customer's figures from its orders
-// and payments. Callers lock the customer row first, so that concurrent
-// writers for one customer take turns and each sees the other's rows. The
-// version and updated_at stay: figures are derived, not an edit.
+// and payments (last_payment_at is the dormant sweep's). Callers lock the
+// customer row first, so that concurrent writers for one customer take
+// turns and each sees the other's rows. The version and updated_at stay:
+// figures are derived, not an edit.
 func (q *Queries) CustomerFiguresRecompute(ctx context.Context, db DBTX, arg CustomerFiguresRecomputeParams) error {
 	_, err := db.Exec(ctx, customerFiguresRecompute, arg.TenantID, arg.CustomerID)
 	return err

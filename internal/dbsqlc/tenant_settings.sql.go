@@ -13,7 +13,7 @@ import (
 )
 
 const settingsGet = `-- name: SettingsGet :one
-SELECT tenant_id, required_fields, default_country, default_currency, default_payment_terms_id, default_credit_policy, dormant_after_days, version, updated_at FROM tenant_settings WHERE tenant_id = $1
+SELECT tenant_id, required_fields, default_country, default_currency, default_payment_terms_id, default_credit_policy, dormant_after_days, version, updated_at, dormant_include_open_balance, dormant_sweep_hour FROM tenant_settings WHERE tenant_id = $1
 `
 
 func (q *Queries) SettingsGet(ctx context.Context, db DBTX, tenantID uuid.UUID) (TenantSetting, error) {
@@ -29,12 +29,14 @@ func (q *Queries) SettingsGet(ctx context.Context, db DBTX, tenantID uuid.UUID) 
 		&i.DormantAfterDays,
 		&i.Version,
 		&i.UpdatedAt,
+		&i.DormantIncludeOpenBalance,
+		&i.DormantSweepHour,
 	)
 	return i, err
 }
 
 const settingsGetForUpdate = `-- name: SettingsGetForUpdate :one
-SELECT tenant_id, required_fields, default_country, default_currency, default_payment_terms_id, default_credit_policy, dormant_after_days, version, updated_at FROM tenant_settings WHERE tenant_id = $1 FOR UPDATE
+SELECT tenant_id, required_fields, default_country, default_currency, default_payment_terms_id, default_credit_policy, dormant_after_days, version, updated_at, dormant_include_open_balance, dormant_sweep_hour FROM tenant_settings WHERE tenant_id = $1 FOR UPDATE
 `
 
 // SettingsGetForUpdate also serializes changes that count against a
@@ -52,6 +54,8 @@ func (q *Queries) SettingsGetForUpdate(ctx context.Context, db DBTX, tenantID uu
 		&i.DormantAfterDays,
 		&i.Version,
 		&i.UpdatedAt,
+		&i.DormantIncludeOpenBalance,
+		&i.DormantSweepHour,
 	)
 	return i, err
 }
@@ -59,7 +63,7 @@ func (q *Queries) SettingsGetForUpdate(ctx context.Context, db DBTX, tenantID uu
 const settingsInsert = `-- name: SettingsInsert :one
 INSERT INTO tenant_settings (tenant_id, default_country, default_currency)
 VALUES ($1, $2, $3)
-RETURNING tenant_id, required_fields, default_country, default_currency, default_payment_terms_id, default_credit_policy, dormant_after_days, version, updated_at
+RETURNING tenant_id, required_fields, default_country, default_currency, default_payment_terms_id, default_credit_policy, dormant_after_days, version, updated_at, dormant_include_open_balance, dormant_sweep_hour
 `
 
 type SettingsInsertParams struct {
@@ -81,6 +85,8 @@ func (q *Queries) SettingsInsert(ctx context.Context, db DBTX, arg SettingsInser
 		&i.DormantAfterDays,
 		&i.Version,
 		&i.UpdatedAt,
+		&i.DormantIncludeOpenBalance,
+		&i.DormantSweepHour,
 	)
 	return i, err
 }
@@ -89,19 +95,22 @@ const settingsUpdate = `-- name: SettingsUpdate :one
 UPDATE tenant_settings SET required_fields = $1, default_country = $2,
     default_currency = $3, default_payment_terms_id = $4,
     default_credit_policy = $5, dormant_after_days = $6,
+    dormant_include_open_balance = $7, dormant_sweep_hour = $8,
     version = version + 1, updated_at = now()
-WHERE tenant_id = $7
-RETURNING tenant_id, required_fields, default_country, default_currency, default_payment_terms_id, default_credit_policy, dormant_after_days, version, updated_at
+WHERE tenant_id = $9
+RETURNING tenant_id, required_fields, default_country, default_currency, default_payment_terms_id, default_credit_policy, dormant_after_days, version, updated_at, dormant_include_open_balance, dormant_sweep_hour
 `
 
 type SettingsUpdateParams struct {
-	RequiredFields        []string
-	DefaultCountry        string
-	DefaultCurrency       string
-	DefaultPaymentTermsID *uuid.UUID
-	DefaultCreditPolicy   string
-	DormantAfterDays      int32
-	TenantID              uuid.UUID
+	RequiredFields            []string
+	DefaultCountry            string
+	DefaultCurrency           string
+	DefaultPaymentTermsID     *uuid.UUID
+	DefaultCreditPolicy       string
+	DormantAfterDays          int32
+	DormantIncludeOpenBalance bool
+	DormantSweepHour          int32
+	TenantID                  uuid.UUID
 }
 
 func (q *Queries) SettingsUpdate(ctx context.Context, db DBTX, arg SettingsUpdateParams) (TenantSetting, error) {
@@ -112,6 +121,8 @@ func (q *Queries) SettingsUpdate(ctx context.Context, db DBTX, arg SettingsUpdat
 		arg.DefaultPaymentTermsID,
 		arg.DefaultCreditPolicy,
 		arg.DormantAfterDays,
+		arg.DormantIncludeOpenBalance,
+		arg.DormantSweepHour,
 		arg.TenantID,
 	)
 	var i TenantSetting
@@ -125,12 +136,14 @@ func (q *Queries) SettingsUpdate(ctx context.Context, db DBTX, arg SettingsUpdat
 		&i.DormantAfterDays,
 		&i.Version,
 		&i.UpdatedAt,
+		&i.DormantIncludeOpenBalance,
+		&i.DormantSweepHour,
 	)
 	return i, err
 }
 
 const settingsWithFields = `-- name: SettingsWithFields :one
-SELECT s.tenant_id, s.required_fields, s.default_country, s.default_currency, s.default_payment_terms_id, s.default_credit_policy, s.dormant_after_days, s.version, s.updated_at,
+SELECT s.tenant_id, s.required_fields, s.default_country, s.default_currency, s.default_payment_terms_id, s.default_credit_policy, s.dormant_after_days, s.version, s.updated_at, s.dormant_include_open_balance, s.dormant_sweep_hour,
        coalesce((SELECT jsonb_agg(jsonb_build_object('id', d.id, 'key', d.key, 'label', d.label, 'type', d.type,
                                                      'required', d.required, 'options', d.options, 'position', d.position)
                                   ORDER BY d.position, d.key)
@@ -158,6 +171,8 @@ func (q *Queries) SettingsWithFields(ctx context.Context, db DBTX, tenantID uuid
 		&i.TenantSetting.DormantAfterDays,
 		&i.TenantSetting.Version,
 		&i.TenantSetting.UpdatedAt,
+		&i.TenantSetting.DormantIncludeOpenBalance,
+		&i.TenantSetting.DormantSweepHour,
 		&i.Fields,
 	)
 	return i, err

@@ -18,6 +18,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
+
+	"github.com/customerhub/customerhub/internal/tenant"
 )
 
 // Job states, as the API shows them.
@@ -76,6 +78,28 @@ type Args interface {
 	river.JobArgs
 	JobRef() Ref
 	Permission() string
+}
+
+// SystemArgs are the args of a tenant job kind that may also run with no
+// acting user: work the tenant's own settings ask for on a schedule (the
+// daily dormant sweep). Such a job's Ref has UserID uuid.Nil and created_by
+// NULL; it acts as SystemPrincipal, which holds only the kind's permission
+// and sees every customer of the job's tenant, and nothing of any other
+// (its transactions are scoped to Ref.TenantID like every tenant job's).
+// Its audit events have no actor. Only kinds that implement SystemJob can
+// run so: a Ref with no user on any other kind fails as user_inactive.
+type SystemArgs interface {
+	Args
+	SystemJob()
+}
+
+// RoleSystem is the role of SystemPrincipal.
+const RoleSystem = "system"
+
+// SystemPrincipal is the actor of a system job of a tenant: no user,
+// visibility all, only the permission of the job's kind.
+func SystemPrincipal(tenantID uuid.UUID, permission string) *tenant.Principal {
+	return &tenant.Principal{TenantID: tenantID, Role: RoleSystem, Permissions: []string{permission}, Visibility: tenant.VisibilityAll}
 }
 
 // Kinds maps each tenant job kind to the permission it needs: the registry

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -69,10 +70,16 @@ func Run[T Args](ctx context.Context, r *Runner, job *river.Job[T], step Step) e
 	ctx = tenant.WithRequestID(ctx, "job:"+ref.JobID.String())
 	log := r.logger.With("job_id", ref.JobID, "river_job_id", job.ID, "kind", job.Kind, "tenant_id", ref.TenantID, "attempt", job.Attempt)
 
+	resolve := r.principals
+	if _, system := any(job.Args).(SystemArgs); system && ref.UserID == uuid.Nil {
+		resolve = func(ctx context.Context, tx database.Tx, ref Ref) (*tenant.Principal, error) {
+			return r.systemPrincipal(ctx, tx, ref, permission)
+		}
+	}
 	// Only the scope to open the first step in; each step checks the user
 	// again inside its own transaction (authorize).
 	actor, err := database.WithTenantTxV(ctx, r.db, database.SystemScope(ref.TenantID), func(ctx context.Context, tx database.Tx) (*tenant.Principal, error) {
-		return r.principals(ctx, tx, ref)
+		return resolve(ctx, tx, ref)
 	})
 	if err != nil {
 		var f *Failure
@@ -104,7 +111,7 @@ func Run[T Args](ctx context.Context, r *Runner, job *river.Job[T], step Step) e
 			if row.CancelRequestedAt != nil {
 				return false, errCancelled
 			}
-			if now, err = r.authorize(ctx, tx, ref, permission); err != nil {
+			if now, err = r.authorize(ctx, tx, ref, permission, resolve); err != nil {
 				return false, err
 			}
 			if first {
@@ -197,8 +204,9 @@ func Run[T Args](ctx context.Context, r *Runner, job *river.Job[T], step Step) e
 // scope: a Failure when they are gone or lack permission, errScopeChanged
 // (with the user as they are now) when their scope differs from the one
 // the transaction was opened in.
-func (r *Runner) authorize(ctx context.Context, tx database.Tx, ref Ref, permission string) (*tenant.Principal, error) {
-	p, err := r.principals(ctx, tx, ref)
+func (r *Runner) authorize(ctx context.Context, tx database.Tx, ref Ref, permission string,
+	resolve func(ctx context.Context, tx database.Tx, ref Ref) (*tenant.Principal, error)) (*tenant.Principal, error) {
+	p, err := resolve(ctx, tx, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -209,6 +217,22 @@ func (r *Runner) authorize(ctx context.Context, tx database.Tx, ref Ref, permiss
 		return p, errScopeChanged
 	}
 	return p, nil
+}
+
+// systemPrincipal is the actor of a system job (SystemArgs), as long as its
+// tenant is active.
+func (r *Runner) systemPrincipal(ctx context.Context, tx database.Tx, ref Ref, permission string) (*tenant.Principal, error) {
+	t, err := dbsqlc.New().TenantGetByID(ctx, tx, ref.TenantID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, river.JobCancel(fmt.Errorf("tenant %s no longer exists", ref.TenantID))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read tenant: %w", err)
+	}
+	if t.Status != "active" {
+		return nil, FailCode(CodeTenantSuspended, "the account is suspended")
+	}
+	return SystemPrincipal(ref.TenantID, permission), nil
 }
 
 func encodeResult(p *Progress) ([]byte, error) {

@@ -17,6 +17,7 @@ import (
 	"github.com/customerhub/customerhub/internal/apptest"
 	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/dbtest"
 	"github.com/customerhub/customerhub/internal/jobs"
 	"github.com/customerhub/customerhub/internal/server"
@@ -260,4 +261,31 @@ func TestRunFollowsNarrowedVisibility(t *testing.T) {
 	res := job["result"].(map[string]any)
 	require.EqualValues(t, changed, res["changed"])
 	require.EqualValues(t, 3*batch-changed, res["skipped"])
+}
+
+// TestNoUserOnlyForSystemKinds: a job without an acting user runs only for
+// a kind that declares itself a system job (jobs.SystemArgs); a bulk
+// update enqueued without one fails as user_inactive and changes nothing.
+func TestNoUserOnlyForSystemKinds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setupRun(t, 3)
+	b.app.StartWorkers(t)
+	before := b.statuses(t)
+	jobID := uuid.New()
+	err := database.WithTenantTx(ctx, b.app.DB.App, database.SystemScope(b.tenant), func(ctx context.Context, tx database.Tx) error {
+		res, err := b.app.River.InsertTx(ctx, tx.Tx, customer.BulkUpdateArgs{Ref: jobs.Ref{TenantID: b.tenant, JobID: jobID}}, nil)
+		if err != nil {
+			return err
+		}
+		_, err = dbsqlc.New().JobInsert(ctx, tx, dbsqlc.JobInsertParams{TenantID: b.tenant, ID: jobID, RiverJobID: res.Job.ID,
+			Kind: customer.KindBulkUpdate, Params: []byte(`{"selection": {"filter": {}}, "set": {"status": "inactive"}}`)})
+		return err
+	})
+	require.NoError(t, err)
+	job := b.app.WaitJob(t, b.tn.AdminToken, jobID.String())
+	require.Equal(t, "failed", job["state"], "%v", job)
+	errs := job["errors"].([]any)
+	require.Equal(t, jobs.CodeUserInactive, errs[len(errs)-1].(map[string]any)["code"])
+	require.Equal(t, before, b.statuses(t))
 }

@@ -89,6 +89,50 @@ func (s *Service) Enqueue(ctx context.Context, tx database.Tx, actor *tenant.Pri
 	return viewOf(row, nil), nil
 }
 
+// WithClient returns a copy of the service inserting through rc: a worker
+// that starts jobs uses the River client of its own context.
+func (s *Service) WithClient(rc Client) *Service {
+	c := *s
+	c.river = rc
+	return &c
+}
+
+// EnqueueSystem starts a system job (SystemArgs) of the transaction's
+// tenant with the given job id, once: when a job with that id exists, or
+// River already holds a job with the same args (unique insert options),
+// nothing is inserted and started is false. Schedules derive the id from
+// what makes the run unique (tenant and day), so every process that
+// enqueues it, and every retry, starts the same one job.
+func (s *Service) EnqueueSystem(ctx context.Context, tx database.Tx, jobID uuid.UUID, params any, build func(Ref) SystemArgs) (started bool, err error) {
+	ref := Ref{TenantID: tx.TenantID(), JobID: jobID}
+	args := build(ref)
+	if perm, ok := s.kinds[args.Kind()]; !ok || perm != args.Permission() {
+		return false, fmt.Errorf("job kind %s is not registered with its permission %s (jobs.Kinds)", args.Kind(), args.Permission())
+	}
+	if _, err := s.q.JobGet(ctx, tx, dbsqlc.JobGetParams{TenantID: ref.TenantID, ID: jobID}); err == nil {
+		return false, nil
+	} else if !errors.Is(err, pgx.ErrNoRows) {
+		return false, fmt.Errorf("look up job: %w", err)
+	}
+	raw, err := json.Marshal(params)
+	if err != nil {
+		return false, fmt.Errorf("encode job params: %w", err)
+	}
+	res, err := s.river.InsertTx(ctx, tx.Tx, args, nil)
+	if err != nil {
+		return false, fmt.Errorf("insert %s job: %w", args.Kind(), err)
+	}
+	if res.UniqueSkippedAsDuplicate {
+		return false, nil
+	}
+	if _, err := s.q.JobInsert(ctx, tx, dbsqlc.JobInsertParams{
+		TenantID: tx.TenantID(), ID: jobID, RiverJobID: res.Job.ID, Kind: args.Kind(), Params: raw,
+	}); err != nil {
+		return false, fmt.Errorf("record %s job: %w", args.Kind(), err)
+	}
+	return true, nil
+}
+
 // Get returns a job the caller can see.
 func (s *Service) Get(ctx context.Context, tx database.Tx, id uuid.UUID) (View, error) {
 	row, err := s.q.JobGet(ctx, tx, dbsqlc.JobGetParams{TenantID: tx.TenantID(), ID: id})

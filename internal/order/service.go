@@ -142,6 +142,19 @@ func (s *Service) lockCustomer(ctx context.Context, tx database.Tx, id uuid.UUID
 	return customerState{detail: d, env: env, eff: customer.ResolveEffective(d.Customer, d.Groups, env.Settings)}, nil
 }
 
+// reactivate brings a dormant customer back when it gets a new order or
+// payment (audited as an update of the customer's status), with its row
+// locked; the sweep re-checks a customer under that lock, so it cannot
+// mark dormant a customer whose order or payment commits first.
+func (s *Service) reactivate(ctx context.Context, tx database.Tx, cs *customerState) error {
+	d, err := s.customers.ReactivateForActivity(ctx, tx, cs.env, cs.detail)
+	if err != nil {
+		return err
+	}
+	cs.detail = d
+	return nil
+}
+
 // priced is an order's lines, amounts and total, worked out.
 type priced struct {
 	params dbsqlc.OrderLinesInsertParams
@@ -283,6 +296,9 @@ func (s *Service) checkLocation(ctx context.Context, tx database.Tx, customerID 
 func (s *Service) Create(ctx context.Context, tx database.Tx, actor *tenant.Principal, in Input) (Order, error) {
 	cs, err := s.lockCustomer(ctx, tx, in.CustomerID)
 	if err != nil {
+		return Order{}, err
+	}
+	if err := s.reactivate(ctx, tx, &cs); err != nil {
 		return Order{}, err
 	}
 	if err := s.checkLocation(ctx, tx, in.CustomerID, in.LocationID); err != nil {
@@ -583,6 +599,9 @@ type Payment struct {
 func (s *Service) CreatePayment(ctx context.Context, tx database.Tx, actor *tenant.Principal, in PaymentInput) (Payment, error) {
 	cs, err := s.lockCustomer(ctx, tx, in.CustomerID)
 	if err != nil {
+		return Payment{}, err
+	}
+	if err := s.reactivate(ctx, tx, &cs); err != nil {
 		return Payment{}, err
 	}
 	currency := *cs.eff.Currency.Value

@@ -39,7 +39,8 @@ func NewWorkers(cfg config.Config, svc *Services, pool *pgxpool.Pool, logger *sl
 // (jobs.Args.Permission): the runner checks it before each step, and
 // cancelling a job takes it too. A kind missing here cannot be enqueued.
 func JobKinds() jobs.Kinds {
-	return jobs.KindsOf(customer.BulkUpdateArgs{}, location.BulkUpdateArgs{}, merge.Args{}, importer.Args{}, importer.ExportArgs{})
+	return jobs.KindsOf(customer.BulkUpdateArgs{}, location.BulkUpdateArgs{}, merge.Args{}, importer.Args{}, importer.ExportArgs{},
+		customer.DormantSweepArgs{})
 }
 
 // NewRunner returns the runner of tenant jobs: each acts as the user who

@@ -108,33 +108,44 @@ type settingsResponse struct {
 	DefaultPaymentTermsID *uuid.UUID `json:"default_payment_terms_id"`
 	DefaultCreditPolicy   string     `json:"default_credit_policy"`
 	DormantAfterDays      int32      `json:"dormant_after_days"`
-	Version               int64      `json:"version"`
-	UpdatedAt             time.Time  `json:"updated_at"`
+	// DormantIncludeOpenBalance: the dormant sweep takes customers who owe
+	// money too (default false).
+	DormantIncludeOpenBalance bool `json:"dormant_include_open_balance"`
+	// DormantSweepHour is the hour (UTC, 0-23) of the daily dormant sweep.
+	DormantSweepHour int32     `json:"dormant_sweep_hour"`
+	Version          int64     `json:"version"`
+	UpdatedAt        time.Time `json:"updated_at"`
 }
 
 func toSettingsResponse(s Settings) settingsResponse {
 	return settingsResponse{RequiredFields: s.RequiredFields, DefaultCountry: s.DefaultCountry, DefaultCurrency: s.DefaultCurrency,
 		DefaultPaymentTermsID: s.DefaultPaymentTermsID, DefaultCreditPolicy: s.DefaultCreditPolicy,
-		DormantAfterDays: s.DormantAfterDays, Version: s.Version, UpdatedAt: s.UpdatedAt}
+		DormantAfterDays: s.DormantAfterDays, DormantIncludeOpenBalance: s.DormantIncludeOpenBalance,
+		DormantSweepHour: s.DormantSweepHour, Version: s.Version, UpdatedAt: s.UpdatedAt}
 }
 
 type patchSettingsRequest struct {
-	RequiredFields        httpapi.Optional[[]string]  `json:"required_fields"`
-	DefaultCountry        httpapi.Optional[string]    `json:"default_country"`
-	DefaultCurrency       httpapi.Optional[string]    `json:"default_currency"`
-	DefaultPaymentTermsID httpapi.Optional[uuid.UUID] `json:"default_payment_terms_id"`
-	DefaultCreditPolicy   httpapi.Optional[string]    `json:"default_credit_policy"`
-	DormantAfterDays      httpapi.Optional[int64]     `json:"dormant_after_days"`
+	RequiredFields            httpapi.Optional[[]string]  `json:"required_fields"`
+	DefaultCountry            httpapi.Optional[string]    `json:"default_country"`
+	DefaultCurrency           httpapi.Optional[string]    `json:"default_currency"`
+	DefaultPaymentTermsID     httpapi.Optional[uuid.UUID] `json:"default_payment_terms_id"`
+	DefaultCreditPolicy       httpapi.Optional[string]    `json:"default_credit_policy"`
+	DormantAfterDays          httpapi.Optional[int64]     `json:"dormant_after_days"`
+	DormantIncludeOpenBalance httpapi.Optional[bool]      `json:"dormant_include_open_balance"`
+	DormantSweepHour          httpapi.Optional[int64]     `json:"dormant_sweep_hour"`
 }
 
 func (req patchSettingsRequest) toPatch() (SettingsPatch, error) {
 	var p SettingsPatch
-	err := notNull([]string{"required_fields", "default_country", "default_currency", "default_credit_policy", "dormant_after_days"},
+	err := notNull([]string{"required_fields", "default_country", "default_currency", "default_credit_policy", "dormant_after_days",
+		"dormant_include_open_balance", "dormant_sweep_hour"},
 		map[string]bool{
 			"required_fields": req.RequiredFields.Set && req.RequiredFields.Null,
 			"default_country": req.DefaultCountry.Set && req.DefaultCountry.Null, "default_currency": req.DefaultCurrency.Set && req.DefaultCurrency.Null,
-			"default_credit_policy": req.DefaultCreditPolicy.Set && req.DefaultCreditPolicy.Null,
-			"dormant_after_days":    req.DormantAfterDays.Set && req.DormantAfterDays.Null,
+			"default_credit_policy":        req.DefaultCreditPolicy.Set && req.DefaultCreditPolicy.Null,
+			"dormant_after_days":           req.DormantAfterDays.Set && req.DormantAfterDays.Null,
+			"dormant_include_open_balance": req.DormantIncludeOpenBalance.Set && req.DormantIncludeOpenBalance.Null,
+			"dormant_sweep_hour":           req.DormantSweepHour.Set && req.DormantSweepHour.Null,
 		})
 	if err != nil {
 		return p, err
@@ -144,6 +155,8 @@ func (req patchSettingsRequest) toPatch() (SettingsPatch, error) {
 	p.DefaultCurrency = optionalValue(req.DefaultCurrency)
 	p.DefaultCreditPolicy = optionalValue(req.DefaultCreditPolicy)
 	p.DormantAfterDays = optionalValue(req.DormantAfterDays)
+	p.DormantIncludeOpenBalance = optionalValue(req.DormantIncludeOpenBalance)
+	p.DormantSweepHour = optionalValue(req.DormantSweepHour)
 	if req.DefaultPaymentTermsID.Set {
 		p.DefaultPaymentTermsIDSet = true
 		p.DefaultPaymentTermsID = optionalValue(req.DefaultPaymentTermsID)

@@ -103,7 +103,8 @@ func TestSettings(t *testing.T) {
 		delete(got, "updated_at")
 		require.Equal(t, map[string]any{
 			"required_fields": []any{}, "default_country": "US", "default_currency": "USD", "default_payment_terms_id": nil,
-			"default_credit_policy": "none", "dormant_after_days": float64(365), "version": float64(1),
+			"default_credit_policy": "none", "dormant_after_days": float64(365), "dormant_include_open_balance": false,
+			"dormant_sweep_hour": float64(2), "version": float64(1),
 		}, got)
 	})
 	t.Run("Update", func(t *testing.T) {
@@ -113,6 +114,7 @@ func TestSettings(t *testing.T) {
 		resp := b.app.Patch(t, "/v1/settings", b.tn.AdminToken, `"1"`, map[string]any{
 			"required_fields": []string{"phone", "email", "phone"}, "default_country": " de ", "default_currency": "eur",
 			"default_payment_terms_id": terms, "default_credit_policy": "warn", "dormant_after_days": 90,
+			"dormant_include_open_balance": true, "dormant_sweep_hour": 23,
 		})
 		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
 		require.Equal(t, `"2"`, resp.Header.Get("ETag"))
@@ -123,6 +125,8 @@ func TestSettings(t *testing.T) {
 		require.Equal(t, terms, got["default_payment_terms_id"])
 		require.Equal(t, "warn", got["default_credit_policy"])
 		require.EqualValues(t, 90, got["dormant_after_days"])
+		require.Equal(t, true, got["dormant_include_open_balance"])
+		require.EqualValues(t, 23, got["dormant_sweep_hour"])
 		require.EqualValues(t, 2, got["version"])
 		require.Equal(t, got, b.app.Get(t, "/v1/settings", b.tn.AdminToken).Map(t))
 
@@ -169,6 +173,11 @@ func TestSettings(t *testing.T) {
 			{map[string]any{"default_country": "EU"}, "default_country", "invalid_country"},
 			{map[string]any{"dormant_after_days": 3651}, "dormant_after_days", "out_of_range"},
 			{map[string]any{"dormant_after_days": "30"}, "dormant_after_days", "invalid_type"},
+			{map[string]any{"dormant_sweep_hour": 24}, "dormant_sweep_hour", "out_of_range"},
+			{map[string]any{"dormant_sweep_hour": -1}, "dormant_sweep_hour", "out_of_range"},
+			{map[string]any{"dormant_sweep_hour": nil}, "dormant_sweep_hour", "not_nullable"},
+			{map[string]any{"dormant_include_open_balance": "yes"}, "dormant_include_open_balance", "invalid_type"},
+			{map[string]any{"dormant_include_open_balance": nil}, "dormant_include_open_balance", "not_nullable"},
 			{map[string]any{"required_fields": "email"}, "required_fields", "invalid_type"},
 			{map[string]any{"default_country": nil}, "default_country", "not_nullable"},
 			{map[string]any{"required_fields": nil}, "required_fields", "not_nullable"},

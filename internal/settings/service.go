@@ -54,6 +54,7 @@ func (s *Service) Update(ctx context.Context, tx database.Tx, want precondition.
 		TenantID: tx.TenantID(), RequiredFields: before.RequiredFields, DefaultCountry: cur.DefaultCountry,
 		DefaultCurrency: cur.DefaultCurrency, DefaultPaymentTermsID: cur.DefaultPaymentTermsID,
 		DefaultCreditPolicy: cur.DefaultCreditPolicy, DormantAfterDays: cur.DormantAfterDays,
+		DormantIncludeOpenBalance: cur.DormantIncludeOpenBalance, DormantSweepHour: cur.DormantSweepHour,
 	}
 	if p.RequiredFields != nil {
 		next.RequiredFields = *p.RequiredFields
@@ -72,6 +73,12 @@ func (s *Service) Update(ctx context.Context, tx database.Tx, want precondition.
 	}
 	if p.DormantAfterDays != nil {
 		next.DormantAfterDays = int32(*p.DormantAfterDays)
+	}
+	if p.DormantIncludeOpenBalance != nil {
+		next.DormantIncludeOpenBalance = *p.DormantIncludeOpenBalance
+	}
+	if p.DormantSweepHour != nil {
+		next.DormantSweepHour = int32(*p.DormantSweepHour)
 	}
 	// The foreign key checks the payment terms exist in this tenant (it
 	// includes tenant_id), so another tenant's id is as unknown as a

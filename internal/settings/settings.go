@@ -1,6 +1,6 @@
 // Package settings manages per-tenant settings (required customer fields,
 // default country and currency, default payment terms, credit policy,
-// dormant period) and custom field definitions, and validates custom field
+// dormant period and sweep) and custom field definitions, and validates custom field
 // values for the packages that write customers.
 package settings
 
@@ -42,6 +42,10 @@ const (
 	MaxDormantDays = 3650
 )
 
+// DefaultDormantSweepHour is the hour (UTC) of a tenant's daily dormant
+// sweep unless it sets dormant_sweep_hour (0 to 23).
+const DefaultDormantSweepHour = 2
+
 // Settings is the tenant's settings.
 type Settings struct {
 	RequiredFields        []string
@@ -50,8 +54,13 @@ type Settings struct {
 	DefaultPaymentTermsID *uuid.UUID
 	DefaultCreditPolicy   string
 	DormantAfterDays      int32
-	Version               int64
-	UpdatedAt             time.Time
+	// DormantIncludeOpenBalance makes the dormant sweep take customers who
+	// owe money too.
+	DormantIncludeOpenBalance bool
+	// DormantSweepHour is the hour of the day (UTC) the daily sweep runs.
+	DormantSweepHour int32
+	Version          int64
+	UpdatedAt        time.Time
 }
 
 func toSettings(r dbsqlc.TenantSetting) Settings {
@@ -61,7 +70,8 @@ func toSettings(r dbsqlc.TenantSetting) Settings {
 	}
 	return Settings{RequiredFields: req, DefaultCountry: r.DefaultCountry, DefaultCurrency: r.DefaultCurrency,
 		DefaultPaymentTermsID: r.DefaultPaymentTermsID, DefaultCreditPolicy: r.DefaultCreditPolicy,
-		DormantAfterDays: r.DormantAfterDays, Version: r.Version, UpdatedAt: r.UpdatedAt}
+		DormantAfterDays: r.DormantAfterDays, DormantIncludeOpenBalance: r.DormantIncludeOpenBalance,
+		DormantSweepHour: r.DormantSweepHour, Version: r.Version, UpdatedAt: r.UpdatedAt}
 }
 
 // Requires reports whether the tenant marked a standard customer field
@@ -79,6 +89,9 @@ type SettingsPatch struct {
 	DefaultPaymentTermsID    *uuid.UUID
 	DefaultCreditPolicy      *string
 	DormantAfterDays         *int64
+	// DormantIncludeOpenBalance and DormantSweepHour: see Settings.
+	DormantIncludeOpenBalance *bool
+	DormantSweepHour          *int64
 }
 
 // Validate checks and normalizes the patch: required fields come back
@@ -106,6 +119,9 @@ func (p *SettingsPatch) Validate() error {
 	}
 	if p.DormantAfterDays != nil && (*p.DormantAfterDays < MinDormantDays || *p.DormantAfterDays > MaxDormantDays) {
 		errs.Add("dormant_after_days", "out_of_range", fmt.Sprintf("must be from %d to %d", MinDormantDays, MaxDormantDays))
+	}
+	if p.DormantSweepHour != nil && (*p.DormantSweepHour < 0 || *p.DormantSweepHour > 23) {
+		errs.Add("dormant_sweep_hour", "out_of_range", "must be an hour from 0 to 23 (UTC)")
 	}
 	return errs.Err()
 }
