@@ -34,6 +34,7 @@ import (
 	"github.com/customerhub/customerhub/internal/ratelimit"
 	"github.com/customerhub/customerhub/internal/report"
 	"github.com/customerhub/customerhub/internal/settings"
+	"github.com/customerhub/customerhub/internal/sms"
 	"github.com/customerhub/customerhub/internal/tenant"
 )
 
@@ -67,6 +68,7 @@ type Services struct {
 	Locations *location.Service
 	Grants    *grant.Service
 	Orders    *order.Service
+	SMS       *sms.Service
 }
 
 // NewServices builds the domain services.
@@ -83,6 +85,13 @@ func NewServices(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger) *Se
 	s.Customers.BulkBatch = cfg.BulkBatch
 	s.Locations.BulkBatch = cfg.BulkBatch
 	s.Orders = order.NewService(logger, s.Customers, s.Pricing)
+	// config.Load has checked every key's size, the one thing
+	// NewSecretBox can refuse.
+	box, err := sms.NewSecretBox(cfg.SecretKey, cfg.OldSecretKeys...)
+	if err != nil {
+		panic("server: secret keys: " + err.Error())
+	}
+	s.SMS = sms.NewService(box, logger)
 	return s
 }
 
@@ -171,6 +180,7 @@ func New(d Deps) *Server {
 	grant.NewHandler(d.Pool, svc.Grants).Routes(v1)
 	report.NewHandler(d.Pool, report.NewService(d.Logger)).Routes(v1)
 	order.NewHandler(d.Pool, svc.Orders).Routes(v1)
+	sms.NewHandler(d.Pool, svc.SMS).Routes(v1)
 	audit.NewHandler(d.Pool, AuditedEntities()).Routes(v1)
 
 	// The description is built from the finished route table, so it lists
@@ -207,6 +217,7 @@ func AuditedEntities() map[string]string {
 		pricing.EntityPaymentTerms: auth.PermSettingsManage, pricing.EntityPriceList: auth.PermSettingsManage,
 		order.EntityOrder: auth.PermCustomersRead, order.EntityPayment: auth.PermCustomersRead,
 		pricing.EntityItem: auth.PermCustomersRead, pricing.EntityPrice: auth.PermCustomersRead,
+		sms.EntitySettings: auth.PermSettingsManage, sms.EntityTemplate: auth.PermSettingsManage,
 	}
 }
 
