@@ -38,7 +38,7 @@ func NewHandler(db database.Beginner, svc *Service) *Handler {
 // customer.
 func (h *Handler) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/sms/settings", Permission: auth.PermSettingsManage, Tag: "sms",
-		Summary: "The tenant's SMS settings (credentials shown only as set and their last four characters)",
+		Summary:  "The tenant's SMS settings (credentials shown only as set and their last four characters)",
 		Response: settingsResponse{}, Handler: h.getSettings})
 	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/sms/settings", Permission: auth.PermSettingsManage, Tag: "sms",
 		Summary: "Change the tenant's SMS settings (needs If-Match; \"0\" before the first change)", Request: patchSettingsRequest{},

@@ -276,7 +276,7 @@ func (w Window) Next(t time.Time) time.Time {
 	for d := 0; d <= 2; d++ {
 		c := time.Date(l.Year(), l.Month(), l.Day()+d, w.Start/60, w.Start%60, 0, 0, w.Location)
 		if c.After(t) {
-			return c
+			return c.In(t.Location())
 		}
 	}
 	return t.Add(24 * time.Hour)
