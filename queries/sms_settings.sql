@@ -6,14 +6,16 @@ SELECT * FROM sms_settings WHERE tenant_id = @tenant_id FOR UPDATE;
 
 -- SmsSettingsInsert writes a tenant's first SMS settings. Callers hold
 -- the tenant_settings row locked (SettingsGetForUpdate), so two first
--- writes take turns and the second updates what the first inserted.
+-- writes take turns and the second updates what the first inserted. The
+-- defaults a tenant has before (no row) are version 1, so the first write
+-- makes version 2.
 -- name: SmsSettingsInsert :one
 INSERT INTO sms_settings (tenant_id, account_sid, auth_token_sealed, auth_token_last4, api_key_sid, api_key_secret_sealed,
     api_key_secret_last4, from_number, messaging_service_sid, time_zone, quiet_start, quiet_end, rate_per_second,
-    min_days_between, portal_url)
+    min_days_between, portal_url, version)
 VALUES (@tenant_id, sqlc.narg(account_sid), sqlc.narg(auth_token_sealed), sqlc.narg(auth_token_last4), sqlc.narg(api_key_sid),
     sqlc.narg(api_key_secret_sealed), sqlc.narg(api_key_secret_last4), sqlc.narg(from_number), sqlc.narg(messaging_service_sid),
-    @time_zone, @quiet_start, @quiet_end, @rate_per_second, @min_days_between, sqlc.narg(portal_url))
+    @time_zone, @quiet_start, @quiet_end, @rate_per_second, @min_days_between, sqlc.narg(portal_url), 2)
 RETURNING *;
 
 -- name: SmsSettingsUpdate :one

@@ -117,10 +117,10 @@ func (q *Queries) SmsSettingsGetForUpdate(ctx context.Context, db DBTX, tenantID
 const smsSettingsInsert = `-- name: SmsSettingsInsert :one
 INSERT INTO sms_settings (tenant_id, account_sid, auth_token_sealed, auth_token_last4, api_key_sid, api_key_secret_sealed,
     api_key_secret_last4, from_number, messaging_service_sid, time_zone, quiet_start, quiet_end, rate_per_second,
-    min_days_between, portal_url)
+    min_days_between, portal_url, version)
 VALUES ($1, $2, $3, $4, $5,
     $6, $7, $8, $9,
-    $10, $11, $12, $13, $14, $15)
+    $10, $11, $12, $13, $14, $15, 2)
 RETURNING tenant_id, account_sid, auth_token_sealed, auth_token_last4, api_key_sid, api_key_secret_sealed, api_key_secret_last4, from_number, messaging_service_sid, time_zone, quiet_start, quiet_end, rate_per_second, min_days_between, portal_url, version, updated_at
 `
 
@@ -144,7 +144,9 @@ type SmsSettingsInsertParams struct {
 
 // SmsSettingsInsert writes a tenant's first SMS settings. Callers hold
 // the tenant_settings row locked (SettingsGetForUpdate), so two first
-// writes take turns and the second updates what the first inserted.
+// writes take turns and the second updates what the first inserted. The
+// defaults a tenant has before (no row) are version 1, so the first write
+// makes version 2.
 func (q *Queries) SmsSettingsInsert(ctx context.Context, db DBTX, arg SmsSettingsInsertParams) (SmsSetting, error) {
 	row := db.QueryRow(ctx, smsSettingsInsert,
 		arg.TenantID,

@@ -41,7 +41,7 @@ func (h *Handler) Routes(r *httpapi.Router) {
 		Summary:  "The tenant's SMS settings (credentials shown only as set and their last four characters)",
 		Response: settingsResponse{}, Handler: h.getSettings})
 	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/sms/settings", Permission: auth.PermSettingsManage, Tag: "sms",
-		Summary: "Change the tenant's SMS settings (needs If-Match; \"0\" before the first change)", Request: patchSettingsRequest{},
+		Summary: "Change the tenant's SMS settings (needs If-Match)", Request: patchSettingsRequest{},
 		Response: settingsResponse{}, IfMatch: true, Handler: h.patchSettings})
 
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/sms/templates/preview", Permission: auth.PermSMSSend, Tag: "sms",

@@ -68,7 +68,7 @@ func (s *Service) row(ctx context.Context, tx database.Tx, lock bool) (dbsqlc.Sm
 	return r, nil
 }
 
-// Settings returns the tenant's SMS settings (the defaults, version 0,
+// Settings returns the tenant's SMS settings (the defaults, version 1,
 // when it has never written them).
 func (s *Service) Settings(ctx context.Context, tx database.Tx) (Settings, error) {
 	r, err := s.row(ctx, tx, false)
@@ -76,7 +76,7 @@ func (s *Service) Settings(ctx context.Context, tx database.Tx) (Settings, error
 }
 
 // UpdateSettings applies a validated patch when want matches the stored
-// version (0 before the first write) and returns the settings before and
+// version (1 before the first write) and returns the settings before and
 // after. Secrets are sealed here; without a secret key a patch that sets
 // one fails with ErrNoSecretKey and nothing is stored.
 func (s *Service) UpdateSettings(ctx context.Context, tx database.Tx, want precondition.IfMatch, p SettingsPatch) (before, after Settings, err error) {
@@ -145,7 +145,7 @@ func (s *Service) UpdateSettings(ctx context.Context, tx database.Tx, want preco
 		return before, before, err
 	}
 	var r dbsqlc.SmsSetting
-	if cur.Version == 0 {
+	if cur.UpdatedAt.IsZero() {
 		r, err = s.q.SmsSettingsInsert(ctx, tx, dbsqlc.SmsSettingsInsertParams{
 			TenantID: tx.TenantID(), AccountSid: next.AccountSid, AuthTokenSealed: next.AuthTokenSealed, AuthTokenLast4: next.AuthTokenLast4,
 			ApiKeySid: next.ApiKeySid, ApiKeySecretSealed: next.ApiKeySecretSealed, ApiKeySecretLast4: next.ApiKeySecretLast4,

@@ -46,7 +46,8 @@ type Settings struct {
 	RatePerSecond       int32
 	MinDaysBetween      int32
 	PortalURL           *string
-	// Version is 0 while the tenant has never written its SMS settings.
+	// Version is 1 while the tenant has never written its SMS settings
+	// (the defaults), and UpdatedAt nil.
 	Version   int64
 	UpdatedAt *time.Time
 }
@@ -65,7 +66,7 @@ func (s Settings) Window() (Window, error) {
 
 func defaultRow() dbsqlc.SmsSetting {
 	return dbsqlc.SmsSetting{TimeZone: DefaultTimeZone, QuietStart: DefaultQuietStart, QuietEnd: DefaultQuietEnd,
-		RatePerSecond: DefaultRatePerSecond, MinDaysBetween: DefaultMinDaysBetween}
+		RatePerSecond: DefaultRatePerSecond, MinDaysBetween: DefaultMinDaysBetween, Version: 1}
 }
 
 func toSettings(r dbsqlc.SmsSetting) Settings {
@@ -74,7 +75,7 @@ func toSettings(r dbsqlc.SmsSetting) Settings {
 		FromNumber: r.FromNumber, MessagingServiceSID: r.MessagingServiceSid, TimeZone: r.TimeZone, QuietStart: r.QuietStart,
 		QuietEnd: r.QuietEnd, RatePerSecond: r.RatePerSecond, MinDaysBetween: r.MinDaysBetween, PortalURL: r.PortalUrl,
 		Version: r.Version}
-	if r.Version > 0 {
+	if !r.UpdatedAt.IsZero() {
 		at := r.UpdatedAt
 		s.UpdatedAt = &at
 	}
