@@ -92,6 +92,7 @@ func NewServices(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger) *Se
 		panic("server: secret keys: " + err.Error())
 	}
 	s.SMS = sms.NewService(box, logger)
+	s.SMS.Twilio = sms.ClientOptions{APIURL: cfg.TwilioAPIURL, Timeout: cfg.TwilioTimeout}
 	return s
 }
 

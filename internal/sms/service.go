@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/twilio/twilio-go"
 
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
@@ -36,6 +37,9 @@ type Service struct {
 	q      *dbsqlc.Queries
 	box    *SecretBox
 	logger *slog.Logger
+	// Twilio configures the clients TwilioClient builds: the API URL
+	// (CUSTOMERHUB_TWILIO_API_URL) and timeout.
+	Twilio ClientOptions
 }
 
 // NewService returns a Service sealing credentials with box (which may
@@ -214,6 +218,12 @@ func (s *Service) Sender(ctx context.Context, tx database.Tx) (Sender, error) {
 		return Sender{}, fmt.Errorf("sending window: %w", err)
 	}
 	return out, nil
+}
+
+// TwilioClient returns a twilio-go client for a tenant's sender, talking
+// to the configured API URL.
+func (s *Service) TwilioClient(snd Sender) (*twilio.RestClient, error) {
+	return NewTwilioClient(snd.Credentials, s.Twilio)
 }
 
 // Reseal seals the tenant's credentials again under the current key when

@@ -1,8 +1,11 @@
 package sms_test
 
 import (
+	"bytes"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -254,8 +257,17 @@ func TestCredentialsMasked(t *testing.T) {
 	t.Parallel()
 	c := sms.Credentials{AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: "supersecrettoken123", APIKeySecret: "anothersecret12345"}
 	for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
-		out := strings.NewReplacer().Replace(sprintf(f, c))
+		out := sprintf(f, c)
 		require.NotContains(t, out, "supersecret", f)
 		require.NotContains(t, out, "anothersecret", f)
+		require.Contains(t, out, c.AccountSID)
 	}
+	raw, err := json.Marshal(struct{ Creds sms.Credentials }{c})
+	require.NoError(t, err)
+	require.NotContains(t, string(raw), "supersecret", "job arguments and answers carry no secret")
+	require.NotContains(t, string(raw), "anothersecret")
+	var logs bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("sending", "credentials", c)
+	require.NotContains(t, logs.String(), "supersecret")
+	require.Contains(t, logs.String(), c.AccountSID)
 }

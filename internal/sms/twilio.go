@@ -1,8 +1,10 @@
 package sms
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -34,6 +36,20 @@ func (c Credentials) String() string {
 
 // GoString masks the secrets for %#v too.
 func (c Credentials) GoString() string { return "sms.Credentials" + c.String() }
+
+// LogValue masks the secrets in structured logs.
+func (c Credentials) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("account_sid", c.AccountSID), slog.String("auth_token", mask(c.AuthToken)),
+		slog.String("api_key_sid", c.APIKeySID), slog.String("api_key_secret", mask(c.APIKeySecret)))
+}
+
+// MarshalJSON masks the secrets, so that credentials put into a job's
+// arguments or an API answer by mistake carry none (jobs carry ids and
+// open the credentials when they run: Service.Sender).
+func (c Credentials) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]string{"account_sid": c.AccountSID, "auth_token": mask(c.AuthToken),
+		"api_key_sid": c.APIKeySID, "api_key_secret": mask(c.APIKeySecret)})
+}
 
 func mask(s string) string {
 	if s == "" {
