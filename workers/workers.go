@@ -24,7 +24,9 @@ import (
 	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/files"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/importer"
 	"github.com/customerhub/customerhub/internal/jobs"
 	"github.com/customerhub/customerhub/internal/location"
 	"github.com/customerhub/customerhub/internal/order"
@@ -37,6 +39,7 @@ type Deps struct {
 	Orders    *order.Service
 	Customers *customer.Service
 	Locations *location.Service
+	Importer  *importer.Service
 	Jobs      *jobs.Service
 	Runner    *jobs.Runner
 	Logger    *slog.Logger
@@ -61,6 +64,9 @@ func Register(w *river.Workers, d Deps) {
 	river.AddWorker(w, NewCustomerBulkWorker(d))
 	river.AddWorker(w, NewCustomerMergeWorker(d))
 	river.AddWorker(w, NewLocationBulkWorker(d))
+	river.AddWorker(w, NewFilesPurgeWorker(d))
+	river.AddWorker(w, NewImportWorker(d))
+	river.AddWorker(w, NewImportsPurgeWorker(d))
 }
 
 // PeriodicJobs lists the jobs the elected leader enqueues on a schedule.
@@ -78,6 +84,12 @@ func PeriodicJobs() []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
 			return httpapi.IdempotencyPurgeArgs{}, nil
 		}, &river.PeriodicJobOpts{ID: "idempotency_purge", RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
+			return files.PurgeArgs{}, nil
+		}, &river.PeriodicJobOpts{ID: "files_purge", RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(time.Hour), func() (river.JobArgs, *river.InsertOpts) {
+			return importer.PurgeArgs{}, nil
+		}, &river.PeriodicJobOpts{ID: "imports_purge", RunOnStart: true}),
 	}
 }
 

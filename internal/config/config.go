@@ -53,6 +53,14 @@ type Config struct {
 	BulkConcurrency   int
 	// BulkBatch is how many rows one transaction of a bulk job changes.
 	BulkBatch int
+	// ImportMaxBytes bounds an uploaded import file (POST /v1/imports is
+	// the one route whose body may exceed BodyLimit).
+	ImportMaxBytes int64
+	// ImportRetention is how long an import, its row errors and its
+	// uploaded file are kept.
+	ImportRetention time.Duration
+	// ImportBatch is how many rows one transaction of an import writes.
+	ImportBatch int
 	// JobAttemptTimeout bounds one attempt of a tenant job; long jobs
 	// continue in further attempts. With RescueStuckAfter it sets how soon
 	// a killed worker's job is picked up again.
@@ -115,6 +123,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		WorkerConcurrency:  l.int("CUSTOMERHUB_WORKER_CONCURRENCY", 20, 1, 10_000),
 		BulkConcurrency:    l.int("CUSTOMERHUB_BULK_CONCURRENCY", 4, 1, 1000),
 		BulkBatch:          l.int("CUSTOMERHUB_BULK_BATCH", 2000, 1, 50_000),
+		ImportMaxBytes:     int64(l.int("CUSTOMERHUB_IMPORT_MAX_BYTES", 50_000_000, 1<<10, 1<<31)),
+		ImportRetention:    l.duration("CUSTOMERHUB_IMPORT_RETENTION", 30*24*time.Hour, time.Minute, 3650*24*time.Hour),
+		ImportBatch:        l.int("CUSTOMERHUB_IMPORT_BATCH", 2000, 1, 50_000),
 		JobAttemptTimeout:  l.duration("CUSTOMERHUB_JOB_ATTEMPT_TIMEOUT", time.Minute, 2*time.Second, time.Hour),
 		RescueStuckAfter:   l.duration("CUSTOMERHUB_RESCUE_STUCK_AFTER", time.Minute, 2*time.Second, 24*time.Hour),
 		IdempotencyTTL:     l.duration("CUSTOMERHUB_IDEMPOTENCY_TTL", 24*time.Hour, time.Minute, 30*24*time.Hour),
@@ -157,6 +168,9 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("worker_concurrency", c.WorkerConcurrency),
 		slog.Int("bulk_concurrency", c.BulkConcurrency),
 		slog.Int("bulk_batch", c.BulkBatch),
+		slog.Int64("import_max_bytes", c.ImportMaxBytes),
+		slog.Duration("import_retention", c.ImportRetention),
+		slog.Int("import_batch", c.ImportBatch),
 		slog.Duration("job_attempt_timeout", c.JobAttemptTimeout),
 		slog.Duration("rescue_stuck_after", c.RescueStuckAfter),
 		slog.Duration("idempotency_ttl", c.IdempotencyTTL),

@@ -128,6 +128,22 @@ func (tx Tx) RolledBack(ctx context.Context, fn func(ctx context.Context, tx Tx)
 	return fn(ctx, Tx{Tx: sp, scope: tx.scope})
 }
 
+// Savepoint runs fn in a savepoint of tx: what fn did is kept when it
+// returns nil and rolled back (the transaction going on) when it fails,
+// for a statement allowed to fail alone (an imported row whose new code
+// is taken).
+func (tx Tx) Savepoint(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error {
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	if err := fn(ctx, Tx{Tx: sp, scope: tx.scope}); err != nil {
+		rollback(ctx, sp)
+		return err
+	}
+	return sp.Commit(ctx)
+}
+
 // txOptions are how WithTenantTx begins a transaction.
 type txOptions struct {
 	pgx     pgx.TxOptions

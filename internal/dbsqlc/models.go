@@ -191,6 +191,27 @@ type CustomerPrice struct {
 	Reach      []uuid.UUID
 }
 
+type File struct {
+	TenantID    uuid.UUID
+	ID          uuid.UUID
+	Purpose     string
+	Name        string
+	ContentType string
+	Size        int64
+	Sha256      []byte
+	CreatedBy   *uuid.UUID
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
+type FileChunk struct {
+	TenantID  uuid.UUID
+	FileID    uuid.UUID
+	Seq       int32
+	Data      []byte
+	CreatedBy *uuid.UUID
+}
+
 type GroupCategory struct {
 	TenantID  uuid.UUID
 	Key       string
@@ -213,6 +234,43 @@ type IdempotencyKey struct {
 	Headers     []byte
 	Body        []byte
 	CreatedAt   time.Time
+}
+
+type Import struct {
+	TenantID       uuid.UUID
+	ID             uuid.UUID
+	Kind           string
+	Mode           string
+	MatchOn        string
+	DryRun         bool
+	AllOrNothing   bool
+	Mapping        json.RawMessage
+	Sheet          *string
+	Format         string
+	FileName       string
+	FileID         uuid.UUID
+	JobID          uuid.UUID
+	State          string
+	Counts         json.RawMessage
+	UnknownColumns []string
+	Summary        json.RawMessage
+	Reason         *string
+	CreatedBy      *uuid.UUID
+	CreatedAt      time.Time
+	FinishedAt     *time.Time
+	ExpiresAt      time.Time
+}
+
+type ImportError struct {
+	TenantID  uuid.UUID
+	ImportID  uuid.UUID
+	Row       int32
+	Seq       int32
+	Column    string
+	Value     string
+	Code      string
+	Message   string
+	CreatedBy *uuid.UUID
 }
 
 type Item struct {

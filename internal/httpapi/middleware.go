@@ -3,9 +3,11 @@ package httpapi
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -163,4 +165,39 @@ func Deadline(timeout time.Duration) fiber.Handler {
 		c.SetUserContext(ctx)
 		return c.Next()
 	}
+}
+
+// LimitBody enforces the body limit once request bodies are streamed
+// (fiber.Config.StreamRequestBody: fasthttp then buffers a body up to its
+// BodyLimit and hands a larger or chunked one over as an unchecked
+// stream, which c.Body() would read whole): a body over limit is a 413.
+// The streaming routes ("METHOD /path") read their stream themselves,
+// under limits of their own.
+func LimitBody(limit int, streaming map[string]bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if streaming[c.Method()+" "+strings.TrimSuffix(c.Path(), "/")] {
+			return c.Next()
+		}
+		req := c.Request()
+		cl := req.Header.ContentLength()
+		if cl > limit {
+			return bodyTooLarge(limit)
+		}
+		if cl < 0 && req.IsBodyStream() {
+			b, err := io.ReadAll(io.LimitReader(req.BodyStream(), int64(limit)+1))
+			if err != nil {
+				return BadRequest("", "unreadable_body", "the request body could not be read")
+			}
+			if len(b) > limit {
+				return bodyTooLarge(limit)
+			}
+			req.SetBody(b)
+		}
+		return c.Next()
+	}
+}
+
+func bodyTooLarge(limit int) *Error {
+	return &Error{Status: fiber.StatusRequestEntityTooLarge, Code: "body_too_large",
+		Message: "the request body is larger than " + strconv.Itoa(limit) + " bytes"}
 }

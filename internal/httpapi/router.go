@@ -40,7 +40,12 @@ type Route struct {
 	// IfMatch marks an update that needs an If-Match header (read with
 	// IfMatch): 428 without one, 412 when it names no current version.
 	IfMatch bool
-	Handler fiber.Handler
+	// StreamBody marks a route that reads its body as a stream (an
+	// upload) under its own limit: the server's body limit does not apply
+	// (see LimitBody), and an Idempotency-Key's fingerprint leaves the
+	// body out (reading it would buffer it whole).
+	StreamBody bool
+	Handler    fiber.Handler
 }
 
 // Param describes a query parameter.
@@ -86,7 +91,7 @@ func (r *Router) Handle(rt Route) {
 	if rt.Permission != Public {
 		handlers = append(handlers, r.guard(rt.Permission)...)
 		if rt.Method == fiber.MethodPost {
-			handlers = append(handlers, requireIdempotency(r.idempotencyTTL))
+			handlers = append(handlers, requireIdempotency(r.idempotencyTTL, rt.StreamBody))
 		}
 	}
 	handlers = append(handlers, rt.Handler)

@@ -140,11 +140,11 @@ func (i *idempotent) complete(ctx context.Context, tx database.Tx, c *fiber.Ctx,
 // authenticated POST. Keys are scoped to the user, and the fingerprint
 // covers the method, the full URL and the body. A key is honoured for ttl;
 // after that it is a new key.
-func requireIdempotency(ttl time.Duration) fiber.Handler {
-	return func(c *fiber.Ctx) error { return idempotency(c, ttl) }
+func requireIdempotency(ttl time.Duration, streamBody bool) fiber.Handler {
+	return func(c *fiber.Ctx) error { return idempotency(c, ttl, streamBody) }
 }
 
-func idempotency(c *fiber.Ctx, ttl time.Duration) error {
+func idempotency(c *fiber.Ctx, ttl time.Duration, streamBody bool) error {
 	key := c.Get(HeaderIdempotencyKey)
 	if key == "" {
 		return c.Next()
@@ -162,7 +162,9 @@ func idempotency(c *fiber.Ctx, ttl time.Duration) error {
 	h.Write([]byte{0})
 	h.Write([]byte(c.OriginalURL()))
 	h.Write([]byte{0})
-	h.Write(c.Body())
+	if !streamBody {
+		h.Write(c.Body())
+	}
 	idem := &idempotent{key: string([]byte(key)), fingerprint: h.Sum(nil), method: string([]byte(c.Method())),
 		path: string([]byte(c.Path())), ttl: ttl}
 	c.Locals(idempotencyKey, idem)

@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"bytes"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
@@ -51,8 +53,18 @@ func createOwned(t *testing.T, app *apptest.App, tn apptest.Tenant) owned {
 	job := app.Post(t, "/v1/customers/bulk-update", tn.AdminToken, map[string]any{
 		"selection": map[string]any{"ids": []string{custID}}, "set": map[string]any{"billing_status": "current"}})
 	require.Equal(t, http.StatusAccepted, job.Status, "%s", job.Body)
+	var upload bytes.Buffer
+	mw := multipart.NewWriter(&upload)
+	fw, err := mw.CreateFormFile("file", "owned.csv")
+	require.NoError(t, err)
+	_, _ = fw.Write([]byte("code,name\nOWNED1,Owned import\n"))
+	require.NoError(t, mw.Close())
+	imp := app.Do(t, apptest.Req{Method: http.MethodPost, Path: "/v1/imports", Token: tn.AdminToken, Body: upload.Bytes(),
+		Headers: map[string]string{"Content-Type": mw.FormDataContentType()}})
+	require.Equal(t, http.StatusAccepted, imp.Status, "%s", imp.Body)
 	id := func(v string) map[string]string { return map[string]string{":id": v} }
 	return owned{
+		"/v1/imports/":                   id(imp.Map(t)["import"].(map[string]any)["id"].(string)),
 		"/v1/customers/":                 {":id": custID, ":sku": "OWNED"},
 		"/v1/sales-orders/":              id(order["id"].(string)),
 		"/v1/payments/":                  id(payment["id"].(string)),

@@ -13,6 +13,7 @@ import (
 	"github.com/customerhub/customerhub/internal/config"
 	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/importer"
 	"github.com/customerhub/customerhub/internal/jobs"
 	"github.com/customerhub/customerhub/internal/location"
 	"github.com/customerhub/customerhub/internal/merge"
@@ -25,7 +26,7 @@ import (
 func NewWorkers(cfg config.Config, svc *Services, pool *pgxpool.Pool, logger *slog.Logger) *river.Workers {
 	ws := river.NewWorkers()
 	workers.Register(ws, workers.Deps{
-		Pool: pool, Auth: svc.Auth, Orders: svc.Orders, Customers: svc.Customers, Locations: svc.Locations,
+		Pool: pool, Auth: svc.Auth, Orders: svc.Orders, Customers: svc.Customers, Locations: svc.Locations, Importer: svc.Importer,
 		Jobs: jobs.NewService(nil, JobKinds(), logger), Runner: NewRunner(svc.Auth, pool, cfg.JobAttemptTimeout, logger), Logger: logger,
 		IdempotencyTTL: cfg.IdempotencyTTL,
 	})
@@ -36,7 +37,7 @@ func NewWorkers(cfg config.Config, svc *Services, pool *pgxpool.Pool, logger *sl
 // (jobs.Args.Permission): the runner checks it before each step, and
 // cancelling a job takes it too. A kind missing here cannot be enqueued.
 func JobKinds() jobs.Kinds {
-	return jobs.KindsOf(customer.BulkUpdateArgs{}, location.BulkUpdateArgs{}, merge.Args{})
+	return jobs.KindsOf(customer.BulkUpdateArgs{}, location.BulkUpdateArgs{}, merge.Args{}, importer.Args{})
 }
 
 // NewRunner returns the runner of tenant jobs: each acts as the user who

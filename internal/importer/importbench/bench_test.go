@@ -1,0 +1,266 @@
+// Package importbench measures imports end to end (make bench): a
+// 100,000-row xlsx and csv uploaded through POST /v1/imports and imported
+// by the job, each in a process of its own so that its peak RSS is its
+// own, beside what bounds them: COPY of the same rows as CSV through a
+// staging table into customers (as row-level security requires), and a
+// bare excelize Rows() read of the same xlsx.
+package importbench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/customerhub/customerhub/internal/apptest"
+	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/dbtest"
+	"github.com/customerhub/customerhub/internal/xlsx"
+)
+
+// childEnv makes the test binary run one import (TestChildImport) for the
+// benchmark, in a process of its own.
+const childEnv = "CUSTOMERHUB_IMPORT_BENCH_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		os.Exit(m.Run())
+	}
+	dbtest.Main(m)
+}
+
+func benchRows() int {
+	if v, err := strconv.Atoi(os.Getenv("BENCH_IMPORT_ROWS")); err == nil && v > 0 {
+		return v
+	}
+	return 100_000
+}
+
+var header = []string{"code", "name", "customer_type", "email", "phone", "tax_number", "currency", "discount_rate", "credit_limit", "notes"}
+
+func rowOf(i int) []string {
+	return []string{fmt.Sprintf("B%07d", i), fmt.Sprintf("Bench Customer %d", i), "company", fmt.Sprintf("b%d@bench.example", i),
+		fmt.Sprintf("+1202555%04d", i%10000), fmt.Sprintf("US%09d", i), "USD", strconv.Itoa(i % 20), strconv.Itoa(1000 + i%5000),
+		"generated for the import benchmark"}
+}
+
+// writeFiles writes the same rows as csv and xlsx into dir.
+func writeFiles(b *testing.B, dir string, n int) (csvPath, xlsxPath string) {
+	csvPath, xlsxPath = filepath.Join(dir, "bench.csv"), filepath.Join(dir, "bench.xlsx")
+	for _, f := range []struct {
+		path   string
+		format xlsx.Format
+	}{{csvPath, xlsx.FormatCSV}, {xlsxPath, xlsx.FormatXLSX}} {
+		fh, err := os.Create(f.path)
+		require.NoError(b, err)
+		var cols []xlsx.Column
+		for _, h := range header {
+			cols = append(cols, xlsx.Column{Header: h})
+		}
+		w, err := xlsx.NewWriter(fh, f.format, xlsx.WriterOptions{Columns: cols, NoBOM: true, TempDir: dir})
+		require.NoError(b, err)
+		vals := make([]any, len(header))
+		for i := 1; i <= n; i++ {
+			for j, v := range rowOf(i) {
+				vals[j] = v
+			}
+			require.NoError(b, w.WriteRow(vals))
+		}
+		require.NoError(b, w.Close())
+		require.NoError(b, fh.Close())
+	}
+	return csvPath, xlsxPath
+}
+
+// BenchmarkImport prints, for 100,000 rows (BENCH_IMPORT_ROWS), the rows
+// per second and peak RSS of a csv and an xlsx import end to end, the
+// rate of COPY through a staging table and of a bare excelize read, and
+// the ratios the targets are about (csv import >= 0.5x staging COPY, xlsx
+// import >= 0.7x the bare read, RSS < 256 MB).
+func BenchmarkImport(b *testing.B) {
+	n := benchRows()
+	dir := b.TempDir()
+	csvPath, xlsxPath := writeFiles(b, dir, n)
+
+	csvRate, csvRSS := childImport(b, csvPath, n)
+	xlsxRate, xlsxRSS := childImport(b, xlsxPath, n)
+	copyRate := stagingCopy(b, csvPath, n)
+	readRate := bareRead(b, xlsxPath, n)
+
+	b.ReportMetric(csvRate, "csv_rows/s")
+	b.ReportMetric(xlsxRate, "xlsx_rows/s")
+	b.ReportMetric(copyRate, "copy_rows/s")
+	b.ReportMetric(readRate, "bare_xlsx_rows/s")
+	b.ReportMetric(float64(csvRSS)/(1<<20), "csv_rss_MB")
+	b.ReportMetric(float64(xlsxRSS)/(1<<20), "xlsx_rss_MB")
+	fmt.Fprintf(os.Stderr, "\nimport of %d rows, end to end (upload, job, every row written and audited):\n", n)
+	fmt.Fprintf(os.Stderr, "  csv : %8.0f rows/s, peak RSS %4d MB; staging COPY %8.0f rows/s; ratio %.2f (target >= 0.5)\n",
+		csvRate, csvRSS>>20, copyRate, csvRate/copyRate)
+	fmt.Fprintf(os.Stderr, "  xlsx: %8.0f rows/s, peak RSS %4d MB; bare excelize Rows() %8.0f rows/s; ratio %.2f (target >= 0.7)\n",
+		xlsxRate, xlsxRSS>>20, readRate, xlsxRate/readRate)
+}
+
+// childImport imports the file in a child process on a fresh database and
+// returns its rate and the child's peak RSS.
+func childImport(b *testing.B, path string, n int) (float64, int64) {
+	db := dbtest.Fresh(b)
+	args := []string{"-test.run=^TestChildImport$", "-test.count=1"}
+	if p := os.Getenv("BENCH_CPUPROFILE"); p != "" {
+		// A CPU profile of the child's import, per format.
+		args = append(args, "-test.cpuprofile="+p+"."+filepath.Ext(path)[1:])
+	}
+	cmd := exec.Command(os.Args[0], args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Env = append(os.Environ(), childEnv+"="+path, "BENCH_DB_NAME="+db.Name, "BENCH_APP_URL="+db.AppURL,
+		"BENCH_OWNER_URL="+db.OwnerURL, "BENCH_IMPORT_ROWS="+strconv.Itoa(n))
+	require.NoError(b, cmd.Run(), "%s", out.String())
+	if os.Getenv("IMPORT_TRACE") != "" {
+		fmt.Fprint(os.Stderr, out.String())
+	}
+	var rate float64
+	for _, line := range strings.Split(out.String(), "\n") {
+		if v, ok := strings.CutPrefix(line, "RATE "); ok {
+			rate, _ = strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	require.NotZero(b, rate, "%s", out.String())
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	return rate, ru.Maxrss << 10 // KiB on Linux
+}
+
+// TestChildImport is the child's import (skipped in ordinary runs): upload
+// the file through the API, work the job, print the rate.
+func TestChildImport(t *testing.T) {
+	path := os.Getenv(childEnv)
+	if path == "" {
+		t.Skip("the import benchmark's child process")
+	}
+	ctx := context.Background()
+	n, _ := strconv.Atoi(os.Getenv("BENCH_IMPORT_ROWS"))
+	db := &dbtest.DB{Name: os.Getenv("BENCH_DB_NAME"), AppURL: os.Getenv("BENCH_APP_URL"), OwnerURL: os.Getenv("BENCH_OWNER_URL")}
+	var err error
+	db.App, err = database.Open(ctx, db.AppURL, database.PoolOptions{MaxConns: 10, ApplicationName: "import-bench"})
+	require.NoError(t, err)
+	defer db.App.Close()
+	app := apptest.New(t, db, map[string]string{"CUSTOMERHUB_JOB_ATTEMPT_TIMEOUT": "10m", "CUSTOMERHUB_REQUEST_TIMEOUT": "5m"})
+	tn := app.Signup(t)
+
+	start := time.Now()
+	fh, err := os.Open(path)
+	require.NoError(t, err)
+	defer fh.Close()
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		fw, err := mw.CreateFormFile("file", filepath.Base(path))
+		if err == nil {
+			_, err = io.Copy(fw, bufio.NewReader(fh))
+		}
+		if err == nil {
+			err = mw.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	base := app.Listen(t)
+	req, err := http.NewRequest(http.MethodPost, base+"/v1/imports", pr)
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+tn.AdminToken)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	require.Equal(t, http.StatusAccepted, resp.StatusCode, "%s", body)
+	var acc struct {
+		Import struct{ ID string } `json:"import"`
+		Job    struct{ ID string } `json:"job"`
+	}
+	(&apptest.Response{Body: body}).JSON(t, &acc)
+	app.StartWorkers(t)
+	for {
+		r := app.Get(t, "/v1/imports/"+acc.Import.ID, tn.AdminToken).Map(t)
+		if r["state"] == "succeeded" || r["state"] == "failed" || r["state"] == "cancelled" {
+			elapsed := time.Since(start)
+			require.Equal(t, "succeeded", r["state"], "%v", r)
+			require.Equal(t, float64(n), r["counts"].(map[string]any)["created"], "%v", r)
+			fmt.Printf("RATE %f\n", float64(n)/elapsed.Seconds())
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stagingCopy COPYs the csv's rows into a temporary staging table and
+// moves them into customers with one INSERT ... SELECT ... ON CONFLICT,
+// in a tenant transaction (COPY straight into customers is refused under
+// row-level security); it returns the rows per second.
+func stagingCopy(b *testing.B, path string, n int) float64 {
+	ctx := context.Background()
+	db := dbtest.Fresh(b)
+	tid := uuid.New()
+	require.NoError(b, database.WithTenantTx(ctx, db.App, database.SystemScope(tid), func(ctx context.Context, tx database.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO tenants (id, slug, name) VALUES ($1, $2, 'Bench')`, tid, "bench-"+tid.String()[:8])
+		return err
+	}))
+	fh, err := os.Open(path)
+	require.NoError(b, err)
+	defer fh.Close()
+	start := time.Now()
+	err = database.WithTenantTx(ctx, db.App, database.SystemScope(tid), func(ctx context.Context, tx database.Tx) error {
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE stage (code text, name text, customer_type text, email text, phone text,
+			tax_number text, currency text, discount_rate numeric, credit_limit numeric, notes text) ON COMMIT DROP`); err != nil {
+			return err
+		}
+		if _, err := tx.Conn().PgConn().CopyFrom(ctx, fh, `COPY stage FROM STDIN WITH (FORMAT csv, HEADER true)`); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO customers (tenant_id, id, code, name, type, email, phone, tax_number, currency,
+				discount_rate, credit_limit, notes, reach)
+			SELECT $1, id, code, name, customer_type, email, phone, tax_number, currency, discount_rate, credit_limit, notes,
+				reach_norm(ARRAY[id])
+			FROM (SELECT gen_random_uuid() AS id, * FROM stage) s
+			ON CONFLICT ON CONSTRAINT customers_code_key DO NOTHING`, tid)
+		if err == nil && tag.RowsAffected() != int64(n) {
+			err = fmt.Errorf("moved %d rows of %d", tag.RowsAffected(), n)
+		}
+		return err
+	})
+	require.NoError(b, err)
+	return float64(n) / time.Since(start).Seconds()
+}
+
+// bareRead reads the xlsx with excelize's row iterator and nothing else.
+func bareRead(b *testing.B, path string, n int) float64 {
+	start := time.Now()
+	f, err := excelize.OpenFile(path)
+	require.NoError(b, err)
+	defer f.Close()
+	rows, err := f.Rows(f.GetSheetName(0))
+	require.NoError(b, err)
+	count := 0
+	for rows.Next() {
+		if _, err := rows.Columns(); err != nil {
+			b.Fatal(err)
+		}
+		count++
+	}
+	require.NoError(b, rows.Close())
+	require.Equal(b, n+1, count)
+	return float64(n) / time.Since(start).Seconds()
+}
