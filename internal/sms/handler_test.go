@@ -7,14 +7,17 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
+	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 
 	"github.com/customerhub/customerhub/internal/apptest"
 	"github.com/customerhub/customerhub/internal/auth"
@@ -23,6 +26,7 @@ import (
 	"github.com/customerhub/customerhub/internal/ratelimit"
 	"github.com/customerhub/customerhub/internal/server"
 	"github.com/customerhub/customerhub/internal/sms"
+	"github.com/customerhub/customerhub/internal/twiliostandin"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -478,4 +482,62 @@ func TestPreview(t *testing.T) {
 		require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
 		require.Equal(t, "No Portal owes 0.00 USD; oldest .", resp.Map(t)["text"], "the tenant's default currency; no unpaid order")
 	})
+}
+
+// TestSenderThroughStandin is the path a sender takes: the settings a user
+// wrote through the API, opened by Service.Sender, a client from
+// Service.TwilioClient at the configured API URL, and a message created
+// on the stand-in with the tenant's sender, by auth token and by API key.
+func TestSenderThroughStandin(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	standin := twiliostandin.New(twiliostandin.Options{
+		Accounts: []twiliostandin.Account{{SID: acct, AuthToken: token}},
+		APIKeys:  []twiliostandin.APIKey{{SID: keySID, Secret: keySecret, AccountSID: acct}},
+	})
+	srv := httptest.NewServer(standin)
+	t.Cleanup(func() { srv.Close(); standin.Close() })
+	svc := b.svc(t)
+	svc.Twilio = sms.ClientOptions{APIURL: srv.URL, Timeout: 5 * time.Second}
+
+	send := func(to string) string {
+		var sid string
+		b.tx(t, b.tn, func(ctx context.Context, tx database.Tx) error {
+			snd, err := svc.Sender(ctx, tx)
+			require.NoError(t, err)
+			rc, err := svc.TwilioClient(snd)
+			require.NoError(t, err)
+			p := &openapi.CreateMessageParams{}
+			p.SetTo(to).SetBody("Balance notice")
+			if snd.MessagingServiceSID != "" {
+				p.SetMessagingServiceSid(snd.MessagingServiceSID)
+			} else {
+				p.SetFrom(snd.FromNumber)
+			}
+			m, err := rc.Api.CreateMessage(p)
+			require.NoError(t, err)
+			sid = *m.Sid
+			return nil
+		})
+		return sid
+	}
+
+	b.tx(t, b.tn, func(ctx context.Context, tx database.Tx) error {
+		_, err := svc.Sender(ctx, tx)
+		require.ErrorIs(t, err, sms.ErrNoCredentials, "nothing configured yet")
+		return nil
+	})
+	configure(t, b, b.tn)
+	first := send("+14155550101")
+	resp := b.app.Patch(t, "/v1/sms/settings", b.tn.AdminToken, `"2"`, map[string]any{
+		"api_key_sid": keySID, "api_key_secret": keySecret, "from_number": nil, "messaging_service_sid": msgService})
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	second := send("+14155550102")
+
+	got := standin.Messages()
+	require.Len(t, got, 2)
+	require.Equal(t, first, got[0].SID)
+	require.Equal(t, "+14155550100", got[0].From)
+	require.Equal(t, second, got[1].SID)
+	require.Equal(t, msgService, got[1].MessagingServiceSID)
 }
