@@ -9,3 +9,9 @@ SELECT app_set_context(@tenant_id::uuid, sqlc.narg(user_id)::uuid, sqlc.narg(vis
 -- with its actual parameters (see database.CustomPlans).
 -- name: PlannerCustomPlans :exec
 SELECT set_config('plan_cache_mode', 'force_custom_plan', true);
+
+-- StatementTimeoutSet sets the statement timeout for the rest of the
+-- transaction: an export answered at once is one statement whose rows are
+-- read as the client takes them, so it may outlast the pool's default.
+-- name: StatementTimeoutSet :exec
+SELECT set_config('statement_timeout', @timeout::text, true);

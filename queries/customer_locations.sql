@@ -132,3 +132,11 @@ WHERE l.tenant_id = @tenant_id AND c.tenant_id = @tenant_id
        OR (c.name, l.label, l.id) > (sqlc.narg(after_name)::text, sqlc.narg(after_label)::text, sqlc.narg(after_id)::uuid))
 ORDER BY c.name, l.label, l.id
 LIMIT @row_limit;
+
+-- LocationListForCustomers returns every location of many customers at
+-- once, grouped by customer, defaults first: an export with
+-- include=locations reads a page's locations with one statement.
+-- name: LocationListForCustomers :many
+SELECT * FROM customer_locations
+WHERE tenant_id = @tenant_id AND customer_id = ANY (@customer_ids::uuid[])
+ORDER BY customer_id, is_default_billing DESC, is_default_shipping DESC, label, id;

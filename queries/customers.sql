@@ -241,3 +241,90 @@ SELECT customer_reach_refresh(@customer_ids::uuid[]);
 -- refresh of the customer waits for the lock (migration 000010).
 -- name: CustomerReachForShare :one
 SELECT reach FROM customers WHERE tenant_id = @tenant_id AND id = @id FOR SHARE;
+
+-- CustomerExportPage is CustomerList for the exports: the same filters,
+-- sort and keyset (its WHERE clause and ORDER BY are CustomerList's, a
+-- test checks), with only the columns a spreadsheet shows and the sort
+-- keys, and what a spreadsheet names the references by, in the same
+-- statement: each customer's groups as category:code, its sales rep's
+-- e-mail, its default billing and shipping addresses. The whole row
+-- (search text, reach arrays, figures) costs more to read and send than
+-- the rest of an export together (measured: 26 µs a row for c.*), and
+-- each further statement per page costs an array of the page's ids.
+-- name: CustomerExportPage :many
+SELECT c.id, c.code, c.name, c.kind, c.type, c.contact_name, c.email, c.phone, c.website, c.tax_number, c.currency,
+    c.discount_rate, c.payment_terms_id, c.default_payment_method, c.tax_scheme, c.price_list_id, c.credit_limit,
+    c.credit_period_days, c.credit_policy, c.billing_status, c.basis_date, c.sales_rep_id, c.status, c.notes, c.custom,
+    c.balance, c.total_order_value, c.last_order_at, c.updated_at, c.created_at,
+    (SELECT coalesce(array_agg(gm.category || ':' || gg.code ORDER BY gm.category), '{}')
+     FROM customer_group_members gm
+     JOIN customer_groups gg ON gg.tenant_id = gm.tenant_id AND gg.id = gm.group_id
+     WHERE gm.tenant_id = c.tenant_id AND gm.customer_id = c.id)::text[] AS group_codes,
+    u.email AS sales_rep_email,
+    bl.line1 AS billing_line1, bl.line2 AS billing_line2, bl.city AS billing_city, bl.region AS billing_region,
+    bl.postal_code AS billing_postal_code, bl.country AS billing_country,
+    sl.line1 AS shipping_line1, sl.line2 AS shipping_line2, sl.city AS shipping_city, sl.region AS shipping_region,
+    sl.postal_code AS shipping_postal_code, sl.country AS shipping_country
+FROM customers c
+LEFT JOIN users u ON u.tenant_id = c.tenant_id AND u.id = c.sales_rep_id
+LEFT JOIN customer_locations bl ON bl.tenant_id = c.tenant_id AND bl.customer_id = c.id AND bl.is_default_billing
+LEFT JOIN customer_locations sl ON sl.tenant_id = c.tenant_id AND sl.customer_id = c.id AND sl.is_default_shipping
+WHERE c.tenant_id = @tenant_id
+  AND (sqlc.narg(scope_user_id)::uuid IS NULL OR c.reach @> ARRAY[sqlc.narg(scope_user_id)::uuid])
+  AND (sqlc.narg(scope_customer_id)::uuid IS NULL OR c.id = sqlc.narg(scope_customer_id)::uuid)
+  AND (sqlc.narg(search_ids)::uuid[] IS NULL OR c.id = ANY (sqlc.narg(search_ids)::uuid[]))
+  AND (sqlc.narg(search_like)::text IS NULL OR c.search_text LIKE sqlc.narg(search_like)::text)
+  AND c.status = ANY (@statuses::text[])
+  AND (sqlc.narg(type)::text IS NULL OR c.type = sqlc.narg(type)::text)
+  AND (sqlc.narg(kind)::text IS NULL OR c.kind = sqlc.narg(kind)::text)
+  AND (sqlc.narg(sales_rep_id)::uuid IS NULL OR c.sales_rep_id = sqlc.narg(sales_rep_id)::uuid)
+  AND (sqlc.narg(payment_terms_id)::uuid IS NULL OR c.payment_terms_id = sqlc.narg(payment_terms_id)::uuid)
+  AND (sqlc.narg(billing_status)::text IS NULL OR c.billing_status = sqlc.narg(billing_status)::text)
+  AND (sqlc.narg(country)::text IS NULL OR c.country = sqlc.narg(country)::text)
+  AND (sqlc.narg(has_balance)::boolean IS NULL OR (c.balance > 0) = sqlc.narg(has_balance)::boolean)
+  AND (sqlc.narg(has_credit)::boolean IS NULL OR (c.balance < 0) = sqlc.narg(has_credit)::boolean)
+  AND (sqlc.narg(overdue)::boolean IS NULL OR (c.overdue_amount > 0) = sqlc.narg(overdue)::boolean)
+  AND (sqlc.narg(last_order_from)::timestamptz IS NULL OR c.last_order_at >= sqlc.narg(last_order_from)::timestamptz)
+  AND (sqlc.narg(last_order_to)::timestamptz IS NULL OR c.last_order_at < sqlc.narg(last_order_to)::timestamptz)
+  AND (sqlc.narg(engaged)::boolean IS NULL
+       OR (c.last_order_at IS NOT NULL AND c.last_order_at >= now() - interval '365 days') = sqlc.narg(engaged)::boolean)
+  AND (sqlc.narg(custom)::jsonb IS NULL OR c.custom @> sqlc.narg(custom)::jsonb)
+  AND (cardinality(@group_filters::text[]) = 0
+       OR cardinality(@group_filters::text[]) = (
+           SELECT count(*) FROM customer_group_members m
+           JOIN customer_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
+           WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id
+             AND m.category || ':' || g.code = ANY (@group_filters::text[])))
+  AND (sqlc.narg(after_id)::uuid IS NULL
+       OR (@sort::text = 'name' AND (c.name, c.id) > (sqlc.narg(after_text)::text, sqlc.narg(after_id)::uuid))
+       OR (@sort::text = '-name' AND (c.name, c.id) < (sqlc.narg(after_text)::text, sqlc.narg(after_id)::uuid))
+       OR (@sort::text = 'code' AND (c.code, c.id) > (sqlc.narg(after_text)::text, sqlc.narg(after_id)::uuid))
+       OR (@sort::text = '-code' AND (c.code, c.id) < (sqlc.narg(after_text)::text, sqlc.narg(after_id)::uuid))
+       OR (@sort::text = 'balance' AND (c.balance, c.id) > (sqlc.narg(after_num)::numeric, sqlc.narg(after_id)::uuid))
+       OR (@sort::text = '-balance' AND (c.balance, c.id) < (sqlc.narg(after_num)::numeric, sqlc.narg(after_id)::uuid))
+       OR (@sort::text = 'total_order_value' AND (c.total_order_value, c.id) > (sqlc.narg(after_num)::numeric, sqlc.narg(after_id)::uuid))
+       OR (@sort::text = '-total_order_value' AND (c.total_order_value, c.id) < (sqlc.narg(after_num)::numeric, sqlc.narg(after_id)::uuid))
+       OR (@sort::text = 'last_order_at' AND (coalesce(c.last_order_at, '-infinity'::timestamptz), c.id) > (coalesce(sqlc.narg(after_ts)::timestamptz, '-infinity'::timestamptz), sqlc.narg(after_id)::uuid))
+       OR (@sort::text = '-last_order_at' AND (coalesce(c.last_order_at, '-infinity'::timestamptz), c.id) < (coalesce(sqlc.narg(after_ts)::timestamptz, '-infinity'::timestamptz), sqlc.narg(after_id)::uuid))
+       OR (@sort::text = 'updated_at' AND (c.updated_at, c.id) > (sqlc.narg(after_ts)::timestamptz, sqlc.narg(after_id)::uuid))
+       OR (@sort::text = '-updated_at' AND (c.updated_at, c.id) < (sqlc.narg(after_ts)::timestamptz, sqlc.narg(after_id)::uuid))
+       OR (@sort::text = 'created_at' AND (c.created_at, c.id) > (sqlc.narg(after_ts)::timestamptz, sqlc.narg(after_id)::uuid))
+       OR (@sort::text = '-created_at' AND (c.created_at, c.id) < (sqlc.narg(after_ts)::timestamptz, sqlc.narg(after_id)::uuid)))
+ORDER BY
+    CASE WHEN @sort::text = 'name' THEN c.name END ASC,
+    CASE WHEN @sort::text = '-name' THEN c.name END DESC,
+    CASE WHEN @sort::text = 'code' THEN c.code END ASC,
+    CASE WHEN @sort::text = '-code' THEN c.code END DESC,
+    CASE WHEN @sort::text = 'balance' THEN c.balance END ASC,
+    CASE WHEN @sort::text = '-balance' THEN c.balance END DESC,
+    CASE WHEN @sort::text = 'total_order_value' THEN c.total_order_value END ASC,
+    CASE WHEN @sort::text = '-total_order_value' THEN c.total_order_value END DESC,
+    CASE WHEN @sort::text = 'last_order_at' THEN coalesce(c.last_order_at, '-infinity'::timestamptz) END ASC,
+    CASE WHEN @sort::text = '-last_order_at' THEN coalesce(c.last_order_at, '-infinity'::timestamptz) END DESC,
+    CASE WHEN @sort::text = 'updated_at' THEN c.updated_at END ASC,
+    CASE WHEN @sort::text = '-updated_at' THEN c.updated_at END DESC,
+    CASE WHEN @sort::text = 'created_at' THEN c.created_at END ASC,
+    CASE WHEN @sort::text = '-created_at' THEN c.created_at END DESC,
+    CASE WHEN left(@sort::text, 1) <> '-' THEN c.id END ASC,
+    CASE WHEN left(@sort::text, 1) = '-' THEN c.id END DESC
+LIMIT @row_limit;

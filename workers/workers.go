@@ -46,6 +46,10 @@ type Deps struct {
 	// IdempotencyTTL is how long idempotency keys are kept
 	// (httpapi.DefaultIdempotencyTTL when zero).
 	IdempotencyTTL time.Duration
+	// Exports works export jobs, with ExportRunner: its attempts are long
+	// enough to write a whole file (importer.ExportAttemptTimeout).
+	Exports      *importer.ExportJob
+	ExportRunner *jobs.Runner
 }
 
 // MaintenanceTimeout bounds one run of a maintenance job. It walks every
@@ -65,6 +69,7 @@ func Register(w *river.Workers, d Deps) {
 	river.AddWorker(w, NewCustomerMergeWorker(d))
 	river.AddWorker(w, NewLocationBulkWorker(d))
 	river.AddWorker(w, NewFilesPurgeWorker(d))
+	river.AddWorker(w, NewCustomerExportWorker(d))
 	river.AddWorker(w, NewImportWorker(d))
 	river.AddWorker(w, NewImportsPurgeWorker(d))
 }

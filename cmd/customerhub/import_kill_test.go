@@ -63,6 +63,11 @@ func TestWorkerKilledMidImport(t *testing.T) {
 	jobID := acc["job"].(map[string]any)["id"].(string)
 
 	var logs syncBuffer
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("worker logs:\n%s", logs.String())
+		}
+	})
 	start := func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), childEnv+"=worker", "DATABASE_URL="+db.AppURL, "MIGRATE_DATABASE_URL="+db.OwnerURL,
@@ -91,7 +96,7 @@ func TestWorkerKilledMidImport(t *testing.T) {
 	require.Eventually(t, func() bool {
 		atKill = processed()
 		return atKill >= 2000
-	}, time.Minute, 20*time.Millisecond, "import stuck; worker logs:\n%s", logs.String())
+	}, 3*time.Minute, 20*time.Millisecond, "import stuck")
 	require.NoError(t, w1.Process.Kill())
 	_ = w1.Wait()
 	require.Less(t, atKill, rows, "the import finished before the worker could be killed")

@@ -94,6 +94,11 @@ func TestWorkerKilledMidJob(t *testing.T) {
 	jobID := apptest.JobID(t, resp)
 
 	var logs syncBuffer
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("worker logs:\n%s", logs.String())
+		}
+	})
 	start := func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), childEnv+"=worker", "DATABASE_URL="+db.AppURL, "MIGRATE_DATABASE_URL="+db.OwnerURL,
@@ -126,7 +131,7 @@ func TestWorkerKilledMidJob(t *testing.T) {
 		require.Eventually(t, func() bool {
 			got = processed()
 			return got >= n
-		}, time.Minute, 20*time.Millisecond, "job stuck below %d; worker logs:\n%s", n, logs.String())
+		}, 3*time.Minute, 20*time.Millisecond, "job stuck below %d", n)
 		require.Less(t, got, selected, "the job finished before the worker could be stopped")
 		return got
 	}

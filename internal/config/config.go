@@ -70,7 +70,14 @@ type Config struct {
 	// stores are kept: an older key counts as unused, and the hourly purge
 	// deletes it.
 	IdempotencyTTL time.Duration
-	MigrateOnStart bool
+	// ExportSyncMax is the most customers an export answers at once;
+	// a larger one (counted first) runs as a job whose file is downloaded
+	// later. 0 sends every export with any customer to a job.
+	ExportSyncMax int
+	// ExportRetention is how long the file of an export job is kept for
+	// download.
+	ExportRetention time.Duration
+	MigrateOnStart  bool
 	// AdminUser and AdminPassword guard the operators' River UI at
 	// /admin/river (HTTP basic auth); without a password it is not served.
 	AdminUser     string
@@ -129,6 +136,8 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		JobAttemptTimeout:  l.duration("CUSTOMERHUB_JOB_ATTEMPT_TIMEOUT", time.Minute, 2*time.Second, time.Hour),
 		RescueStuckAfter:   l.duration("CUSTOMERHUB_RESCUE_STUCK_AFTER", time.Minute, 2*time.Second, 24*time.Hour),
 		IdempotencyTTL:     l.duration("CUSTOMERHUB_IDEMPOTENCY_TTL", 24*time.Hour, time.Minute, 30*24*time.Hour),
+		ExportSyncMax:      l.int("CUSTOMERHUB_EXPORT_SYNC_MAX", 100_000, 0, 10_000_000),
+		ExportRetention:    l.duration("CUSTOMERHUB_EXPORT_RETENTION", 7*24*time.Hour, time.Minute, 90*24*time.Hour),
 		AdminUser:          l.text("CUSTOMERHUB_ADMIN_USER", "operator"),
 		AdminPassword:      l.secret("CUSTOMERHUB_ADMIN_PASSWORD", 12),
 		MigrateOnStart:     l.bool("CUSTOMERHUB_MIGRATE_ON_START", false),
@@ -174,6 +183,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("job_attempt_timeout", c.JobAttemptTimeout),
 		slog.Duration("rescue_stuck_after", c.RescueStuckAfter),
 		slog.Duration("idempotency_ttl", c.IdempotencyTTL),
+		slog.Int("export_sync_max", c.ExportSyncMax),
+		slog.Duration("export_retention", c.ExportRetention),
 		slog.String("admin_user", c.AdminUser),
 		slog.Bool("admin_ui", c.AdminPassword != ""),
 		slog.Bool("secret_key", c.SecretKey != nil),

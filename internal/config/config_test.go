@@ -31,6 +31,8 @@ func TestLoad(t *testing.T) {
 		require.Equal(t, 1<<20, c.BodyLimit)
 		require.Equal(t, 24*time.Hour, c.IdempotencyTTL)
 		require.Equal(t, 10, c.SignupPerIPHour)
+		require.Equal(t, 100_000, c.ExportSyncMax)
+		require.Equal(t, 7*24*time.Hour, c.ExportRetention)
 		require.Contains(t, c.DatabaseURL, "customerhub_app@")
 		require.Equal(t, int64(50_000_000), c.ImportMaxBytes, "CUSTOMERHUB_IMPORT_MAX_BYTES: 50 MB")
 		require.Equal(t, 30*24*time.Hour, c.ImportRetention, "CUSTOMERHUB_IMPORT_RETENTION: 30 days")
@@ -42,9 +44,12 @@ func TestLoad(t *testing.T) {
 			"CUSTOMERHUB_LISTEN_ADDR": "127.0.0.1:9000", "CUSTOMERHUB_METRICS_ADDR": "10.1.2.3:9100", "REDIS_URL": "redis://cache:6379/2",
 			"CUSTOMERHUB_SIGNUP_ENABLED": "false", "CUSTOMERHUB_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.1",
 			"CUSTOMERHUB_LOG_LEVEL": "debug", "CUSTOMERHUB_IDEMPOTENCY_TTL": "48h",
+			"CUSTOMERHUB_EXPORT_SYNC_MAX": "0", "CUSTOMERHUB_EXPORT_RETENTION": "72h",
 			"CUSTOMERHUB_IMPORT_MAX_BYTES": "1048576", "CUSTOMERHUB_IMPORT_RETENTION": "168h",
 		}))
 		require.NoError(t, err)
+		require.Equal(t, 0, c.ExportSyncMax, "0: every export is a job")
+		require.Equal(t, 72*time.Hour, c.ExportRetention)
 		require.Equal(t, int64(1<<20), c.ImportMaxBytes)
 		require.Equal(t, 7*24*time.Hour, c.ImportRetention)
 		require.Equal(t, 48*time.Hour, c.IdempotencyTTL)
@@ -70,6 +75,8 @@ func TestLoad(t *testing.T) {
 			"CUSTOMERHUB_RATE_LIMIT_TENANT":  "0",
 			"CUSTOMERHUB_SIGNUP_PER_IP_HOUR": "0",
 			"CUSTOMERHUB_IDEMPOTENCY_TTL":    "1s",
+			"CUSTOMERHUB_EXPORT_SYNC_MAX":    "-1",
+			"CUSTOMERHUB_EXPORT_RETENTION":   "1s",
 			"CUSTOMERHUB_IMPORT_MAX_BYTES":   "10",
 			"CUSTOMERHUB_IMPORT_RETENTION":   "soon",
 		}

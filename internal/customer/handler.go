@@ -429,47 +429,10 @@ func (h *Handler) list(c *fiber.Ctx) error {
 	}, database.ReadOnly, database.CustomPlans)
 }
 
-// listRequest reads the list's parameters, starting from a saved view
-// when view= names one: the view's filters, sort and columns apply unless
-// the query gives its own.
+// listRequest reads the list's parameters (ParseListRequest).
 func (h *Handler) listRequest(ctx context.Context, tx database.Tx, actor *tenant.Principal, values map[string]string) (listRequest, error) {
-	var lr listRequest
-	var viewColumns []string
-	if name := values["view"]; name != "" {
-		v, err := h.svc.View(ctx, tx, actor, name)
-		if errors.Is(err, ErrViewNotFound) {
-			return lr, httpapi.BadRequest("view", "unknown_view", "you have no saved view with this name")
-		}
-		if err != nil {
-			return lr, err
-		}
-		merged := ViewFilters(v)
-		merged["sort"] = v.Sort
-		for k, val := range values {
-			merged[k] = val
-		}
-		values = merged
-		viewColumns = v.Columns
-	}
-	params, errs := ParseList(values)
-	if f := values["fields"]; f != "" {
-		for _, name := range strings.Split(f, ",") {
-			name = strings.TrimSpace(name)
-			if !IsField(name) {
-				errs.Add("fields", "unknown_field", "unknown customer field "+name)
-				continue
-			}
-			lr.fields = append(lr.fields, name)
-		}
-	} else if len(viewColumns) > 0 {
-		lr.fields = viewColumns
-	}
-	if cnt := values["count"]; cnt != "" {
-		errs.OneOf("count", cnt, "exact", "estimated")
-		lr.count = cnt
-	}
-	lr.params = params
-	return lr, errs.Err()
+	lr, err := h.svc.ParseListRequest(ctx, tx, actor, values)
+	return listRequest{params: lr.Params, fields: lr.Fields, count: lr.Count}, err
 }
 
 // project keeps only the named fields of a customer (and its id).

@@ -10,7 +10,7 @@ import (
 )
 
 // TestListAndCountFilterAlike: CustomerCount must count exactly what
-// CustomerList lists; their WHERE clauses are kept identical by hand (sqlc
+// CustomerList lists, and CustomerExportPage page through it alike; their WHERE clauses are kept identical by hand (sqlc
 // cannot share a fragment), and this test holds them to it.
 func TestListAndCountFilterAlike(t *testing.T) {
 	t.Parallel()
@@ -29,4 +29,7 @@ func TestListAndCountFilterAlike(t *testing.T) {
 	list := where("CustomerList", "AND (sqlc.narg(after_id)")
 	count := where("CustomerCount", "LIMIT @cap")
 	require.Equal(t, list, count)
+	// The exports page through the list with a narrower row: the same
+	// filters, keyset and order.
+	require.Equal(t, where("CustomerList", "LIMIT @row_limit"), where("CustomerExportPage", "LIMIT @row_limit"))
 }

@@ -156,6 +156,11 @@ type TxOption func(*txOptions)
 // ReadOnly begins a read-only transaction.
 func ReadOnly(o *txOptions) { o.pgx.AccessMode = pgx.ReadOnly }
 
+// RepeatableRead begins a REPEATABLE READ transaction: every statement
+// sees the same snapshot, taken at its first, so a read spread over many
+// statements (an export read in keyset pages) is one consistent picture.
+func RepeatableRead(o *txOptions) { o.pgx.IsoLevel = pgx.RepeatableRead }
+
 // CustomPlans plans every statement of the transaction with its actual
 // parameters. Queries with many optional filters ("@x IS NULL OR ...") need
 // it: a generic plan cannot fold the unused filters away or see which sort

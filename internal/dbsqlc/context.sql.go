@@ -46,3 +46,15 @@ func (q *Queries) PlannerCustomPlans(ctx context.Context, db DBTX) error {
 	_, err := db.Exec(ctx, plannerCustomPlans)
 	return err
 }
+
+const statementTimeoutSet = `-- name: StatementTimeoutSet :exec
+SELECT set_config('statement_timeout', $1::text, true)
+`
+
+// StatementTimeoutSet sets the statement timeout for the rest of the
+// transaction: an export answered at once is one statement whose rows are
+// read as the client takes them, so it may outlast the pool's default.
+func (q *Queries) StatementTimeoutSet(ctx context.Context, db DBTX, timeout string) error {
+	_, err := db.Exec(ctx, statementTimeoutSet, timeout)
+	return err
+}

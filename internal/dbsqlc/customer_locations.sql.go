@@ -534,6 +534,60 @@ func (q *Queries) LocationList(ctx context.Context, db DBTX, arg LocationListPar
 	return items, nil
 }
 
+const locationListForCustomers = `-- name: LocationListForCustomers :many
+SELECT tenant_id, id, customer_id, label, line1, line2, city, region, postal_code, country, phone, kinds, is_default_billing, is_default_shipping, sales_rep_id, version, created_at, updated_at, reach FROM customer_locations
+WHERE tenant_id = $1 AND customer_id = ANY ($2::uuid[])
+ORDER BY customer_id, is_default_billing DESC, is_default_shipping DESC, label, id
+`
+
+type LocationListForCustomersParams struct {
+	TenantID    uuid.UUID
+	CustomerIds []uuid.UUID
+}
+
+// LocationListForCustomers returns every location of many customers at
+// once, grouped by customer, defaults first: an export with
+// include=locations reads a page's locations with one statement.
+func (q *Queries) LocationListForCustomers(ctx context.Context, db DBTX, arg LocationListForCustomersParams) ([]CustomerLocation, error) {
+	rows, err := db.Query(ctx, locationListForCustomers, arg.TenantID, arg.CustomerIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CustomerLocation{}
+	for rows.Next() {
+		var i CustomerLocation
+		if err := rows.Scan(
+			&i.TenantID,
+			&i.ID,
+			&i.CustomerID,
+			&i.Label,
+			&i.Line1,
+			&i.Line2,
+			&i.City,
+			&i.Region,
+			&i.PostalCode,
+			&i.Country,
+			&i.Phone,
+			&i.Kinds,
+			&i.IsDefaultBilling,
+			&i.IsDefaultShipping,
+			&i.SalesRepID,
+			&i.Version,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Reach,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const locationSetSalesRep = `-- name: LocationSetSalesRep :one
 UPDATE customer_locations SET sales_rep_id = $1
 WHERE tenant_id = $2 AND id = $3

@@ -381,6 +381,262 @@ func (q *Queries) CustomerExists(ctx context.Context, db DBTX, tenantID uuid.UUI
 	return exists, err
 }
 
+const customerExportPage = `-- name: CustomerExportPage :many
+SELECT c.id, c.code, c.name, c.kind, c.type, c.contact_name, c.email, c.phone, c.website, c.tax_number, c.currency,
+    c.discount_rate, c.payment_terms_id, c.default_payment_method, c.tax_scheme, c.price_list_id, c.credit_limit,
+    c.credit_period_days, c.credit_policy, c.billing_status, c.basis_date, c.sales_rep_id, c.status, c.notes, c.custom,
+    c.balance, c.total_order_value, c.last_order_at, c.updated_at, c.created_at,
+    (SELECT coalesce(array_agg(gm.category || ':' || gg.code ORDER BY gm.category), '{}')
+     FROM customer_group_members gm
+     JOIN customer_groups gg ON gg.tenant_id = gm.tenant_id AND gg.id = gm.group_id
+     WHERE gm.tenant_id = c.tenant_id AND gm.customer_id = c.id)::text[] AS group_codes,
+    u.email AS sales_rep_email,
+    bl.line1 AS billing_line1, bl.line2 AS billing_line2, bl.city AS billing_city, bl.region AS billing_region,
+    bl.postal_code AS billing_postal_code, bl.country AS billing_country,
+    sl.line1 AS shipping_line1, sl.line2 AS shipping_line2, sl.city AS shipping_city, sl.region AS shipping_region,
+    sl.postal_code AS shipping_postal_code, sl.country AS shipping_country
+FROM customers c
+LEFT JOIN users u ON u.tenant_id = c.tenant_id AND u.id = c.sales_rep_id
+LEFT JOIN customer_locations bl ON bl.tenant_id = c.tenant_id AND bl.customer_id = c.id AND bl.is_default_billing
+LEFT JOIN customer_locations sl ON sl.tenant_id = c.tenant_id AND sl.customer_id = c.id AND sl.is_default_shipping
+WHERE c.tenant_id = $1
+  AND ($2::uuid IS NULL OR c.reach @> ARRAY[$2::uuid])
+  AND ($3::uuid IS NULL OR c.id = $3::uuid)
+  AND ($4::uuid[] IS NULL OR c.id = ANY ($4::uuid[]))
+  AND ($5::text IS NULL OR c.search_text LIKE $5::text)
+  AND c.status = ANY ($6::text[])
+  AND ($7::text IS NULL OR c.type = $7::text)
+  AND ($8::text IS NULL OR c.kind = $8::text)
+  AND ($9::uuid IS NULL OR c.sales_rep_id = $9::uuid)
+  AND ($10::uuid IS NULL OR c.payment_terms_id = $10::uuid)
+  AND ($11::text IS NULL OR c.billing_status = $11::text)
+  AND ($12::text IS NULL OR c.country = $12::text)
+  AND ($13::boolean IS NULL OR (c.balance > 0) = $13::boolean)
+  AND ($14::boolean IS NULL OR (c.balance < 0) = $14::boolean)
+  AND ($15::boolean IS NULL OR (c.overdue_amount > 0) = $15::boolean)
+  AND ($16::timestamptz IS NULL OR c.last_order_at >= $16::timestamptz)
+  AND ($17::timestamptz IS NULL OR c.last_order_at < $17::timestamptz)
+  AND ($18::boolean IS NULL
+       OR (c.last_order_at IS NOT NULL AND c.last_order_at >= now() - interval '365 days') = $18::boolean)
+  AND ($19::jsonb IS NULL OR c.custom @> $19::jsonb)
+  AND (cardinality($20::text[]) = 0
+       OR cardinality($20::text[]) = (
+           SELECT count(*) FROM customer_group_members m
+           JOIN customer_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
+           WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id
+             AND m.category || ':' || g.code = ANY ($20::text[])))
+  AND ($21::uuid IS NULL
+       OR ($22::text = 'name' AND (c.name, c.id) > ($23::text, $21::uuid))
+       OR ($22::text = '-name' AND (c.name, c.id) < ($23::text, $21::uuid))
+       OR ($22::text = 'code' AND (c.code, c.id) > ($23::text, $21::uuid))
+       OR ($22::text = '-code' AND (c.code, c.id) < ($23::text, $21::uuid))
+       OR ($22::text = 'balance' AND (c.balance, c.id) > ($24::numeric, $21::uuid))
+       OR ($22::text = '-balance' AND (c.balance, c.id) < ($24::numeric, $21::uuid))
+       OR ($22::text = 'total_order_value' AND (c.total_order_value, c.id) > ($24::numeric, $21::uuid))
+       OR ($22::text = '-total_order_value' AND (c.total_order_value, c.id) < ($24::numeric, $21::uuid))
+       OR ($22::text = 'last_order_at' AND (coalesce(c.last_order_at, '-infinity'::timestamptz), c.id) > (coalesce($25::timestamptz, '-infinity'::timestamptz), $21::uuid))
+       OR ($22::text = '-last_order_at' AND (coalesce(c.last_order_at, '-infinity'::timestamptz), c.id) < (coalesce($25::timestamptz, '-infinity'::timestamptz), $21::uuid))
+       OR ($22::text = 'updated_at' AND (c.updated_at, c.id) > ($25::timestamptz, $21::uuid))
+       OR ($22::text = '-updated_at' AND (c.updated_at, c.id) < ($25::timestamptz, $21::uuid))
+       OR ($22::text = 'created_at' AND (c.created_at, c.id) > ($25::timestamptz, $21::uuid))
+       OR ($22::text = '-created_at' AND (c.created_at, c.id) < ($25::timestamptz, $21::uuid)))
+ORDER BY
+    CASE WHEN $22::text = 'name' THEN c.name END ASC,
+    CASE WHEN $22::text = '-name' THEN c.name END DESC,
+    CASE WHEN $22::text = 'code' THEN c.code END ASC,
+    CASE WHEN $22::text = '-code' THEN c.code END DESC,
+    CASE WHEN $22::text = 'balance' THEN c.balance END ASC,
+    CASE WHEN $22::text = '-balance' THEN c.balance END DESC,
+    CASE WHEN $22::text = 'total_order_value' THEN c.total_order_value END ASC,
+    CASE WHEN $22::text = '-total_order_value' THEN c.total_order_value END DESC,
+    CASE WHEN $22::text = 'last_order_at' THEN coalesce(c.last_order_at, '-infinity'::timestamptz) END ASC,
+    CASE WHEN $22::text = '-last_order_at' THEN coalesce(c.last_order_at, '-infinity'::timestamptz) END DESC,
+    CASE WHEN $22::text = 'updated_at' THEN c.updated_at END ASC,
+    CASE WHEN $22::text = '-updated_at' THEN c.updated_at END DESC,
+    CASE WHEN $22::text = 'created_at' THEN c.created_at END ASC,
+    CASE WHEN $22::text = '-created_at' THEN c.created_at END DESC,
+    CASE WHEN left($22::text, 1) <> '-' THEN c.id END ASC,
+    CASE WHEN left($22::text, 1) = '-' THEN c.id END DESC
+LIMIT $26
+`
+
+type CustomerExportPageParams struct {
+	TenantID        uuid.UUID
+	ScopeUserID     *uuid.UUID
+	ScopeCustomerID *uuid.UUID
+	SearchIds       []uuid.UUID
+	SearchLike      *string
+	Statuses        []string
+	Type            *string
+	Kind            *string
+	SalesRepID      *uuid.UUID
+	PaymentTermsID  *uuid.UUID
+	BillingStatus   *string
+	Country         *string
+	HasBalance      *bool
+	HasCredit       *bool
+	Overdue         *bool
+	LastOrderFrom   *time.Time
+	LastOrderTo     *time.Time
+	Engaged         *bool
+	Custom          []byte
+	GroupFilters    []string
+	AfterID         *uuid.UUID
+	Sort            string
+	AfterText       *string
+	AfterNum        *decimal.Decimal
+	AfterTs         *time.Time
+	RowLimit        int32
+}
+
+type CustomerExportPageRow struct {
+	ID                   uuid.UUID
+	Code                 string
+	Name                 string
+	Kind                 string
+	Type                 string
+	ContactName          *string
+	Email                *string
+	Phone                *string
+	Website              *string
+	TaxNumber            *string
+	Currency             *string
+	DiscountRate         *decimal.Decimal
+	PaymentTermsID       *uuid.UUID
+	DefaultPaymentMethod *string
+	TaxScheme            *string
+	PriceListID          *uuid.UUID
+	CreditLimit          *decimal.Decimal
+	CreditPeriodDays     *int32
+	CreditPolicy         *string
+	BillingStatus        *string
+	BasisDate            *time.Time
+	SalesRepID           *uuid.UUID
+	Status               string
+	Notes                *string
+	Custom               json.RawMessage
+	Balance              decimal.Decimal
+	TotalOrderValue      decimal.Decimal
+	LastOrderAt          *time.Time
+	UpdatedAt            time.Time
+	CreatedAt            time.Time
+	GroupCodes           []string
+	SalesRepEmail        *string
+	BillingLine1         *string
+	BillingLine2         *string
+	BillingCity          *string
+	BillingRegion        *string
+	BillingPostalCode    *string
+	BillingCountry       *string
+	ShippingLine1        *string
+	ShippingLine2        *string
+	ShippingCity         *string
+	ShippingRegion       *string
+	ShippingPostalCode   *string
+	ShippingCountry      *string
+}
+
+// CustomerExportPage is CustomerList for the exports: the same filters,
+// sort and keyset (its WHERE clause and ORDER BY are CustomerList's, a
+// test checks), with only the columns a spreadsheet shows and the sort
+// keys, and what a spreadsheet names the references by, in the same
+// statement: each customer's groups as category:code, its sales rep's
+// e-mail, its default billing and shipping addresses. The whole row
+// (search text, reach arrays, figures) costs more to read and send than
+// the rest of an export together (measured: 26 µs a row for c.*), and
+// each further statement per page costs an array of the page's ids.
+func (q *Queries) CustomerExportPage(ctx context.Context, db DBTX, arg CustomerExportPageParams) ([]CustomerExportPageRow, error) {
+	rows, err := db.Query(ctx, customerExportPage,
+		arg.TenantID,
+		arg.ScopeUserID,
+		arg.ScopeCustomerID,
+		arg.SearchIds,
+		arg.SearchLike,
+		arg.Statuses,
+		arg.Type,
+		arg.Kind,
+		arg.SalesRepID,
+		arg.PaymentTermsID,
+		arg.BillingStatus,
+		arg.Country,
+		arg.HasBalance,
+		arg.HasCredit,
+		arg.Overdue,
+		arg.LastOrderFrom,
+		arg.LastOrderTo,
+		arg.Engaged,
+		arg.Custom,
+		arg.GroupFilters,
+		arg.AfterID,
+		arg.Sort,
+		arg.AfterText,
+		arg.AfterNum,
+		arg.AfterTs,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CustomerExportPageRow{}
+	for rows.Next() {
+		var i CustomerExportPageRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Code,
+			&i.Name,
+			&i.Kind,
+			&i.Type,
+			&i.ContactName,
+			&i.Email,
+			&i.Phone,
+			&i.Website,
+			&i.TaxNumber,
+			&i.Currency,
+			&i.DiscountRate,
+			&i.PaymentTermsID,
+			&i.DefaultPaymentMethod,
+			&i.TaxScheme,
+			&i.PriceListID,
+			&i.CreditLimit,
+			&i.CreditPeriodDays,
+			&i.CreditPolicy,
+			&i.BillingStatus,
+			&i.BasisDate,
+			&i.SalesRepID,
+			&i.Status,
+			&i.Notes,
+			&i.Custom,
+			&i.Balance,
+			&i.TotalOrderValue,
+			&i.LastOrderAt,
+			&i.UpdatedAt,
+			&i.CreatedAt,
+			&i.GroupCodes,
+			&i.SalesRepEmail,
+			&i.BillingLine1,
+			&i.BillingLine2,
+			&i.BillingCity,
+			&i.BillingRegion,
+			&i.BillingPostalCode,
+			&i.BillingCountry,
+			&i.ShippingLine1,
+			&i.ShippingLine2,
+			&i.ShippingCity,
+			&i.ShippingRegion,
+			&i.ShippingPostalCode,
+			&i.ShippingCountry,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const customerGetByID = `-- name: CustomerGetByID :one
 SELECT tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text, reach FROM customers WHERE tenant_id = $1 AND id = $2
 `

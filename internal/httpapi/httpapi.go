@@ -140,6 +140,13 @@ type problem struct {
 // ContentTypeProblem is the media type of error bodies.
 const ContentTypeProblem = "application/problem+json"
 
+// Media types of the bodies that are not JSON.
+const (
+	ContentTypeEventStream = "text/event-stream"
+	ContentTypeCSV         = "text/csv; charset=utf-8"
+	ContentTypeXLSX        = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+)
+
 // NewErrorHandler returns Fiber's ErrorHandler: every error leaves as
 // problem+json; unexpected ones are logged with the request ID, tenant and
 // user and answered with a bare 500.

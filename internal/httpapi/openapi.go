@@ -159,6 +159,22 @@ func operation(g *schemaGen, rt Route, pathParams []string, id string, problemSc
 	if rt.Response != nil && status != 204 {
 		success["content"] = map[string]any{"application/json": map[string]any{"schema": g.schema(bodyType(rt.Response))}}
 	}
+	if len(rt.Produces) > 0 {
+		content, _ := success["content"].(map[string]any)
+		if content == nil {
+			content = map[string]any{}
+		}
+		for _, mt := range rt.Produces {
+			// Text is a string; any other body is bytes, which OpenAPI
+			// 3.1 describes by leaving the schema out.
+			media := map[string]any{}
+			if strings.HasPrefix(mt, "text/") {
+				media["schema"] = map[string]any{"type": "string"}
+			}
+			content[mt] = media
+		}
+		success["content"] = content
+	}
 	op["responses"] = map[string]any{
 		strconv.Itoa(status): success,
 		"default": map[string]any{

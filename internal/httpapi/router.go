@@ -32,6 +32,9 @@ type Route struct {
 	// OpenAPI description (nil when there is no body).
 	Request  any
 	Response any
+	// Produces lists the media types of a success body that is not JSON
+	// (a file download, an event stream); Response stays nil for them.
+	Produces []string
 	// Status is the success status; 200 when zero.
 	Status int
 	// Query lists the accepted query parameters; any other is a 400. A name

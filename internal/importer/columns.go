@@ -439,14 +439,19 @@ func addressColumns(common bool) []Column {
 			}
 			c.Import = func(row *Row, v any) error {
 				s := strings.TrimSpace(asTextString(v))
+				p := &row.Shipping
+				if isBilling {
+					p = &row.Billing
+				}
 				if v == nil || s == "" {
 					if part.field == "line1" || part.field == "city" || part.field == "country" {
 						return nil // required parts of a location cannot be cleared
 					}
-				}
-				p := &row.Shipping
-				if isBilling {
-					p = &row.Billing
+					if *p == nil {
+						// A row with no address (so far) stays without one:
+						// an empty optional part alone is no address.
+						return nil
+					}
 				}
 				if *p == nil {
 					*p = &location.Patch{}

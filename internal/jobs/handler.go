@@ -1,9 +1,11 @@
 package jobs
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -17,6 +19,8 @@ import (
 type Handler struct {
 	db  database.Beginner
 	svc *Service
+	// Events shapes the event streams of GET /v1/jobs/{id}/events.
+	Events EventOptions
 }
 
 // NewHandler returns a Handler.
@@ -36,6 +40,13 @@ func (h *Handler) Routes(r *httpapi.Router) {
 		}, httpapi.PageParams...), Handler: h.list})
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/jobs/:id", Permission: httpapi.Authenticated, Tag: "jobs",
 		Summary: "A job: state, progress, result and errors", Response: View{}, Handler: h.get})
+	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/jobs/:id/events", Permission: httpapi.Authenticated, Tag: "jobs",
+		Summary: "A job's progress as server-sent events (text/event-stream): `progress` events " +
+			"(data {processed, total, state}) at once and whenever they change, comment lines as heartbeats, " +
+			"then exactly one `finished` event whose data is the job as GET /v1/jobs/{id} shows it, and the stream ends. " +
+			"Visible exactly when GET /v1/jobs/{id} is (404 otherwise); a stream still open after an hour ends " +
+			"without `finished`, and the client reconnects",
+		Produces: []string{httpapi.ContentTypeEventStream}, Handler: h.events})
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/jobs/:id/cancel", Permission: httpapi.Authenticated, Tag: "jobs",
 		Summary: "Cancel a job; a running job stops after its current batch (finished batches stay done). " +
 			"Needs the permission of the job's kind (customers:write for bulk updates, customers:merge for merges), " +
@@ -120,6 +131,61 @@ func (h *Handler) get(c *fiber.Ctx) error {
 	return h.one(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal, id uuid.UUID) (View, error) {
 		return h.svc.Get(ctx, tx, id)
 	}, database.ReadOnly)
+}
+
+// events streams a job's progress. The job is read once in the request's
+// own transaction, so that a job the caller cannot see is a 404 before
+// anything is streamed; the stream then polls it in the caller's scope,
+// each read in a short transaction of its own. Fiber runs the stream
+// writer after the handler has returned, so everything it needs is copied
+// out of the request first.
+func (h *Handler) events(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var first View
+	err = mapError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+		first, err = h.svc.Get(ctx, tx, id)
+		return err
+	}, database.ReadOnly))
+	if err != nil {
+		return err
+	}
+	p := tenant.MustFromContext(c.UserContext())
+	scope := database.ScopeFor(p)
+	// The request's context is cancelled when the handler returns (its
+	// deadline); the stream keeps only its values.
+	ctx := context.WithoutCancel(c.UserContext())
+	opts := h.Events
+	conn := c.Context().Conn()
+	stream := EventStream{
+		Poll: func(ctx context.Context) (View, error) {
+			return database.WithTenantTxV(ctx, h.db, scope, func(ctx context.Context, tx database.Tx) (View, error) {
+				return h.svc.Get(ctx, tx, id)
+			}, database.ReadOnly)
+		},
+		Stop:    c.Context().Done(),
+		Options: opts,
+		Logger:  h.svc.logger,
+	}
+	if opts.WriteTimeout > 0 && conn != nil {
+		// The server sets its write deadline once per response; a stream
+		// renews it before every event, so that it bounds each write, not
+		// the whole stream.
+		stream.BeforeWrite = func() { _ = conn.SetWriteDeadline(time.Now().Add(opts.WriteTimeout)) }
+	}
+	c.Set(fiber.HeaderContentType, httpapi.ContentTypeEventStream)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	// Proxies that buffer responses (nginx) pass this one through at once.
+	c.Set("X-Accel-Buffering", "no")
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		err := stream.Run(ctx, w, first)
+		if err != nil && !errors.Is(err, ErrStreamClientGone) && !errors.Is(err, ErrStreamStopped) {
+			h.svc.logger.InfoContext(ctx, "job events: stream ended", "job_id", id, "reason", err)
+		}
+	})
+	return nil
 }
 
 func (h *Handler) cancel(c *fiber.Ctx) error {

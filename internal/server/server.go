@@ -70,7 +70,9 @@ type Services struct {
 	Grants    *grant.Service
 	Orders    *order.Service
 	SMS       *sms.Service
-	Importer  *importer.Service
+	// Exports writes customer exports (answered at once, or by a job).
+	Exports  *importer.Exporter
+	Importer *importer.Service
 }
 
 // NewServices builds the domain services.
@@ -95,10 +97,16 @@ func NewServices(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger) *Se
 	}
 	s.SMS = sms.NewService(box, logger)
 	s.SMS.Twilio = sms.ClientOptions{APIURL: cfg.TwilioAPIURL, Timeout: cfg.TwilioTimeout}
+	s.Exports = importer.NewExporter(s.Customers, logger)
 	s.Importer = importer.NewService(pool, s.Customers, s.Locations, logger)
 	s.Importer.MaxBytes, s.Importer.Retention, s.Importer.Batch = cfg.ImportMaxBytes, cfg.ImportRetention, cfg.ImportBatch
 	return s
 }
+
+// writeTimeout bounds writing a response to a client. Streams (job events,
+// exports) renew it before every chunk they write, so it bounds each
+// write, not the whole stream.
+const writeTimeout = 30 * time.Second
 
 // Server is the assembled application.
 type Server struct {
@@ -118,7 +126,7 @@ func New(d Deps) *Server {
 		BodyLimit:             cfg.BodyLimit,
 		ReadBufferSize:        16 << 10, // bigger request headers are answered 431
 		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          30 * time.Second,
+		WriteTimeout:          writeTimeout,
 		IdleTimeout:           2 * time.Minute,
 		DisableStartupMessage: true,
 		// Only a configured proxy may tell us the client's address;
@@ -183,12 +191,19 @@ func New(d Deps) *Server {
 	v1 := httpapi.NewRouter(app, "/v1", guard, cfg.IdempotencyTTL)
 	app.Use("/v1", perIP)
 	jobsSvc := jobs.NewService(d.River, JobKinds(), d.Logger)
-	jobs.NewHandler(d.Pool, jobsSvc).Routes(v1)
+	jobsH := jobs.NewHandler(d.Pool, jobsSvc)
+	jobsH.Events = jobs.EventOptions{WriteTimeout: writeTimeout}
+	jobsH.Routes(v1)
 	authH.Routes(v1)
 	settings.NewHandler(d.Pool, svc.Settings).Routes(v1)
 	pricing.NewHandler(d.Pool, svc.Pricing).Routes(v1)
 	group.NewHandler(d.Pool, svc.Groups).Routes(v1)
 	merge.NewHandler(d.Pool, merge.NewService(d.Logger, svc.Customers, svc.Orders), jobsSvc).Routes(v1)
+	// Exports, job results and the import templates: fixed paths, before
+	// /customers/:id and /imports/:id would take them.
+	exportH := importer.NewExportHandler(d.Pool, svc.Exports, jobsSvc, JobKinds(), d.Logger)
+	exportH.SyncMax, exportH.WriteTimeout = cfg.ExportSyncMax, writeTimeout
+	exportH.Routes(v1)
 	customer.NewHandler(d.Pool, svc.Customers, jobsSvc).Routes(v1)
 	location.NewHandler(d.Pool, svc.Locations, jobsSvc).Routes(v1)
 	grant.NewHandler(d.Pool, svc.Grants).Routes(v1)

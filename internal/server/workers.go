@@ -29,6 +29,8 @@ func NewWorkers(cfg config.Config, svc *Services, pool *pgxpool.Pool, logger *sl
 		Pool: pool, Auth: svc.Auth, Orders: svc.Orders, Customers: svc.Customers, Locations: svc.Locations, Importer: svc.Importer,
 		Jobs: jobs.NewService(nil, JobKinds(), logger), Runner: NewRunner(svc.Auth, pool, cfg.JobAttemptTimeout, logger), Logger: logger,
 		IdempotencyTTL: cfg.IdempotencyTTL,
+		Exports:        &importer.ExportJob{Exporter: svc.Exports, Retention: cfg.ExportRetention},
+		ExportRunner:   NewRunner(svc.Auth, pool, importer.ExportAttemptTimeout, logger),
 	})
 	return ws
 }
@@ -37,7 +39,7 @@ func NewWorkers(cfg config.Config, svc *Services, pool *pgxpool.Pool, logger *sl
 // (jobs.Args.Permission): the runner checks it before each step, and
 // cancelling a job takes it too. A kind missing here cannot be enqueued.
 func JobKinds() jobs.Kinds {
-	return jobs.KindsOf(customer.BulkUpdateArgs{}, location.BulkUpdateArgs{}, merge.Args{}, importer.Args{})
+	return jobs.KindsOf(customer.BulkUpdateArgs{}, location.BulkUpdateArgs{}, merge.Args{}, importer.Args{}, importer.ExportArgs{})
 }
 
 // NewRunner returns the runner of tenant jobs: each acts as the user who

@@ -1,7 +1,9 @@
 package xlsx
 
 import (
+	"archive/zip"
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -55,10 +57,11 @@ type Writer struct {
 	format Format
 	row    int
 
-	// CSV
-	bw  *bufio.Writer
-	cw  *csv.Writer
-	rec []string
+	// CSV: each record is encoded into recBuf, then written to bw.
+	bw     *bufio.Writer
+	cw     *csv.Writer
+	recBuf bytes.Buffer
+	rec    []string
 
 	// xlsx
 	file      *excelize.File
@@ -85,13 +88,12 @@ func NewWriter(w io.Writer, f Format, opts WriterOptions) (*Writer, error) {
 		if !opts.NoBOM {
 			wr.bw.Write(bomUTF8)
 		}
-		wr.cw = csv.NewWriter(wr.bw)
-		wr.cw.UseCRLF = true
+		wr.cw = csv.NewWriter(&wr.recBuf)
 		if len(header) > 0 {
 			for i := range header {
 				header[i] = EscapeFormula(header[i])
 			}
-			if err := wr.cw.Write(header); err != nil {
+			if err := wr.writeRecord(header); err != nil {
 				return nil, err
 			}
 			wr.row = 1
@@ -111,6 +113,12 @@ func NewWriter(w io.Writer, f Format, opts WriterOptions) (*Writer, error) {
 
 func (w *Writer) startXLSX(opts WriterOptions, header []string) error {
 	w.file = excelize.NewFile(excelize.Options{TmpDir: opts.TempDir})
+	// excelize's WriteTo assembles the whole package in a bytes.Buffer
+	// before it writes it out (File.WriteToBuffer): a 1,000,000-row export
+	// held some 300 MB there. Its zip writer can be replaced: this one
+	// writes the package straight to the output and leaves that buffer
+	// empty.
+	w.file.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(w.out) })
 	sheet := opts.Sheet
 	if sheet == "" {
 		sheet = "Sheet1"
@@ -296,7 +304,27 @@ func (w *Writer) writeCSV(values []any) error {
 		}
 	}
 	w.rec = rec
-	return w.cw.Write(rec)
+	return w.writeRecord(rec)
+}
+
+// writeRecord writes one CSV record ending in CRLF. encoding/csv's own
+// CRLF mode rewrites the fields too (it drops a carriage return inside a
+// field and turns a line feed into CRLF), so a value could not come back
+// as it was; here a field is written as it is, quoted when it must be,
+// and only the record's end is CRLF.
+func (w *Writer) writeRecord(rec []string) error {
+	w.recBuf.Reset()
+	if err := w.cw.Write(rec); err != nil {
+		return err
+	}
+	w.cw.Flush()
+	if err := w.cw.Error(); err != nil {
+		return err
+	}
+	b := w.recBuf.Bytes()
+	_, _ = w.bw.Write(b[:len(b)-1]) // without the line feed encoding/csv ends a record with
+	_, err := w.bw.WriteString("\r\n")
+	return err
 }
 
 // Close finishes the file and writes what is left of it to the writer;
@@ -305,10 +333,6 @@ func (w *Writer) writeCSV(values []any) error {
 func (w *Writer) Close() error {
 	switch w.format {
 	case FormatCSV:
-		w.cw.Flush()
-		if err := w.cw.Error(); err != nil {
-			return err
-		}
 		return w.bw.Flush()
 	case FormatXLSX:
 		if w.file == nil {

@@ -226,3 +226,45 @@ func TestRowsWrittenBackAsUploaded(t *testing.T) {
 		}
 	}
 }
+
+// TestWriterCSVKeepsLineBreaksInFields: a carriage return or line feed
+// inside a value comes back as it was (encoding/csv's CRLF mode would drop
+// the one and rewrite the other); records still end in CRLF.
+func TestWriterCSVKeepsLineBreaksInFields(t *testing.T) {
+	t.Parallel()
+	values := []string{"a\rb", "c\nd", "\re", "f\r\ng", "plain"}
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, FormatCSV, WriterOptions{Columns: []Column{{Header: "v"}}})
+	require.NoError(t, err)
+	for _, v := range values {
+		require.NoError(t, w.WriteRow([]any{v}))
+	}
+	require.NoError(t, w.Close())
+	out := buf.String()
+	require.Contains(t, out, "\"a\rb\"\r\n")
+	require.Contains(t, out, "\"c\nd\"\r\n")
+	require.Contains(t, out, "\"'\re\"\r\n")
+	require.True(t, bytes.HasSuffix(buf.Bytes(), []byte("plain\r\n")))
+}
+
+// TestWriterXLSXWritesStraightToItsOutput: with excelize's zip writer
+// replaced (the package goes to the output as it is zipped, not through a
+// buffer of the whole file), the file is whole. The memory this saves is
+// measured by BenchmarkExport (internal/importer).
+func TestWriterXLSXWritesStraightToItsOutput(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, FormatXLSX, WriterOptions{Columns: []Column{{Header: "code"}, {Header: "n"}}})
+	require.NoError(t, err)
+	for i := range 5000 {
+		require.NoError(t, w.WriteRow([]any{"C" + time.Duration(i).String(), i}))
+	}
+	require.NoError(t, w.Close())
+	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := f.GetRows("Sheet1")
+	require.NoError(t, err)
+	require.Len(t, rows, 5001)
+	require.Equal(t, []string{"C4.999µs", "4999"}, rows[5000])
+}
