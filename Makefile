@@ -49,6 +49,17 @@ help: ## List the targets
 # Redis included (started when local and not answering); REDIS_URL= (set,
 # empty) runs without it.
 run: export CUSTOMERHUB_ADMIN_PASSWORD ?= local-demo-operator
+# Likewise a local-only key sealing tenants' SMS credentials (base64 of
+# "local-dev-only-not-a-secret-key!"); production sets its own
+# CUSTOMERHUB_SECRET_KEY. Without Twilio credentials (TWILIO_ACCOUNT_SID,
+# TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER) the serve process also runs the
+# Twilio stand-in and the demo tenant sends to it: nothing leaves the
+# machine.
+run: export CUSTOMERHUB_SECRET_KEY ?= bG9jYWwtZGV2LW9ubHktbm90LWEtc2VjcmV0LWtleSE=
+ifeq ($(TWILIO_ACCOUNT_SID),)
+run: export CUSTOMERHUB_TWILIO_STANDIN_ADDR ?= 127.0.0.1:8089
+run: export CUSTOMERHUB_TWILIO_API_URL ?= http://127.0.0.1:8089
+endif
 run: export REDIS_URL ?= redis://127.0.0.1:6379/0
 run: services build ## Start services, build, db-init, migrate, demo, then serve (idempotent)
 	$(BIN) db-init

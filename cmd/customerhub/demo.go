@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -23,8 +24,11 @@ import (
 	"github.com/customerhub/customerhub/internal/demodata"
 	"github.com/customerhub/customerhub/internal/money"
 	"github.com/customerhub/customerhub/internal/order"
+	"github.com/customerhub/customerhub/internal/precondition"
 	"github.com/customerhub/customerhub/internal/server"
+	"github.com/customerhub/customerhub/internal/sms"
 	"github.com/customerhub/customerhub/internal/tenant"
+	"github.com/customerhub/customerhub/internal/twiliostandin"
 )
 
 const (
@@ -88,6 +92,7 @@ func runDemo(ctx context.Context, cfg config.Config, logger *slog.Logger, args [
 	}
 	admin := &tenant.Principal{TenantID: t.ID, Permissions: auth.AllPermissions, Visibility: tenant.VisibilityAll}
 	tokens := map[string]string{}
+	var smsNote string
 	err = database.WithTenantTx(ctx, pool, database.SystemScope(t.ID), func(ctx context.Context, tx database.Tx) error {
 		ids := map[string]uuid.UUID{}
 		for _, du := range demoUsers {
@@ -109,7 +114,12 @@ func runDemo(ctx context.Context, cfg config.Config, logger *slog.Logger, args [
 				return err
 			}
 		}
-		return seedDemoCustomers(ctx, tx, server.NewServices(cfg, pool, logger), admin, ids)
+		svcs := server.NewServices(cfg, pool, logger)
+		if err := seedDemoCustomers(ctx, tx, svcs, admin, ids); err != nil {
+			return err
+		}
+		smsNote, err = configureDemoSMS(ctx, tx, cfg, svcs.SMS)
+		return err
 	})
 	if err != nil {
 		return err
@@ -127,12 +137,75 @@ func runDemo(ctx context.Context, cfg config.Config, logger *slog.Logger, args [
 	fmt.Fprintf(stdout, "  curl -s -X POST %s/v1/auth/login -H 'Content-Type: application/json' -d '{\"tenant\":\"%s\",\"email\":\"%s\",\"password\":\"%s\"}'\n", base, demoSlug, demoUsers[0].email, demoPassword)
 	fmt.Fprintf(stdout, "  curl -s -X POST %s/v1/customers/bulk-update -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"selection\":{\"filter\":{\"status\":\"active\"}},\"set\":{\"billing_status\":\"current\"}}'\n", base, tokens[demoUsers[1].email])
 	fmt.Fprintf(stdout, "  curl -s %s/v1/jobs -H 'Authorization: Bearer %s'\n\n", base, tokens[demoUsers[1].email])
+	fmt.Fprintf(stdout, "SMS: %s\n", smsNote)
+	fmt.Fprintf(stdout, "  curl -s %s/v1/sms/settings -H 'Authorization: Bearer %s'\n", base, tokens[demoUsers[0].email])
+	fmt.Fprintf(stdout, "  curl -s %s/v1/sms/templates -H 'Authorization: Bearer %s'\n\n", base, tokens[demoUsers[1].email])
 	if cfg.AdminPassword != "" {
 		fmt.Fprintf(stdout, "Operators: River UI at %s%s/ (user %s, password from CUSTOMERHUB_ADMIN_PASSWORD)\n\n", base, server.RiverUIPath, cfg.AdminUser)
 	} else {
 		fmt.Fprintf(stdout, "Operators: set CUSTOMERHUB_ADMIN_PASSWORD to serve the River UI at %s%s/\n\n", base, server.RiverUIPath)
 	}
 	return nil
+}
+
+// demoTemplate is the demo tenant's notice template.
+const demoTemplate = "{company}: Hello {name}, your balance is {balance} {currency}, of which {overdue} is overdue " +
+	"(oldest due {oldest_due_date}). Reply STOP to opt out."
+
+// configureDemoSMS points the demo tenant at Twilio when TWILIO_ACCOUNT_SID,
+// TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER (or TWILIO_MESSAGING_SERVICE_SID)
+// are set, otherwise, when the API URL is not Twilio's own (make run serves
+// the stand-in), at the stand-in's development account; and adds a notice
+// template. It says what it did. Settings a user has already completed
+// are left alone unless real credentials are given.
+func configureDemoSMS(ctx context.Context, tx database.Tx, cfg config.Config, svc *sms.Service) (string, error) {
+	cur, err := svc.Settings(ctx, tx)
+	if err != nil {
+		return "", err
+	}
+	str := func(v string) sms.Change[string] { return sms.Change[string]{Set: true, Value: &v} }
+	p := sms.SettingsPatch{TimeZone: str("America/Los_Angeles")}
+	var note string
+	sid, token := os.Getenv("TWILIO_ACCOUNT_SID"), os.Getenv("TWILIO_AUTH_TOKEN")
+	from, service := os.Getenv("TWILIO_FROM_NUMBER"), os.Getenv("TWILIO_MESSAGING_SERVICE_SID")
+	switch {
+	case !svc.Box().CanSeal():
+		return "CUSTOMERHUB_SECRET_KEY is not set, so no Twilio credentials can be stored (make run sets a local one)", nil
+	case sid != "" && token != "" && (from != "" || service != ""):
+		p.AccountSID, p.AuthToken = str(sid), str(token)
+		if service != "" {
+			p.MessagingServiceSID, p.FromNumber = str(service), sms.Change[string]{Set: true}
+		} else {
+			p.FromNumber, p.MessagingServiceSID = str(from), sms.Change[string]{Set: true}
+		}
+		note = "the demo tenant sends through Twilio account " + sid + " at " + cfg.TwilioAPIURL
+	case cur.Configured():
+		note = "the demo tenant's SMS settings are already configured; left as they are"
+		p = sms.SettingsPatch{}
+	case cfg.TwilioAPIURL != sms.DefaultTwilioAPIURL:
+		p.AccountSID, p.AuthToken, p.FromNumber = str(twiliostandin.DevAccountSID), str(twiliostandin.DevAuthToken), str(twiliostandin.DevFromNumber)
+		note = "no Twilio credentials given: the demo tenant sends to the Twilio stand-in at " + cfg.TwilioAPIURL + " (nothing leaves this machine)"
+	default:
+		return "no Twilio credentials given (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER) and no stand-in: SMS is not configured", nil
+	}
+	if p != (sms.SettingsPatch{}) {
+		if err := p.Validate(); err != nil {
+			return "", fmt.Errorf("demo SMS settings: %w", err)
+		}
+		if _, _, err := svc.UpdateSettings(ctx, tx, precondition.Any(), p); err != nil {
+			return "", fmt.Errorf("demo SMS settings: %w", err)
+		}
+	}
+	templates, err := svc.TemplateList(ctx, tx, nil, 1)
+	if err != nil {
+		return "", err
+	}
+	if len(templates) == 0 {
+		if _, err := svc.TemplateCreate(ctx, tx, sms.TemplateInput{Name: "Balance reminder", Body: demoTemplate}); err != nil {
+			return "", fmt.Errorf("demo SMS template: %w", err)
+		}
+	}
+	return note, nil
 }
 
 // seedDemoCustomers creates the demo's payment terms, items, group,

@@ -8,6 +8,8 @@
 //	demo     create a demo tenant with users and customers; print tokens
 //	tenant   operator commands: tenant create | suspend | activate
 //	citus    operator commands for Citus: citus plan | distribute
+//	secrets  operator commands: secrets rotate (SMS credentials, new key)
+//	twilio-standin  a local Twilio stand-in for development
 //
 // Configuration comes from environment variables (see README.md).
 package main
@@ -49,6 +51,8 @@ commands:
             demo --customers N --tenants T [--small M] generates bulk data
   tenant    create | suspend | activate a tenant (operator)
   citus     plan | distribute: scale out on Citus (operator, after migrate)
+  secrets   rotate: seal SMS credentials again under CUSTOMERHUB_SECRET_KEY
+  twilio-standin [--addr 127.0.0.1:8089]: a local Twilio for development
 `
 
 func run(ctx context.Context, args []string, stdout io.Writer, stdin io.Reader) error {
@@ -82,6 +86,10 @@ func run(ctx context.Context, args []string, stdout io.Writer, stdin io.Reader) 
 		return runTenant(ctx, cfg, logger, args, stdout, stdin)
 	case "citus":
 		return runCitus(ctx, cfg, logger, args, stdout)
+	case "secrets":
+		return runSecrets(ctx, cfg, logger, args, stdout)
+	case "twilio-standin":
+		return runTwilioStandin(ctx, cfg, logger, args, stdout)
 	}
 	return errors.New("unknown command " + fmt.Sprintf("%q", cmd) + "\n" + usage)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -14,8 +15,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
+	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 
 	"github.com/customerhub/customerhub/internal/dbtest"
+	"github.com/customerhub/customerhub/internal/sms"
+	"github.com/customerhub/customerhub/internal/twiliostandin"
 )
 
 // TestCommands runs what `make run` runs, in-process, on a database of its
@@ -36,7 +40,8 @@ func TestCommands(t *testing.T) {
 		defer ln.Close()
 		return ln.Addr().String()
 	}
-	addr, metricsAddr := freeAddr(), freeAddr()
+	addr, metricsAddr, standinAddr := freeAddr(), freeAddr(), freeAddr()
+	firstKey := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32))
 
 	t.Setenv("ADMIN_DATABASE_URL", dbtest.AdminURL())
 	t.Setenv("MIGRATE_DATABASE_URL", dbtest.URLFor(dbName, dbtest.OwnerRole))
@@ -47,6 +52,11 @@ func TestCommands(t *testing.T) {
 	t.Setenv("CUSTOMERHUB_ARGON2_MEMORY_KIB", "1024")
 	t.Setenv("CUSTOMERHUB_LOG_LEVEL", "error")
 	t.Setenv("REDIS_URL", "")
+	// As make run without Twilio credentials: the stand-in beside serve.
+	t.Setenv("CUSTOMERHUB_SECRET_KEY", firstKey)
+	t.Setenv("CUSTOMERHUB_TWILIO_STANDIN_ADDR", standinAddr)
+	t.Setenv("CUSTOMERHUB_TWILIO_API_URL", "http://"+standinAddr)
+	t.Setenv("TWILIO_ACCOUNT_SID", "")
 
 	var out bytes.Buffer
 	t.Run("Help", func(t *testing.T) {
@@ -79,6 +89,7 @@ func TestCommands(t *testing.T) {
 	tokens := regexp.MustCompile(`(?m)^\s+(\w+)\s+(\S+@demo\.example)\s+(chub_\S+)$`).FindAllStringSubmatch(out.String(), -1)
 	require.Len(t, tokens, 8, out.String())
 	require.Contains(t, out.String(), "curl -s http://"+addr+"/v1/me")
+	require.Contains(t, out.String(), "the demo tenant sends to the Twilio stand-in at http://"+standinAddr)
 	repToken, adminToken := tokens[6][3], tokens[4][3] // second demo run: rep1, admin
 
 	serveCtx, cancel := context.WithCancel(ctx)
@@ -123,6 +134,27 @@ func TestCommands(t *testing.T) {
 	require.Contains(t, string(metrics), `customerhub_http_requests_total{method="GET",route="/v1/customers",status="200"} 2`)
 	require.Contains(t, string(metrics), "go_goroutines")
 
+	// The demo tenant is pointed at the stand-in that serve runs, and the
+	// real twilio-go client sends through it.
+	status, body = get("/v1/sms/settings", adminToken)
+	require.Equal(t, http.StatusOK, status, body)
+	require.Contains(t, body, `"account_sid":"`+twiliostandin.DevAccountSID+`"`)
+	require.Contains(t, body, `"configured":true`)
+	require.NotContains(t, body, twiliostandin.DevAuthToken)
+	status, body = get("/v1/sms/templates", adminToken)
+	require.Equal(t, http.StatusOK, status, body)
+	require.Contains(t, body, "Balance reminder")
+	sendVia := func(apiURL string) error {
+		rc, err := sms.NewTwilioClient(sms.Credentials{AccountSID: twiliostandin.DevAccountSID, AuthToken: twiliostandin.DevAuthToken},
+			sms.ClientOptions{APIURL: apiURL, Timeout: 5 * time.Second})
+		require.NoError(t, err)
+		p := &openapi.CreateMessageParams{}
+		p.SetTo("+14155550101").SetFrom(twiliostandin.DevFromNumber).SetBody("hello")
+		_, err = rc.Api.CreateMessage(p)
+		return err
+	}
+	require.NoError(t, sendVia("http://"+standinAddr))
+
 	cancel()
 	select {
 	case err := <-done:
@@ -152,4 +184,31 @@ func TestCommands(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("worker did not stop")
 	}
+
+	t.Run("SecretsRotate", func(t *testing.T) {
+		out.Reset()
+		t.Setenv("CUSTOMERHUB_SECRET_KEY", base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{2}, 32)))
+		t.Setenv("CUSTOMERHUB_SECRET_KEYS_OLD", firstKey)
+		require.NoError(t, run(ctx, []string{"secrets", "rotate"}, &out, nil))
+		require.Regexp(t, `\d+ tenants checked, 1 resealed under key `, out.String())
+		out.Reset()
+		require.NoError(t, run(ctx, []string{"secrets", "rotate"}, &out, nil))
+		require.Contains(t, out.String(), " 0 resealed", "done once")
+		require.ErrorContains(t, run(ctx, []string{"secrets"}, io.Discard, nil), "usage: customerhub secrets rotate")
+		t.Setenv("CUSTOMERHUB_SECRET_KEY", "")
+		require.ErrorContains(t, run(ctx, []string{"secrets", "rotate"}, io.Discard, nil), "CUSTOMERHUB_SECRET_KEY is not set")
+	})
+	t.Run("TwilioStandin", func(t *testing.T) {
+		own := freeAddr()
+		standinCtx, stop := context.WithCancel(ctx)
+		go func() { done <- run(standinCtx, []string{"twilio-standin", "--addr", own}, io.Discard, nil) }()
+		require.Eventually(t, func() bool { return sendVia("http://"+own) == nil }, 10*time.Second, 50*time.Millisecond)
+		stop()
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(10 * time.Second):
+			t.Fatal("the stand-in did not stop")
+		}
+	})
 }

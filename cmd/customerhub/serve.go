@@ -58,6 +58,16 @@ func runServer(ctx context.Context, cfg config.Config, logger *slog.Logger, m mo
 		defer rdb.Close()
 	}
 
+	standinCtx, stopStandin := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopStandin()
+	standinDone, err := startStandin(standinCtx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	// The stand-in stops last: jobs finishing during the shutdown may
+	// still be talking to it.
+	defer func() { stopStandin(); <-standinDone }()
+
 	services := server.NewServices(cfg, pool, logger)
 	rc, err := server.NewRiver(pool, server.RiverOptions{
 		Work: m != modeAPI, Workers: server.NewWorkers(cfg, services, pool, logger), PeriodicJobs: workers.PeriodicJobs(),

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -81,6 +82,19 @@ type Config struct {
 	// /admin/river (HTTP basic auth); without a password it is not served.
 	AdminUser     string
 	AdminPassword string
+	// SecretKey seals tenants' SMS credentials at rest (AES-256-GCM);
+	// without it they cannot be stored. OldSecretKeys still open values
+	// sealed before a rotation (`customerhub secrets rotate`).
+	SecretKey     []byte
+	OldSecretKeys [][]byte
+	// TwilioAPIURL is where Twilio requests go: Twilio itself by default,
+	// the stand-in in development.
+	TwilioAPIURL string
+	// TwilioTimeout bounds one request to Twilio.
+	TwilioTimeout time.Duration
+	// TwilioStandinAddr, when set, makes serve, api and worker also run
+	// the Twilio stand-in on this address (development only).
+	TwilioStandinAddr string
 }
 
 // Load reads the configuration through lookup (os.LookupEnv in main, a map
@@ -127,6 +141,11 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		AdminUser:          l.text("CUSTOMERHUB_ADMIN_USER", "operator"),
 		AdminPassword:      l.secret("CUSTOMERHUB_ADMIN_PASSWORD", 12),
 		MigrateOnStart:     l.bool("CUSTOMERHUB_MIGRATE_ON_START", false),
+		SecretKey:          l.key("CUSTOMERHUB_SECRET_KEY"),
+		OldSecretKeys:      l.keys("CUSTOMERHUB_SECRET_KEYS_OLD"),
+		TwilioAPIURL:       strings.TrimRight(l.url("CUSTOMERHUB_TWILIO_API_URL", "https://api.twilio.com", "https", "http"), "/"),
+		TwilioTimeout:      l.duration("CUSTOMERHUB_TWILIO_TIMEOUT", 10*time.Second, 100*time.Millisecond, time.Minute),
+		TwilioStandinAddr:  l.optionalAddr("CUSTOMERHUB_TWILIO_STANDIN_ADDR"),
 	}
 	if sameListener(c.ListenAddr, c.MetricsAddr) {
 		l.fail("CUSTOMERHUB_METRICS_ADDR", "must differ from CUSTOMERHUB_LISTEN_ADDR (%s): metrics are not served on the public port", c.ListenAddr)
@@ -168,6 +187,10 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("export_retention", c.ExportRetention),
 		slog.String("admin_user", c.AdminUser),
 		slog.Bool("admin_ui", c.AdminPassword != ""),
+		slog.Bool("secret_key", c.SecretKey != nil),
+		slog.Int("old_secret_keys", len(c.OldSecretKeys)),
+		slog.String("twilio_api_url", maskURL(c.TwilioAPIURL)),
+		slog.String("twilio_standin_addr", c.TwilioStandinAddr),
 	)
 }
 
@@ -348,6 +371,65 @@ func (l *loader) text(name, def string) string {
 		return def
 	}
 	return v
+}
+
+func (l *loader) optionalAddr(name string) string {
+	if _, ok := l.get(name); !ok {
+		return ""
+	}
+	return l.addr(name, "")
+}
+
+// key reads an optional encryption key: base64 (standard or URL alphabet,
+// padded or not) of exactly 32 bytes. It is never logged.
+func (l *loader) key(name string) []byte {
+	v, ok := l.get(name)
+	if !ok {
+		return nil
+	}
+	k, err := decodeKey(v)
+	if err != nil {
+		l.fail(name, "%s", err)
+		return nil
+	}
+	return k
+}
+
+// keys reads a comma-separated list of keys as key does.
+func (l *loader) keys(name string) [][]byte {
+	v, ok := l.get(name)
+	if !ok {
+		return nil
+	}
+	var out [][]byte
+	for i, part := range strings.Split(v, ",") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		k, err := decodeKey(part)
+		if err != nil {
+			l.fail(name, "key %d: %s", i+1, err)
+			continue
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+// keySize is the size of an encryption key: AES-256.
+const keySize = 32
+
+func decodeKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if k, err := enc.DecodeString(s); err == nil {
+			if len(k) != keySize {
+				return nil, fmt.Errorf("must be base64 of %d bytes, got %d bytes", keySize, len(k))
+			}
+			return k, nil
+		}
+	}
+	return nil, fmt.Errorf("must be base64 of %d random bytes (e.g. from `openssl rand -base64 32`)", keySize)
 }
 
 // secret reads an optional secret of at least minLen characters; it is

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"encoding/base64"
 	"log/slog"
 	"strings"
 	"testing"
@@ -103,6 +104,38 @@ func TestLoad(t *testing.T) {
 			_, err := config.Load(lookup(map[string]string{"CUSTOMERHUB_LISTEN_ADDR": tc.listen, "CUSTOMERHUB_METRICS_ADDR": tc.metrics}))
 			require.NoError(t, err, "%+v", tc)
 		}
+	})
+	t.Run("SecretKeys", func(t *testing.T) {
+		t.Parallel()
+		key := strings.Repeat("k", 32)
+		old1, old2 := strings.Repeat("o", 32), strings.Repeat("p", 32)
+		c, err := config.Load(lookup(map[string]string{
+			"CUSTOMERHUB_SECRET_KEY":      base64.StdEncoding.EncodeToString([]byte(key)),
+			"CUSTOMERHUB_SECRET_KEYS_OLD": base64.RawURLEncoding.EncodeToString([]byte(old1)) + ", " + base64.StdEncoding.EncodeToString([]byte(old2)),
+		}))
+		require.NoError(t, err)
+		require.Equal(t, []byte(key), c.SecretKey)
+		require.Equal(t, [][]byte{[]byte(old1), []byte(old2)}, c.OldSecretKeys)
+		logged := c.LogValue().String()
+		require.NotContains(t, logged, base64.StdEncoding.EncodeToString([]byte(key)))
+		require.NotContains(t, logged, key)
+		require.Contains(t, logged, "secret_key=true")
+
+		c, err = config.Load(lookup(nil))
+		require.NoError(t, err)
+		require.Nil(t, c.SecretKey, "optional: only storing SMS credentials needs it")
+		require.Equal(t, "https://api.twilio.com", c.TwilioAPIURL)
+		require.Equal(t, "", c.TwilioStandinAddr)
+
+		_, err = config.Load(lookup(map[string]string{
+			"CUSTOMERHUB_SECRET_KEY":      base64.StdEncoding.EncodeToString([]byte("too short")),
+			"CUSTOMERHUB_SECRET_KEYS_OLD": "not base64!, " + base64.StdEncoding.EncodeToString([]byte(old1)),
+			"CUSTOMERHUB_TWILIO_API_URL":  "ftp://twilio",
+		}))
+		require.ErrorContains(t, err, "CUSTOMERHUB_SECRET_KEY: must be base64 of 32 bytes, got 9 bytes")
+		require.ErrorContains(t, err, "CUSTOMERHUB_SECRET_KEYS_OLD: key 1:")
+		require.ErrorContains(t, err, "CUSTOMERHUB_TWILIO_API_URL:")
+		require.NotContains(t, err.Error(), "too short")
 	})
 	t.Run("SecretsMasked", func(t *testing.T) {
 		t.Parallel()

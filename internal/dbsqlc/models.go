@@ -431,6 +431,36 @@ type SavedView struct {
 	UpdatedAt time.Time
 }
 
+type SmsSetting struct {
+	TenantID            uuid.UUID
+	AccountSid          *string
+	AuthTokenSealed     *string
+	AuthTokenLast4      *string
+	ApiKeySid           *string
+	ApiKeySecretSealed  *string
+	ApiKeySecretLast4   *string
+	FromNumber          *string
+	MessagingServiceSid *string
+	TimeZone            string
+	QuietStart          string
+	QuietEnd            string
+	RatePerSecond       int32
+	MinDaysBetween      int32
+	PortalUrl           *string
+	Version             int64
+	UpdatedAt           time.Time
+}
+
+type SmsTemplate struct {
+	TenantID  uuid.UUID
+	ID        uuid.UUID
+	Name      string
+	Body      string
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
 type Tenant struct {
 	ID        uuid.UUID
 	Slug      string

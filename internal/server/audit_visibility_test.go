@@ -112,6 +112,9 @@ func TestAuditFollowsVisibility(t *testing.T) {
 	field := post("/v1/custom-fields", map[string]any{"key": "tier", "label": "Tier", "type": "text"})
 	role := post("/v1/roles", map[string]any{"name": "auditor", "permissions": []string{"customers:read"}})
 	terms := post("/v1/payment-terms", map[string]any{"code": "NET30", "name": "Net 30", "due_days": 30})
+	smsSettings := send(http.MethodGet, "/v1/sms/settings", "", nil, http.StatusOK)
+	send(http.MethodPatch, "/v1/sms/settings", smsSettings["etag"].(string), map[string]any{"time_zone": "Europe/Paris"}, http.StatusOK)
+	template := post("/v1/sms/templates", map[string]any{"name": "Reminder", "body": "Hi {name}"})
 
 	subjects := map[string][]auditSubject{
 		"customer":       {{id: c1ID, ofCustomer: true, scoped: true}},
@@ -130,6 +133,8 @@ func TestAuditFollowsVisibility(t *testing.T) {
 		"payment_terms":  {{id: id(terms)}},
 		"price_list":     {{id: id(prices)}},
 		"item":           {{id: id(item)}},
+		"sms_settings":   {{id: tn.ID}},
+		"sms_template":   {{id: id(template)}},
 	}
 	for entity := range server.AuditedEntities() {
 		require.Contains(t, subjects, entity, "audited kind %q has no object in this test: add one", entity)

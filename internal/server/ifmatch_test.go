@@ -30,6 +30,8 @@ var ifMatchBodies = map[string]any{
 	"PATCH /v1/payment-terms/:id":              map[string]any{"name": "Renamed"},
 	"PATCH /v1/price-lists/:id":                map[string]any{"name": "Renamed"},
 	"PATCH /v1/items/:id":                      map[string]any{"name": "Renamed"},
+	"PATCH /v1/sms/settings":                   map[string]any{"time_zone": "Europe/Paris"},
+	"PATCH /v1/sms/templates/:id":              map[string]any{"name": "Renamed"},
 }
 
 // unknownParams name objects that exist in no tenant.

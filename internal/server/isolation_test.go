@@ -49,6 +49,7 @@ func createOwned(t *testing.T, app *apptest.App, tn apptest.Tenant) owned {
 	}
 	order := post("/v1/sales-orders", map[string]any{"customer_id": custID, "lines": []any{map[string]any{"sku": "OWNED", "quantity": "1"}}})
 	payment := post("/v1/payments", map[string]any{"customer_id": custID, "amount": "1"})
+	template := post("/v1/sms/templates", map[string]any{"name": "Owned template", "body": "Hi {name}"})
 	job := app.Post(t, "/v1/customers/bulk-update", tn.AdminToken, map[string]any{
 		"selection": map[string]any{"ids": []string{custID}}, "set": map[string]any{"billing_status": "current"}})
 	require.Equal(t, http.StatusAccepted, job.Status, "%s", job.Body)
@@ -80,6 +81,7 @@ func createOwned(t *testing.T, app *apptest.App, tn apptest.Tenant) owned {
 		"/v1/customer-group-categories/": {":key": "owned_category"},
 		"/v1/views/":                     {":name": "owned-view"},
 		"/v1/jobs/":                      id(job.Map(t)["job"].(map[string]any)["id"].(string)),
+		"/v1/sms/templates/":             id(template["id"].(string)),
 	}
 }
 

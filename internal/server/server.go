@@ -35,6 +35,7 @@ import (
 	"github.com/customerhub/customerhub/internal/ratelimit"
 	"github.com/customerhub/customerhub/internal/report"
 	"github.com/customerhub/customerhub/internal/settings"
+	"github.com/customerhub/customerhub/internal/sms"
 	"github.com/customerhub/customerhub/internal/tenant"
 )
 
@@ -68,6 +69,7 @@ type Services struct {
 	Locations *location.Service
 	Grants    *grant.Service
 	Orders    *order.Service
+	SMS       *sms.Service
 	// Exports writes customer exports (answered at once, or by a job).
 	Exports  *importer.Exporter
 	Importer *importer.Service
@@ -87,6 +89,14 @@ func NewServices(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger) *Se
 	s.Customers.BulkBatch = cfg.BulkBatch
 	s.Locations.BulkBatch = cfg.BulkBatch
 	s.Orders = order.NewService(logger, s.Customers, s.Pricing)
+	// config.Load has checked every key's size, the one thing
+	// NewSecretBox can refuse.
+	box, err := sms.NewSecretBox(cfg.SecretKey, cfg.OldSecretKeys...)
+	if err != nil {
+		panic("server: secret keys: " + err.Error())
+	}
+	s.SMS = sms.NewService(box, logger)
+	s.SMS.Twilio = sms.ClientOptions{APIURL: cfg.TwilioAPIURL, Timeout: cfg.TwilioTimeout}
 	s.Exports = importer.NewExporter(s.Customers, logger)
 	s.Importer = importer.NewService(pool, s.Customers, s.Locations, logger)
 	s.Importer.MaxBytes, s.Importer.Retention, s.Importer.Batch = cfg.ImportMaxBytes, cfg.ImportRetention, cfg.ImportBatch
@@ -199,6 +209,7 @@ func New(d Deps) *Server {
 	grant.NewHandler(d.Pool, svc.Grants).Routes(v1)
 	report.NewHandler(d.Pool, report.NewService(d.Logger)).Routes(v1)
 	order.NewHandler(d.Pool, svc.Orders).Routes(v1)
+	sms.NewHandler(d.Pool, svc.SMS).Routes(v1)
 	audit.NewHandler(d.Pool, AuditedEntities()).Routes(v1)
 	importer.NewHandler(d.Pool, svc.Importer, jobsSvc).Routes(v1)
 
@@ -236,6 +247,7 @@ func AuditedEntities() map[string]string {
 		pricing.EntityPaymentTerms: auth.PermSettingsManage, pricing.EntityPriceList: auth.PermSettingsManage,
 		order.EntityOrder: auth.PermCustomersRead, order.EntityPayment: auth.PermCustomersRead,
 		pricing.EntityItem: auth.PermCustomersRead, pricing.EntityPrice: auth.PermCustomersRead,
+		sms.EntitySettings: auth.PermSettingsManage, sms.EntityTemplate: auth.PermSettingsManage,
 	}
 }
 

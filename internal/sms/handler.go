@@ -1,0 +1,438 @@
+package sms
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/customerhub/customerhub/internal/audit"
+	"github.com/customerhub/customerhub/internal/auth"
+	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/tenant"
+	"github.com/customerhub/customerhub/internal/validation"
+)
+
+// Handler serves /v1/sms/settings and /v1/sms/templates.
+type Handler struct {
+	db  database.Beginner
+	svc *Service
+}
+
+// NewHandler returns a Handler.
+func NewHandler(db database.Beginner, svc *Service) *Handler {
+	return &Handler{db: db, svc: svc}
+}
+
+// Routes registers the package's routes.
+//
+// Settings hold the tenant's Twilio credentials: reading and changing them
+// is settings:manage. Templates are the tenant's approved wording of
+// notices to its customers, so writing them is settings:manage too, while
+// those who send notices (sms:send) read them and preview messages; a
+// preview shows a customer's balance only when the caller sees the
+// customer.
+func (h *Handler) Routes(r *httpapi.Router) {
+	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/sms/settings", Permission: auth.PermSettingsManage, Tag: "sms",
+		Summary:  "The tenant's SMS settings (credentials shown only as set and their last four characters)",
+		Response: settingsResponse{}, Handler: h.getSettings})
+	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/sms/settings", Permission: auth.PermSettingsManage, Tag: "sms",
+		Summary: "Change the tenant's SMS settings (needs If-Match)", Request: patchSettingsRequest{},
+		Response: settingsResponse{}, IfMatch: true, Handler: h.patchSettings})
+
+	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/sms/templates/preview", Permission: auth.PermSMSSend, Tag: "sms",
+		Summary: "Render a body or a template for a customer: text, encoding (GSM-7 or UCS-2) and segments",
+		Request: previewRequest{}, Response: previewResponse{}, Handler: h.preview})
+	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/sms/templates", Permission: auth.PermSettingsManage, Tag: "sms",
+		Summary: "Create a message template", Status: fiber.StatusCreated, Request: createTemplateRequest{},
+		Response: templateResponse{}, Handler: h.createTemplate})
+	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/sms/templates", Permission: auth.PermSMSSend, Tag: "sms",
+		Summary: "List message templates by name", Response: templateListResponse{}, Query: httpapi.PageParams,
+		Handler: h.listTemplates})
+	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/sms/templates/:id", Permission: auth.PermSMSSend, Tag: "sms",
+		Summary: "Get a message template", Response: templateResponse{}, Handler: h.getTemplate})
+	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/sms/templates/:id", Permission: auth.PermSettingsManage, Tag: "sms",
+		Summary: "Change a message template's name or body (needs If-Match)", Request: patchTemplateRequest{},
+		Response: templateResponse{}, IfMatch: true, Handler: h.patchTemplate})
+	r.Handle(httpapi.Route{Method: fiber.MethodDelete, Path: "/sms/templates/:id", Permission: auth.PermSettingsManage, Tag: "sms",
+		Summary: "Delete a message template (campaigns keep the text they were made with)", Status: fiber.StatusNoContent,
+		Handler: h.deleteTemplate})
+}
+
+// mapError turns the package's errors into HTTP errors.
+func mapError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNoSecretKey):
+		return &httpapi.Error{Status: fiber.StatusServiceUnavailable, Code: "secret_key_missing",
+			Message: "this server cannot store SMS credentials: an operator must set CUSTOMERHUB_SECRET_KEY (base64 of 32 random bytes)"}
+	case errors.Is(err, ErrVersionMismatch):
+		return httpapi.PreconditionFailed()
+	case errors.Is(err, ErrTemplateNotFound):
+		return httpapi.NotFound("sms template")
+	case errors.Is(err, ErrCustomerNotFound):
+		return httpapi.NotFound("customer")
+	case errors.Is(err, ErrTemplateNameUsed):
+		return httpapi.Conflict("name", "name_taken", "a template with this name already exists")
+	}
+	var ve validation.Errors
+	if errors.As(err, &ve) {
+		return httpapi.Unprocessable(err)
+	}
+	return err
+}
+
+func (h *Handler) tx(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx) error, opts ...database.TxOption) error {
+	return mapError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+		return fn(ctx, tx)
+	}, opts...))
+}
+
+func change[T any](o httpapi.Optional[T]) Change[T] {
+	if !o.Set {
+		return Change[T]{}
+	}
+	if o.Null {
+		return Change[T]{Set: true}
+	}
+	v := o.Value
+	return Change[T]{Set: true, Value: &v}
+}
+
+// ---- settings ------------------------------------------------------------------
+
+type settingsResponse struct {
+	AccountSID          *string `json:"account_sid"`
+	AuthTokenSet        bool    `json:"auth_token_set"`
+	AuthTokenLast4      *string `json:"auth_token_last4"`
+	APIKeySID           *string `json:"api_key_sid"`
+	APIKeySecretSet     bool    `json:"api_key_secret_set"`
+	APIKeySecretLast4   *string `json:"api_key_secret_last4"`
+	FromNumber          *string `json:"from_number"`
+	MessagingServiceSID *string `json:"messaging_service_sid"`
+	TimeZone            string  `json:"time_zone"`
+	// QuietStart and QuietEnd bound the sending window, local time.
+	QuietStart     string  `json:"quiet_start"`
+	QuietEnd       string  `json:"quiet_end"`
+	RatePerSecond  int32   `json:"rate_per_second"`
+	MinDaysBetween int32   `json:"min_days_between"`
+	PortalURL      *string `json:"portal_url"`
+	// Configured is true when an account, a credential and a sender are
+	// set: notices can be sent.
+	Configured bool       `json:"configured"`
+	Version    int64      `json:"version"`
+	UpdatedAt  *time.Time `json:"updated_at"`
+}
+
+func toSettingsResponse(s Settings) settingsResponse {
+	return settingsResponse{AccountSID: s.AccountSID, AuthTokenSet: s.AuthTokenSet, AuthTokenLast4: s.AuthTokenLast4,
+		APIKeySID: s.APIKeySID, APIKeySecretSet: s.APIKeySecretSet, APIKeySecretLast4: s.APIKeySecretLast4,
+		FromNumber: s.FromNumber, MessagingServiceSID: s.MessagingServiceSID, TimeZone: s.TimeZone, QuietStart: s.QuietStart,
+		QuietEnd: s.QuietEnd, RatePerSecond: s.RatePerSecond, MinDaysBetween: s.MinDaysBetween, PortalURL: s.PortalURL,
+		Configured: s.Configured(), Version: s.Version, UpdatedAt: s.UpdatedAt}
+}
+
+type patchSettingsRequest struct {
+	AccountSID httpapi.Optional[string] `json:"account_sid"`
+	// AuthToken is write-only: answers show auth_token_set and
+	// auth_token_last4.
+	AuthToken httpapi.Optional[string] `json:"auth_token"`
+	APIKeySID httpapi.Optional[string] `json:"api_key_sid"`
+	// APIKeySecret is write-only, like auth_token.
+	APIKeySecret        httpapi.Optional[string] `json:"api_key_secret"`
+	FromNumber          httpapi.Optional[string] `json:"from_number"`
+	MessagingServiceSID httpapi.Optional[string] `json:"messaging_service_sid"`
+	TimeZone            httpapi.Optional[string] `json:"time_zone"`
+	QuietStart          httpapi.Optional[string] `json:"quiet_start"`
+	QuietEnd            httpapi.Optional[string] `json:"quiet_end"`
+	RatePerSecond       httpapi.Optional[int64]  `json:"rate_per_second"`
+	MinDaysBetween      httpapi.Optional[int64]  `json:"min_days_between"`
+	PortalURL           httpapi.Optional[string] `json:"portal_url"`
+}
+
+func (req patchSettingsRequest) toPatch() (SettingsPatch, error) {
+	p := SettingsPatch{AccountSID: change(req.AccountSID), AuthToken: change(req.AuthToken), APIKeySID: change(req.APIKeySID),
+		APIKeySecret: change(req.APIKeySecret), FromNumber: change(req.FromNumber), MessagingServiceSID: change(req.MessagingServiceSID),
+		TimeZone: change(req.TimeZone), QuietStart: change(req.QuietStart), QuietEnd: change(req.QuietEnd),
+		RatePerSecond: change(req.RatePerSecond), MinDaysBetween: change(req.MinDaysBetween), PortalURL: change(req.PortalURL)}
+	return p, p.Validate()
+}
+
+func (h *Handler) getSettings(c *fiber.Ctx) error {
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		s, err := h.svc.Settings(ctx, tx)
+		if err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(s.Version))
+		return c.JSON(toSettingsResponse(s))
+	}, database.ReadOnly)
+}
+
+func (h *Handler) patchSettings(c *fiber.Ctx) error {
+	want, err := httpapi.IfMatch(c)
+	if err != nil {
+		return err
+	}
+	var req patchSettingsRequest
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	patch, err := req.toPatch()
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		before, after, err := h.svc.UpdateSettings(ctx, tx, want, patch)
+		if err != nil {
+			return err
+		}
+		// The trail shows what the API shows: whether a secret is set
+		// and its last four characters, never the secret.
+		resp := toSettingsResponse(after)
+		if err := audit.Record(ctx, tx, audit.Event{Entity: EntitySettings, EntityID: tx.TenantID(), Action: audit.ActionUpdate,
+			Before: toSettingsResponse(before), After: resp}); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(after.Version))
+		return c.JSON(resp)
+	})
+}
+
+// ---- templates -----------------------------------------------------------------
+
+type createTemplateRequest struct {
+	Name string `json:"name"`
+	// Body may use {name}, {balance}, {currency}, {overdue},
+	// {oldest_due_date}, {company} and {portal_url}; {{ and }} are
+	// literal braces.
+	Body string `json:"body"`
+}
+
+type patchTemplateRequest struct {
+	Name httpapi.Optional[string] `json:"name"`
+	Body httpapi.Optional[string] `json:"body"`
+}
+
+type templateResponse struct {
+	ID   uuid.UUID `json:"id"`
+	Name string    `json:"name"`
+	Body string    `json:"body"`
+	// Placeholders lists the placeholders the body uses.
+	Placeholders []string  `json:"placeholders"`
+	Version      int64     `json:"version"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+func toTemplateResponse(t dbsqlc.SmsTemplate) templateResponse {
+	used := []string{}
+	if parsed, err := ParseTemplate("body", t.Body); err == nil {
+		for _, p := range Placeholders {
+			if parsed.Uses(p) {
+				used = append(used, p)
+			}
+		}
+	}
+	return templateResponse{ID: t.ID, Name: t.Name, Body: t.Body, Placeholders: used, Version: t.Version,
+		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+}
+
+type templateListResponse struct {
+	Items      []templateResponse `json:"items"`
+	NextCursor *string            `json:"next_cursor"`
+}
+
+func (h *Handler) createTemplate(c *fiber.Ctx) error {
+	var req createTemplateRequest
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	in := TemplateInput{Name: req.Name, Body: req.Body}
+	if err := in.Validate(); err != nil {
+		return mapError(err)
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		t, err := h.svc.TemplateCreate(ctx, tx, in)
+		if err != nil {
+			return err
+		}
+		resp := toTemplateResponse(t)
+		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityTemplate, EntityID: t.ID, Action: audit.ActionCreate, After: resp}); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(t.Version))
+		c.Set(fiber.HeaderLocation, "/v1/sms/templates/"+t.ID.String())
+		return c.Status(fiber.StatusCreated).JSON(resp)
+	})
+}
+
+func (h *Handler) listTemplates(c *fiber.Ctx) error {
+	limit, err := httpapi.Limit(c)
+	if err != nil {
+		return err
+	}
+	var after TemplateCursor
+	has, err := httpapi.DecodeCursor(c, &after)
+	if err != nil {
+		return err
+	}
+	var cursor *TemplateCursor
+	if has {
+		cursor = &after
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		rows, err := h.svc.TemplateList(ctx, tx, cursor, limit+1)
+		if err != nil {
+			return err
+		}
+		resp := templateListResponse{Items: make([]templateResponse, 0, len(rows))}
+		if len(rows) > int(limit) {
+			rows = rows[:limit]
+			last := rows[len(rows)-1]
+			next := httpapi.EncodeCursor(TemplateCursor{Name: last.Name, ID: last.ID})
+			resp.NextCursor = &next
+		}
+		for _, r := range rows {
+			resp.Items = append(resp.Items, toTemplateResponse(r))
+		}
+		return c.JSON(resp)
+	}, database.ReadOnly)
+}
+
+func (h *Handler) getTemplate(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		t, err := h.svc.TemplateGet(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(t.Version))
+		return c.JSON(toTemplateResponse(t))
+	}, database.ReadOnly)
+}
+
+func (h *Handler) patchTemplate(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	want, err := httpapi.IfMatch(c)
+	if err != nil {
+		return err
+	}
+	var req patchTemplateRequest
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	var nulls validation.Errors
+	if req.Name.Set && req.Name.Null {
+		nulls.Add("name", "not_nullable", "must not be null")
+	}
+	if req.Body.Set && req.Body.Null {
+		nulls.Add("body", "not_nullable", "must not be null")
+	}
+	if err := nulls.Err(); err != nil {
+		return err
+	}
+	p := TemplatePatch{Name: change(req.Name).Value, Body: change(req.Body).Value}
+	if err := p.Validate(); err != nil {
+		return mapError(err)
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		before, after, err := h.svc.TemplateUpdate(ctx, tx, id, want, p)
+		if err != nil {
+			return err
+		}
+		resp := toTemplateResponse(after)
+		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityTemplate, EntityID: id, Action: audit.ActionUpdate,
+			Before: toTemplateResponse(before), After: resp}); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(after.Version))
+		return c.JSON(resp)
+	})
+}
+
+func (h *Handler) deleteTemplate(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		before, err := h.svc.TemplateDelete(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityTemplate, EntityID: id, Action: audit.ActionDelete,
+			Before: toTemplateResponse(before)}); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	})
+}
+
+// ---- preview -------------------------------------------------------------------
+
+type previewRequest struct {
+	// Body or TemplateID: exactly one.
+	Body       *string    `json:"body"`
+	TemplateID *uuid.UUID `json:"template_id"`
+	CustomerID *uuid.UUID `json:"customer_id"`
+}
+
+type previewResponse struct {
+	Text     string `json:"text"`
+	Encoding string `json:"encoding"`
+	Segments int    `json:"segments"`
+	// Characters counts septets for GSM-7 (an extension character counts
+	// 2) and UTF-16 code units for UCS-2.
+	Characters int `json:"characters"`
+}
+
+func (h *Handler) preview(c *fiber.Ctx) error {
+	var req previewRequest
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	var errs validation.Errors
+	switch {
+	case req.Body == nil && req.TemplateID == nil:
+		errs.Add("body", "required", "give a body or a template_id")
+	case req.Body != nil && req.TemplateID != nil:
+		errs.Add("template_id", "exclusive", "give a body or a template_id, not both")
+	case req.Body != nil:
+		checkBody(&errs, *req.Body)
+	}
+	if req.CustomerID == nil {
+		errs.Add("customer_id", "required", "the customer whose values fill the placeholders")
+	}
+	if len(errs) > 0 {
+		return mapError(errs)
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		body, field := "", "body"
+		if req.Body != nil {
+			body = *req.Body
+		} else {
+			t, err := h.svc.TemplateGet(ctx, tx, *req.TemplateID)
+			if err != nil {
+				return err
+			}
+			body, field = t.Body, "template_id"
+		}
+		r, err := h.svc.Render(ctx, tx, field, body, *req.CustomerID)
+		if err != nil {
+			return err
+		}
+		return c.JSON(previewResponse{Text: r.Text, Encoding: r.Encoding, Segments: r.Segments, Characters: r.Units})
+	}, database.ReadOnly)
+}

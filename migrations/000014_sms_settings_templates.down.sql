@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS sms_templates;
+DROP TABLE IF EXISTS sms_settings;
