@@ -84,6 +84,18 @@ func EncodeCursor(v any) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// NextPage takes a page read with limit+1 rows: it keeps the first limit
+// and, when there was one more, returns the next page's cursor, made by
+// cursor from the last row kept (nil on the last page).
+func NextPage[T any](rows []T, limit int32, cursor func(last T) any) ([]T, *string) {
+	if len(rows) <= int(limit) {
+		return rows, nil
+	}
+	rows = rows[:limit]
+	next := EncodeCursor(cursor(rows[len(rows)-1]))
+	return rows, &next
+}
+
 // DecodeCursor reads the cursor query parameter into v; it reports false
 // when there is none.
 func DecodeCursor(c *fiber.Ctx, v any) (bool, error) {

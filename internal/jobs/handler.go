@@ -116,13 +116,10 @@ func (h *Handler) list(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		resp := ListResponse{Items: views}
-		if len(views) > int(limit) {
-			resp.Items = views[:limit]
-			last := resp.Items[len(resp.Items)-1]
-			next := httpapi.EncodeCursor(Cursor{CreatedAt: last.CreatedAt, ID: last.ID})
-			resp.NextCursor = &next
-		}
+		var resp ListResponse
+		resp.Items, resp.NextCursor = httpapi.NextPage(views, limit, func(last View) any {
+			return Cursor{CreatedAt: last.CreatedAt, ID: last.ID}
+		})
 		return c.JSON(resp)
 	}, database.ReadOnly))
 }

@@ -292,12 +292,9 @@ func (h *Handler) listTemplates(c *fiber.Ctx) error {
 			return err
 		}
 		resp := templateListResponse{Items: make([]templateResponse, 0, len(rows))}
-		if len(rows) > int(limit) {
-			rows = rows[:limit]
-			last := rows[len(rows)-1]
-			next := httpapi.EncodeCursor(TemplateCursor{Name: last.Name, ID: last.ID})
-			resp.NextCursor = &next
-		}
+		rows, resp.NextCursor = httpapi.NextPage(rows, limit, func(last dbsqlc.SmsTemplate) any {
+			return TemplateCursor{Name: last.Name, ID: last.ID}
+		})
 		for _, r := range rows {
 			resp.Items = append(resp.Items, toTemplateResponse(r))
 		}
