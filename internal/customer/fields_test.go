@@ -36,6 +36,7 @@ var notFields = map[string]string{
 	"overdue_amount":    "figure maintained by order and payment writes",
 	"last_payment_at":   "figure maintained by order and payment writes (the dormant sweep reads it)",
 	"reactivated_at":    "stamped by a trigger when a customer leaves the dormant status (the dormant sweep's window restarts)",
+	"last_notice_at":    "stamped when an SMS receivable notice is sent (the minimum interval between two counts from it)",
 	"search_text":       "generated column for the trigram search",
 	"reach":             "visibility keys derived by customer_reach_refresh (migration 000010)",
 }
