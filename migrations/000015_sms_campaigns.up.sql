@@ -28,7 +28,10 @@ CREATE TABLE sms_campaigns (
 CREATE INDEX sms_campaigns_created_idx ON sms_campaigns (tenant_id, created_at DESC, id DESC);
 
 -- One message per (campaign, customer), made with the campaign: a retried
--- request or job finds the row and never makes a second. States:
+-- request or job finds the row and never makes a second. selected_id is
+-- the customer the campaign selected (the key of that uniqueness, never
+-- changed); customer_id is the customer the message belongs to now (a
+-- merge moves the duplicate's messages to the customer kept). States:
 --   queued      waiting for its job;
 --   sending     claimed, the attempt recorded and committed, the call to
 --               Twilio under way (or its process died: see unknown);
@@ -47,6 +50,7 @@ CREATE TABLE sms_messages (
     tenant_id     uuid        NOT NULL REFERENCES tenants (id),
     id            uuid        NOT NULL,
     campaign_id   uuid        NOT NULL,
+    selected_id   uuid        NOT NULL,
     customer_id   uuid        NOT NULL,
     reach         uuid[]      NOT NULL DEFAULT '{}',
     to_phone      text,
@@ -62,7 +66,7 @@ CREATE TABLE sms_messages (
     updated_at    timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT sms_messages_pkey PRIMARY KEY (tenant_id, id),
     CONSTRAINT sms_messages_campaign_fkey FOREIGN KEY (tenant_id, campaign_id) REFERENCES sms_campaigns (tenant_id, id),
-    CONSTRAINT sms_messages_campaign_customer_key UNIQUE (tenant_id, campaign_id, customer_id),
+    CONSTRAINT sms_messages_campaign_selected_key UNIQUE (tenant_id, campaign_id, selected_id),
     CONSTRAINT sms_messages_twilio_sid_key UNIQUE (tenant_id, twilio_sid),
     CONSTRAINT sms_messages_state_check CHECK (state IN ('queued', 'sending', 'unknown', 'sent', 'delivered',
                                                          'undelivered', 'failed', 'skipped', 'opted_out')),
