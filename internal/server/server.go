@@ -209,7 +209,9 @@ func New(d Deps) *Server {
 	grant.NewHandler(d.Pool, svc.Grants).Routes(v1)
 	report.NewHandler(d.Pool, report.NewService(d.Logger)).Routes(v1)
 	order.NewHandler(d.Pool, svc.Orders).Routes(v1)
-	sms.NewHandler(d.Pool, svc.SMS).Routes(v1)
+	smsH := sms.NewHandler(d.Pool, svc.SMS)
+	smsH.PublicBaseURL = cfg.PublicBaseURL
+	smsH.Routes(v1)
 	audit.NewHandler(d.Pool, AuditedEntities()).Routes(v1)
 	importer.NewHandler(d.Pool, svc.Importer, jobsSvc).Routes(v1)
 
@@ -248,6 +250,7 @@ func AuditedEntities() map[string]string {
 		order.EntityOrder: auth.PermCustomersRead, order.EntityPayment: auth.PermCustomersRead,
 		pricing.EntityItem: auth.PermCustomersRead, pricing.EntityPrice: auth.PermCustomersRead,
 		sms.EntitySettings: auth.PermSettingsManage, sms.EntityTemplate: auth.PermSettingsManage,
+		sms.EntityOptOut: auth.PermSettingsManage,
 	}
 }
 

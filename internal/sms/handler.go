@@ -17,10 +17,14 @@ import (
 	"github.com/customerhub/customerhub/internal/validation"
 )
 
-// Handler serves /v1/sms/settings and /v1/sms/templates.
+// Handler serves /v1/sms/settings, /v1/sms/templates, the campaign and
+// message reads, opt-outs and Twilio's webhooks.
 type Handler struct {
 	db  database.Beginner
 	svc *Service
+	// PublicBaseURL is CUSTOMERHUB_PUBLIC_BASE_URL: Twilio signs webhooks
+	// over the public URL it requested, which is checked against it.
+	PublicBaseURL string
 }
 
 // NewHandler returns a Handler.
@@ -61,6 +65,45 @@ func (h *Handler) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: fiber.MethodDelete, Path: "/sms/templates/:id", Permission: auth.PermSettingsManage, Tag: "sms",
 		Summary: "Delete a message template (campaigns keep the text they were made with)", Status: fiber.StatusNoContent,
 		Handler: h.deleteTemplate})
+
+	// Campaigns and messages are read with customers:read: a message
+	// belongs to its customer and is seen by whoever sees the customer
+	// (row-level security by reach), so a sales rep reads their own
+	// customers' notices without being able to send any.
+	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/sms/campaigns", Permission: auth.PermCustomersRead, Tag: "sms",
+		Summary:  "List receivable-notice campaigns, newest first, with their messages counted by state as the caller sees them",
+		Response: campaignListResponse{}, Query: httpapi.PageParams, Handler: h.listCampaigns})
+	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/sms/campaigns/:id", Permission: auth.PermCustomersRead, Tag: "sms",
+		Summary: "Get a campaign with its messages counted by state as the caller sees them", Response: campaignResponse{},
+		Handler: h.getCampaign})
+	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/sms/messages", Permission: auth.PermCustomersRead, Tag: "sms",
+		Summary: "List the SMS messages the caller sees, newest first", Response: messageListResponse{}, Query: messageQuery,
+		Handler: h.listMessages})
+	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/sms/messages/:id", Permission: auth.PermCustomersRead, Tag: "sms",
+		Summary: "Get an SMS message with its attempts", Response: messageResponse{}, Handler: h.getMessage})
+
+	// Opt-outs are numbers no notice goes to; an office records a STOP
+	// taken by phone, or removes one on the customer's request.
+	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/sms/opt-outs", Permission: auth.PermSettingsManage, Tag: "sms",
+		Summary: "List the numbers that opted out, by number", Response: optOutListResponse{}, Query: httpapi.PageParams,
+		Handler: h.listOptOuts})
+	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/sms/opt-outs/:phone", Permission: auth.PermSettingsManage, Tag: "sms",
+		Summary: "Get a number's opt-out (the + may be sent as %2B)", Response: OptOut{}, Handler: h.getOptOut})
+	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/sms/opt-outs", Permission: auth.PermSettingsManage, Tag: "sms",
+		Summary: "Record that a number opted out (201; 200 with the first record when it already had)", Status: fiber.StatusCreated,
+		Request: optOutRequest{}, Response: OptOut{}, Handler: h.createOptOut})
+	r.Handle(httpapi.Route{Method: fiber.MethodDelete, Path: "/sms/opt-outs/:phone", Permission: auth.PermSettingsManage, Tag: "sms",
+		Summary: "Remove a number's opt-out (the + may be sent as %2B)", Status: fiber.StatusNoContent, Handler: h.deleteOptOut})
+
+	// Twilio's webhooks: no user; the tenant is the path's and the request
+	// must carry Twilio's signature with the tenant's auth token.
+	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: WebhookStatusPath, Permission: httpapi.Public, Tag: "sms",
+		Summary: "Twilio status callback (form-encoded, signed with X-Twilio-Signature): moves a message forward only",
+		Status:  fiber.StatusNoContent, Query: []httpapi.Param{{Name: "message_id", Description: "the message's id"}},
+		Handler: h.webhookStatus})
+	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: WebhookInboundPath, Permission: httpapi.Public, Tag: "sms",
+		Summary:  "Twilio incoming message (form-encoded, signed): STOP and its synonyms record an opt-out, START, YES, UNSTOP remove it",
+		Produces: []string{fiber.MIMETextXML}, Handler: h.webhookInbound})
 }
 
 // mapError turns the package's errors into HTTP errors.
