@@ -195,6 +195,7 @@ type customerResponse struct {
 	Engaged              bool              `json:"engaged"`
 	Balance              string            `json:"balance"`
 	OverdueAmount        string            `json:"overdue_amount"`
+	LastNoticeAt         *time.Time        `json:"last_notice_at"`
 	Effective            effectiveResponse `json:"effective"`
 	Version              int64             `json:"version"`
 	CreatedAt            time.Time         `json:"created_at"`
@@ -202,7 +203,7 @@ type customerResponse struct {
 }
 
 // responseNames are customerResponse's JSON members, in order.
-var responseNames = []string{"id", "code", "name", "kind", "type", "contact_name", "email", "phone", "website", "tax_number", "currency", "discount_rate", "payment_terms_id", "default_payment_method", "tax_scheme", "price_list_id", "credit_limit", "credit_period_days", "credit_policy", "billing_status", "basis_date", "sales_rep_id", "status", "notes", "custom", "groups", "city", "country", "order_count", "total_order_value", "average_order_value", "last_order_at", "engaged", "balance", "overdue_amount", "effective", "version", "created_at", "updated_at"}
+var responseNames = []string{"id", "code", "name", "kind", "type", "contact_name", "email", "phone", "website", "tax_number", "currency", "discount_rate", "payment_terms_id", "default_payment_method", "tax_scheme", "price_list_id", "credit_limit", "credit_period_days", "credit_policy", "billing_status", "basis_date", "sales_rep_id", "status", "notes", "custom", "groups", "city", "country", "order_count", "total_order_value", "average_order_value", "last_order_at", "engaged", "balance", "overdue_amount", "last_notice_at", "effective", "version", "created_at", "updated_at"}
 
 // setFields shows c's fields in r; cur is the customer's effective
 // currency (money is shown in its minor units).

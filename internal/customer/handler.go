@@ -197,8 +197,9 @@ func toCustomerResponse(d Detail, env settings.Env, now time.Time) customerRespo
 		ID: c.ID, Custom: env.Visible(c.Custom), Groups: map[string]string{}, City: c.City, Country: c.Country,
 		OrderCount: c.OrderCount, TotalOrderValue: money.Format(c.TotalOrderValue, cur),
 		LastOrderAt: c.LastOrderAt, Balance: money.Format(c.Balance, cur), OverdueAmount: money.Format(c.OverdueAmount, cur),
-		Engaged: c.LastOrderAt != nil && c.LastOrderAt.After(now.AddDate(-1, 0, 0)),
-		Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		LastNoticeAt: c.LastNoticeAt,
+		Engaged:      c.LastOrderAt != nil && c.LastOrderAt.After(now.AddDate(-1, 0, 0)),
+		Version:      c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 	r.setFields(&c, cur)
 	r.AverageOrderValue = money.Format(c.TotalOrderValue.Div(decimal.NewFromInt32(max(c.OrderCount, 1))), cur)

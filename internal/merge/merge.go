@@ -117,6 +117,9 @@ type Moved struct {
 	// through the duplicate's (a grant they already held is the same one).
 	Grants      int64 `json:"grants"`
 	PortalUsers int64 `json:"portal_users"`
+	// SMSMessages counts the duplicate's SMS notices, now the kept
+	// customer's.
+	SMSMessages int64 `json:"sms_messages"`
 	// Tombstones counts earlier merges into the duplicate, which now point
 	// at the kept customer.
 	Tombstones int64 `json:"tombstones"`

@@ -183,7 +183,7 @@ func TestMergeMovesEverything(t *testing.T) {
 	})
 	t.Run("Report", func(t *testing.T) {
 		require.Equal(t, map[string]any{"sales_orders": 3.0, "payments": 1.0, "locations": 2.0, "contacts": 2.0,
-			"customer_prices": 1.0, "group_memberships": 1.0, "grants": 1.0, "portal_users": 1.0, "tombstones": 1.0},
+			"customer_prices": 1.0, "group_memberships": 1.0, "grants": 1.0, "portal_users": 1.0, "tombstones": 1.0, "sms_messages": 0.0},
 			report["moved"], "two orders of dup's own and one it got from the older merge")
 		require.Equal(t, dup, report["duplicate_id"])
 		require.Equal(t, []any{"phone", "tax_number", "payment_terms_id", "notes"}, report["filled"])
@@ -429,7 +429,7 @@ func TestMergeLargeHistoryRunsAsJob(t *testing.T) {
 	report := result["merge"].(map[string]any)
 	require.Equal(t, job["id"], report["job_id"])
 	require.Equal(t, map[string]any{"sales_orders": 38.0, "payments": 5.0, "locations": 1.0, "contacts": 1.0,
-		"customer_prices": 0.0, "group_memberships": 0.0, "grants": 0.0, "portal_users": 0.0, "tombstones": 0.0}, report["moved"])
+		"customer_prices": 0.0, "group_memberships": 0.0, "grants": 0.0, "portal_users": 0.0, "tombstones": 0.0, "sms_messages": 0.0}, report["moved"])
 	require.Equal(t, []any{"email"}, report["filled"])
 	require.Len(t, report["conflicts"].(map[string]any)["primary_contacts"], 1)
 	require.Equal(t, "Big Dup", result["duplicate"].(map[string]any)["name"])

@@ -377,6 +377,16 @@ func (s *Service) finish(ctx context.Context, tx database.Tx, actor *tenant.Prin
 	if err := s.moveGroups(ctx, tx, pr.in, rep); err != nil {
 		return customer.Detail{}, err
 	}
+	// The duplicate's SMS notices become the kept customer's (with its
+	// reach; the customer each campaign selected stays recorded), and the
+	// later of the two last notices counts for the interval between two.
+	if n, err = s.q.MergeMoveSmsMessages(ctx, tx, dbsqlc.MergeMoveSmsMessagesParams{TenantID: t, KeptID: k, DuplicateID: d}); err != nil {
+		return customer.Detail{}, fmt.Errorf("move sms messages: %w", err)
+	}
+	rep.Moved.SMSMessages += n
+	if _, err = s.q.MergeKeepLastNotice(ctx, tx, dbsqlc.MergeKeepLastNoticeParams{TenantID: t, KeptID: k, DuplicateID: d}); err != nil {
+		return customer.Detail{}, fmt.Errorf("keep last notice: %w", err)
+	}
 	if n, err = s.q.MergeMoveUsers(ctx, tx, dbsqlc.MergeMoveUsersParams{TenantID: t, KeptID: k, DuplicateID: d}); err != nil {
 		return customer.Detail{}, fmt.Errorf("move portal users: %w", err)
 	}

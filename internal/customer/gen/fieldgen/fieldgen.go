@@ -89,6 +89,7 @@ func Source() ([]byte, error) {
 	w("Engaged bool `json:\"engaged\"`\n")
 	w("Balance string `json:\"balance\"`\n")
 	w("OverdueAmount string `json:\"overdue_amount\"`\n")
+	w("LastNoticeAt *time.Time `json:\"last_notice_at\"`\n")
 	w("Effective effectiveResponse `json:\"effective\"`\n")
 	w("Version int64 `json:\"version\"`\n")
 	w("CreatedAt time.Time `json:\"created_at\"`\n")
@@ -99,7 +100,7 @@ func Source() ([]byte, error) {
 		w("%q, ", f.Name)
 	}
 	w("\"custom\", \"groups\", \"city\", \"country\", \"order_count\", \"total_order_value\", \"average_order_value\", ")
-	w("\"last_order_at\", \"engaged\", \"balance\", \"overdue_amount\", \"effective\", \"version\", \"created_at\", \"updated_at\"}\n\n")
+	w("\"last_order_at\", \"engaged\", \"balance\", \"overdue_amount\", \"last_notice_at\", \"effective\", \"version\", \"created_at\", \"updated_at\"}\n\n")
 
 	w("// setFields shows c's fields in r; cur is the customer's effective\n// currency (money is shown in its minor units).\n")
 	w("func (r *customerResponse) setFields(c *dbsqlc.Customer, cur string) {\n_ = cur\n")
