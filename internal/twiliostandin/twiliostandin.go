@@ -40,6 +40,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -517,6 +518,49 @@ func (s *Server) callback(acct Account, m Message) {
 	s.mu.Unlock()
 }
 
+// Inbound posts an incoming message from a number to webhookURL (the
+// incoming-message webhook of the account's number), form-encoded and
+// signed with the account's auth token as Twilio signs it, and returns the
+// webhook's status and body. It simulates a recipient texting the
+// sender, e.g. STOP or START (which, as on Twilio, also block or unblock
+// later messages to the number: Unsubscribe, Resubscribe).
+func (s *Server) Inbound(accountSID, webhookURL, from, to, body string) (int, string, error) {
+	acct, ok := s.accounts[accountSID]
+	if !ok {
+		return 0, "", fmt.Errorf("twilio stand-in: unknown account %s", accountSID)
+	}
+	// As Twilio does, an opt-out keyword blocks later messages to the
+	// number (21610) and an opt-in keyword lifts that, before the webhook
+	// is told.
+	switch sms.Keyword(body) {
+	case sms.InboundOptOut:
+		s.Unsubscribe(from)
+	case sms.InboundOptIn:
+		s.Resubscribe(from)
+	}
+	sid := newSID("SM")
+	params := url.Values{
+		"AccountSid": {acct.SID}, "ApiVersion": {APIVersion}, "From": {from}, "To": {to}, "Body": {body},
+		"MessageSid": {sid}, "SmsSid": {sid}, "SmsMessageSid": {sid}, "SmsStatus": {"received"},
+		"NumMedia": {"0"}, "NumSegments": {strconv.Itoa(sms.Measure(body).Segments)},
+	}
+	req, err := http.NewRequest(http.MethodPost, webhookURL, strings.NewReader(params.Encode()))
+	if err != nil {
+		return 0, "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", Sign(acct.AuthToken, webhookURL, params))
+	req.Header.Set("I-Twilio-Idempotency-Token", newSID("")+"-inbound")
+	req.Header.Set("User-Agent", "TwilioProxy/1.1")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	return resp.StatusCode, string(raw), err
+}
+
 func (s *Server) fetch(w http.ResponseWriter, acct Account, sid string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -661,7 +705,9 @@ func parseDate(v string) (time.Time, error) {
 
 // control serves the endpoints that steer the stand-in:
 // POST /_standin/faults (a Fault as JSON), DELETE /_standin/faults,
-// GET /_standin/messages, POST /_standin/unsubscribe?number=.
+// GET /_standin/messages, POST /_standin/unsubscribe?number=, and POST
+// /_standin/inbound {"account_sid"?, "url", "from", "to", "body"} (Inbound;
+// the development account when account_sid is empty).
 func (s *Server) control(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/_standin/faults" && r.Method == http.MethodPost:
@@ -688,6 +734,33 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request) {
 			out = append(out, toResource(&msgs[i]))
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"messages": out})
+	case r.URL.Path == "/_standin/inbound" && r.Method == http.MethodPost:
+		var in struct {
+			AccountSID string `json:"account_sid"`
+			URL        string `json:"url"`
+			From       string `json:"from"`
+			To         string `json:"to"`
+			Body       string `json:"body"`
+		}
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "inbound: " + err.Error()})
+			return
+		}
+		if u, err := url.Parse(in.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "url must be an http(s) URL"})
+			return
+		}
+		if in.AccountSID == "" {
+			in.AccountSID = DevAccountSID
+		}
+		status, body, err := s.Inbound(in.AccountSID, in.URL, in.From, in.To, in.Body)
+		if err != nil {
+			writeJSON(w, http.StatusBadGateway, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"status": status, "body": body})
 	case r.URL.Path == "/_standin/unsubscribe" && r.Method == http.MethodPost:
 		n := r.URL.Query().Get("number")
 		if !e164.MatchString(n) {
