@@ -35,6 +35,10 @@ func InboundURL(publicBaseURL string, tenantID uuid.UUID) string {
 	return strings.TrimRight(publicBaseURL, "/") + "/v1/webhooks/twilio/" + tenantID.String() + "/inbound"
 }
 
+// maxWebhookBody bounds a webhook's form: Twilio's are a few kilobytes
+// (an SMS body is at most 1,600 characters).
+const maxWebhookBody = 64 << 10
+
 // emptyTwiML answers an inbound message with no reply: Twilio itself
 // answers STOP and START with its standard confirmations.
 const emptyTwiML = `<?xml version="1.0" encoding="UTF-8"?><Response/>`
@@ -67,6 +71,9 @@ func (h *Handler) webhook(c *fiber.Ctx, fn func(ctx context.Context, tx database
 		return httpapi.NotFound("tenant")
 	}
 	body := c.Body()
+	if len(body) > maxWebhookBody {
+		return fiber.NewError(fiber.StatusRequestEntityTooLarge, "a Twilio webhook body is at most 64 KiB")
+	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		form = url.Values{}

@@ -464,6 +464,12 @@ func TestWebhookInbound(t *testing.T) {
 		require.Equal(t, http.StatusForbidden, resp.Status, "%s", resp.Body)
 		require.NotContains(t, b.optOuts(t, b.tn), "+14155550600")
 	})
+	t.Run("OversizedBodyRefused", func(t *testing.T) {
+		form := url.Values{"From": {"+14155550650"}, "Body": {"STOP"}, "Padding": {strings.Repeat("x", 70<<10)}}
+		resp := b.signed(t, path, token, form, nil)
+		require.Equal(t, http.StatusRequestEntityTooLarge, resp.Status, "%s", resp.Body[:min(200, len(resp.Body))])
+		require.NotContains(t, b.optOuts(t, b.tn), "+14155550650")
+	})
 	t.Run("FromStandin", func(t *testing.T) {
 		standin := twiliostandin.New(twiliostandin.Options{
 			Accounts:       []twiliostandin.Account{{SID: acct, AuthToken: token}},
