@@ -6,12 +6,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/customerhub/customerhub/internal/apptest"
 	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/dbtest"
 	"github.com/customerhub/customerhub/internal/server"
+	"github.com/customerhub/customerhub/internal/sms"
 )
 
 // secret marks every value written to the objects of the customer the
@@ -115,6 +117,7 @@ func TestAuditFollowsVisibility(t *testing.T) {
 	smsSettings := send(http.MethodGet, "/v1/sms/settings", "", nil, http.StatusOK)
 	send(http.MethodPatch, "/v1/sms/settings", smsSettings["etag"].(string), map[string]any{"time_zone": "Europe/Paris"}, http.StatusOK)
 	template := post("/v1/sms/templates", map[string]any{"name": "Reminder", "body": "Hi {name}"})
+	post("/v1/sms/opt-outs", map[string]any{"phone": "+14155550177"})
 
 	subjects := map[string][]auditSubject{
 		"customer":       {{id: c1ID, ofCustomer: true, scoped: true}},
@@ -135,6 +138,7 @@ func TestAuditFollowsVisibility(t *testing.T) {
 		"item":           {{id: id(item)}},
 		"sms_settings":   {{id: tn.ID}},
 		"sms_template":   {{id: id(template)}},
+		"sms_opt_out":    {{id: sms.OptOutEntityID(uuid.MustParse(tn.ID), "+14155550177").String()}},
 	}
 	for entity := range server.AuditedEntities() {
 		require.Contains(t, subjects, entity, "audited kind %q has no object in this test: add one", entity)

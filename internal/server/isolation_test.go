@@ -2,14 +2,17 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/customerhub/customerhub/internal/apptest"
+	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbtest"
 	"github.com/customerhub/customerhub/internal/httpapi"
 )
@@ -62,6 +65,20 @@ func createOwned(t *testing.T, app *apptest.App, tn apptest.Tenant) owned {
 	imp := app.Do(t, apptest.Req{Method: http.MethodPost, Path: "/v1/imports", Token: tn.AdminToken, Body: upload.Bytes(),
 		Headers: map[string]string{"Content-Type": mw.FormDataContentType()}})
 	require.Equal(t, http.StatusAccepted, imp.Status, "%s", imp.Body)
+	post("/v1/sms/opt-outs", map[string]any{"phone": "+14155550188"})
+	// Campaigns are made by the sender; a campaign and its message are
+	// inserted as the application would.
+	campaign, message := uuid.NewString(), uuid.NewString()
+	require.NoError(t, database.WithTenantTx(context.Background(), app.DB.App, database.SystemScope(uuid.MustParse(tn.ID)),
+		func(ctx context.Context, tx database.Tx) error {
+			if _, err := tx.Exec(ctx, `INSERT INTO sms_campaigns (tenant_id, id, body, total) VALUES ($1, $2, 'Owed {balance}', 1)`,
+				tn.ID, campaign); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `INSERT INTO sms_messages (tenant_id, id, campaign_id, selected_id, customer_id, reach)
+				SELECT tenant_id, $2, $3, id, id, reach FROM customers WHERE tenant_id = $1 AND id = $4`, tn.ID, message, campaign, custID)
+			return err
+		}))
 	id := func(v string) map[string]string { return map[string]string{":id": v} }
 	return owned{
 		"/v1/imports/":                   id(imp.Map(t)["import"].(map[string]any)["id"].(string)),
@@ -82,6 +99,9 @@ func createOwned(t *testing.T, app *apptest.App, tn apptest.Tenant) owned {
 		"/v1/views/":                     {":name": "owned-view"},
 		"/v1/jobs/":                      id(job.Map(t)["job"].(map[string]any)["id"].(string)),
 		"/v1/sms/templates/":             id(template["id"].(string)),
+		"/v1/sms/campaigns/":             id(campaign),
+		"/v1/sms/messages/":              id(message),
+		"/v1/sms/opt-outs/":              {":phone": "%2B14155550188"},
 	}
 }
 
@@ -151,7 +171,8 @@ func TestTenantIsolation(t *testing.T) {
 	// A's objects are intact and still A's.
 	for _, path := range []string{"/v1/contacts/:id", "/v1/locations/:id", "/v1/custom-fields/:id", "/v1/payment-terms/:id",
 		"/v1/price-lists/:id", "/v1/customer-groups/:id", "/v1/views/:name", "/v1/users/:id/customer-grants",
-		"/v1/sales-orders/:id", "/v1/payments/:id", "/v1/items/:id", "/v1/customers/:id/ledger"} {
+		"/v1/sales-orders/:id", "/v1/payments/:id", "/v1/items/:id", "/v1/customers/:id/ledger",
+		"/v1/sms/campaigns/:id", "/v1/sms/messages/:id", "/v1/sms/opt-outs/:phone"} {
 		resp := app.Get(t, objs.pathFor(t, path), a.AdminToken)
 		require.Equal(t, http.StatusOK, resp.Status, "%s: %s", path, resp.Body)
 		require.NotContains(t, string(resp.Body), `"version":2`, path)

@@ -21,6 +21,8 @@ var publicRoutes = []string{
 	"GET /v1/openapi.json",
 	"POST /v1/auth/login",
 	"POST /v1/signup",
+	"POST /v1/webhooks/twilio/:tenant/inbound", // Twilio: signed with the tenant's auth token
+	"POST /v1/webhooks/twilio/:tenant/status",  // Twilio: signed with the tenant's auth token
 }
 
 // TestEveryRouteDeclaresPermission walks Fiber's own route list, so a route
