@@ -494,3 +494,20 @@ func TestWebhookInbound(t *testing.T) {
 		require.NotContains(t, b.optOuts(t, b.tn), "+14155550700")
 	})
 }
+
+func TestKeyword(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		body string
+		want sms.InboundAction
+	}{
+		{"STOP", sms.InboundOptOut}, {"stop", sms.InboundOptOut}, {"  Stop \r\n", sms.InboundOptOut}, {"\tSTOPALL", sms.InboundOptOut},
+		{"Unsubscribe", sms.InboundOptOut}, {"cancel", sms.InboundOptOut}, {"END", sms.InboundOptOut}, {"Quit", sms.InboundOptOut},
+		{"OPTOUT", sms.InboundOptOut}, {"revoke", sms.InboundOptOut},
+		{"START", sms.InboundOptIn}, {"yes", sms.InboundOptIn}, {" Unstop", sms.InboundOptIn},
+		{"", sms.InboundNone}, {"STOP please", sms.InboundNone}, {"S TOP", sms.InboundNone}, {"STOP.", sms.InboundNone},
+		{"yes stop", sms.InboundNone}, {"HELP", sms.InboundNone}, {"ＳＴＯＰ", sms.InboundNone},
+	} {
+		require.Equal(t, c.want, sms.Keyword(c.body), "%q", c.body)
+	}
+}
