@@ -228,9 +228,16 @@ func (s *Service) ApplyStatus(ctx context.Context, tx database.Tx, cb StatusCall
 	if target == StateUndelivered || target == StateFailed {
 		code = cb.ErrorCode
 	}
-	after, err := s.q.SmsMessageStatusAdvance(ctx, tx, dbsqlc.SmsMessageStatusAdvanceParams{
-		TenantID: tx.TenantID(), ID: m.ID, State: target, TwilioSid: cb.MessageSID, ErrorCode: code, At: now,
-		FromStates: earlier(target),
+	var after dbsqlc.SmsMessage
+	// In a savepoint: a SID another message holds (which no correct
+	// sender produces) fails this statement alone.
+	err = tx.Savepoint(ctx, func(ctx context.Context, tx database.Tx) error {
+		var err error
+		after, err = s.q.SmsMessageStatusAdvance(ctx, tx, dbsqlc.SmsMessageStatusAdvanceParams{
+			TenantID: tx.TenantID(), ID: m.ID, State: target, TwilioSid: cb.MessageSID, ErrorCode: code, At: now,
+			FromStates: earlier(target),
+		})
+		return err
 	})
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):

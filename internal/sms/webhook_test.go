@@ -266,6 +266,18 @@ func TestWebhookStatus(t *testing.T) {
 		require.Equal(t, before, b.message(t, b.tn, id))
 	})
 
+	t.Run("SIDOfAnotherMessageIgnored", func(t *testing.T) {
+		t.Parallel()
+		b, id := newMessage(t, "sending", "")
+		cust := b.app.CreateCustomer(t, b.tn.AdminToken, map[string]any{"name": "Holder Co"})["id"].(string)
+		seedCampaign(t, b.app, b.tn, seedMessage{customer: cust, state: "sent", sid: "SMtaken", to: "+14155550125"})
+		resp := b.signed(t, statusPath(b.tn, id), token, statusForm("SMtaken", "delivered"), nil)
+		require.Equal(t, http.StatusNoContent, resp.Status, "%s", resp.Body)
+		m := b.message(t, b.tn, id)
+		require.Equal(t, "sending", m.State)
+		require.Nil(t, m.SID)
+	})
+
 	t.Run("BySIDWithoutMessageID", func(t *testing.T) {
 		t.Parallel()
 		b, id := newMessage(t, "sent", "SMgggg")
