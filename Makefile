@@ -23,6 +23,7 @@ ENSURE_SERVICES := bash scripts/ensure-services.sh
 TEST_TIMEOUT ?= 20m
 TEST_FLAGS   ?= -race -count=1 -timeout $(TEST_TIMEOUT)
 PKGS         ?= ./...
+BENCH        ?= .
 
 # What the tests get when the caller has not set them: the superuser the test
 # harness uses to create its own databases, and the Redis the tests use.
@@ -99,7 +100,7 @@ test-citus: build ## Run the HTTP API tests on a Citus cluster (CITUS_COORDINATO
 
 bench: ## Start services, run the benchmarks (none is fine)
 	ADMIN_DATABASE_URL='$(TEST_ADMIN_DATABASE_URL)' $(ENSURE_SERVICES) --require-redis
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(PKGS)
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count=1 -timeout 3h $(PKGS)
 
 vet: ## go vet
 	$(GO) vet $(PKGS)

@@ -8,9 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -19,6 +17,7 @@ import (
 
 	"github.com/customerhub/customerhub/internal/apptest"
 	"github.com/customerhub/customerhub/internal/auth"
+	"github.com/customerhub/customerhub/internal/benchdata"
 	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbtest"
@@ -28,22 +27,8 @@ import (
 	"github.com/customerhub/customerhub/internal/tenant"
 )
 
-// The search benchmark's data set: by default 1,000,000 customers in one
-// tenant plus 99 tenants of 10,000 (BENCH_CUSTOMERS, BENCH_TENANTS,
-// BENCH_SMALL change it). It is generated once, into a database that
-// outlives the run, and re-used until the migrations change.
-func benchSize(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
-		return v
-	}
-	return def
-}
-
-// searchTerms are realistic searches over the generated vocabulary: rare
-// pairs and e-mail fragments (passed to the list as ids) and common words,
-// a last name and a city (more matches than that: filtered while walking
-// the balance index).
-var searchTerms = []string{"maple foods", "harbor", "smith", "springfield", "jennifer.garcia", "c00012", "bakery co", "zephyr tools"}
+// searchTerms: see benchdata.SearchTerms.
+var searchTerms = benchdata.SearchTerms
 
 type benchEnv struct {
 	app      *apptest.App
@@ -59,25 +44,13 @@ type benchEnv struct {
 func loadBench(b *testing.B) benchEnv {
 	b.Helper()
 	ctx := context.Background()
-	n, tenants, small := benchSize("BENCH_CUSTOMERS", 1_000_000), benchSize("BENCH_TENANTS", 100), benchSize("BENCH_SMALL", 10_000)
-	db, _ := dbtest.Persistent(b, fmt.Sprintf("chub_bench_%d_%d_%d", n, tenants, small), os.Getenv("BENCH_DATABASE"))
-	start := time.Now()
-	ts, err := demodata.Generate(ctx, db.App, demodata.Options{Tenants: tenants, Customers: n, SmallCustomers: small,
-		SlugPrefix: "bench", PasswordHash: "x", Seed: 42}, os.Stderr)
-	if err != nil {
-		b.Fatal(err)
-	}
+	set := benchdata.Load(b)
+	db, ts := set.DB, set.Tenants
 	raw, err := pgx.Connect(ctx, dbtest.URLFor(db.Name, "postgres"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { raw.Close(ctx) })
-	if time.Since(start) > time.Minute {
-		fmt.Fprintf(os.Stderr, "generated in %s; analyzing\n", time.Since(start).Round(time.Second))
-		if _, err := raw.Exec(ctx, "VACUUM ANALYZE"); err != nil {
-			b.Fatal(err)
-		}
-	}
 	// The same planner settings as the application's connections.
 	if _, err := raw.Exec(ctx, "SET jit = off; SET plan_cache_mode = force_custom_plan"); err != nil {
 		b.Fatal(err)

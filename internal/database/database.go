@@ -392,10 +392,3 @@ func IsPolicyViolation(err error) bool {
 	pe := pgErr(err)
 	return pe != nil && pe.Code == codeInsufficientPriv
 }
-
-// IsRetryable reports whether the transaction failed for a reason a retry
-// can fix (serialization failure or deadlock).
-func IsRetryable(err error) bool {
-	pe := pgErr(err)
-	return pe != nil && (pe.Code == codeSerialization || pe.Code == codeDeadlock)
-}

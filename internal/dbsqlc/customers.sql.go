@@ -1046,7 +1046,8 @@ type CustomerListParams struct {
 
 // CustomerList is the customer list: every filter, search and sort of
 // GET /v1/customers in one statement. It relies on custom plans
-// (plan_cache_mode = force_custom_plan, set on every connection): with the
+// (plan_cache_mode = force_custom_plan, set for the transaction by
+// database.CustomPlans, which every caller of it passes): with the
 // parameters known at planning, each "@x IS NULL OR ..." filter folds away
 // and the CASE sort keys fold to the one chosen column, so the plan is the
 // one a hand-written query for that sort and those filters would get,

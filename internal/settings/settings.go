@@ -206,10 +206,6 @@ type FieldDef struct {
 	Position int32
 }
 
-func toFieldDef(r dbsqlc.CustomFieldDef) FieldDef {
-	return FieldDef{ID: r.ID, Key: r.Key, Label: r.Label, Type: r.Type, Required: r.Required, Options: r.Options, Position: r.Position}
-}
-
 // FieldInput creates a custom field definition.
 type FieldInput struct {
 	Key      string
