@@ -83,7 +83,7 @@ func (q *Queries) CustomerDormantMark(ctx context.Context, db DBTX, arg Customer
 }
 
 const customerDormantPage = `-- name: CustomerDormantPage :many
-SELECT c.tenant_id, c.id, c.code, c.name, c.type, c.email, c.phone, c.sales_rep_id, c.status, c.version, c.created_at, c.updated_at, c.kind, c.contact_name, c.website, c.tax_number, c.currency, c.discount_rate, c.payment_terms_id, c.default_payment_method, c.tax_scheme, c.price_list_id, c.credit_limit, c.credit_period_days, c.credit_policy, c.billing_status, c.basis_date, c.notes, c.custom, c.city, c.country, c.order_count, c.total_order_value, c.last_order_at, c.balance, c.overdue_amount, c.search_text, c.reach, c.last_payment_at, c.reactivated_at FROM customers c
+SELECT c.tenant_id, c.id, c.code, c.name, c.type, c.email, c.phone, c.sales_rep_id, c.status, c.version, c.created_at, c.updated_at, c.kind, c.contact_name, c.website, c.tax_number, c.currency, c.discount_rate, c.payment_terms_id, c.default_payment_method, c.tax_scheme, c.price_list_id, c.credit_limit, c.credit_period_days, c.credit_policy, c.billing_status, c.basis_date, c.notes, c.custom, c.city, c.country, c.order_count, c.total_order_value, c.last_order_at, c.balance, c.overdue_amount, c.search_text, c.reach, c.last_payment_at, c.reactivated_at, c.last_notice_at FROM customers c
 WHERE c.tenant_id = $1 AND c.status = 'active' AND c.created_at < $2::timestamptz
   AND (c.last_order_at IS NULL OR c.last_order_at < $2::timestamptz)
   AND (c.last_payment_at IS NULL OR c.last_payment_at < $2::timestamptz)
@@ -156,6 +156,7 @@ func (q *Queries) CustomerDormantPage(ctx context.Context, db DBTX, arg Customer
 			&i.Reach,
 			&i.LastPaymentAt,
 			&i.ReactivatedAt,
+			&i.LastNoticeAt,
 		); err != nil {
 			return nil, err
 		}
@@ -212,7 +213,7 @@ func (q *Queries) CustomerDormantSelect(ctx context.Context, db DBTX, arg Custom
 const customerReactivate = `-- name: CustomerReactivate :one
 UPDATE customers SET status = 'active', version = version + 1, updated_at = now()
 WHERE tenant_id = $1 AND id = $2 AND status = 'dormant'
-RETURNING tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text, reach, last_payment_at, reactivated_at
+RETURNING tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text, reach, last_payment_at, reactivated_at, last_notice_at
 `
 
 type CustomerReactivateParams struct {
@@ -266,6 +267,7 @@ func (q *Queries) CustomerReactivate(ctx context.Context, db DBTX, arg CustomerR
 		&i.Reach,
 		&i.LastPaymentAt,
 		&i.ReactivatedAt,
+		&i.LastNoticeAt,
 	)
 	return i, err
 }

@@ -638,7 +638,7 @@ func (q *Queries) CustomerExportPage(ctx context.Context, db DBTX, arg CustomerE
 }
 
 const customerGetByID = `-- name: CustomerGetByID :one
-SELECT tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text, reach, last_payment_at, reactivated_at FROM customers WHERE tenant_id = $1 AND id = $2
+SELECT tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text, reach, last_payment_at, reactivated_at, last_notice_at FROM customers WHERE tenant_id = $1 AND id = $2
 `
 
 type CustomerGetByIDParams struct {
@@ -690,12 +690,13 @@ func (q *Queries) CustomerGetByID(ctx context.Context, db DBTX, arg CustomerGetB
 		&i.Reach,
 		&i.LastPaymentAt,
 		&i.ReactivatedAt,
+		&i.LastNoticeAt,
 	)
 	return i, err
 }
 
 const customerGetByIDForUpdate = `-- name: CustomerGetByIDForUpdate :one
-SELECT tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text, reach, last_payment_at, reactivated_at FROM customers WHERE tenant_id = $1 AND id = $2 FOR UPDATE
+SELECT tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text, reach, last_payment_at, reactivated_at, last_notice_at FROM customers WHERE tenant_id = $1 AND id = $2 FOR UPDATE
 `
 
 type CustomerGetByIDForUpdateParams struct {
@@ -747,12 +748,13 @@ func (q *Queries) CustomerGetByIDForUpdate(ctx context.Context, db DBTX, arg Cus
 		&i.Reach,
 		&i.LastPaymentAt,
 		&i.ReactivatedAt,
+		&i.LastNoticeAt,
 	)
 	return i, err
 }
 
 const customerGetByIDs = `-- name: CustomerGetByIDs :many
-SELECT tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text, reach, last_payment_at, reactivated_at FROM customers WHERE tenant_id = $1 AND id = ANY ($2::uuid[])
+SELECT tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text, reach, last_payment_at, reactivated_at, last_notice_at FROM customers WHERE tenant_id = $1 AND id = ANY ($2::uuid[])
 `
 
 type CustomerGetByIDsParams struct {
@@ -812,6 +814,7 @@ func (q *Queries) CustomerGetByIDs(ctx context.Context, db DBTX, arg CustomerGet
 			&i.Reach,
 			&i.LastPaymentAt,
 			&i.ReactivatedAt,
+			&i.LastNoticeAt,
 		); err != nil {
 			return nil, err
 		}
@@ -837,7 +840,7 @@ INSERT INTO customers (
     reach_norm(ARRAY[$2::uuid, $23::uuid])
 )
 ON CONFLICT ON CONSTRAINT customers_code_key DO NOTHING
-RETURNING tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text, reach, last_payment_at, reactivated_at
+RETURNING tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text, reach, last_payment_at, reactivated_at, last_notice_at
 `
 
 type CustomerInsertParams struct {
@@ -944,12 +947,13 @@ func (q *Queries) CustomerInsert(ctx context.Context, db DBTX, arg CustomerInser
 		&i.Reach,
 		&i.LastPaymentAt,
 		&i.ReactivatedAt,
+		&i.LastNoticeAt,
 	)
 	return i, err
 }
 
 const customerList = `-- name: CustomerList :many
-SELECT c.tenant_id, c.id, c.code, c.name, c.type, c.email, c.phone, c.sales_rep_id, c.status, c.version, c.created_at, c.updated_at, c.kind, c.contact_name, c.website, c.tax_number, c.currency, c.discount_rate, c.payment_terms_id, c.default_payment_method, c.tax_scheme, c.price_list_id, c.credit_limit, c.credit_period_days, c.credit_policy, c.billing_status, c.basis_date, c.notes, c.custom, c.city, c.country, c.order_count, c.total_order_value, c.last_order_at, c.balance, c.overdue_amount, c.search_text, c.reach, c.last_payment_at, c.reactivated_at FROM customers c
+SELECT c.tenant_id, c.id, c.code, c.name, c.type, c.email, c.phone, c.sales_rep_id, c.status, c.version, c.created_at, c.updated_at, c.kind, c.contact_name, c.website, c.tax_number, c.currency, c.discount_rate, c.payment_terms_id, c.default_payment_method, c.tax_scheme, c.price_list_id, c.credit_limit, c.credit_period_days, c.credit_policy, c.billing_status, c.basis_date, c.notes, c.custom, c.city, c.country, c.order_count, c.total_order_value, c.last_order_at, c.balance, c.overdue_amount, c.search_text, c.reach, c.last_payment_at, c.reactivated_at, c.last_notice_at FROM customers c
 WHERE c.tenant_id = $1
   AND ($2::uuid IS NULL OR c.reach @> ARRAY[$2::uuid])
   AND ($3::uuid IS NULL OR c.id = $3::uuid)
@@ -1135,6 +1139,7 @@ func (q *Queries) CustomerList(ctx context.Context, db DBTX, arg CustomerListPar
 			&i.Reach,
 			&i.LastPaymentAt,
 			&i.ReactivatedAt,
+			&i.LastNoticeAt,
 		); err != nil {
 			return nil, err
 		}
@@ -1296,7 +1301,7 @@ UPDATE customers SET
     notes = $23, custom = $24,
     version = version + 1, updated_at = now()
 WHERE tenant_id = $25 AND id = $26
-RETURNING tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text, reach, last_payment_at, reactivated_at
+RETURNING tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text, reach, last_payment_at, reactivated_at, last_notice_at
 `
 
 type CustomerUpdateParams struct {
@@ -1399,6 +1404,7 @@ func (q *Queries) CustomerUpdate(ctx context.Context, db DBTX, arg CustomerUpdat
 		&i.Reach,
 		&i.LastPaymentAt,
 		&i.ReactivatedAt,
+		&i.LastNoticeAt,
 	)
 	return i, err
 }

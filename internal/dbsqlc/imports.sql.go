@@ -92,7 +92,7 @@ func (q *Queries) ImportCustomersByCode(ctx context.Context, db DBTX, arg Import
 }
 
 const importCustomersByCodes = `-- name: ImportCustomersByCodes :many
-SELECT tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text, reach, last_payment_at, reactivated_at FROM customers WHERE tenant_id = $1 AND code = ANY ($2::text[])
+SELECT tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text, reach, last_payment_at, reactivated_at, last_notice_at FROM customers WHERE tenant_id = $1 AND code = ANY ($2::text[])
 `
 
 type ImportCustomersByCodesParams struct {
@@ -153,6 +153,7 @@ func (q *Queries) ImportCustomersByCodes(ctx context.Context, db DBTX, arg Impor
 			&i.Reach,
 			&i.LastPaymentAt,
 			&i.ReactivatedAt,
+			&i.LastNoticeAt,
 		); err != nil {
 			return nil, err
 		}
@@ -165,7 +166,7 @@ func (q *Queries) ImportCustomersByCodes(ctx context.Context, db DBTX, arg Impor
 }
 
 const importCustomersByEmail = `-- name: ImportCustomersByEmail :many
-SELECT tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text, reach, last_payment_at, reactivated_at FROM customers WHERE tenant_id = $1 AND lower(email) = ANY ($2::text[])
+SELECT tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text, reach, last_payment_at, reactivated_at, last_notice_at FROM customers WHERE tenant_id = $1 AND lower(email) = ANY ($2::text[])
 `
 
 type ImportCustomersByEmailParams struct {
@@ -223,6 +224,7 @@ func (q *Queries) ImportCustomersByEmail(ctx context.Context, db DBTX, arg Impor
 			&i.Reach,
 			&i.LastPaymentAt,
 			&i.ReactivatedAt,
+			&i.LastNoticeAt,
 		); err != nil {
 			return nil, err
 		}
@@ -235,7 +237,7 @@ func (q *Queries) ImportCustomersByEmail(ctx context.Context, db DBTX, arg Impor
 }
 
 const importCustomersByTaxNumber = `-- name: ImportCustomersByTaxNumber :many
-SELECT tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text, reach, last_payment_at, reactivated_at FROM customers
+SELECT tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text, reach, last_payment_at, reactivated_at, last_notice_at FROM customers
 WHERE tenant_id = $1 AND upper(regexp_replace(tax_number, '[^[:alnum:]]+', '', 'g')) = ANY ($2::text[])
 `
 
@@ -294,6 +296,7 @@ func (q *Queries) ImportCustomersByTaxNumber(ctx context.Context, db DBTX, arg I
 			&i.Reach,
 			&i.LastPaymentAt,
 			&i.ReactivatedAt,
+			&i.LastNoticeAt,
 		); err != nil {
 			return nil, err
 		}

@@ -101,6 +101,7 @@ type Customer struct {
 	Reach                []uuid.UUID
 	LastPaymentAt        *time.Time
 	ReactivatedAt        *time.Time
+	LastNoticeAt         *time.Time
 }
 
 type CustomerContact struct {
@@ -429,6 +430,49 @@ type SavedView struct {
 	Sort      string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+type SmsCampaign struct {
+	TenantID    uuid.UUID
+	ID          uuid.UUID
+	JobID       *uuid.UUID
+	CreatedBy   *uuid.UUID
+	TemplateID  *uuid.UUID
+	Body        string
+	Selection   json.RawMessage
+	MinBalance  decimal.Decimal
+	OverdueOnly bool
+	State       string
+	Total       int32
+	CreatedAt   time.Time
+	FinishedAt  *time.Time
+}
+
+type SmsMessage struct {
+	TenantID    uuid.UUID
+	ID          uuid.UUID
+	CampaignID  uuid.UUID
+	SelectedID  uuid.UUID
+	CustomerID  uuid.UUID
+	Reach       []uuid.UUID
+	ToPhone     *string
+	Body        *string
+	State       string
+	SkipReason  *string
+	TwilioSid   *string
+	ErrorCode   *int32
+	Attempts    json.RawMessage
+	SentAt      *time.Time
+	DeliveredAt *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+type SmsOptOut struct {
+	TenantID  uuid.UUID
+	Phone     string
+	Source    string
+	CreatedAt time.Time
 }
 
 type SmsSetting struct {
