@@ -21,7 +21,8 @@ WHERE tenant_id = @tenant_id AND id = @id AND state = 'sending';
 -- skipped with the reason already known now. Precedence of reasons:
 -- dormant, inactive, no_phone, invalid_phone, opted_out,
 -- balance_below_minimum (the overdue amount with overdue_only; never a
--- notice for zero or a credit), notified_recently. The message carries its
+-- notice for zero or a credit), notified_recently (a notice after
+-- notice_cutoff, now less the tenant's minimum interval). The message carries its
 -- customer's reach, as every row of a customer does.
 -- name: SmsMessagesInsertFromTargets :execrows
 INSERT INTO sms_messages (tenant_id, id, campaign_id, selected_id, customer_id, reach, to_phone, state, skip_reason)
@@ -37,7 +38,7 @@ CROSS JOIN LATERAL (SELECT CASE
     WHEN EXISTS (SELECT 1 FROM sms_opt_outs o WHERE o.tenant_id = c.tenant_id AND o.phone = c.phone) THEN 'opted_out'
     WHEN (CASE WHEN @overdue_only::boolean THEN c.overdue_amount ELSE c.balance END) <= @min_balance::numeric
          THEN 'balance_below_minimum'
-    WHEN c.last_notice_at IS NOT NULL AND c.last_notice_at > @now::timestamptz - @min_days::int * interval '1 day'
+    WHEN c.last_notice_at IS NOT NULL AND c.last_notice_at > @notice_cutoff::timestamptz
          THEN 'notified_recently'
     END AS reason) r
 WHERE t.tenant_id = @tenant_id AND t.job_id = @job_id

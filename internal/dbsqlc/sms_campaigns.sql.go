@@ -386,7 +386,8 @@ CROSS JOIN LATERAL (SELECT CASE
     WHEN EXISTS (SELECT 1 FROM sms_opt_outs o WHERE o.tenant_id = c.tenant_id AND o.phone = c.phone) THEN 'opted_out'
     WHEN (CASE WHEN $2::boolean THEN c.overdue_amount ELSE c.balance END) <= $3::numeric
          THEN 'balance_below_minimum'
-    WHEN c.last_notice_at IS NOT NULL AND c.last_notice_at > $4THEN 'notified_recently'
+    WHEN c.last_notice_at IS NOT NULL AND c.last_notice_at > $4::timestamptz
+         THEN 'notified_recently'
     END AS reason) r
 WHERE t.tenant_id = $5 AND t.job_id = $6
 ORDER BY t.seq
@@ -394,12 +395,12 @@ ON CONFLICT ON CONSTRAINT sms_messages_campaign_selected_key DO NOTHING
 `
 
 type SmsMessagesInsertFromTargetsParams struct {
-	CampaignID                                              uuid.UUID
-	OverdueOnly                                             bool
-	MinBalance                                              decimal.Decimal
-	NowtimestamptzMinDayspgCatalogint41DaypgCataloginterval *time.Time
-	TenantID                                                uuid.UUID
-	JobID                                                   uuid.UUID
+	CampaignID   uuid.UUID
+	OverdueOnly  bool
+	MinBalance   decimal.Decimal
+	NoticeCutoff time.Time
+	TenantID     uuid.UUID
+	JobID        uuid.UUID
 }
 
 // SmsMessagesInsertFromTargets makes one message per customer of the job's
@@ -407,14 +408,15 @@ type SmsMessagesInsertFromTargetsParams struct {
 // skipped with the reason already known now. Precedence of reasons:
 // dormant, inactive, no_phone, invalid_phone, opted_out,
 // balance_below_minimum (the overdue amount with overdue_only; never a
-// notice for zero or a credit), notified_recently. The message carries its
+// notice for zero or a credit), notified_recently (a notice after
+// notice_cutoff, now less the tenant's minimum interval). The message carries its
 // customer's reach, as every row of a customer does.
 func (q *Queries) SmsMessagesInsertFromTargets(ctx context.Context, db DBTX, arg SmsMessagesInsertFromTargetsParams) (int64, error) {
 	result, err := db.Exec(ctx, smsMessagesInsertFromTargets,
 		arg.CampaignID,
 		arg.OverdueOnly,
 		arg.MinBalance,
-		arg.NowtimestamptzMinDayspgCatalogint41DaypgCataloginterval,
+		arg.NoticeCutoff,
 		arg.TenantID,
 		arg.JobID,
 	)
