@@ -19,10 +19,14 @@ type SMSSendWorker struct {
 // NewSMSSendWorker returns the worker.
 func NewSMSSendWorker(d Deps) *SMSSendWorker { return &SMSSendWorker{deps: d} }
 
-// Timeout implements river.Worker: a send waits at most its rate wait,
-// one call and one reconciliation listing (each bounded by the Twilio
-// client's timeout).
-func (w *SMSSendWorker) Timeout(*river.Job[sms.SendArgs]) time.Duration { return time.Minute }
+// Timeout implements river.Worker: a tenant job's attempt
+// (CUSTOMERHUB_JOB_ATTEMPT_TIMEOUT). A send waits for its rate at most a
+// third of it, then makes one call and at most one reconciliation listing,
+// each bounded by the Twilio client's timeout. River waits for Work to
+// return even past the timeout, so a call under way is never run twice
+// by one process; another process takes the job over only once the
+// rescuer has given this one up for dead.
+func (w *SMSSendWorker) Timeout(*river.Job[sms.SendArgs]) time.Duration { return w.deps.Runner.Timeout }
 
 // Work implements river.Worker.
 func (w *SMSSendWorker) Work(ctx context.Context, job *river.Job[sms.SendArgs]) error {

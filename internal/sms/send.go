@@ -145,14 +145,17 @@ type next struct {
 // message is settled, river.JobSnooze to come back later (quiet hours,
 // rate, a reconciliation not yet due, a 429), or an error to retry.
 func (d *Dispatcher) Send(ctx context.Context, a SendArgs) error {
-	waited := time.Duration(0)
+	waited, budget := time.Duration(0), d.opts.RateWait
+	if dl, ok := ctx.Deadline(); ok {
+		budget = min(budget, time.Until(dl)/3)
+	}
 	for steps := 0; steps < 20; steps++ {
 		n := d.step(ctx, a)
 		switch {
 		case n.again:
 			continue
 		case n.wait > 0:
-			if waited+n.wait > d.opts.RateWait {
+			if waited+n.wait > budget {
 				return river.JobSnooze(n.wait)
 			}
 			select {
