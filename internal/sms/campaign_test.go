@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,7 +17,10 @@ import (
 	"github.com/customerhub/customerhub/internal/apptest"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbtest"
+	"github.com/customerhub/customerhub/internal/ratelimit"
+	"github.com/customerhub/customerhub/internal/server"
 	"github.com/customerhub/customerhub/internal/sms"
+	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/twiliostandin"
 )
 
@@ -35,7 +39,9 @@ func setupCampaign(t *testing.T, rate int) campBundle {
 	hs := httptest.NewServer(st)
 	t.Cleanup(func() { hs.Close(); st.Close() })
 	k := key(t)
-	app := apptest.New(t, dbtest.Shared(t), map[string]string{
+	// A database of its own: workers work every job of their database,
+	// and this test's jobs must reach this test's stand-in.
+	app := apptest.New(t, dbtest.Fresh(t), map[string]string{
 		"CUSTOMERHUB_SECRET_KEY":          base64.StdEncoding.EncodeToString(k),
 		"CUSTOMERHUB_TWILIO_API_URL":      hs.URL,
 		"CUSTOMERHUB_TWILIO_TIMEOUT":      "2s",
@@ -321,6 +327,157 @@ func TestReceivableNotices(t *testing.T) {
 		require.Equal(t, 12, outcomes["reconciled_absent"], "each 500's message is absent and sent again")
 	})
 
+	t.Run("QuietHoursInTwoTimeZones", func(t *testing.T) {
+		t.Parallel()
+		zones := []string{"Asia/Tokyo", "America/Los_Angeles"}
+		// One local window, the same clock times in both zones, closed now
+		// in both: each tenant's sends wait until it opens in its own zone.
+		now := time.Now()
+		var start, end string
+		for h := 2; h < 12; h++ {
+			tokyo, _ := time.LoadLocation(zones[0])
+			s := now.In(tokyo).Add(time.Duration(h) * time.Hour)
+			start, end = s.Format("15:04"), s.Add(time.Hour).Format("15:04")
+			closed := true
+			for _, z := range zones {
+				w, err := sms.NewWindow(z, start, end)
+				require.NoError(t, err)
+				closed = closed && !w.Open(now) && !w.Open(now.Add(time.Minute))
+			}
+			if closed {
+				break
+			}
+		}
+		type run struct {
+			b      campBundle
+			window sms.Window
+			jobIDs []string
+		}
+		runs := make([]run, len(zones))
+		for i, z := range zones {
+			b := setupCampaign(t, 50)
+			resp := b.app.Patch(t, "/v1/sms/settings", b.tn.AdminToken, `"2"`, map[string]any{"time_zone": z, "quiet_start": start, "quiet_end": end})
+			require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+			w, err := sms.NewWindow(z, start, end)
+			require.NoError(t, err)
+			ids := b.customers(t, cust{name: "night", phone: fmt.Sprintf("+1415555%04d", 4000+i), balance: "9"})
+			_, jobID := accepted(t, b.post(t, map[string]any{"selection": map[string]any{"ids": ids}, "template": "Owed {balance}"}))
+			b.app.StartWorkers(t)
+			runs[i] = run{b: b, window: w, jobIDs: []string{jobID}}
+		}
+		for _, r := range runs {
+			opens := r.window.Next(now)
+			require.True(t, opens.After(now.Add(90*time.Minute)), "window opens %s", opens)
+			var at time.Time
+			require.Eventually(t, func() bool {
+				var state string
+				r.b.tx(t, r.b.tn, func(ctx context.Context, tx database.Tx) error {
+					return tx.QueryRow(ctx, `SELECT state, scheduled_at FROM river.river_job WHERE kind = 'sms_send'`).Scan(&state, &at)
+				})
+				return state == "scheduled" && at.After(now.Add(time.Hour))
+			}, time.Minute, 20*time.Millisecond)
+			// Snoozed until the window opens in the tenant's zone (plus up
+			// to a minute of jitter, so a campaign's sends do not all wake
+			// at once).
+			require.WithinRange(t, at, opens.Add(-time.Second), opens.Add(time.Minute+time.Second), "zone %s", r.window.Location)
+			require.Empty(t, r.b.standin.Messages())
+		}
+		require.NotEqual(t, runs[0].window.Next(now), runs[1].window.Next(now), "the same local window opens at different instants")
+
+		// The window opens (the settings change, the job's time comes):
+		// the job checks the window again and sends.
+		for _, r := range runs {
+			resp := r.b.app.Patch(t, "/v1/sms/settings", r.b.tn.AdminToken, `"3"`, map[string]any{"time_zone": "UTC",
+				"quiet_start": now.UTC().Add(-time.Hour).Format("15:04"), "quiet_end": now.UTC().Add(3 * time.Hour).Format("15:04")})
+			require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+			r.b.tx(t, r.b.tn, func(ctx context.Context, tx database.Tx) error {
+				_, err := tx.Exec(ctx, `UPDATE river.river_job SET scheduled_at = now() WHERE kind = 'sms_send'`)
+				return err
+			})
+			end := r.b.waitCampaign(t, r.jobIDs[0])
+			require.Equal(t, "succeeded", end["state"], "%v", end)
+			require.Len(t, r.b.standin.Messages(), 1)
+		}
+	})
+
+	t.Run("CredentialsNeverShown", func(t *testing.T) {
+		t.Parallel()
+		b := setupCampaign(t, 50)
+		var sealed string
+		b.tx(t, b.tn, func(ctx context.Context, tx database.Tx) error {
+			return tx.QueryRow(ctx, `SELECT auth_token_sealed FROM sms_settings WHERE tenant_id = $1`, b.tid).Scan(&sealed)
+		})
+		secrets := []string{token, sealed, base64.StdEncoding.EncodeToString(b.key)}
+		clean := func(what, text string) {
+			t.Helper()
+			for _, s := range secrets {
+				require.NotContains(t, text, s, what)
+			}
+		}
+		ids := b.customers(t, cust{name: "a", phone: "+14155550301", balance: "5"}, cust{name: "b", phone: "+14155550302", balance: "5"})
+		resp := b.post(t, map[string]any{"selection": map[string]any{"ids": ids}, "template": "Owed {balance}"})
+		campID, jobID := accepted(t, resp)
+		clean("campaign answer", string(resp.Body))
+		dry := b.post(t, map[string]any{"selection": map[string]any{"ids": ids}, "template": "Owed {balance}", "dry_run": true})
+		require.Equal(t, http.StatusOK, dry.Status, "%s", dry.Body)
+		clean("dry run answer", string(dry.Body))
+
+		// The jobs' arguments hold ids only.
+		var args []string
+		b.tx(t, b.tn, func(ctx context.Context, tx database.Tx) error {
+			rows, err := tx.Query(ctx, `SELECT args::text FROM river.river_job WHERE kind IN ('sms_send', 'sms_campaign')`)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var a string
+				if err := rows.Scan(&a); err != nil {
+					return err
+				}
+				args = append(args, a)
+			}
+			return rows.Err()
+		})
+		require.Len(t, args, 3)
+		for _, a := range args {
+			clean("job args", a)
+			require.Contains(t, a, campID)
+		}
+
+		// Sending through a failing Twilio, every line logged at debug
+		// level and up is captured.
+		var logs syncBuffer
+		logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		authSvc := server.NewAuthService(b.app.Config, b.app.DB.App, logger)
+		svc := b.svc(t)
+		svc.Twilio = sms.ClientOptions{APIURL: b.app.Config.TwilioAPIURL, Timeout: 2 * time.Second}
+		d := sms.NewDispatcher(b.app.DB.App, svc, func(ctx context.Context, tx database.Tx, id uuid.UUID) (*tenant.Principal, error) {
+			return authSvc.PrincipalFor(ctx, tx, id)
+		}, ratelimit.New(nil, logger), logger, sms.SendOptions{PublicBaseURL: "http://127.0.0.1:1", ReconcileAfter: -1})
+		b.standin.Inject(twiliostandin.Fault{Status: 500, Times: 1})
+		b.standin.Inject(twiliostandin.Fault{Drop: true, Times: 1})
+		b.standin.Inject(twiliostandin.Fault{Status: 401, Code: 20003, Times: 1})
+		for _, id := range ids {
+			var a sms.SendArgs
+			b.tx(t, b.tn, func(ctx context.Context, tx database.Tx) error {
+				return tx.QueryRow(ctx, `SELECT (args->>'tenant_id')::uuid, (args->>'user_id')::uuid, (args->>'campaign_id')::uuid,
+					(args->>'customer_id')::uuid, (args->>'message_id')::uuid FROM river.river_job WHERE kind = 'sms_send' AND args->>'customer_id' = $1`, id).
+					Scan(&a.TenantID, &a.UserID, &a.CampaignID, &a.CustomerID, &a.MessageID)
+			})
+			require.NoError(t, d.Send(context.Background(), a))
+		}
+		require.Contains(t, logs.String(), "outcome unknown", "the capture works")
+		clean("logs", logs.String())
+		job := b.app.Get(t, "/v1/jobs/"+jobID, b.tn.AdminToken)
+		clean("job answer", string(job.Body))
+		settings := b.app.Get(t, "/v1/sms/settings", b.tn.AdminToken)
+		clean("settings answer", string(settings.Body))
+		ms := b.messages(t, campID)
+		require.Equal(t, "sent", ms[ids[0]].state)
+		require.Equal(t, "failed", ms[ids[1]].state, "%v", ms[ids[1]])
+	})
+
 	t.Run("Validation", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t) // no SMS settings
@@ -355,3 +512,4 @@ func TestReceivableNotices(t *testing.T) {
 		require.Equal(t, http.StatusForbidden, resp.Status, "%s", resp.Body)
 	})
 }
+
