@@ -271,9 +271,15 @@ func (d *Dispatcher) step(ctx context.Context, a SendArgs) next {
 		if t.Uses("portal_url") && snd.Settings.PortalURL == nil {
 			return skip(SkipPortalURLUnset)
 		}
-		// The sender's pace, shared by every worker process.
+		// The sender's pace, shared by every worker process. A burst of a
+		// tenth of a second's messages absorbs the lateness of the job that
+		// takes each turn (with a burst of 1, every millisecond a waiter
+		// wakes late is lost for good: 12 % of the rate at 30/s, measured),
+		// and allows at most that tenth of a second more than the rate in
+		// any window.
 		key := "sms:" + a.TenantID.String() + ":" + snd.FromNumber + snd.MessagingServiceSID
-		if res := d.limiter.Allow(ctx, key, ratelimit.Limit{Rate: int(snd.RatePerSecond), Period: time.Second, Burst: 1}); !res.Allowed {
+		lim := ratelimit.Limit{Rate: int(snd.RatePerSecond), Period: time.Second, Burst: max(1, int(snd.RatePerSecond)/10)}
+		if res := d.limiter.Allow(ctx, key, lim); !res.Allowed {
 			out = next{wait: res.RetryAfter}
 			return errRollback
 		}
