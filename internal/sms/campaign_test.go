@@ -512,4 +512,3 @@ func TestReceivableNotices(t *testing.T) {
 		require.Equal(t, http.StatusForbidden, resp.Status, "%s", resp.Body)
 	})
 }
-
