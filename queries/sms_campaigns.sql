@@ -107,6 +107,19 @@ SELECT c.status, c.phone, c.balance, c.overdue_amount, c.last_notice_at,
        EXISTS (SELECT 1 FROM sms_opt_outs o WHERE o.tenant_id = c.tenant_id AND o.phone = c.phone)::boolean AS opted_out
 FROM customers c WHERE c.tenant_id = @tenant_id AND c.id = @id;
 
+-- SmsSendCustomerLock is SmsSendCustomer for the send itself: it locks
+-- the customer, so that two campaigns' messages to one customer are
+-- checked and claimed one after the other, and says whether another
+-- message of the customer's is under way (sending, or its outcome
+-- unknown), whose outcome decides whether this one may go.
+-- name: SmsSendCustomerLock :one
+SELECT c.status, c.phone, c.balance, c.overdue_amount, c.last_notice_at,
+       EXISTS (SELECT 1 FROM sms_opt_outs o WHERE o.tenant_id = c.tenant_id AND o.phone = c.phone)::boolean AS opted_out,
+       EXISTS (SELECT 1 FROM sms_messages m WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id
+               AND m.state IN ('sending', 'unknown') AND m.id <> @message_id)::boolean AS other_in_flight
+FROM customers c WHERE c.tenant_id = @tenant_id AND c.id = @id
+FOR NO KEY UPDATE OF c;
+
 -- name: SmsOptOutRecord :exec
 INSERT INTO sms_opt_outs (tenant_id, phone, source) VALUES (@tenant_id, @phone, @source)
 ON CONFLICT ON CONSTRAINT sms_opt_outs_pkey DO NOTHING;

@@ -552,6 +552,51 @@ func (q *Queries) SmsSendCustomer(ctx context.Context, db DBTX, arg SmsSendCusto
 	return i, err
 }
 
+const smsSendCustomerLock = `-- name: SmsSendCustomerLock :one
+SELECT c.status, c.phone, c.balance, c.overdue_amount, c.last_notice_at,
+       EXISTS (SELECT 1 FROM sms_opt_outs o WHERE o.tenant_id = c.tenant_id AND o.phone = c.phone)::boolean AS opted_out,
+       EXISTS (SELECT 1 FROM sms_messages m WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id
+               AND m.state IN ('sending', 'unknown') AND m.id <> $1)::boolean AS other_in_flight
+FROM customers c WHERE c.tenant_id = $2 AND c.id = $3
+FOR NO KEY UPDATE OF c
+`
+
+type SmsSendCustomerLockParams struct {
+	MessageID uuid.UUID
+	TenantID  uuid.UUID
+	ID        uuid.UUID
+}
+
+type SmsSendCustomerLockRow struct {
+	Status        string
+	Phone         *string
+	Balance       decimal.Decimal
+	OverdueAmount decimal.Decimal
+	LastNoticeAt  *time.Time
+	OptedOut      bool
+	OtherInFlight bool
+}
+
+// SmsSendCustomerLock is SmsSendCustomer for the send itself: it locks
+// the customer, so that two campaigns' messages to one customer are
+// checked and claimed one after the other, and says whether another
+// message of the customer's is under way (sending, or its outcome
+// unknown), whose outcome decides whether this one may go.
+func (q *Queries) SmsSendCustomerLock(ctx context.Context, db DBTX, arg SmsSendCustomerLockParams) (SmsSendCustomerLockRow, error) {
+	row := db.QueryRow(ctx, smsSendCustomerLock, arg.MessageID, arg.TenantID, arg.ID)
+	var i SmsSendCustomerLockRow
+	err := row.Scan(
+		&i.Status,
+		&i.Phone,
+		&i.Balance,
+		&i.OverdueAmount,
+		&i.LastNoticeAt,
+		&i.OptedOut,
+		&i.OtherInFlight,
+	)
+	return i, err
+}
+
 const smsSidUsed = `-- name: SmsSidUsed :one
 SELECT EXISTS (SELECT 1 FROM sms_messages WHERE tenant_id = $1 AND twilio_sid = $2)::boolean
 `

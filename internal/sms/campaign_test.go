@@ -478,6 +478,81 @@ func TestReceivableNotices(t *testing.T) {
 		require.Equal(t, "failed", ms[ids[1]].state, "%v", ms[ids[1]])
 	})
 
+	t.Run("RetriedRequestOneNotice", func(t *testing.T) {
+		t.Parallel()
+		b := setupCampaign(t, 100)
+		cs := make([]cust, 20)
+		for i := range cs {
+			cs[i] = cust{name: fmt.Sprintf("twice %d", i), phone: fmt.Sprintf("+1415555%04d", 5000+i), balance: "7"}
+		}
+		ids := b.customers(t, cs...)
+		// The same request twice (a client retrying after a lost answer):
+		// two campaigns, both queued before anything is sent.
+		body := map[string]any{"selection": map[string]any{"ids": ids}, "template": "Owed {balance}"}
+		c1, j1 := accepted(t, b.post(t, body))
+		c2, j2 := accepted(t, b.post(t, body))
+		b.app.StartWorkers(t)
+		require.Equal(t, "succeeded", b.waitCampaign(t, j1)["state"])
+		require.Equal(t, "succeeded", b.waitCampaign(t, j2)["state"])
+		got := atStandin(b.standin)
+		require.Len(t, got, len(ids))
+		for to, n := range got {
+			require.Equal(t, 1, n, "two notices to %s", to)
+		}
+		m1, m2 := b.messages(t, c1), b.messages(t, c2)
+		for _, id := range ids {
+			states := []string{m1[id].state + "/" + m1[id].reason, m2[id].state + "/" + m2[id].reason}
+			require.ElementsMatch(t, []string{"sent/", "skipped/notified_recently"}, states, id)
+		}
+	})
+
+	t.Run("CreatorRightsRecheckedWhenSent", func(t *testing.T) {
+		t.Parallel()
+		b := setupCampaign(t, 100)
+		clerk := b.app.CreateUser(t, b.tn, "accounts", map[string]any{"visibility": "assigned"})
+		other := b.app.CreateUser(t, b.tn, "sales_rep", nil)
+		ids := b.customers(t, cust{name: "kept", phone: "+14155550601", balance: "5"}, cust{name: "handed over", phone: "+14155550602", balance: "5"},
+			cust{name: "later", phone: "+14155550603", balance: "5"})
+		setRep := func(rep string, cs ...string) {
+			b.tx(t, b.tn, func(ctx context.Context, tx database.Tx) error {
+				if _, err := tx.Exec(ctx, `UPDATE customers SET sales_rep_id = $1 WHERE id = ANY ($2::uuid[])`, rep, cs); err != nil {
+					return err
+				}
+				_, err := tx.Exec(ctx, `SELECT customer_reach_refresh($1::uuid[])`, cs)
+				return err
+			})
+		}
+		setRep(clerk.ID, ids...)
+		resp := b.app.Post(t, "/v1/sms/receivable-notices", clerk.Token, map[string]any{"selection": map[string]any{"ids": ids[:2]}, "template": "Owed {balance}"})
+		campA, jobA := accepted(t, resp)
+		resp = b.app.Post(t, "/v1/sms/receivable-notices", clerk.Token, map[string]any{"selection": map[string]any{"ids": ids[2:]}, "template": "Owed {balance}"})
+		campB, _ := accepted(t, resp)
+		// Before anything is sent: the second customer goes to another rep
+		// (the clerk no longer sees it); campaign B's send waits until the
+		// clerk has lost sms:send.
+		setRep(other.ID, ids[1])
+		b.tx(t, b.tn, func(ctx context.Context, tx database.Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE river.river_job SET state = 'scheduled', scheduled_at = now() + interval '1 hour'
+				WHERE kind = 'sms_send' AND args->>'campaign_id' = $1`, campB)
+			return err
+		})
+		b.app.StartWorkers(t)
+		require.Equal(t, "succeeded", b.waitCampaign(t, jobA)["state"])
+		ma := b.messages(t, campA)
+		require.Equal(t, "sent", ma[ids[0]].state)
+		require.Equal(t, [2]string{"skipped", "customer_gone"}, [2]string{ma[ids[1]].state, ma[ids[1]].reason})
+
+		u := b.app.Get(t, "/v1/users/"+clerk.ID, b.tn.AdminToken)
+		require.Equal(t, http.StatusOK, b.app.Patch(t, "/v1/users/"+clerk.ID, b.tn.AdminToken, u.Header.Get("ETag"), map[string]any{"role": "viewer"}).Status)
+		b.tx(t, b.tn, func(ctx context.Context, tx database.Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE river.river_job SET state = 'available', scheduled_at = now() WHERE kind = 'sms_send' AND args->>'campaign_id' = $1`, campB)
+			return err
+		})
+		require.Eventually(t, func() bool { return b.messages(t, campB)[ids[2]].state == "skipped" }, time.Minute, 20*time.Millisecond)
+		require.Equal(t, "permission_revoked", b.messages(t, campB)[ids[2]].reason)
+		require.Equal(t, map[string]int{"+14155550601": 1}, atStandin(b.standin))
+	})
+
 	t.Run("Validation", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t) // no SMS settings

@@ -254,15 +254,23 @@ func (d *Dispatcher) step(ctx context.Context, a SendArgs) next {
 			out = next{err: river.JobSnooze(wait)}
 			return nil
 		}
-		c, err := d.q.SmsSendCustomer(ctx, tx, dbsqlc.SmsSendCustomerParams{TenantID: a.TenantID, ID: m.CustomerID})
+		lc, err := d.q.SmsSendCustomerLock(ctx, tx, dbsqlc.SmsSendCustomerLockParams{TenantID: a.TenantID, ID: m.CustomerID, MessageID: m.ID})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return skip(SkipCustomerGone)
 		}
 		if err != nil {
 			return fmt.Errorf("read customer: %w", err)
 		}
+		c := dbsqlc.SmsSendCustomerRow{Status: lc.Status, Phone: lc.Phone, Balance: lc.Balance, OverdueAmount: lc.OverdueAmount,
+			LastNoticeAt: lc.LastNoticeAt, OptedOut: lc.OptedOut}
 		if reason := sendCheck(c, m.MinBalance, m.OverdueOnly, snd.MinDaysBetween, now); reason != "" {
 			return skip(reason)
+		}
+		if lc.OtherInFlight {
+			// Another campaign's notice to this customer is under way:
+			// its outcome (and last_notice_at) decides this one.
+			out = next{err: river.JobSnooze(max(d.opts.ReconcileAfter, time.Second))}
+			return nil
 		}
 		t, err := ParseTemplate("body", m.CampaignBody)
 		if err != nil {
