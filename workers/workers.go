@@ -31,6 +31,7 @@ import (
 	"github.com/customerhub/customerhub/internal/jobs"
 	"github.com/customerhub/customerhub/internal/location"
 	"github.com/customerhub/customerhub/internal/order"
+	"github.com/customerhub/customerhub/internal/sms"
 )
 
 // Deps is what the workers need.
@@ -51,6 +52,12 @@ type Deps struct {
 	// enough to write a whole file (importer.ExportAttemptTimeout).
 	Exports      *importer.ExportJob
 	ExportRunner *jobs.Runner
+	// SMSDispatcher sends campaign messages; SMSCampaigns tracks campaigns,
+	// looking at each every SMSTrackInterval (sms.DefaultTrackInterval
+	// when zero).
+	SMSDispatcher    *sms.Dispatcher
+	SMSCampaigns     *sms.Campaigns
+	SMSTrackInterval time.Duration
 }
 
 // MaintenanceTimeout bounds one run of a maintenance job. It walks every
@@ -75,6 +82,8 @@ func Register(w *river.Workers, d Deps) {
 	river.AddWorker(w, NewImportsPurgeWorker(d))
 	river.AddWorker(w, NewDormantSweepWorker(d))
 	river.AddWorker(w, NewDormantScheduleWorker(d))
+	river.AddWorker(w, NewSMSSendWorker(d))
+	river.AddWorker(w, NewSMSCampaignWorker(d))
 }
 
 // PeriodicJobs lists the jobs the elected leader enqueues on a schedule.

@@ -71,7 +71,7 @@ func runServer(ctx context.Context, cfg config.Config, logger *slog.Logger, m mo
 	services := server.NewServices(cfg, pool, logger)
 	rc, err := server.NewRiver(pool, server.RiverOptions{
 		Work: m != modeAPI, Workers: server.NewWorkers(cfg, services, pool, logger), PeriodicJobs: workers.PeriodicJobs(),
-		Concurrency: cfg.WorkerConcurrency, BulkConcurrency: cfg.BulkConcurrency,
+		Concurrency: cfg.WorkerConcurrency, BulkConcurrency: cfg.BulkConcurrency, SMSConcurrency: cfg.SMSConcurrency,
 		AttemptTimeout: cfg.JobAttemptTimeout, RescueStuckAfter: cfg.RescueStuckAfter, Logger: logger,
 	})
 	if err != nil {

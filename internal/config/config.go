@@ -95,6 +95,15 @@ type Config struct {
 	// TwilioStandinAddr, when set, makes serve, api and worker also run
 	// the Twilio stand-in on this address (development only).
 	TwilioStandinAddr string
+	// SMSConcurrency is how many SMS jobs (sends, campaign tracking) a
+	// worker process runs at once; the sender's rate is shared anyway.
+	SMSConcurrency int
+	// SMSReconcileAfter is how long after a call to Twilio whose outcome
+	// is unknown the sender lists Twilio's messages to reconcile it.
+	SMSReconcileAfter time.Duration
+	// SMSTrackInterval is how often a campaign's job counts its settled
+	// messages.
+	SMSTrackInterval time.Duration
 }
 
 // Load reads the configuration through lookup (os.LookupEnv in main, a map
@@ -146,6 +155,9 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		TwilioAPIURL:       strings.TrimRight(l.url("CUSTOMERHUB_TWILIO_API_URL", "https://api.twilio.com", "https", "http"), "/"),
 		TwilioTimeout:      l.duration("CUSTOMERHUB_TWILIO_TIMEOUT", 10*time.Second, 100*time.Millisecond, time.Minute),
 		TwilioStandinAddr:  l.optionalAddr("CUSTOMERHUB_TWILIO_STANDIN_ADDR"),
+		SMSConcurrency:     l.int("CUSTOMERHUB_SMS_CONCURRENCY", 10, 1, 1000),
+		SMSReconcileAfter:  l.duration("CUSTOMERHUB_SMS_RECONCILE_AFTER", 10*time.Second, time.Millisecond, time.Hour),
+		SMSTrackInterval:   l.duration("CUSTOMERHUB_SMS_TRACK_INTERVAL", 5*time.Second, 10*time.Millisecond, time.Hour),
 	}
 	if sameListener(c.ListenAddr, c.MetricsAddr) {
 		l.fail("CUSTOMERHUB_METRICS_ADDR", "must differ from CUSTOMERHUB_LISTEN_ADDR (%s): metrics are not served on the public port", c.ListenAddr)
@@ -176,6 +188,9 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("signup_per_ip_hour", c.SignupPerIPHour),
 		slog.Int("worker_concurrency", c.WorkerConcurrency),
 		slog.Int("bulk_concurrency", c.BulkConcurrency),
+		slog.Int("sms_concurrency", c.SMSConcurrency),
+		slog.Duration("sms_reconcile_after", c.SMSReconcileAfter),
+		slog.Duration("sms_track_interval", c.SMSTrackInterval),
 		slog.Int("bulk_batch", c.BulkBatch),
 		slog.Int64("import_max_bytes", c.ImportMaxBytes),
 		slog.Duration("import_retention", c.ImportRetention),

@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"net/http"
 	"slices"
 	"sort"
@@ -66,7 +68,13 @@ func TestVisibilityWithoutFilters(t *testing.T) {
 	// A database of its own: its workers would also run the other tests'
 	// jobs in a shared one.
 	db := dbtest.Fresh(t)
-	app := apptest.New(t, db, nil)
+	key := make([]byte, 32)
+	_, err := rand.Read(key)
+	require.NoError(t, err)
+	// SMS settings need a secret key; no message of the test is sent (none
+	// of its customers has a phone), and none could reach Twilio.
+	app := apptest.New(t, db, map[string]string{"CUSTOMERHUB_SECRET_KEY": base64.StdEncoding.EncodeToString(key),
+		"CUSTOMERHUB_TWILIO_API_URL": "http://127.0.0.1:1"})
 	app.StartWorkers(t)
 	tn := app.Signup(t)
 	admin := tn.AdminToken
@@ -110,6 +118,13 @@ func TestVisibilityWithoutFilters(t *testing.T) {
 	for _, c := range []string{c1, c2, c3, c4, c5, dup} {
 		history(c)
 	}
+	// A receivable-notice campaign to all of them: one message each (all
+	// skipped: no phone), carrying its customer's reach through every
+	// change below, dup's through the merge that moves it to c1.
+	ok(app.Patch(t, "/v1/sms/settings", admin, `"1"`, map[string]any{"account_sid": "AC0123456789abcdef0123456789abcdef",
+		"auth_token": "Tok3nSecretValue0123456789abcXYZ", "from_number": "+14155550100"}), http.StatusOK)
+	ok(app.Post(t, "/v1/sms/receivable-notices", admin, map[string]any{"selection": map[string]any{"ids": append([]string{c1, c2, c3, c4, c5, dup}, moved...)},
+		"template": "You owe {balance}"}), http.StatusAccepted)
 
 	// Location rep overrides: rep1 gains c3 through one; a second, for
 	// rep2 on c1, is set and then deleted; a third changes hands.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/jobs"
+	"github.com/customerhub/customerhub/internal/sms"
 )
 
 // RiverOptions shapes the River client.
@@ -25,6 +27,9 @@ type RiverOptions struct {
 	// BulkConcurrency the bulk queue's (bulk updates, merges).
 	Concurrency     int
 	BulkConcurrency int
+	// SMSConcurrency is the SMS queue's workers (sends and campaign
+	// tracking); 10 when zero.
+	SMSConcurrency int
 	// AttemptTimeout bounds one attempt of a tenant job (and is the
 	// default timeout of every kind that sets none).
 	AttemptTimeout time.Duration
@@ -64,6 +69,7 @@ func NewRiver(pool *pgxpool.Pool, o RiverOptions) (*river.Client[pgx.Tx], error)
 		cfg.Queues = map[string]river.QueueConfig{
 			jobs.QueueMaintenance: {MaxWorkers: max(o.Concurrency, 1)},
 			jobs.QueueBulk:        {MaxWorkers: max(o.BulkConcurrency, 1)},
+			sms.QueueSMS:          {MaxWorkers: cmp.Or(o.SMSConcurrency, 10)},
 		}
 		cfg.PeriodicJobs = o.PeriodicJobs
 		cfg.SoftStopTimeout = 20 * time.Second

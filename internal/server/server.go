@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,6 +24,7 @@ import (
 	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/config"
 	"github.com/customerhub/customerhub/internal/customer"
+	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/grant"
 	"github.com/customerhub/customerhub/internal/group"
 	"github.com/customerhub/customerhub/internal/httpapi"
@@ -70,6 +72,9 @@ type Services struct {
 	Grants    *grant.Service
 	Orders    *order.Service
 	SMS       *sms.Service
+	// SMSDispatcher sends campaign messages, its per-sender rate shared
+	// through Redis (per process when REDIS_URL is unset or Redis down).
+	SMSDispatcher *sms.Dispatcher
 	// Exports writes customer exports (answered at once, or by a job).
 	Exports  *importer.Exporter
 	Importer *importer.Service
@@ -97,6 +102,16 @@ func NewServices(cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger) *Se
 	}
 	s.SMS = sms.NewService(box, logger)
 	s.SMS.Twilio = sms.ClientOptions{APIURL: cfg.TwilioAPIURL, Timeout: cfg.TwilioTimeout}
+	var rdb *redis.Client
+	if cfg.RedisURL != "" {
+		// config.Load has checked the URL; the client connects lazily.
+		if rdb, err = ratelimit.Connect(cfg.RedisURL); err != nil {
+			panic("server: REDIS_URL: " + err.Error())
+		}
+	}
+	s.SMSDispatcher = sms.NewDispatcher(pool, s.SMS, func(ctx context.Context, tx database.Tx, userID uuid.UUID) (*tenant.Principal, error) {
+		return s.Auth.PrincipalFor(ctx, tx, userID)
+	}, ratelimit.New(rdb, logger), logger, sms.SendOptions{PublicBaseURL: cfg.PublicBaseURL, ReconcileAfter: cfg.SMSReconcileAfter})
 	s.Exports = importer.NewExporter(s.Customers, logger)
 	s.Importer = importer.NewService(pool, s.Customers, s.Locations, logger)
 	s.Importer.MaxBytes, s.Importer.Retention, s.Importer.Batch = cfg.ImportMaxBytes, cfg.ImportRetention, cfg.ImportBatch
@@ -212,6 +227,7 @@ func New(d Deps) *Server {
 	smsH := sms.NewHandler(d.Pool, svc.SMS)
 	smsH.PublicBaseURL = cfg.PublicBaseURL
 	smsH.Routes(v1)
+	sms.NewCampaignHandler(d.Pool, sms.NewCampaigns(svc.SMS, svc.Customers, jobsSvc, d.River, d.Logger)).Routes(v1)
 	audit.NewHandler(d.Pool, AuditedEntities()).Routes(v1)
 	importer.NewHandler(d.Pool, svc.Importer, jobsSvc).Routes(v1)
 

@@ -17,6 +17,7 @@ import (
 	"github.com/customerhub/customerhub/internal/jobs"
 	"github.com/customerhub/customerhub/internal/location"
 	"github.com/customerhub/customerhub/internal/merge"
+	"github.com/customerhub/customerhub/internal/sms"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/workers"
 )
@@ -31,6 +32,8 @@ func NewWorkers(cfg config.Config, svc *Services, pool *pgxpool.Pool, logger *sl
 		IdempotencyTTL: cfg.IdempotencyTTL,
 		Exports:        &importer.ExportJob{Exporter: svc.Exports, Retention: cfg.ExportRetention},
 		ExportRunner:   NewRunner(svc.Auth, pool, importer.ExportAttemptTimeout, logger),
+		SMSDispatcher:  svc.SMSDispatcher, SMSCampaigns: sms.NewCampaigns(svc.SMS, svc.Customers, nil, nil, logger),
+		SMSTrackInterval: cfg.SMSTrackInterval,
 	})
 	return ws
 }
@@ -40,7 +43,7 @@ func NewWorkers(cfg config.Config, svc *Services, pool *pgxpool.Pool, logger *sl
 // cancelling a job takes it too. A kind missing here cannot be enqueued.
 func JobKinds() jobs.Kinds {
 	return jobs.KindsOf(customer.BulkUpdateArgs{}, location.BulkUpdateArgs{}, merge.Args{}, importer.Args{}, importer.ExportArgs{},
-		customer.DormantSweepArgs{})
+		customer.DormantSweepArgs{}, sms.CampaignArgs{})
 }
 
 // NewRunner returns the runner of tenant jobs: each acts as the user who
