@@ -37,7 +37,9 @@ type campaignResponse struct {
 	// them (a sales rep counts only their customers' messages).
 	Counts campaignCounts `json:"counts"`
 	// Body is the text the campaign sends, placeholders unfilled.
-	Body        string     `json:"body"`
+	Body string `json:"body"`
+	// Total is the number of customers the campaign selected.
+	Total       int32      `json:"total"`
 	TemplateID  *uuid.UUID `json:"template_id"`
 	MinBalance  string     `json:"min_balance"`
 	OverdueOnly bool       `json:"overdue_only"`
@@ -52,7 +54,7 @@ func toCampaignResponse(c Campaign) campaignResponse {
 	return campaignResponse{ID: c.ID, State: c.State, Counts: campaignCounts{
 		Queued: n[StateQueued], Sending: n[StateSending], Sent: n[StateSent], Delivered: n[StateDelivered], Failed: n[StateFailed],
 		Undelivered: n[StateUndelivered], Unknown: n[StateUnknown], Skipped: n[StateSkipped], OptedOut: n[StateOptedOut],
-	}, Body: c.Body, TemplateID: c.TemplateID, MinBalance: c.MinBalance.String(), OverdueOnly: c.OverdueOnly, JobID: c.JobID,
+	}, Body: c.Body, Total: c.Total, TemplateID: c.TemplateID, MinBalance: c.MinBalance.String(), OverdueOnly: c.OverdueOnly, JobID: c.JobID,
 		CreatedBy: c.CreatedBy, CreatedAt: c.CreatedAt, FinishedAt: c.FinishedAt}
 }
 

@@ -250,6 +250,20 @@ func (s *Service) ApplyStatus(ctx context.Context, tx database.Tx, cb StatusCall
 		return res, fmt.Errorf("advance sms message: %w", err)
 	default:
 		res.Message, res.Changed = after, true
+		// A notice left: the customer's minimum interval runs from now on.
+		// Stamped here too, not only by the sender after its call: a
+		// callback can overtake that, and another campaign's notice to
+		// the customer, no longer waiting on this one (sending), must not
+		// find the customer unnoticed in between.
+		if after.State == StateSent || after.State == StateDelivered || after.State == StateUndelivered {
+			at := now
+			if after.SentAt != nil {
+				at = *after.SentAt
+			}
+			if err := s.q.SmsCustomerNoticed(ctx, tx, dbsqlc.SmsCustomerNoticedParams{TenantID: tx.TenantID(), ID: after.CustomerID, At: &at}); err != nil {
+				return res, fmt.Errorf("record last notice: %w", err)
+			}
+		}
 	}
 	if code != nil && *code == ErrorUnsubscribed && m.ToPhone != nil && E164Pattern.MatchString(*m.ToPhone) {
 		if _, created, err := s.OptOutAdd(ctx, tx, *m.ToPhone, OptOutTwilio); err != nil {
