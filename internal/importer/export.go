@@ -70,6 +70,10 @@ const DefaultExportPage = 10000
 // the collector has less to scan.
 const streamBatch = 1000
 
+// streamAhead is how many batches the reading side of Stream may hold
+// ready ahead of the writing side.
+const streamAhead = 2
+
 // ExportRequest is what an export asks for; a job keeps it as its params.
 type ExportRequest struct {
 	Format string `json:"format"`
@@ -332,16 +336,45 @@ func (e *Exporter) Stream(ctx context.Context, tx database.Tx, actor *tenant.Pri
 			return err
 		}
 	}
+	// The statement's rows are read and decoded by a goroutine of their
+	// own, streamAhead batches ahead of the one being encoded and written
+	// (Stream's writing never uses the connection: the reader has it to
+	// itself), so that reading and writing overlap; memory holds at most
+	// streamAhead+2 batches.
 	bq := &batchedQuery{db: tx, size: streamBatch}
-	defer bq.Close()
-	var n int32
-	for !bq.Done() {
-		rows, err := e.q.CustomerExportPage(ctx, bq, p)
-		if err != nil {
-			return fmt.Errorf("read export rows: %w", err)
+	type batch struct {
+		rows []dbsqlc.CustomerExportPageRow
+		err  error
+	}
+	batches := make(chan batch, streamAhead)
+	stop := make(chan struct{})
+	go func() {
+		defer close(batches)
+		for !bq.Done() {
+			rows, err := e.q.CustomerExportPage(ctx, bq, p)
+			select {
+			case batches <- batch{rows, err}:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
 		}
-		n += int32(len(rows))
-		if err := e.write(ctx, tx, r, rows); err != nil {
+	}()
+	defer func() {
+		close(stop)
+		for range batches {
+		}
+		bq.Close()
+	}()
+	var n int32
+	for b := range batches {
+		if b.err != nil {
+			return fmt.Errorf("read export rows: %w", b.err)
+		}
+		n += int32(len(b.rows))
+		if err := e.write(ctx, tx, r, b.rows); err != nil {
 			return err
 		}
 	}

@@ -21,14 +21,15 @@ const maxXMLRun = 1 << 20
 
 // sheetSource streams the rows of one worksheet part.
 type sheetSource struct {
-	file     *os.File
-	ex       *excelize.File
-	part     io.ReadCloser
-	dec      *xml.Decoder
-	lim      Limits
-	sst      []string
-	styles   []*numFormat // by style id, filled as met
-	date1904 bool
+	file   *os.File
+	part   io.ReadCloser
+	dec    *xml.Decoder
+	lim    Limits
+	sst    []string
+	styles []*numFormat // by style id, filled as met
+	// sheetStyles is the style sheet's number formats (readStyles).
+	sheetStyles sheetStyles
+	date1904    bool
 
 	inSheetData bool
 	lastRow     int
@@ -47,6 +48,9 @@ type xmlRels struct {
 }
 
 type xmlWorkbook struct {
+	WorkbookPr *struct {
+		Date1904 string `xml:"date1904,attr"`
+	} `xml:"workbookPr"`
 	Sheets []struct {
 		Name  string     `xml:"name,attr"`
 		State string     `xml:"state,attr"`
@@ -142,24 +146,31 @@ func openSheet(fh *os.File, opts Options) (rowSource, error) {
 			}
 		}
 	}
-
-	ex, err := excelize.OpenFile(fh.Name(), excelize.Options{
-		UnzipSizeLimit:    lim.MaxUnzippedBytes,
-		UnzipXMLSizeLimit: min(int64(SpillXMLBytes), lim.MaxUnzippedBytes),
-		TmpDir:            opts.TempDir,
-	})
-	if err != nil {
-		if ex != nil {
-			ex.Close()
+	stylesPart := parts["xl/styles.xml"]
+	for _, r := range rels.Rels {
+		if strings.HasSuffix(r.Type, "/styles") {
+			if p := parts[target(r.ID)]; p != nil {
+				stylesPart = p
+			}
 		}
-		if strings.Contains(err.Error(), "unzip size exceeds") {
-			return nil, &LimitError{Limit: LimitUnzippedBytes, Max: lim.MaxUnzippedBytes}
-		}
-		return nil, &CorruptError{Err: err}
 	}
-	src := &sheetSource{file: fh, ex: ex, lim: lim}
-	if props, err := ex.GetWorkbookProps(); err == nil && props.Date1904 != nil {
-		src.date1904 = *props.Date1904
+
+	// Only the parts read here are inflated, each as a stream: the
+	// workbook and its relationships (above), the style sheet's number
+	// formats, the shared strings and the worksheet. (Opening the
+	// workbook with excelize inflated every part, the worksheet into a
+	// temporary file, before a row was read: most of the time of a read.)
+	// checkZipLimits has bounded every part by the directory's sizes,
+	// which archive/zip holds each part to.
+	src := &sheetSource{file: fh, lim: lim}
+	if wb.WorkbookPr != nil {
+		src.date1904 = xmlTrue(wb.WorkbookPr.Date1904)
+	}
+	if stylesPart != nil {
+		if src.sheetStyles, err = readStyles(stylesPart); err != nil {
+			src.close()
+			return nil, err
+		}
 	}
 	if sstPart != nil {
 		if src.sst, err = readSharedStrings(sstPart, lim); err != nil {
@@ -295,10 +306,6 @@ func (s *sheetSource) close() error {
 	if s.part != nil {
 		errs = append(errs, s.part.Close())
 		s.part = nil
-	}
-	if s.ex != nil {
-		errs = append(errs, s.ex.Close())
-		s.ex = nil
 	}
 	if s.file != nil {
 		errs = append(errs, s.file.Close())
@@ -581,25 +588,115 @@ func (s *sheetSource) numFormat(style int) *numFormat {
 	return nf
 }
 
-func (s *sheetSource) lookupNumFormat(style int) (nf *numFormat) {
-	// excelize indexes the style sheet's slices by ids read from the
-	// file; a damaged style sheet must not take the import down.
-	defer func() {
-		if recover() != nil {
-			nf = generalFormat
-		}
-	}()
-	st, err := s.ex.GetStyle(style)
-	if err != nil || st == nil {
+// lookupNumFormat classifies a style id's number format as excelize's
+// GetStyle reads it: a built-in id (or a locale one) is the built-in
+// format whatever numFmts says, another id is numFmts' code for it, and
+// an unknown id or style is General.
+func (s *sheetSource) lookupNumFormat(style int) *numFormat {
+	st := s.sheetStyles
+	if style >= len(st.xfs) || st.xfs[style] < 0 {
 		return generalFormat
 	}
+	id := st.xfs[style]
 	var f numFormat
-	if st.CustomNumFmt != nil {
-		f = classifyNumFmt(*st.CustomNumFmt)
+	if builtinNumFmtID(id) {
+		f = builtinNumFmt(id)
+	} else if code, ok := st.codes[id]; ok {
+		f = classifyNumFmt(code)
 	} else {
-		f = builtinNumFmt(st.NumFmt)
+		return generalFormat
 	}
 	return &f
+}
+
+// builtinNumFmtID tells the number format ids excelize treats as built in
+// (its builtInNumFmt and isLangNumFmt).
+func builtinNumFmtID(id int) bool {
+	return (id >= 0 && id <= 4) || (id >= 9 && id <= 22) || (id >= 27 && id <= 62) || (id >= 67 && id <= 81)
+}
+
+// sheetStyles is what the reader needs of a style sheet: each cell
+// style's (cellXfs) number format id, -1 when it has none, and the custom
+// number formats' codes by id.
+type sheetStyles struct {
+	xfs   []int
+	codes map[int]string
+}
+
+// maxStyles bounds the cell styles read (Excel allows 64,000).
+const maxStyles = 65536
+
+// readStyles reads the number formats (numFmts) and the cell styles'
+// number format ids (cellXfs) of a style sheet part; anything else in it
+// is skipped.
+func readStyles(f *zip.File) (sheetStyles, error) {
+	st := sheetStyles{codes: map[int]string{}}
+	rc, err := f.Open()
+	if err != nil {
+		return st, &CorruptError{Err: err}
+	}
+	defer rc.Close()
+	dec := xml.NewDecoder(&runLimiter{r: bufio.NewReaderSize(rc, 64<<10), max: maxXMLRun})
+	var inNumFmts, inCellXfs bool
+	depth := 0
+	for {
+		tok, err := dec.RawToken()
+		if err == io.EOF {
+			return st, nil
+		}
+		if err != nil {
+			return st, &CorruptError{Err: fmt.Errorf("styles: %w", err)}
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			switch {
+			case depth == 2 && t.Name.Local == "numFmts":
+				inNumFmts = true
+			case depth == 2 && t.Name.Local == "cellXfs":
+				inCellXfs = true
+			case depth == 3 && inNumFmts && t.Name.Local == "numFmt":
+				id, code := -1, ""
+				for _, a := range t.Attr {
+					switch a.Name.Local {
+					case "numFmtId":
+						if n, err := strconv.Atoi(a.Value); err == nil && n >= 0 {
+							id = n
+						}
+					case "formatCode":
+						code = a.Value
+					}
+				}
+				// The last definition of an id wins, as in excelize.
+				if _, have := st.codes[id]; id >= 0 && (have || len(st.codes) < maxStyles) {
+					st.codes[id] = code
+				}
+			case depth == 3 && inCellXfs && t.Name.Local == "xf":
+				id := -1
+				for _, a := range t.Attr {
+					if a.Name.Local == "numFmtId" {
+						if n, err := strconv.Atoi(a.Value); err == nil && n >= 0 {
+							id = n
+						}
+					}
+				}
+				if len(st.xfs) < maxStyles {
+					st.xfs = append(st.xfs, id)
+				}
+			}
+		case xml.EndElement:
+			if depth == 2 {
+				inNumFmts, inCellXfs = false, false
+			}
+			depth--
+		}
+	}
+}
+
+// xmlTrue reads an xsd:boolean attribute.
+func xmlTrue(v string) bool {
+	v = strings.TrimSpace(v)
+	return v == "1" || v == "true"
 }
 
 func colName(col int) string {

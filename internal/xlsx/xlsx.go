@@ -8,17 +8,22 @@
 // *FormatError naming it (xls, an encrypted workbook, ods, numbers, another
 // zip, pdf, html, binary), so a handler can answer 415 before queueing work.
 //
-// Open streams one sheet row by row in bounded memory. For xlsx, excelize
-// opens the workbook (with its unzip limits set from Limits, so a zip bomb
-// stops before it is inflated) and supplies the workbook metadata: sheet
-// order and visibility, the 1900/1904 date system and every style's number
-// format. The chosen worksheet part is then read as a stream of XML tokens by
-// this package, not through excelize's Rows().Columns(), because that returns
-// only formatted strings: the importer needs each cell's type, its exact raw
-// value and its number format (date, percent, zero padding), which the string
-// loses (a date shows as "03-15-26", 1234.5678 as "1,234.57"). Shared strings
-// are held once in memory as one byte buffer with offsets, bounded by
-// Limits.MaxSharedStringsBytes.
+// Open streams one sheet row by row in bounded memory. For xlsx, the zip's
+// directory is checked against Limits first (archive/zip holds every part
+// to its declared size, so a zip bomb stops before it is inflated); then
+// this package reads, each as a stream of XML tokens, only the parts it
+// needs: the workbook (sheet order and visibility, the 1900/1904 date
+// system), its relationships, the style sheet's number formats (as
+// excelize's GetStyle classifies them), the shared strings and the chosen
+// worksheet. Nothing is inflated to disk and no other part is read: opening
+// the workbook with excelize, as this package once did, inflated every part
+// (the worksheet into a temporary file) before the first row, most of the
+// time of a read. The worksheet is not read through excelize's
+// Rows().Columns() either, because that returns only formatted strings: the
+// importer needs each cell's type, its exact raw value and its number
+// format (date, percent, zero padding), which the string loses (a date
+// shows as "03-15-26", 1234.5678 as "1,234.57"). Shared strings are held
+// once in memory, bounded by Limits.MaxSharedStringsBytes.
 //
 // Cells are interpreted lazily: Cell.Text, Cell.Decimal (exact, never
 // through float64), Cell.Percent and Cell.Date.
@@ -82,12 +87,11 @@ func (f Format) ContentType() string {
 // means its default (DefaultLimits).
 type Limits struct {
 	// MaxUnzippedBytes bounds the declared uncompressed size of all the
-	// parts of an xlsx together (excelize's UnzipSizeLimit).
+	// parts of an xlsx together.
 	MaxUnzippedBytes int64
-	// MaxXMLBytes bounds the total size of the parts excelize holds in
-	// memory while an xlsx is open (workbook, styles, small sheets, ...);
-	// worksheets and shared strings larger than SpillXMLBytes are spilled
-	// to TempDir instead (excelize's UnzipXMLSizeLimit).
+	// MaxXMLBytes bounds the total size of the parts other than
+	// worksheets and shared strings larger than SpillXMLBytes (workbook,
+	// styles, small sheets, ...): a workbook that needs more is refused.
 	MaxXMLBytes int64
 	// MaxSharedStringsBytes bounds the text of the shared strings table,
 	// which this package keeps in memory.
@@ -114,7 +118,8 @@ const (
 	DefaultMaxColumns            = 200
 	DefaultMaxCellBytes          = 32_767
 	// SpillXMLBytes is the size above which worksheet and shared strings
-	// parts are kept in TempDir rather than in memory.
+	// parts are not counted against MaxXMLBytes (they are read as
+	// streams).
 	SpillXMLBytes = 4 << 20
 )
 
@@ -163,9 +168,8 @@ type Options struct {
 	Limits Limits
 	// Sheet names the sheet to read; empty reads the first visible sheet.
 	Sheet string
-	// TempDir is where large xlsx parts are spilled; empty is os.TempDir.
-	// It needs room for the workbook's unzipped worksheets (at most
-	// Limits.MaxUnzippedBytes).
+	// TempDir is kept for callers' compatibility: reading no longer
+	// writes temporary files.
 	TempDir string
 }
 
