@@ -1,0 +1,174 @@
+package auth
+
+import (
+	"context"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/customerhub/customerhub/internal/audit"
+	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/tenant"
+)
+
+// ---- roles -----------------------------------------------------------------
+
+type createRoleRequest struct {
+	Name        string   `json:"name"`
+	Description string   `json:"description,omitempty"`
+	Permissions []string `json:"permissions"`
+}
+
+type patchRoleRequest struct {
+	Name        httpapi.Optional[string]   `json:"name"`
+	Description httpapi.Optional[string]   `json:"description"`
+	Permissions httpapi.Optional[[]string] `json:"permissions"`
+}
+
+type roleResponse struct {
+	// ID is null for built-in roles.
+	ID          *uuid.UUID `json:"id"`
+	Name        string     `json:"name"`
+	Description string     `json:"description"`
+	Permissions []string   `json:"permissions"`
+	Builtin     bool       `json:"builtin"`
+	// Version is the custom role's version (its ETag); absent for
+	// built-in roles, which cannot change.
+	Version int64 `json:"version,omitempty"`
+}
+
+func toRoleResponse(r dbsqlc.Role) roleResponse {
+	id := r.ID
+	perms := r.Permissions
+	if perms == nil {
+		perms = []string{}
+	}
+	return roleResponse{ID: &id, Name: r.Name, Description: r.Description, Permissions: perms, Version: r.Version}
+}
+
+type roleListResponse struct {
+	Items []roleResponse `json:"items"`
+}
+
+func (h *Handler) createRole(c *fiber.Ctx) error {
+	var req createRoleRequest
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	in := RoleInput{Name: req.Name, Description: req.Description, Permissions: req.Permissions}
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		r, err := h.svc.CreateRole(ctx, tx, tenant.MustFromContext(ctx), in)
+		if err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityRole, EntityID: r.ID, Action: audit.ActionCreate, After: toRoleResponse(r)}); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderLocation, "/v1/roles/"+r.ID.String())
+		c.Set(fiber.HeaderETag, httpapi.ETag(r.Version))
+		return c.Status(fiber.StatusCreated).JSON(toRoleResponse(r))
+	})
+}
+
+func (h *Handler) listRoles(c *fiber.Ctx) error {
+	resp := roleListResponse{Items: []roleResponse{}}
+	for _, br := range BuiltinRoles {
+		resp.Items = append(resp.Items, roleResponse{Name: br.Name, Description: br.Description, Permissions: br.Permissions, Builtin: true})
+	}
+	err := h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		rs, err := h.svc.ListRoles(ctx, tx)
+		for _, r := range rs {
+			resp.Items = append(resp.Items, toRoleResponse(r))
+		}
+		return err
+	}, database.ReadOnly)
+	if err != nil {
+		return err
+	}
+	return c.JSON(resp)
+}
+
+func (h *Handler) getRole(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var r dbsqlc.Role
+	err = h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		var err error
+		r, err = h.svc.GetRole(ctx, tx, id)
+		return err
+	}, database.ReadOnly)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderETag, httpapi.ETag(r.Version))
+	return c.JSON(toRoleResponse(r))
+}
+
+func (h *Handler) patchRole(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	want, err := httpapi.IfMatch(c)
+	if err != nil {
+		return err
+	}
+	var req patchRoleRequest
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	errs := notNull(map[string]bool{
+		"name": req.Name.Set && req.Name.Null, "description": req.Description.Set && req.Description.Null,
+		"permissions": req.Permissions.Set && req.Permissions.Null,
+	})
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	patch := RolePatch{Name: optionalValue(req.Name), Description: optionalValue(req.Description), Permissions: optionalValue(req.Permissions)}
+	if err := patch.Validate(); err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		before, err := h.svc.GetRole(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		r, err := h.svc.UpdateRole(ctx, tx, tenant.MustFromContext(ctx), id, want, patch)
+		if err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityRole, EntityID: id, Action: audit.ActionUpdate,
+			Before: toRoleResponse(before), After: toRoleResponse(r)}); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(r.Version))
+		return c.JSON(toRoleResponse(r))
+	})
+}
+
+func (h *Handler) deleteRole(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		before, err := h.svc.GetRole(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := h.svc.DeleteRole(ctx, tx, tenant.MustFromContext(ctx), id); err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityRole, EntityID: id, Action: audit.ActionDelete, Before: toRoleResponse(before)}); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	})
+}

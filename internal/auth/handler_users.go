@@ -1,0 +1,259 @@
+package auth
+
+import (
+	"context"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/customerhub/customerhub/internal/audit"
+	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/tenant"
+)
+
+// ---- users -----------------------------------------------------------------
+
+type createUserRequest struct {
+	Email      string     `json:"email"`
+	Name       string     `json:"name"`
+	Password   string     `json:"password"`
+	Role       string     `json:"role"`
+	Visibility string     `json:"visibility,omitempty"`
+	CustomerID *uuid.UUID `json:"customer_id,omitempty"`
+}
+
+type patchUserRequest struct {
+	Email      httpapi.Optional[string]    `json:"email"`
+	Name       httpapi.Optional[string]    `json:"name"`
+	Password   httpapi.Optional[string]    `json:"password"`
+	Role       httpapi.Optional[string]    `json:"role"`
+	Visibility httpapi.Optional[string]    `json:"visibility"`
+	CustomerID httpapi.Optional[uuid.UUID] `json:"customer_id"`
+	Status     httpapi.Optional[string]    `json:"status"`
+}
+
+type userResponse struct {
+	ID         uuid.UUID  `json:"id"`
+	Email      string     `json:"email"`
+	Name       string     `json:"name"`
+	Role       string     `json:"role"`
+	Visibility string     `json:"visibility"`
+	CustomerID *uuid.UUID `json:"customer_id"`
+	Status     string     `json:"status"`
+	Version    int64      `json:"version"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+}
+
+func toUserResponse(u User) userResponse {
+	vis := u.Visibility
+	if u.Role == RolePortal {
+		vis = tenant.VisibilityPortal
+	}
+	return userResponse{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Visibility: vis, CustomerID: u.CustomerID,
+		Status: u.Status, Version: u.Version, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+}
+
+type userListResponse struct {
+	Items      []userResponse `json:"items"`
+	NextCursor *string        `json:"next_cursor"`
+}
+
+func (h *Handler) createUser(c *fiber.Ctx) error {
+	var req createUserRequest
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	in := UserInput{Email: req.Email, Name: req.Name, Password: req.Password, Role: req.Role, Visibility: req.Visibility, CustomerID: req.CustomerID}
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	hash, err := h.svc.hasher.Hash(c.UserContext(), in.Password)
+	if err != nil {
+		return err
+	}
+	in.PasswordHash = hash
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		u, err := h.svc.CreateUser(ctx, tx, tenant.MustFromContext(ctx), in)
+		if err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityUser, EntityID: u.ID, CustomerID: u.CustomerID, Action: audit.ActionCreate, After: toUserResponse(u)}); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(u.Version))
+		c.Set(fiber.HeaderLocation, "/v1/users/"+u.ID.String())
+		return c.Status(fiber.StatusCreated).JSON(toUserResponse(u))
+	})
+}
+
+func (h *Handler) listUsers(c *fiber.Ctx) error {
+	limit, err := httpapi.Limit(c)
+	if err != nil {
+		return err
+	}
+	status, err := httpapi.QueryText(c, "status", 20)
+	if err != nil {
+		return err
+	}
+	if status != nil && *status != "active" && *status != "disabled" {
+		return httpapi.BadRequest("status", "invalid_choice", "must be active or disabled")
+	}
+	var after UserCursor
+	has, err := httpapi.DecodeCursor(c, &after)
+	if err != nil {
+		return err
+	}
+	var cursor *UserCursor
+	if has {
+		cursor = &after
+	}
+	var users []User
+	err = h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		var err error
+		users, err = h.svc.ListUsers(ctx, tx, cursor, status, limit+1)
+		return err
+	}, database.ReadOnly, database.CustomPlans)
+	if err != nil {
+		return err
+	}
+	resp := userListResponse{Items: []userResponse{}}
+	if len(users) > int(limit) {
+		users = users[:limit]
+		last := users[len(users)-1]
+		next := httpapi.EncodeCursor(UserCursor{Name: last.Name, ID: last.ID})
+		resp.NextCursor = &next
+	}
+	for _, u := range users {
+		resp.Items = append(resp.Items, toUserResponse(u))
+	}
+	return c.JSON(resp)
+}
+
+func (h *Handler) getUser(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var u User
+	err = h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		var err error
+		u, err = h.svc.GetUser(ctx, tx, id)
+		return err
+	}, database.ReadOnly)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderETag, httpapi.ETag(u.Version))
+	return c.JSON(toUserResponse(u))
+}
+
+func (h *Handler) patchUser(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	want, err := httpapi.IfMatch(c)
+	if err != nil {
+		return err
+	}
+	var req patchUserRequest
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	patch, err := req.toPatch()
+	if err != nil {
+		return err
+	}
+	if patch.Password != nil {
+		if patch.PasswordHash, err = h.svc.hasher.Hash(c.UserContext(), *patch.Password); err != nil {
+			return err
+		}
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		before, err := h.svc.GetUser(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		u, err := h.svc.UpdateUser(ctx, tx, tenant.MustFromContext(ctx), id, want, patch)
+		if err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityUser, EntityID: id, CustomerID: linkedCustomer(before, u), Action: audit.ActionUpdate,
+			Before: toUserResponse(before), After: toUserResponse(u)}); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(u.Version))
+		return c.JSON(toUserResponse(u))
+	})
+}
+
+// linkedCustomer is the customer a portal user's audit event belongs to:
+// the one it is linked to after the change, else before.
+func linkedCustomer(before, after User) *uuid.UUID {
+	if after.CustomerID != nil {
+		return after.CustomerID
+	}
+	return before.CustomerID
+}
+
+func (req patchUserRequest) toPatch() (UserPatch, error) {
+	var p UserPatch
+	var errs = notNull(map[string]bool{
+		"email": req.Email.Set && req.Email.Null, "name": req.Name.Set && req.Name.Null,
+		"password": req.Password.Set && req.Password.Null, "role": req.Role.Set && req.Role.Null,
+		"visibility": req.Visibility.Set && req.Visibility.Null, "status": req.Status.Set && req.Status.Null,
+	})
+	if err := errs.Err(); err != nil {
+		return p, err
+	}
+	p.Email = optionalValue(req.Email)
+	p.Name = optionalValue(req.Name)
+	p.Password = optionalValue(req.Password)
+	p.Role = optionalValue(req.Role)
+	p.Visibility = optionalValue(req.Visibility)
+	p.Status = optionalValue(req.Status)
+	if req.CustomerID.Set {
+		p.CustomerIDSet = true
+		if !req.CustomerID.Null {
+			id := req.CustomerID.Value
+			p.CustomerID = &id
+		}
+	}
+	return p, p.Validate()
+}
+
+func optionalValue[T any](o httpapi.Optional[T]) *T {
+	if !o.Set || o.Null {
+		return nil
+	}
+	v := o.Value
+	return &v
+}
+
+func (h *Handler) deleteUser(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		before, err := h.svc.GetUser(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := h.svc.DisableUser(ctx, tx, tenant.MustFromContext(ctx), id); err != nil {
+			return err
+		}
+		after, err := h.svc.GetUser(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityUser, EntityID: id, CustomerID: linkedCustomer(before, after), Action: audit.ActionUpdate,
+			Before: toUserResponse(before), After: toUserResponse(after)}); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	})
+}

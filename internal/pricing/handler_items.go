@@ -1,0 +1,232 @@
+package pricing
+
+import (
+	"context"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/customerhub/customerhub/internal/audit"
+	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/money"
+	"github.com/customerhub/customerhub/internal/validation"
+)
+
+// ---- items ------------------------------------------------------------------
+
+type createItemRequest struct {
+	SKU       string       `json:"sku"`
+	Name      string       `json:"name"`
+	BasePrice *money.Value `json:"base_price"`
+}
+
+type patchItemRequest struct {
+	SKU       httpapi.Optional[string]      `json:"sku"`
+	Name      httpapi.Optional[string]      `json:"name"`
+	BasePrice httpapi.Optional[money.Value] `json:"base_price"`
+	Active    httpapi.Optional[bool]        `json:"active"`
+}
+
+// itemResponse shows the base price in the tenant's default currency,
+// which Currency names.
+type itemResponse struct {
+	ID        uuid.UUID `json:"id"`
+	SKU       string    `json:"sku"`
+	Name      string    `json:"name"`
+	BasePrice string    `json:"base_price"`
+	Currency  string    `json:"currency"`
+	Active    bool      `json:"active"`
+	Version   int64     `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func toItemResponse(it dbsqlc.Item, currency string) itemResponse {
+	return itemResponse{ID: it.ID, SKU: it.Sku, Name: it.Name, BasePrice: FormatPrice(it.BasePrice, currency), Currency: currency,
+		Active: it.Active, Version: it.Version, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt}
+}
+
+type itemListResponse struct {
+	Items      []itemResponse `json:"items"`
+	NextCursor *string        `json:"next_cursor"`
+}
+
+// toInput converts and validates the body; a base price must be sent (0 is
+// a price, not a default).
+func (req createItemRequest) toInput() (ItemInput, error) {
+	in := ItemInput{SKU: req.SKU, Name: req.Name}
+	if req.BasePrice != nil {
+		in.BasePrice = *req.BasePrice
+	}
+	err := in.Validate()
+	if req.BasePrice != nil {
+		return in, err
+	}
+	errs, _ := err.(validation.Errors)
+	errs.Add("base_price", "required", "must be given, in the tenant's default currency")
+	return in, errs
+}
+
+func (h *Handler) createItem(c *fiber.Ctx) error {
+	var req createItemRequest
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	in, err := req.toInput()
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		it, err := h.svc.ItemCreate(ctx, tx, in)
+		if err != nil {
+			return err
+		}
+		cur, err := h.svc.TenantCurrency(ctx, tx)
+		if err != nil {
+			return err
+		}
+		resp := toItemResponse(it, cur)
+		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityItem, EntityID: it.ID, Action: audit.ActionCreate, After: resp}); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(it.Version))
+		c.Set(fiber.HeaderLocation, "/v1/items/"+it.ID.String())
+		return c.Status(fiber.StatusCreated).JSON(resp)
+	})
+}
+
+func (h *Handler) listItems(c *fiber.Ctx) error {
+	limit, err := httpapi.Limit(c)
+	if err != nil {
+		return err
+	}
+	var p ItemListParams
+	p.Limit = limit + 1
+	if p.Q, err = httpapi.QueryText(c, "q", 200); err != nil {
+		return err
+	}
+	switch c.Query("active") {
+	case "":
+	case "true", "false":
+		v := c.Query("active") == "true"
+		p.Active = &v
+	default:
+		return httpapi.BadRequest("active", "invalid_boolean", "must be true or false")
+	}
+	var after ItemCursor
+	has, err := httpapi.DecodeCursor(c, &after)
+	if err != nil {
+		return err
+	}
+	if has {
+		p.After = &after
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		rows, err := h.svc.ItemList(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		cur, err := h.svc.TenantCurrency(ctx, tx)
+		if err != nil {
+			return err
+		}
+		resp := itemListResponse{Items: make([]itemResponse, 0, len(rows))}
+		if len(rows) > int(limit) {
+			rows = rows[:limit]
+			last := rows[len(rows)-1]
+			next := httpapi.EncodeCursor(ItemCursor{SKU: last.Sku, ID: last.ID})
+			resp.NextCursor = &next
+		}
+		for _, r := range rows {
+			resp.Items = append(resp.Items, toItemResponse(r, cur))
+		}
+		return c.JSON(resp)
+	}, database.ReadOnly, database.CustomPlans)
+}
+
+func (h *Handler) getItem(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		it, err := h.svc.ItemGet(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		cur, err := h.svc.TenantCurrency(ctx, tx)
+		if err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(it.Version))
+		return c.JSON(toItemResponse(it, cur))
+	}, database.ReadOnly)
+}
+
+func (h *Handler) patchItem(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	want, err := httpapi.IfMatch(c)
+	if err != nil {
+		return err
+	}
+	var req patchItemRequest
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := notNull(map[string]bool{
+		"sku": req.SKU.Set && req.SKU.Null, "name": req.Name.Set && req.Name.Null,
+		"base_price": req.BasePrice.Set && req.BasePrice.Null, "active": req.Active.Set && req.Active.Null,
+	}); err != nil {
+		return err
+	}
+	patch := ItemPatch{SKU: optionalValue(req.SKU), Name: optionalValue(req.Name), BasePrice: optionalValue(req.BasePrice),
+		Active: optionalValue(req.Active)}
+	if err := patch.Validate(); err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		before, after, err := h.svc.ItemUpdate(ctx, tx, id, want, patch)
+		if err != nil {
+			return err
+		}
+		cur, err := h.svc.TenantCurrency(ctx, tx)
+		if err != nil {
+			return err
+		}
+		resp := toItemResponse(after, cur)
+		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityItem, EntityID: id, Action: audit.ActionUpdate,
+			Before: toItemResponse(before, cur), After: resp}); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(after.Version))
+		return c.JSON(resp)
+	})
+}
+
+func (h *Handler) deleteItem(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		before, err := h.svc.ItemDelete(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		cur, err := h.svc.TenantCurrency(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityItem, EntityID: id, Action: audit.ActionDelete,
+			Before: toItemResponse(before, cur)}); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	})
+}

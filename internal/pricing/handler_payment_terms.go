@@ -1,0 +1,187 @@
+package pricing
+
+import (
+	"context"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/customerhub/customerhub/internal/audit"
+	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/validation"
+)
+
+// ---- payment terms ----------------------------------------------------------
+
+type createPaymentTermsRequest struct {
+	Code    string `json:"code"`
+	Name    string `json:"name"`
+	DueDays *int64 `json:"due_days"`
+}
+
+type patchPaymentTermsRequest struct {
+	Code    httpapi.Optional[string] `json:"code"`
+	Name    httpapi.Optional[string] `json:"name"`
+	DueDays httpapi.Optional[int64]  `json:"due_days"`
+}
+
+type paymentTermsResponse struct {
+	ID        uuid.UUID `json:"id"`
+	Code      string    `json:"code"`
+	Name      string    `json:"name"`
+	DueDays   int32     `json:"due_days"`
+	Version   int64     `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func toPaymentTermsResponse(pt dbsqlc.PaymentTerm) paymentTermsResponse {
+	return paymentTermsResponse{ID: pt.ID, Code: pt.Code, Name: pt.Name, DueDays: pt.DueDays,
+		Version: pt.Version, CreatedAt: pt.CreatedAt, UpdatedAt: pt.UpdatedAt}
+}
+
+type paymentTermsListResponse struct {
+	Items      []paymentTermsResponse `json:"items"`
+	NextCursor *string                `json:"next_cursor"`
+}
+
+// toInput converts and validates the body; due_days has no sensible
+// default (0 means due at once), so it must be sent.
+func (req createPaymentTermsRequest) toInput() (PaymentTermsInput, error) {
+	in := PaymentTermsInput{Code: req.Code, Name: req.Name}
+	if req.DueDays != nil {
+		in.DueDays = *req.DueDays
+	}
+	err := in.Validate()
+	if req.DueDays != nil {
+		return in, err
+	}
+	errs, _ := err.(validation.Errors)
+	errs.Add("due_days", "required", "must be given: the number of days until payment is due")
+	return in, errs
+}
+
+func (h *Handler) createPaymentTerms(c *fiber.Ctx) error {
+	var req createPaymentTermsRequest
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	in, err := req.toInput()
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		pt, err := h.svc.PaymentTermsCreate(ctx, tx, in)
+		if err != nil {
+			return err
+		}
+		resp := toPaymentTermsResponse(pt)
+		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityPaymentTerms, EntityID: pt.ID, Action: audit.ActionCreate, After: resp}); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(pt.Version))
+		c.Set(fiber.HeaderLocation, "/v1/payment-terms/"+pt.ID.String())
+		return c.Status(fiber.StatusCreated).JSON(resp)
+	})
+}
+
+func (h *Handler) listPaymentTerms(c *fiber.Ctx) error {
+	limit, err := httpapi.Limit(c)
+	if err != nil {
+		return err
+	}
+	after, err := pageCursor(c)
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		rows, err := h.svc.PaymentTermsList(ctx, tx, after, limit+1)
+		if err != nil {
+			return err
+		}
+		resp := paymentTermsListResponse{Items: make([]paymentTermsResponse, 0, len(rows))}
+		if len(rows) > int(limit) {
+			rows = rows[:limit]
+			last := rows[len(rows)-1]
+			next := httpapi.EncodeCursor(Cursor{Code: last.Code, ID: last.ID})
+			resp.NextCursor = &next
+		}
+		for _, r := range rows {
+			resp.Items = append(resp.Items, toPaymentTermsResponse(r))
+		}
+		return c.JSON(resp)
+	}, database.ReadOnly)
+}
+
+func (h *Handler) getPaymentTerms(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		pt, err := h.svc.PaymentTermsGet(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(pt.Version))
+		return c.JSON(toPaymentTermsResponse(pt))
+	}, database.ReadOnly)
+}
+
+func (h *Handler) patchPaymentTerms(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	want, err := httpapi.IfMatch(c)
+	if err != nil {
+		return err
+	}
+	var req patchPaymentTermsRequest
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := notNull(map[string]bool{
+		"code": req.Code.Set && req.Code.Null, "name": req.Name.Set && req.Name.Null, "due_days": req.DueDays.Set && req.DueDays.Null,
+	}); err != nil {
+		return err
+	}
+	patch := PaymentTermsPatch{Code: optionalValue(req.Code), Name: optionalValue(req.Name), DueDays: optionalValue(req.DueDays)}
+	if err := patch.Validate(); err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		before, after, err := h.svc.PaymentTermsUpdate(ctx, tx, id, want, patch)
+		if err != nil {
+			return err
+		}
+		resp := toPaymentTermsResponse(after)
+		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityPaymentTerms, EntityID: id, Action: audit.ActionUpdate,
+			Before: toPaymentTermsResponse(before), After: resp}); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(after.Version))
+		return c.JSON(resp)
+	})
+}
+
+func (h *Handler) deletePaymentTerms(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		before, err := h.svc.PaymentTermsDelete(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityPaymentTerms, EntityID: id, Action: audit.ActionDelete,
+			Before: toPaymentTermsResponse(before)}); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	})
+}

@@ -1,0 +1,170 @@
+package pricing
+
+import (
+	"context"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/customerhub/customerhub/internal/audit"
+	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/httpapi"
+)
+
+// ---- price lists ------------------------------------------------------------
+
+type createPriceListRequest struct {
+	Code     string `json:"code"`
+	Name     string `json:"name"`
+	Currency string `json:"currency"`
+}
+
+type patchPriceListRequest struct {
+	Code     httpapi.Optional[string] `json:"code"`
+	Name     httpapi.Optional[string] `json:"name"`
+	Currency httpapi.Optional[string] `json:"currency"`
+}
+
+type priceListResponse struct {
+	ID        uuid.UUID `json:"id"`
+	Code      string    `json:"code"`
+	Name      string    `json:"name"`
+	Currency  string    `json:"currency"`
+	Version   int64     `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func toPriceListResponse(pl dbsqlc.PriceList) priceListResponse {
+	return priceListResponse{ID: pl.ID, Code: pl.Code, Name: pl.Name, Currency: pl.Currency,
+		Version: pl.Version, CreatedAt: pl.CreatedAt, UpdatedAt: pl.UpdatedAt}
+}
+
+type priceListListResponse struct {
+	Items      []priceListResponse `json:"items"`
+	NextCursor *string             `json:"next_cursor"`
+}
+
+func (h *Handler) createPriceList(c *fiber.Ctx) error {
+	var req createPriceListRequest
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	in := PriceListInput{Code: req.Code, Name: req.Name, Currency: req.Currency}
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		pl, err := h.svc.PriceListCreate(ctx, tx, in)
+		if err != nil {
+			return err
+		}
+		resp := toPriceListResponse(pl)
+		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityPriceList, EntityID: pl.ID, Action: audit.ActionCreate, After: resp}); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(pl.Version))
+		c.Set(fiber.HeaderLocation, "/v1/price-lists/"+pl.ID.String())
+		return c.Status(fiber.StatusCreated).JSON(resp)
+	})
+}
+
+func (h *Handler) listPriceLists(c *fiber.Ctx) error {
+	limit, err := httpapi.Limit(c)
+	if err != nil {
+		return err
+	}
+	after, err := pageCursor(c)
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		rows, err := h.svc.PriceListList(ctx, tx, after, limit+1)
+		if err != nil {
+			return err
+		}
+		resp := priceListListResponse{Items: make([]priceListResponse, 0, len(rows))}
+		if len(rows) > int(limit) {
+			rows = rows[:limit]
+			last := rows[len(rows)-1]
+			next := httpapi.EncodeCursor(Cursor{Code: last.Code, ID: last.ID})
+			resp.NextCursor = &next
+		}
+		for _, r := range rows {
+			resp.Items = append(resp.Items, toPriceListResponse(r))
+		}
+		return c.JSON(resp)
+	}, database.ReadOnly)
+}
+
+func (h *Handler) getPriceList(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		pl, err := h.svc.PriceListGet(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(pl.Version))
+		return c.JSON(toPriceListResponse(pl))
+	}, database.ReadOnly)
+}
+
+func (h *Handler) patchPriceList(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	want, err := httpapi.IfMatch(c)
+	if err != nil {
+		return err
+	}
+	var req patchPriceListRequest
+	if err := httpapi.DecodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := notNull(map[string]bool{
+		"code": req.Code.Set && req.Code.Null, "name": req.Name.Set && req.Name.Null, "currency": req.Currency.Set && req.Currency.Null,
+	}); err != nil {
+		return err
+	}
+	patch := PriceListPatch{Code: optionalValue(req.Code), Name: optionalValue(req.Name), Currency: optionalValue(req.Currency)}
+	if err := patch.Validate(); err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		before, after, err := h.svc.PriceListUpdate(ctx, tx, id, want, patch)
+		if err != nil {
+			return err
+		}
+		resp := toPriceListResponse(after)
+		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityPriceList, EntityID: id, Action: audit.ActionUpdate,
+			Before: toPriceListResponse(before), After: resp}); err != nil {
+			return err
+		}
+		c.Set(fiber.HeaderETag, httpapi.ETag(after.Version))
+		return c.JSON(resp)
+	})
+}
+
+func (h *Handler) deletePriceList(c *fiber.Ctx) error {
+	id, err := httpapi.UUIDParam(c, "id")
+	if err != nil {
+		return err
+	}
+	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+		before, err := h.svc.PriceListDelete(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityPriceList, EntityID: id, Action: audit.ActionDelete,
+			Before: toPriceListResponse(before)}); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	})
+}
