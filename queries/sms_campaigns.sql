@@ -107,11 +107,19 @@ SELECT c.status, c.phone, c.balance, c.overdue_amount, c.last_notice_at,
        EXISTS (SELECT 1 FROM sms_opt_outs o WHERE o.tenant_id = c.tenant_id AND o.phone = c.phone)::boolean AS opted_out
 FROM customers c WHERE c.tenant_id = @tenant_id AND c.id = @id;
 
--- SmsSendCustomerLock is SmsSendCustomer for the send itself: it locks
--- the customer, so that two campaigns' messages to one customer are
--- checked and claimed one after the other, and says whether another
--- message of the customer's is under way (sending, or its outcome
--- unknown), whose outcome decides whether this one may go.
+-- SmsSendCustomerTakeTurn locks the customer, so that two campaigns'
+-- messages to one customer are checked and claimed one after the other. It
+-- is a statement of its own, run before SmsSendCustomerLock: under READ
+-- COMMITTED a statement that waits for a row lock still reads every other
+-- table as of its start, so a single statement would miss the claim the
+-- lock's holder just committed.
+-- name: SmsSendCustomerTakeTurn :exec
+SELECT 1 FROM customers c WHERE c.tenant_id = @tenant_id AND c.id = @id FOR NO KEY UPDATE OF c;
+
+-- SmsSendCustomerLock is SmsSendCustomer for the send itself, after
+-- SmsSendCustomerTakeTurn: it says whether another message of the
+-- customer's is under way (sending, or its outcome unknown), whose
+-- outcome decides whether this one may go.
 -- name: SmsSendCustomerLock :one
 SELECT c.status, c.phone, c.balance, c.overdue_amount, c.last_notice_at,
        EXISTS (SELECT 1 FROM sms_opt_outs o WHERE o.tenant_id = c.tenant_id AND o.phone = c.phone)::boolean AS opted_out,
@@ -133,3 +141,15 @@ WHERE tenant_id = @tenant_id AND id = @id AND (last_notice_at IS NULL OR last_no
 -- SmsSidUsed reports whether another message already holds a Twilio SID.
 -- name: SmsSidUsed :one
 SELECT EXISTS (SELECT 1 FROM sms_messages WHERE tenant_id = @tenant_id AND twilio_sid = @twilio_sid)::boolean;
+
+-- SmsMessagesQueuedPhones lists the distinct numbers of a campaign's
+-- queued messages (for the number-type check, sms.MobileCapable).
+-- name: SmsMessagesQueuedPhones :many
+SELECT DISTINCT to_phone::text FROM sms_messages
+WHERE tenant_id = @tenant_id AND campaign_id = @campaign_id AND state = 'queued' AND to_phone IS NOT NULL;
+
+-- SmsMessagesSkipPhones skips a campaign's queued messages to the given
+-- numbers with a reason.
+-- name: SmsMessagesSkipPhones :execrows
+UPDATE sms_messages SET state = 'skipped', skip_reason = @reason::text, updated_at = now()
+WHERE tenant_id = @tenant_id AND campaign_id = @campaign_id AND state = 'queued' AND to_phone = ANY (@phones::text[]);

@@ -500,6 +500,65 @@ func (q *Queries) SmsMessagesQueued(ctx context.Context, db DBTX, arg SmsMessage
 	return items, nil
 }
 
+const smsMessagesQueuedPhones = `-- name: SmsMessagesQueuedPhones :many
+SELECT DISTINCT to_phone::text FROM sms_messages
+WHERE tenant_id = $1 AND campaign_id = $2 AND state = 'queued' AND to_phone IS NOT NULL
+`
+
+type SmsMessagesQueuedPhonesParams struct {
+	TenantID   uuid.UUID
+	CampaignID uuid.UUID
+}
+
+// SmsMessagesQueuedPhones lists the distinct numbers of a campaign's
+// queued messages (for the number-type check, sms.MobileCapable).
+func (q *Queries) SmsMessagesQueuedPhones(ctx context.Context, db DBTX, arg SmsMessagesQueuedPhonesParams) ([]string, error) {
+	rows, err := db.Query(ctx, smsMessagesQueuedPhones, arg.TenantID, arg.CampaignID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var to_phone string
+		if err := rows.Scan(&to_phone); err != nil {
+			return nil, err
+		}
+		items = append(items, to_phone)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const smsMessagesSkipPhones = `-- name: SmsMessagesSkipPhones :execrows
+UPDATE sms_messages SET state = 'skipped', skip_reason = $1::text, updated_at = now()
+WHERE tenant_id = $2 AND campaign_id = $3 AND state = 'queued' AND to_phone = ANY ($4::text[])
+`
+
+type SmsMessagesSkipPhonesParams struct {
+	Reason     string
+	TenantID   uuid.UUID
+	CampaignID uuid.UUID
+	Phones     []string
+}
+
+// SmsMessagesSkipPhones skips a campaign's queued messages to the given
+// numbers with a reason.
+func (q *Queries) SmsMessagesSkipPhones(ctx context.Context, db DBTX, arg SmsMessagesSkipPhonesParams) (int64, error) {
+	result, err := db.Exec(ctx, smsMessagesSkipPhones,
+		arg.Reason,
+		arg.TenantID,
+		arg.CampaignID,
+		arg.Phones,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const smsOptOutRecord = `-- name: SmsOptOutRecord :exec
 INSERT INTO sms_opt_outs (tenant_id, phone, source) VALUES ($1, $2, $3)
 ON CONFLICT ON CONSTRAINT sms_opt_outs_pkey DO NOTHING
@@ -577,11 +636,10 @@ type SmsSendCustomerLockRow struct {
 	OtherInFlight bool
 }
 
-// SmsSendCustomerLock is SmsSendCustomer for the send itself: it locks
-// the customer, so that two campaigns' messages to one customer are
-// checked and claimed one after the other, and says whether another
-// message of the customer's is under way (sending, or its outcome
-// unknown), whose outcome decides whether this one may go.
+// SmsSendCustomerLock is SmsSendCustomer for the send itself, after
+// SmsSendCustomerTakeTurn: it says whether another message of the
+// customer's is under way (sending, or its outcome unknown), whose
+// outcome decides whether this one may go.
 func (q *Queries) SmsSendCustomerLock(ctx context.Context, db DBTX, arg SmsSendCustomerLockParams) (SmsSendCustomerLockRow, error) {
 	row := db.QueryRow(ctx, smsSendCustomerLock, arg.MessageID, arg.TenantID, arg.ID)
 	var i SmsSendCustomerLockRow
@@ -595,6 +653,26 @@ func (q *Queries) SmsSendCustomerLock(ctx context.Context, db DBTX, arg SmsSendC
 		&i.OtherInFlight,
 	)
 	return i, err
+}
+
+const smsSendCustomerTakeTurn = `-- name: SmsSendCustomerTakeTurn :exec
+SELECT 1 FROM customers c WHERE c.tenant_id = $1 AND c.id = $2 FOR NO KEY UPDATE OF c
+`
+
+type SmsSendCustomerTakeTurnParams struct {
+	TenantID uuid.UUID
+	ID       uuid.UUID
+}
+
+// SmsSendCustomerTakeTurn locks the customer, so that two campaigns'
+// messages to one customer are checked and claimed one after the other. It
+// is a statement of its own, run before SmsSendCustomerLock: under READ
+// COMMITTED a statement that waits for a row lock still reads every other
+// table as of its start, so a single statement would miss the claim the
+// lock's holder just committed.
+func (q *Queries) SmsSendCustomerTakeTurn(ctx context.Context, db DBTX, arg SmsSendCustomerTakeTurnParams) error {
+	_, err := db.Exec(ctx, smsSendCustomerTakeTurn, arg.TenantID, arg.ID)
+	return err
 }
 
 const smsSidUsed = `-- name: SmsSidUsed :one

@@ -282,6 +282,24 @@ func (cs *Campaigns) fill(ctx context.Context, tx database.Tx, actor *tenant.Pri
 	if err != nil {
 		return row, fmt.Errorf("insert messages: %w", err)
 	}
+	// Numbers of a type known not to take an SMS (a fixed line) are
+	// invalid here too: the SQL above checks the form only.
+	phones, err := cs.q.SmsMessagesQueuedPhones(ctx, tx, dbsqlc.SmsMessagesQueuedPhonesParams{TenantID: tx.TenantID(), CampaignID: id})
+	if err != nil {
+		return row, fmt.Errorf("list queued numbers: %w", err)
+	}
+	var landlines []string
+	for _, p := range phones {
+		if !MobileCapable(p) {
+			landlines = append(landlines, p)
+		}
+	}
+	if len(landlines) > 0 {
+		if _, err := cs.q.SmsMessagesSkipPhones(ctx, tx, dbsqlc.SmsMessagesSkipPhonesParams{TenantID: tx.TenantID(), CampaignID: id,
+			Phones: landlines, Reason: SkipInvalidPhone}); err != nil {
+			return row, fmt.Errorf("skip numbers that take no SMS: %w", err)
+		}
+	}
 	if err := cs.q.JobTargetsDelete(ctx, tx, dbsqlc.JobTargetsDeleteParams{TenantID: tx.TenantID(), JobID: jobID}); err != nil {
 		return row, fmt.Errorf("drop job targets: %w", err)
 	}

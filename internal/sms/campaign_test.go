@@ -220,6 +220,8 @@ func TestReceivableNotices(t *testing.T) {
 			cust{name: "paid", phone: "+14155550208", balance: "10"},
 			cust{name: "stop", phone: "+14155550209", balance: "10"},
 			cust{name: "bad", phone: "+14155550210", balance: "10"},
+			// A London fixed line: its type is known, and it takes no SMS.
+			cust{name: "landline", phone: "+442079460000", balance: "10"},
 		)
 		b.tx(t, b.tn, func(ctx context.Context, tx database.Tx) error {
 			_, err := tx.Exec(ctx, `INSERT INTO sms_opt_outs (tenant_id, phone, source) VALUES ($1, '+14155550203', 'inbound')`, b.tid)
@@ -242,7 +244,7 @@ func TestReceivableNotices(t *testing.T) {
 		}
 		resp.JSON(t, &d)
 		require.EqualValues(t, 4, d.Counts.Eligible)
-		require.Equal(t, map[string]int64{"no_phone": 1, "invalid_phone": 1, "opted_out": 1, "dormant": 1,
+		require.Equal(t, map[string]int64{"no_phone": 1, "invalid_phone": 2, "opted_out": 1, "dormant": 1,
 			"balance_below_minimum": 2, "notified_recently": 1}, d.Counts.Skipped)
 		require.Len(t, d.Preview, 4)
 		require.Contains(t, []string{"Dear ok: 10.00 due", "Dear paid: 10.00 due", "Dear stop: 10.00 due", "Dear bad: 10.00 due"}, d.Preview[0].Text)
@@ -275,8 +277,9 @@ func TestReceivableNotices(t *testing.T) {
 			"optedout": {"skipped", "opted_out"}, "dormant": {"skipped", "dormant"}, "zero": {"skipped", "balance_below_minimum"},
 			"credit": {"skipped", "balance_below_minimum"}, "recent": {"skipped", "notified_recently"},
 			"paid": {"skipped", "paid_meanwhile"}, "stop": {"opted_out", ""}, "bad": {"failed", ""},
+			"landline": {"skipped", "invalid_phone"},
 		}
-		names := []string{"ok", "nophone", "invalid", "optedout", "dormant", "zero", "credit", "recent", "paid", "stop", "bad"}
+		names := []string{"ok", "nophone", "invalid", "optedout", "dormant", "zero", "credit", "recent", "paid", "stop", "bad", "landline"}
 		for i, n := range names {
 			require.Equal(t, want[n], [2]string{ms[ids[i]].state, ms[ids[i]].reason}, n)
 		}

@@ -248,6 +248,9 @@ func (d *Dispatcher) step(ctx context.Context, a SendArgs) next {
 			out = next{err: river.JobSnooze(wait)}
 			return nil
 		}
+		if err := d.q.SmsSendCustomerTakeTurn(ctx, tx, dbsqlc.SmsSendCustomerTakeTurnParams{TenantID: a.TenantID, ID: m.CustomerID}); err != nil {
+			return fmt.Errorf("lock customer: %w", err)
+		}
 		lc, err := d.q.SmsSendCustomerLock(ctx, tx, dbsqlc.SmsSendCustomerLockParams{TenantID: a.TenantID, ID: m.CustomerID, MessageID: m.ID})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return skip(SkipCustomerGone)
@@ -371,7 +374,7 @@ func sendCheck(c dbsqlc.SmsSendCustomerRow, minBalance decimal.Decimal, overdueO
 		return SkipInactive
 	case c.Phone == nil || strings.TrimSpace(*c.Phone) == "":
 		return SkipNoPhone
-	case !E164Pattern.MatchString(*c.Phone):
+	case !E164Pattern.MatchString(*c.Phone) || !MobileCapable(*c.Phone):
 		return SkipInvalidPhone
 	case c.OptedOut:
 		return SkipOptedOut

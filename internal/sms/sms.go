@@ -9,6 +9,8 @@ package sms
 import (
 	"regexp"
 
+	"github.com/nyaruka/phonenumbers"
+
 	// The sending window needs the IANA time zone database wherever the
 	// binary runs, including images without /usr/share/zoneinfo.
 	_ "time/tzdata"
@@ -27,3 +29,22 @@ var (
 	// at a length real tokens and secrets have.
 	secretPattern = regexp.MustCompile(`^[A-Za-z0-9]{16,128}$`)
 )
+
+// MobileCapable reports whether an E.164 number can receive an SMS as far
+// as its type is known (libphonenumber's metadata): fixed lines,
+// premium-rate, shared-cost, UAN and voicemail numbers cannot. Mobile,
+// fixed-line-or-mobile (North America, where the type is not known),
+// VoIP, personal, pager and toll-free numbers, and numbers of no known
+// type, are handed to Twilio, which refuses the ones it cannot reach
+// (21211, 21614: the message fails, never retried).
+func MobileCapable(e164 string) bool {
+	num, err := phonenumbers.Parse(e164, "")
+	if err != nil {
+		return true
+	}
+	switch phonenumbers.GetNumberType(num) {
+	case phonenumbers.FIXED_LINE, phonenumbers.PREMIUM_RATE, phonenumbers.SHARED_COST, phonenumbers.UAN, phonenumbers.VOICEMAIL:
+		return false
+	}
+	return true
+}

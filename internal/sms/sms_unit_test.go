@@ -271,3 +271,18 @@ func TestCredentialsMasked(t *testing.T) {
 	require.NotContains(t, logs.String(), "supersecret")
 	require.Contains(t, logs.String(), c.AccountSID)
 }
+
+func TestMobileCapable(t *testing.T) {
+	for phone, want := range map[string]bool{
+		"+442079460000":  false, // London fixed line
+		"+62215551234":   false, // Jakarta fixed line
+		"+19005550100":   false, // North American premium rate
+		"+6281234567890": true,  // Indonesian mobile
+		"+14155550101":   true,  // North America: fixed line or mobile, unknown
+		"+15005550006":   true,  // a personal number
+		"+447700900123":  true,  // no known type: Twilio decides
+		"not a number":   true,
+	} {
+		require.Equal(t, want, sms.MobileCapable(phone), phone)
+	}
+}
