@@ -3,12 +3,6 @@ INSERT INTO sms_campaigns (tenant_id, id, job_id, created_by, template_id, body,
 VALUES (@tenant_id, @id, @job_id, @created_by, sqlc.narg(template_id), @body, @selection, @min_balance, @overdue_only)
 RETURNING *;
 
--- name: SmsCampaignGet :one
-SELECT * FROM sms_campaigns WHERE tenant_id = @tenant_id AND id = @id;
-
--- name: SmsCampaignGetForUpdate :one
-SELECT * FROM sms_campaigns WHERE tenant_id = @tenant_id AND id = @id FOR UPDATE;
-
 -- name: SmsCampaignSetTotal :exec
 UPDATE sms_campaigns SET total = @total WHERE tenant_id = @tenant_id AND id = @id;
 
@@ -89,9 +83,6 @@ LEFT JOIN jobs j ON j.tenant_id = c.tenant_id AND j.id = c.job_id
 WHERE m.tenant_id = @tenant_id AND m.id = @id
 FOR UPDATE OF m;
 
--- name: SmsMessageState :one
-SELECT state FROM sms_messages WHERE tenant_id = @tenant_id AND id = @id;
-
 -- SmsMessageUpdate writes what a send job decided about a message.
 -- name: SmsMessageUpdate :exec
 UPDATE sms_messages
@@ -127,10 +118,6 @@ SELECT c.status, c.phone, c.balance, c.overdue_amount, c.last_notice_at,
                AND m.state IN ('sending', 'unknown') AND m.id <> @message_id)::boolean AS other_in_flight
 FROM customers c WHERE c.tenant_id = @tenant_id AND c.id = @id
 FOR NO KEY UPDATE OF c;
-
--- name: SmsOptOutRecord :exec
-INSERT INTO sms_opt_outs (tenant_id, phone, source) VALUES (@tenant_id, @phone, @source)
-ON CONFLICT ON CONSTRAINT sms_opt_outs_pkey DO NOTHING;
 
 -- SmsCustomerNoticed records when a customer was last sent a notice
 -- (never moving it back).

@@ -75,66 +75,6 @@ func (q *Queries) SmsCampaignEnd(ctx context.Context, db DBTX, arg SmsCampaignEn
 	return err
 }
 
-const smsCampaignGet = `-- name: SmsCampaignGet :one
-SELECT tenant_id, id, job_id, created_by, template_id, body, selection, min_balance, overdue_only, state, total, created_at, finished_at FROM sms_campaigns WHERE tenant_id = $1 AND id = $2
-`
-
-type SmsCampaignGetParams struct {
-	TenantID uuid.UUID
-	ID       uuid.UUID
-}
-
-func (q *Queries) SmsCampaignGet(ctx context.Context, db DBTX, arg SmsCampaignGetParams) (SmsCampaign, error) {
-	row := db.QueryRow(ctx, smsCampaignGet, arg.TenantID, arg.ID)
-	var i SmsCampaign
-	err := row.Scan(
-		&i.TenantID,
-		&i.ID,
-		&i.JobID,
-		&i.CreatedBy,
-		&i.TemplateID,
-		&i.Body,
-		&i.Selection,
-		&i.MinBalance,
-		&i.OverdueOnly,
-		&i.State,
-		&i.Total,
-		&i.CreatedAt,
-		&i.FinishedAt,
-	)
-	return i, err
-}
-
-const smsCampaignGetForUpdate = `-- name: SmsCampaignGetForUpdate :one
-SELECT tenant_id, id, job_id, created_by, template_id, body, selection, min_balance, overdue_only, state, total, created_at, finished_at FROM sms_campaigns WHERE tenant_id = $1 AND id = $2 FOR UPDATE
-`
-
-type SmsCampaignGetForUpdateParams struct {
-	TenantID uuid.UUID
-	ID       uuid.UUID
-}
-
-func (q *Queries) SmsCampaignGetForUpdate(ctx context.Context, db DBTX, arg SmsCampaignGetForUpdateParams) (SmsCampaign, error) {
-	row := db.QueryRow(ctx, smsCampaignGetForUpdate, arg.TenantID, arg.ID)
-	var i SmsCampaign
-	err := row.Scan(
-		&i.TenantID,
-		&i.ID,
-		&i.JobID,
-		&i.CreatedBy,
-		&i.TemplateID,
-		&i.Body,
-		&i.Selection,
-		&i.MinBalance,
-		&i.OverdueOnly,
-		&i.State,
-		&i.Total,
-		&i.CreatedAt,
-		&i.FinishedAt,
-	)
-	return i, err
-}
-
 const smsCampaignInsert = `-- name: SmsCampaignInsert :one
 INSERT INTO sms_campaigns (tenant_id, id, job_id, created_by, template_id, body, selection, min_balance, overdue_only)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -296,22 +236,6 @@ func (q *Queries) SmsMessageForSend(ctx context.Context, db DBTX, arg SmsMessage
 		&i.Cancelled,
 	)
 	return i, err
-}
-
-const smsMessageState = `-- name: SmsMessageState :one
-SELECT state FROM sms_messages WHERE tenant_id = $1 AND id = $2
-`
-
-type SmsMessageStateParams struct {
-	TenantID uuid.UUID
-	ID       uuid.UUID
-}
-
-func (q *Queries) SmsMessageState(ctx context.Context, db DBTX, arg SmsMessageStateParams) (string, error) {
-	row := db.QueryRow(ctx, smsMessageState, arg.TenantID, arg.ID)
-	var state string
-	err := row.Scan(&state)
-	return state, err
 }
 
 const smsMessageUpdate = `-- name: SmsMessageUpdate :exec
@@ -557,22 +481,6 @@ func (q *Queries) SmsMessagesSkipPhones(ctx context.Context, db DBTX, arg SmsMes
 		return 0, err
 	}
 	return result.RowsAffected(), nil
-}
-
-const smsOptOutRecord = `-- name: SmsOptOutRecord :exec
-INSERT INTO sms_opt_outs (tenant_id, phone, source) VALUES ($1, $2, $3)
-ON CONFLICT ON CONSTRAINT sms_opt_outs_pkey DO NOTHING
-`
-
-type SmsOptOutRecordParams struct {
-	TenantID uuid.UUID
-	Phone    string
-	Source   string
-}
-
-func (q *Queries) SmsOptOutRecord(ctx context.Context, db DBTX, arg SmsOptOutRecordParams) error {
-	_, err := db.Exec(ctx, smsOptOutRecord, arg.TenantID, arg.Phone, arg.Source)
-	return err
 }
 
 const smsSendCustomer = `-- name: SmsSendCustomer :one

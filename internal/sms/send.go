@@ -54,23 +54,6 @@ const (
 	codeTooMany      = 20429
 )
 
-// stateRank orders the states a message moves through; a write never
-// moves a message to a lower rank.
-func stateRank(s string) int {
-	switch s {
-	case StateQueued:
-		return 0
-	case StateSending:
-		return 1
-	case StateUnknown:
-		return 2
-	case StateSent:
-		return 3
-	default: // delivered, undelivered, failed, skipped, opted_out
-		return 4
-	}
-}
-
 // SendOptions tune the Dispatcher.
 type SendOptions struct {
 	// PublicBaseURL is where Twilio posts status callbacks
@@ -482,7 +465,7 @@ func (d *Dispatcher) call(ctx context.Context, a SendArgs, p *callPlan) next {
 			return fmt.Errorf("record outcome: %w", err)
 		}
 		if res.optOut {
-			if err := d.q.SmsOptOutRecord(ctx, tx, dbsqlc.SmsOptOutRecordParams{TenantID: a.TenantID, Phone: p.to, Source: "twilio"}); err != nil {
+			if _, _, err := d.sms.OptOutAdd(ctx, tx, p.to, OptOutTwilio); err != nil {
 				return fmt.Errorf("record opt-out: %w", err)
 			}
 		}

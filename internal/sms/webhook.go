@@ -177,12 +177,34 @@ func statusTarget(status string) string {
 // failed) is never replaced by another.
 func earlier(target string) []string {
 	switch target {
-	case StateSent:
-		return []string{StateQueued, StateSending, StateUnknown}
-	case StateDelivered, StateUndelivered, StateFailed:
-		return []string{StateQueued, StateSending, StateUnknown, StateSent}
+	case StateSent, StateDelivered, StateUndelivered, StateFailed:
+	default:
+		return nil
 	}
-	return nil
+	var out []string
+	for _, st := range []string{StateQueued, StateSending, StateUnknown, StateSent} {
+		if stateRank(st) < stateRank(target) {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// stateRank orders the states a message moves through; a write never
+// moves a message to a lower rank.
+func stateRank(s string) int {
+	switch s {
+	case StateQueued:
+		return 0
+	case StateSending:
+		return 1
+	case StateUnknown:
+		return 2
+	case StateSent:
+		return 3
+	default: // delivered, undelivered, failed, skipped, opted_out
+		return 4
+	}
 }
 
 // StatusResult is what applying a status callback did.
