@@ -87,7 +87,7 @@ func (s *Service) writeErrors(ctx context.Context, db database.Beginner, scope d
 		cols = append(cols, xlsx.Column{Header: c.Text()})
 	}
 	cols = append(cols, xlsx.Column{Header: "errors", Width: 60})
-	out, err := xlsx.NewWriter(w, xlsx.FormatXLSX, xlsx.WriterOptions{Sheet: "Errors", Columns: cols, TempDir: s.TempDir})
+	out, err := xlsx.NewWriter(w, xlsx.FormatXLSX, xlsx.WriterOptions{Sheet: "Errors", Columns: cols})
 	if err != nil {
 		return err
 	}

@@ -203,7 +203,7 @@ type ExportRun struct {
 }
 
 // Start begins writing plan's file to out: the header row.
-func (e *Exporter) Start(plan ExportPlan, out io.Writer, tempDir string) (*ExportRun, error) {
+func (e *Exporter) Start(plan ExportPlan, out io.Writer) (*ExportRun, error) {
 	cols := make([]xlsx.Column, 0, len(plan.Columns)+len(LocationHeaders))
 	for _, c := range plan.Columns {
 		cols = append(cols, xlsx.Column{Header: c.Header})
@@ -213,7 +213,7 @@ func (e *Exporter) Start(plan ExportPlan, out io.Writer, tempDir string) (*Expor
 			cols = append(cols, xlsx.Column{Header: h})
 		}
 	}
-	w, err := xlsx.NewWriter(out, plan.Format, xlsx.WriterOptions{Sheet: "Customers", Columns: cols, TempDir: tempDir})
+	w, err := xlsx.NewWriter(out, plan.Format, xlsx.WriterOptions{Sheet: "Customers", Columns: cols})
 	if err != nil {
 		return nil, fmt.Errorf("start export file: %w", err)
 	}

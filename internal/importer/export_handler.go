@@ -218,7 +218,7 @@ func (h *ExportHandler) stream(ctx context.Context, scope database.Scope, actor 
 			// went away; the file has begun and cannot start again.
 			return errors.New("export interrupted after it began")
 		}
-		run, err := h.exporter.Start(plan, out, "")
+		run, err := h.exporter.Start(plan, out)
 		if err != nil {
 			return err
 		}

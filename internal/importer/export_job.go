@@ -132,7 +132,7 @@ func (j *ExportJob) Work(ctx context.Context, runner *jobs.Runner, job *river.Jo
 			if tmp, err = os.CreateTemp(j.TempDir, "customerhub-export-*"); err != nil {
 				return false, fmt.Errorf("export temporary file: %w", err)
 			}
-			if run, err = j.Exporter.Start(plan, tmp, j.TempDir); err != nil {
+			if run, err = j.Exporter.Start(plan, tmp); err != nil {
 				return false, err
 			}
 			p.Total, p.Processed = &total, 0

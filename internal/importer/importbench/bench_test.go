@@ -98,7 +98,7 @@ func writeFiles(b *testing.B, dir string, n int) (csvPath, xlsxPath string) {
 		for _, h := range header {
 			cols = append(cols, xlsx.Column{Header: h})
 		}
-		w, err := xlsx.NewWriter(fh, f.format, xlsx.WriterOptions{Columns: cols, NoBOM: true, TempDir: dir})
+		w, err := xlsx.NewWriter(fh, f.format, xlsx.WriterOptions{Columns: cols, NoBOM: true})
 		require.NoError(b, err)
 		vals := make([]any, len(header))
 		for i := 1; i <= n; i++ {
