@@ -2,8 +2,10 @@ package xlsx
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -267,4 +269,88 @@ func TestWriterXLSXWritesStraightToItsOutput(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, rows, 5001)
 	require.Equal(t, []string{"C4.999µs", "4999"}, rows[5000])
+}
+
+// TestWriterXLSXText: text the XML would otherwise change comes back as it
+// was written: leading and trailing spaces, carriage returns, markup
+// characters, unicode; characters XML cannot hold become U+FFFD (as
+// excelize wrote them); excelize reads the same values.
+func TestWriterXLSXText(t *testing.T) {
+	t.Parallel()
+	values := []string{"  two leading", "trailing ", "a\rb", "line\nbreak", "<b>&amp;\"q\"</b>", "주식회사 한빛 — شركة", "nul\x00bell\x07", "tab\tinside"}
+	want := []string{"  two leading", "trailing ", "a\rb", "line\nbreak", "<b>&amp;\"q\"</b>", "주식회사 한빛 — شركة", "nul\uFFFDbell\uFFFD", "tab\tinside"}
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, FormatXLSX, WriterOptions{Columns: []Column{{Header: "v"}}})
+	require.NoError(t, err)
+	for _, v := range values {
+		require.NoError(t, w.WriteRow([]any{v}))
+	}
+	require.NoError(t, w.Close())
+	p := filepath.Join(t.TempDir(), "text.xlsx")
+	require.NoError(t, os.WriteFile(p, buf.Bytes(), 0o600))
+	got, err := readAll(t, p, Options{})
+	require.NoError(t, err)
+	f, err := excelize.OpenFile(p)
+	require.NoError(t, err)
+	defer f.Close()
+	for i, v := range want {
+		require.Equal(t, v, got[i+2][0].Text(), "row %d", i+2)
+		ev, err := f.GetCellValue("Sheet1", "A"+strconv.Itoa(i+2))
+		require.NoError(t, err)
+		require.Equal(t, v, ev, "excelize, row %d", i+2)
+	}
+}
+
+// TestWriterXLSXDates: dates and times become serial numbers with a date
+// format, Excel's 1900 leap-year bug accounted for on both sides of 1
+// March 1900; a date before 1900, which has no serial, is written as ISO
+// text.
+func TestWriterXLSXDates(t *testing.T) {
+	t.Parallel()
+	dates := []time.Time{day(1900, 1, 1), day(1900, 2, 28), day(1900, 3, 1), day(2026, 12, 7),
+		time.Date(2026, 12, 7, 23, 59, 59, 0, time.UTC), time.Date(2026, 12, 7, 9, 30, 0, 0, time.FixedZone("WIB", 7*3600))}
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, FormatXLSX, WriterOptions{Columns: []Column{{Header: "d"}}})
+	require.NoError(t, err)
+	for _, d := range dates {
+		require.NoError(t, w.WriteRow([]any{d}))
+	}
+	require.NoError(t, w.WriteRow([]any{day(1899, 12, 31)}))
+	require.NoError(t, w.Close())
+	p := filepath.Join(t.TempDir(), "dates.xlsx")
+	require.NoError(t, os.WriteFile(p, buf.Bytes(), 0o600))
+	got, err := readAll(t, p, Options{})
+	require.NoError(t, err)
+	for i, d := range dates {
+		c := got[i+2][0]
+		require.Equal(t, CellDate, c.Type, "row %d", i+2)
+		v, err := c.Date(true)
+		require.NoError(t, err)
+		require.True(t, d.Equal(v), "row %d: %s != %s", i+2, v, d)
+	}
+	require.Equal(t, "1899-12-31", got[len(dates)+2][0].Text())
+	serial, ok := excelSerial(day(1900, 3, 1))
+	require.True(t, ok)
+	require.Equal(t, 61.0, serial, "Excel counts 29 February 1900")
+	serial, _ = excelSerial(day(1900, 1, 1))
+	require.Equal(t, 1.0, serial)
+}
+
+// TestWriterXLSXLimits: a sheet name Excel would refuse is an error at
+// once, and a row past the sheet's last is a LimitError, not a file Excel
+// cannot open.
+func TestWriterXLSXLimits(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"a/b", "what?", "[x]", "this name is far longer than thirty-one", "'quoted'"} {
+		_, err := NewWriter(&bytes.Buffer{}, FormatXLSX, WriterOptions{Sheet: name})
+		require.Error(t, err, name)
+	}
+	w, err := NewWriter(io.Discard, FormatXLSX, WriterOptions{})
+	require.NoError(t, err)
+	w.row = MaxRows - 1
+	require.NoError(t, w.WriteRow([]any{"last"}))
+	var le *LimitError
+	require.ErrorAs(t, w.WriteRow([]any{"one too many"}), &le)
+	require.Equal(t, LimitRows, le.Limit)
+	require.Equal(t, int64(MaxRows), le.Max)
 }
