@@ -241,11 +241,10 @@ func (r *ExportRun) Abort() { _ = r.w.Close() }
 // to be empty.
 func (e *Exporter) pageArgs(ctx context.Context, tx database.Tx, actor *tenant.Principal, r *ExportRun, limit int32) (dbsqlc.CustomerExportPageParams, bool, error) {
 	if r.args == nil {
-		args, empty, err := e.Customers.ListArgs(ctx, tx, actor, r.plan.Env, r.plan.List)
+		p, empty, err := e.Customers.ExportArgs(ctx, tx, actor, r.plan.Env, r.plan.List)
 		if err != nil || empty {
 			return dbsqlc.CustomerExportPageParams{}, false, err
 		}
-		p := dbsqlc.CustomerExportPageParams(args)
 		r.args = &p
 	}
 	p := *r.args
