@@ -53,6 +53,17 @@ func (c *Cursor) keyset() (keyset, error) {
 	return ks, nil
 }
 
+// SetExportPage sets CustomerExportPage's keyset to the rows after the
+// cursor (all rows for a nil cursor).
+func (c *Cursor) SetExportPage(p *dbsqlc.CustomerExportPageParams) error {
+	ks, err := c.keyset()
+	if err != nil {
+		return err
+	}
+	p.AfterID, p.AfterText, p.AfterNum, p.AfterTs = ks.id, ks.text, ks.num, ks.ts
+	return nil
+}
+
 // filter maps the list's filters (lp, as ParseList read them) to the
 // filter's arguments as actor sees the customers: the scope repeats the
 // visibility rule, the search becomes matching ids or a pattern. done

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/shopspring/decimal"
 
 	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
@@ -249,15 +248,8 @@ func (e *Exporter) pageArgs(ctx context.Context, tx database.Tx, actor *tenant.P
 	}
 	p := *r.args
 	p.RowLimit = limit
-	if c := r.after; c != nil {
-		p.AfterID, p.AfterText, p.AfterTs = &c.ID, c.Text, c.Time
-		if c.Num != nil {
-			d, err := decimal.NewFromString(*c.Num)
-			if err != nil {
-				return p, false, fmt.Errorf("export keyset: %w", err)
-			}
-			p.AfterNum = &d
-		}
+	if err := r.after.SetExportPage(&p); err != nil {
+		return p, false, fmt.Errorf("export keyset: %w", err)
 	}
 	return p, true, nil
 }
