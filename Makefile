@@ -108,15 +108,19 @@ vet: ## go vet
 fmt: ## gofmt -w the Go files
 	$(FIND_GO) | xargs -0 -r gofmt -w
 
-generate: ## Regenerate internal/dbsqlc with sqlc, then the customer field code from its specification
+generate: ## Copy the SQL fragments into the queries, regenerate internal/dbsqlc with sqlc, then the customer field and filter code
+	$(GO) run ./internal/sqlfrag/gen
 	$(SQLC) generate
 	$(GO) generate ./internal/customer
 
-check-generated: ## Fail when internal/dbsqlc or the customer field code is stale or any Go file is not gofmt-clean
+check-generated: ## Fail when a query's fragment copy, internal/dbsqlc or the customer field or filter code is stale or any Go file is not gofmt-clean
+	$(GO) run ./internal/sqlfrag/gen -check
 	$(SQLC) diff
 	@tmp=$$(mktemp); trap 'rm -f $$tmp' EXIT; \
-	(cd internal/customer && $(GO) run ./gen $$tmp) && \
-	if ! cmp -s $$tmp internal/customer/fields_gen.go; then echo "internal/customer/fields_gen.go is stale (run make generate)"; exit 1; fi
+	for g in gen:fields_gen.go gen/filter:filter_gen.go; do \
+	  (cd internal/customer && $(GO) run ./$${g%%:*} $$tmp) && \
+	  if ! cmp -s $$tmp internal/customer/$${g#*:}; then echo "internal/customer/$${g#*:} is stale (run make generate)"; exit 1; fi; \
+	done
 	@bad=$$($(FIND_GO) | xargs -0 -r gofmt -l); \
 	if [[ -n $$bad ]]; then echo "gofmt needed on (run make fmt):"; echo "$$bad"; exit 1; fi
 	@echo 'generated code and formatting are up to date'

@@ -14,12 +14,15 @@ WHERE c.tenant_id = @tenant_id AND c.id = ANY (@ids::uuid[])
 ON CONFLICT ON CONSTRAINT job_targets_pkey DO NOTHING;
 
 -- CustomerSelectionInsert selects what GET /v1/customers would list with
--- the same filters (its WHERE clause is CustomerCount's; the two are kept
--- in step, and a test compares them).
+-- the same filters: its WHERE clause is the list's filter
+-- (queries/fragments/customer_filter.sql), and TestFilterSelectsAlike
+-- holds the two to the same customers for every filter.
 -- name: CustomerSelectionInsert :execrows
 INSERT INTO job_targets (tenant_id, job_id, seq, target_id)
 SELECT c.tenant_id, @job_id, row_number() OVER (ORDER BY c.ctid), c.id FROM customers c
-WHERE c.tenant_id = @tenant_id
+WHERE
+  -- fragment: customer_filter (generated from queries/fragments/customer_filter.sql: edit it there and run make generate)
+  c.tenant_id = @tenant_id
   AND (sqlc.narg(scope_user_id)::uuid IS NULL OR c.reach @> ARRAY[sqlc.narg(scope_user_id)::uuid])
   AND (sqlc.narg(scope_customer_id)::uuid IS NULL OR c.id = sqlc.narg(scope_customer_id)::uuid)
   AND (sqlc.narg(search_ids)::uuid[] IS NULL OR c.id = ANY (sqlc.narg(search_ids)::uuid[]))
@@ -45,6 +48,7 @@ WHERE c.tenant_id = @tenant_id
            JOIN customer_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
            WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id
              AND m.category || ':' || g.code = ANY (@group_filters::text[])))
+  -- end fragment: customer_filter
 ON CONFLICT ON CONSTRAINT job_targets_pkey DO NOTHING;
 
 -- CustomerBulkRead reads a batch (those the caller can still see) with

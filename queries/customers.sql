@@ -43,27 +43,17 @@ RETURNING *;
 DELETE FROM customers WHERE tenant_id = @tenant_id AND id = @id;
 
 -- CustomerList is the customer list: every filter, search and sort of
--- GET /v1/customers in one statement. It relies on custom plans
--- (plan_cache_mode = force_custom_plan, set for the transaction by
--- database.CustomPlans, which every caller of it passes): with the
--- parameters known at planning, each "@x IS NULL OR ..." filter folds away
--- and the CASE sort keys fold to the one chosen column, so the plan is the
--- one a hand-written query for that sort and those filters would get,
--- using the (tenant_id, <sort column>, id) indexes in either direction.
---
--- The scope arguments repeat the visibility rule of the row-level security
--- policy so the planner can use the indexes; the policy still applies.
--- Search: the caller first asks CustomerSearchIDs for the matching ids (a
--- trigram index search, see migration 000002) and passes them as
--- search_ids, so the planner knows how few rows match and starts from
--- them. When there are too many to pass (a common term), it passes the
--- pattern as search_like instead: matches are then dense, and filtering
--- rows while walking the sort index finds a page quickly. Group filters are "category:code" strings (category keys have
--- no colon); a customer matches when it is in every named group. Keep the WHERE clause identical to CustomerCount's (a test
--- checks).
+-- GET /v1/customers in one statement, the filter and the keyset written
+-- once in queries/fragments (customer_filter, customer_page; make
+-- generate copies them here). Its plan depends on the values (the filters
+-- and the sort asked for): its callers run it with custom plans
+-- (database.CustomPlans), and for a common search term with the planner
+-- told to walk the sort's index (CustomerPreferIndexOrder).
 -- name: CustomerList :many
 SELECT c.* FROM customers c
-WHERE c.tenant_id = @tenant_id
+WHERE
+  -- fragment: customer_filter (generated from queries/fragments/customer_filter.sql: edit it there and run make generate)
+  c.tenant_id = @tenant_id
   AND (sqlc.narg(scope_user_id)::uuid IS NULL OR c.reach @> ARRAY[sqlc.narg(scope_user_id)::uuid])
   AND (sqlc.narg(scope_customer_id)::uuid IS NULL OR c.id = sqlc.narg(scope_customer_id)::uuid)
   AND (sqlc.narg(search_ids)::uuid[] IS NULL OR c.id = ANY (sqlc.narg(search_ids)::uuid[]))
@@ -89,6 +79,8 @@ WHERE c.tenant_id = @tenant_id
            JOIN customer_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
            WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id
              AND m.category || ':' || g.code = ANY (@group_filters::text[])))
+  -- end fragment: customer_filter
+  -- fragment: customer_page (generated from queries/fragments/customer_page.sql: edit it there and run make generate)
   AND (sqlc.narg(after_id)::uuid IS NULL
        OR (@sort::text = 'name' AND (c.name, c.id) > (sqlc.narg(after_text)::text, sqlc.narg(after_id)::uuid))
        OR (@sort::text = '-name' AND (c.name, c.id) < (sqlc.narg(after_text)::text, sqlc.narg(after_id)::uuid))
@@ -104,7 +96,7 @@ WHERE c.tenant_id = @tenant_id
        OR (@sort::text = '-updated_at' AND (c.updated_at, c.id) < (sqlc.narg(after_ts)::timestamptz, sqlc.narg(after_id)::uuid))
        OR (@sort::text = 'created_at' AND (c.created_at, c.id) > (sqlc.narg(after_ts)::timestamptz, sqlc.narg(after_id)::uuid))
        OR (@sort::text = '-created_at' AND (c.created_at, c.id) < (sqlc.narg(after_ts)::timestamptz, sqlc.narg(after_id)::uuid)))
-ORDER BY
+  ORDER BY
     CASE WHEN @sort::text = 'name' THEN c.name END ASC,
     CASE WHEN @sort::text = '-name' THEN c.name END DESC,
     CASE WHEN @sort::text = 'code' THEN c.code END ASC,
@@ -121,14 +113,18 @@ ORDER BY
     CASE WHEN @sort::text = '-created_at' THEN c.created_at END DESC,
     CASE WHEN left(@sort::text, 1) <> '-' THEN c.id END ASC,
     CASE WHEN left(@sort::text, 1) = '-' THEN c.id END DESC
+  -- end fragment: customer_page
 LIMIT @row_limit;
 
--- CustomerCount counts what CustomerList lists (without the cursor), up
--- to @cap rows: a large cap for count=exact, 10,001 for count=estimated.
+-- CustomerCount counts what CustomerList lists (the same filter, without
+-- the cursor), up to @cap rows: a large cap for count=exact, 10,001 for
+-- count=estimated.
 -- name: CustomerCount :one
 SELECT count(*) FROM (
 SELECT 1 FROM customers c
-WHERE c.tenant_id = @tenant_id
+WHERE
+  -- fragment: customer_filter (generated from queries/fragments/customer_filter.sql: edit it there and run make generate)
+  c.tenant_id = @tenant_id
   AND (sqlc.narg(scope_user_id)::uuid IS NULL OR c.reach @> ARRAY[sqlc.narg(scope_user_id)::uuid])
   AND (sqlc.narg(scope_customer_id)::uuid IS NULL OR c.id = sqlc.narg(scope_customer_id)::uuid)
   AND (sqlc.narg(search_ids)::uuid[] IS NULL OR c.id = ANY (sqlc.narg(search_ids)::uuid[]))
@@ -154,6 +150,7 @@ WHERE c.tenant_id = @tenant_id
            JOIN customer_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
            WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id
              AND m.category || ':' || g.code = ANY (@group_filters::text[])))
+  -- end fragment: customer_filter
 LIMIT @cap
 ) AS matched;
 
@@ -243,11 +240,10 @@ SELECT customer_reach_refresh(@customer_ids::uuid[]);
 -- name: CustomerReachForShare :one
 SELECT reach FROM customers WHERE tenant_id = @tenant_id AND id = @id FOR SHARE;
 
--- CustomerExportPage is CustomerList for the exports: the same filters,
--- sort and keyset (its WHERE clause and ORDER BY are CustomerList's, a
--- test checks), with only the columns a spreadsheet shows and the sort
--- keys, and what a spreadsheet names the references by, in the same
--- statement: each customer's groups as category:code, its sales rep's
+-- CustomerExportPage is CustomerList for the exports: the same filter,
+-- sort and keyset (the same fragments), with only the columns a
+-- spreadsheet shows and the sort keys, and what a spreadsheet names the
+-- references by, in the same statement: each customer's groups as category:code, its sales rep's
 -- e-mail, its default billing and shipping addresses. The whole row
 -- (search text, reach arrays, figures) costs more to read and send than
 -- the rest of an export together (measured: 26 µs a row for c.*), and
@@ -270,7 +266,9 @@ FROM customers c
 LEFT JOIN users u ON u.tenant_id = c.tenant_id AND u.id = c.sales_rep_id
 LEFT JOIN customer_locations bl ON bl.tenant_id = c.tenant_id AND bl.customer_id = c.id AND bl.is_default_billing
 LEFT JOIN customer_locations sl ON sl.tenant_id = c.tenant_id AND sl.customer_id = c.id AND sl.is_default_shipping
-WHERE c.tenant_id = @tenant_id
+WHERE
+  -- fragment: customer_filter (generated from queries/fragments/customer_filter.sql: edit it there and run make generate)
+  c.tenant_id = @tenant_id
   AND (sqlc.narg(scope_user_id)::uuid IS NULL OR c.reach @> ARRAY[sqlc.narg(scope_user_id)::uuid])
   AND (sqlc.narg(scope_customer_id)::uuid IS NULL OR c.id = sqlc.narg(scope_customer_id)::uuid)
   AND (sqlc.narg(search_ids)::uuid[] IS NULL OR c.id = ANY (sqlc.narg(search_ids)::uuid[]))
@@ -296,6 +294,8 @@ WHERE c.tenant_id = @tenant_id
            JOIN customer_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
            WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id
              AND m.category || ':' || g.code = ANY (@group_filters::text[])))
+  -- end fragment: customer_filter
+  -- fragment: customer_page (generated from queries/fragments/customer_page.sql: edit it there and run make generate)
   AND (sqlc.narg(after_id)::uuid IS NULL
        OR (@sort::text = 'name' AND (c.name, c.id) > (sqlc.narg(after_text)::text, sqlc.narg(after_id)::uuid))
        OR (@sort::text = '-name' AND (c.name, c.id) < (sqlc.narg(after_text)::text, sqlc.narg(after_id)::uuid))
@@ -311,7 +311,7 @@ WHERE c.tenant_id = @tenant_id
        OR (@sort::text = '-updated_at' AND (c.updated_at, c.id) < (sqlc.narg(after_ts)::timestamptz, sqlc.narg(after_id)::uuid))
        OR (@sort::text = 'created_at' AND (c.created_at, c.id) > (sqlc.narg(after_ts)::timestamptz, sqlc.narg(after_id)::uuid))
        OR (@sort::text = '-created_at' AND (c.created_at, c.id) < (sqlc.narg(after_ts)::timestamptz, sqlc.narg(after_id)::uuid)))
-ORDER BY
+  ORDER BY
     CASE WHEN @sort::text = 'name' THEN c.name END ASC,
     CASE WHEN @sort::text = '-name' THEN c.name END DESC,
     CASE WHEN @sort::text = 'code' THEN c.code END ASC,
@@ -328,4 +328,5 @@ ORDER BY
     CASE WHEN @sort::text = '-created_at' THEN c.created_at END DESC,
     CASE WHEN left(@sort::text, 1) <> '-' THEN c.id END ASC,
     CASE WHEN left(@sort::text, 1) = '-' THEN c.id END DESC
+  -- end fragment: customer_page
 LIMIT @row_limit;

@@ -254,17 +254,13 @@ func (s *Service) bulkSelect(ctx context.Context, tx database.Tx, actor *tenant.
 	// shards it changed. The selection matches the text under the policy
 	// instead (slower on a huge tenant, and a job can wait).
 	lp.scanSearch = true
-	p, done, err := s.listParams(ctx, tx, actor, env, lp, false)
+	f, _, done, err := s.filter(ctx, tx, actor, env, lp, nil)
 	if err != nil || done {
 		return 0, err
 	}
-	n, err := s.q.CustomerSelectionInsert(ctx, tx, dbsqlc.CustomerSelectionInsertParams{
-		TenantID: p.TenantID, JobID: jobID, ScopeUserID: p.ScopeUserID, ScopeCustomerID: p.ScopeCustomerID,
-		SearchIds: p.SearchIds, SearchLike: p.SearchLike, Statuses: p.Statuses, Type: p.Type, Kind: p.Kind,
-		SalesRepID: p.SalesRepID, PaymentTermsID: p.PaymentTermsID, BillingStatus: p.BillingStatus, Country: p.Country,
-		HasBalance: p.HasBalance, HasCredit: p.HasCredit, Overdue: p.Overdue, LastOrderFrom: p.LastOrderFrom,
-		LastOrderTo: p.LastOrderTo, Engaged: p.Engaged, Custom: p.Custom, GroupFilters: p.GroupFilters,
-	})
+	p := dbsqlc.CustomerSelectionInsertParams{JobID: jobID}
+	f.setCustomerSelectionInsert(&p)
+	n, err := s.q.CustomerSelectionInsert(ctx, tx, p)
 	if err != nil {
 		return 0, fmt.Errorf("select customers: %w", err)
 	}

@@ -255,8 +255,9 @@ func TestBulkUpdateSalesRepScope(t *testing.T) {
 	require.Len(t, list.Items, 2)
 }
 
-// TestBulkSelectionMatchesList: the bulk selection's copy of the list's
-// WHERE clause selects exactly what the list counts.
+// TestBulkSelectionMatchesList: the bulk selection (the list's filter,
+// queries/fragments/customer_filter.sql) selects exactly what the list
+// counts, in a dry run too (TestFilterSelectsAlike covers every filter).
 func TestBulkSelectionMatchesList(t *testing.T) {
 	t.Parallel()
 	app := apptest.New(t, dbtest.Shared(t), nil)

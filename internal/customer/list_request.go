@@ -79,11 +79,15 @@ func CursorAfter(sortBy string, c dbsqlc.Customer) *Cursor {
 	return &cur
 }
 
-// ListArgs returns the list query's arguments for the whole of lp as
-// actor sees it (no page size, no keyset: the caller pages), for queries
-// that share CustomerList's WHERE clause (CustomerExportPage). empty
-// reports a list known to be empty without querying.
-func (s *Service) ListArgs(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, lp ListParams) (args dbsqlc.CustomerListParams, empty bool, err error) {
-	lp.After = nil
-	return s.listParams(ctx, tx, actor, env, lp, false)
+// ExportArgs returns CustomerExportPage's arguments for the whole of lp
+// as actor sees it, in lp's sort, without page size and keyset (the
+// caller pages). empty reports a list known to be empty without querying.
+func (s *Service) ExportArgs(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, lp ListParams) (args dbsqlc.CustomerExportPageParams, empty bool, err error) {
+	f, _, empty, err := s.filter(ctx, tx, actor, env, lp, nil)
+	if err != nil || empty {
+		return args, empty, err
+	}
+	args.Sort = lp.Sort
+	f.setCustomerExportPage(&args)
+	return args, false, nil
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/shopspring/decimal"
 
 	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/database"
@@ -319,104 +318,22 @@ func (s *Service) Delete(ctx context.Context, tx database.Tx, id uuid.UUID) (Det
 	return d, nil
 }
 
-// listParams turns ListParams into the query's arguments; done reports a
-// result known to be empty without querying (a search without matches, a
-// portal user without a customer). page says the arguments are for one
-// page of the list (not for counting all of it).
-func (s *Service) listParams(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, lp ListParams, page bool) (p dbsqlc.CustomerListParams, done bool, err error) {
-	p, _, done, err = s.listPlan(ctx, tx, actor, env, lp, page)
-	return p, done, err
-}
-
-// listPlan is listParams, and when the search already produced the page
-// (ids in order), that page.
-func (s *Service) listPlan(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, lp ListParams, page bool) (p dbsqlc.CustomerListParams, pageIDs []uuid.UUID, done bool, err error) {
-	p = dbsqlc.CustomerListParams{TenantID: tx.TenantID(), Statuses: lp.Statuses, Sort: lp.Sort, RowLimit: lp.Limit,
-		Type: lp.Type, Kind: lp.Kind, SalesRepID: lp.SalesRepID, PaymentTermsID: lp.PaymentTermsID,
-		BillingStatus: lp.BillingStatus, Country: lp.Country, HasBalance: lp.HasBalance, HasCredit: lp.HasCredit,
-		Overdue: lp.Overdue, Engaged: lp.Engaged, LastOrderFrom: lp.LastOrderFrom, LastOrderTo: lp.LastOrderTo,
-		GroupFilters: []string{}}
-	switch actor.Visibility {
-	case tenant.VisibilityAssigned:
-		uid := actor.UserID
-		p.ScopeUserID = &uid
-	case tenant.VisibilityPortal:
-		if actor.CustomerID == nil {
-			return p, nil, true, nil
-		}
-		p.ScopeCustomerID = actor.CustomerID
-	}
-	for category, code := range lp.Groups {
-		p.GroupFilters = append(p.GroupFilters, category+":"+code)
-	}
-	if len(lp.Custom) > 0 {
-		filter, errs := env.CustomFilter(lp.Custom)
-		if err := errs.Err(); err != nil {
-			return p, nil, false, err
-		}
-		p.Custom = filter
-	}
-	if lp.After != nil {
-		p.AfterID, p.AfterText, p.AfterTs = &lp.After.ID, lp.After.Text, lp.After.Time
-		if lp.After.Num != nil {
-			d, err := decimal.NewFromString(*lp.After.Num)
-			if err != nil {
-				return p, nil, false, validation.Errors{{Field: "cursor", Code: "invalid_cursor", Message: "not a cursor returned by this list"}}
-			}
-			p.AfterNum = &d
-		}
-	}
-	if lp.Q != nil && page && lp.onlySearch() {
-		// The commonest list: the page comes ordered from the search itself.
-		ids, err := s.q.CustomerSearchPage(ctx, tx, dbsqlc.CustomerSearchPageParams{
-			Pattern: "%" + escapeLike(strings.ToLower(*lp.Q)) + "%", Statuses: lp.Statuses, Sort: lp.Sort,
-			AfterText: p.AfterText, AfterNum: p.AfterNum, AfterTs: p.AfterTs, AfterID: p.AfterID, Max: lp.Limit,
-		})
-		if err != nil {
-			return p, nil, false, fmt.Errorf("search customers: %w", err)
-		}
-		if len(ids) == 0 {
-			return p, nil, true, nil
-		}
-		p.SearchIds = ids
-		return p, ids, false, nil
-	}
-	if lp.Q != nil && lp.scanSearch {
-		pattern := "%" + escapeLike(strings.ToLower(*lp.Q)) + "%"
-		p.SearchLike = &pattern
-		return p, nil, false, nil
-	}
-	if lp.Q != nil {
-		pattern := "%" + escapeLike(strings.ToLower(*lp.Q)) + "%"
-		limit := searchCap
-		if actor.Visibility != tenant.VisibilityAll {
-			limit = searchCapAssigned
-		}
-		ids, err := s.q.CustomerSearchIDs(ctx, tx, dbsqlc.CustomerSearchIDsParams{Pattern: pattern, Max: int32(limit)})
-		if err != nil {
-			return p, nil, false, fmt.Errorf("search customers: %w", err)
-		}
-		switch {
-		case len(ids) == 0:
-			return p, nil, true, nil
-		case len(ids) < limit:
-			p.SearchIds = ids
-		default:
-			p.SearchLike = &pattern
-		}
-	}
-	return p, nil, false, nil
-}
-
 // List returns a page of the customers the actor can see.
 func (s *Service) List(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, lp ListParams) ([]Detail, error) {
-	p, pageIDs, done, err := s.listPlan(ctx, tx, actor, env, lp, true)
+	ks, err := lp.After.keyset()
+	if err != nil {
+		return nil, err
+	}
+	f, pageIDs, done, err := s.filter(ctx, tx, actor, env, lp, &ks)
 	if err != nil || done {
 		return nil, err
 	}
 	if pageIDs != nil {
 		return s.page(ctx, tx, pageIDs)
 	}
+	p := dbsqlc.CustomerListParams{Sort: lp.Sort, RowLimit: lp.Limit,
+		AfterID: ks.id, AfterText: ks.text, AfterNum: ks.num, AfterTs: ks.ts}
+	f.setCustomerList(&p)
 	if p.SearchLike != nil {
 		if err := s.q.CustomerPreferIndexOrder(ctx, tx); err != nil {
 			return nil, err
@@ -472,18 +389,13 @@ func (s *Service) page(ctx context.Context, tx database.Tx, ids []uuid.UUID) ([]
 
 // Count counts what List would list over all pages, up to limit.
 func (s *Service) Count(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, lp ListParams, limit int64) (int64, error) {
-	lp.After = nil
-	p, done, err := s.listParams(ctx, tx, actor, env, lp, false)
+	f, _, done, err := s.filter(ctx, tx, actor, env, lp, nil)
 	if err != nil || done {
 		return 0, err
 	}
-	n, err := s.q.CustomerCount(ctx, tx, dbsqlc.CustomerCountParams{
-		TenantID: p.TenantID, ScopeUserID: p.ScopeUserID, ScopeCustomerID: p.ScopeCustomerID, SearchIds: p.SearchIds,
-		SearchLike: p.SearchLike, Statuses: p.Statuses, Type: p.Type, Kind: p.Kind, SalesRepID: p.SalesRepID,
-		PaymentTermsID: p.PaymentTermsID, BillingStatus: p.BillingStatus, Country: p.Country, HasBalance: p.HasBalance,
-		HasCredit: p.HasCredit, Overdue: p.Overdue, LastOrderFrom: p.LastOrderFrom, LastOrderTo: p.LastOrderTo,
-		Engaged: p.Engaged, Custom: p.Custom, GroupFilters: p.GroupFilters, Cap: int32(min(limit, 1<<31-1)),
-	})
+	p := dbsqlc.CustomerCountParams{Cap: int32(min(limit, 1<<31-1))}
+	f.setCustomerCount(&p)
+	n, err := s.q.CustomerCount(ctx, tx, p)
 	if err != nil {
 		return 0, fmt.Errorf("count customers: %w", err)
 	}

@@ -201,7 +201,9 @@ func (q *Queries) CustomerBulkSet(ctx context.Context, db DBTX, arg CustomerBulk
 const customerSelectionInsert = `-- name: CustomerSelectionInsert :execrows
 INSERT INTO job_targets (tenant_id, job_id, seq, target_id)
 SELECT c.tenant_id, $1, row_number() OVER (ORDER BY c.ctid), c.id FROM customers c
-WHERE c.tenant_id = $2
+WHERE
+  -- fragment: customer_filter (generated from queries/fragments/customer_filter.sql: edit it there and run make generate)
+  c.tenant_id = $2
   AND ($3::uuid IS NULL OR c.reach @> ARRAY[$3::uuid])
   AND ($4::uuid IS NULL OR c.id = $4::uuid)
   AND ($5::uuid[] IS NULL OR c.id = ANY ($5::uuid[]))
@@ -227,6 +229,7 @@ WHERE c.tenant_id = $2
            JOIN customer_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
            WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id
              AND m.category || ':' || g.code = ANY ($21::text[])))
+  -- end fragment: customer_filter
 ON CONFLICT ON CONSTRAINT job_targets_pkey DO NOTHING
 `
 
@@ -255,8 +258,9 @@ type CustomerSelectionInsertParams struct {
 }
 
 // CustomerSelectionInsert selects what GET /v1/customers would list with
-// the same filters (its WHERE clause is CustomerCount's; the two are kept
-// in step, and a test compares them).
+// the same filters: its WHERE clause is the list's filter
+// (queries/fragments/customer_filter.sql), and TestFilterSelectsAlike
+// holds the two to the same customers for every filter.
 func (q *Queries) CustomerSelectionInsert(ctx context.Context, db DBTX, arg CustomerSelectionInsertParams) (int64, error) {
 	result, err := db.Exec(ctx, customerSelectionInsert,
 		arg.JobID,

@@ -268,7 +268,9 @@ func (q *Queries) ContactUpdate(ctx context.Context, db DBTX, arg ContactUpdateP
 const customerCount = `-- name: CustomerCount :one
 SELECT count(*) FROM (
 SELECT 1 FROM customers c
-WHERE c.tenant_id = $1
+WHERE
+  -- fragment: customer_filter (generated from queries/fragments/customer_filter.sql: edit it there and run make generate)
+  c.tenant_id = $1
   AND ($2::uuid IS NULL OR c.reach @> ARRAY[$2::uuid])
   AND ($3::uuid IS NULL OR c.id = $3::uuid)
   AND ($4::uuid[] IS NULL OR c.id = ANY ($4::uuid[]))
@@ -294,6 +296,7 @@ WHERE c.tenant_id = $1
            JOIN customer_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
            WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id
              AND m.category || ':' || g.code = ANY ($20::text[])))
+  -- end fragment: customer_filter
 LIMIT $21
 ) AS matched
 `
@@ -322,8 +325,9 @@ type CustomerCountParams struct {
 	Cap             int32
 }
 
-// CustomerCount counts what CustomerList lists (without the cursor), up
-// to @cap rows: a large cap for count=exact, 10,001 for count=estimated.
+// CustomerCount counts what CustomerList lists (the same filter, without
+// the cursor), up to @cap rows: a large cap for count=exact, 10,001 for
+// count=estimated.
 func (q *Queries) CustomerCount(ctx context.Context, db DBTX, arg CustomerCountParams) (int64, error) {
 	row := db.QueryRow(ctx, customerCount,
 		arg.TenantID,
@@ -399,7 +403,9 @@ FROM customers c
 LEFT JOIN users u ON u.tenant_id = c.tenant_id AND u.id = c.sales_rep_id
 LEFT JOIN customer_locations bl ON bl.tenant_id = c.tenant_id AND bl.customer_id = c.id AND bl.is_default_billing
 LEFT JOIN customer_locations sl ON sl.tenant_id = c.tenant_id AND sl.customer_id = c.id AND sl.is_default_shipping
-WHERE c.tenant_id = $1
+WHERE
+  -- fragment: customer_filter (generated from queries/fragments/customer_filter.sql: edit it there and run make generate)
+  c.tenant_id = $1
   AND ($2::uuid IS NULL OR c.reach @> ARRAY[$2::uuid])
   AND ($3::uuid IS NULL OR c.id = $3::uuid)
   AND ($4::uuid[] IS NULL OR c.id = ANY ($4::uuid[]))
@@ -425,6 +431,8 @@ WHERE c.tenant_id = $1
            JOIN customer_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
            WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id
              AND m.category || ':' || g.code = ANY ($20::text[])))
+  -- end fragment: customer_filter
+  -- fragment: customer_page (generated from queries/fragments/customer_page.sql: edit it there and run make generate)
   AND ($21::uuid IS NULL
        OR ($22::text = 'name' AND (c.name, c.id) > ($23::text, $21::uuid))
        OR ($22::text = '-name' AND (c.name, c.id) < ($23::text, $21::uuid))
@@ -440,7 +448,7 @@ WHERE c.tenant_id = $1
        OR ($22::text = '-updated_at' AND (c.updated_at, c.id) < ($25::timestamptz, $21::uuid))
        OR ($22::text = 'created_at' AND (c.created_at, c.id) > ($25::timestamptz, $21::uuid))
        OR ($22::text = '-created_at' AND (c.created_at, c.id) < ($25::timestamptz, $21::uuid)))
-ORDER BY
+  ORDER BY
     CASE WHEN $22::text = 'name' THEN c.name END ASC,
     CASE WHEN $22::text = '-name' THEN c.name END DESC,
     CASE WHEN $22::text = 'code' THEN c.code END ASC,
@@ -457,6 +465,7 @@ ORDER BY
     CASE WHEN $22::text = '-created_at' THEN c.created_at END DESC,
     CASE WHEN left($22::text, 1) <> '-' THEN c.id END ASC,
     CASE WHEN left($22::text, 1) = '-' THEN c.id END DESC
+  -- end fragment: customer_page
 LIMIT $26
 `
 
@@ -536,11 +545,10 @@ type CustomerExportPageRow struct {
 	ShippingCountry      *string
 }
 
-// CustomerExportPage is CustomerList for the exports: the same filters,
-// sort and keyset (its WHERE clause and ORDER BY are CustomerList's, a
-// test checks), with only the columns a spreadsheet shows and the sort
-// keys, and what a spreadsheet names the references by, in the same
-// statement: each customer's groups as category:code, its sales rep's
+// CustomerExportPage is CustomerList for the exports: the same filter,
+// sort and keyset (the same fragments), with only the columns a
+// spreadsheet shows and the sort keys, and what a spreadsheet names the
+// references by, in the same statement: each customer's groups as category:code, its sales rep's
 // e-mail, its default billing and shipping addresses. The whole row
 // (search text, reach arrays, figures) costs more to read and send than
 // the rest of an export together (measured: 26 µs a row for c.*), and
@@ -954,7 +962,9 @@ func (q *Queries) CustomerInsert(ctx context.Context, db DBTX, arg CustomerInser
 
 const customerList = `-- name: CustomerList :many
 SELECT c.tenant_id, c.id, c.code, c.name, c.type, c.email, c.phone, c.sales_rep_id, c.status, c.version, c.created_at, c.updated_at, c.kind, c.contact_name, c.website, c.tax_number, c.currency, c.discount_rate, c.payment_terms_id, c.default_payment_method, c.tax_scheme, c.price_list_id, c.credit_limit, c.credit_period_days, c.credit_policy, c.billing_status, c.basis_date, c.notes, c.custom, c.city, c.country, c.order_count, c.total_order_value, c.last_order_at, c.balance, c.overdue_amount, c.search_text, c.reach, c.last_payment_at, c.reactivated_at, c.last_notice_at FROM customers c
-WHERE c.tenant_id = $1
+WHERE
+  -- fragment: customer_filter (generated from queries/fragments/customer_filter.sql: edit it there and run make generate)
+  c.tenant_id = $1
   AND ($2::uuid IS NULL OR c.reach @> ARRAY[$2::uuid])
   AND ($3::uuid IS NULL OR c.id = $3::uuid)
   AND ($4::uuid[] IS NULL OR c.id = ANY ($4::uuid[]))
@@ -980,6 +990,8 @@ WHERE c.tenant_id = $1
            JOIN customer_groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
            WHERE m.tenant_id = c.tenant_id AND m.customer_id = c.id
              AND m.category || ':' || g.code = ANY ($20::text[])))
+  -- end fragment: customer_filter
+  -- fragment: customer_page (generated from queries/fragments/customer_page.sql: edit it there and run make generate)
   AND ($21::uuid IS NULL
        OR ($22::text = 'name' AND (c.name, c.id) > ($23::text, $21::uuid))
        OR ($22::text = '-name' AND (c.name, c.id) < ($23::text, $21::uuid))
@@ -995,7 +1007,7 @@ WHERE c.tenant_id = $1
        OR ($22::text = '-updated_at' AND (c.updated_at, c.id) < ($25::timestamptz, $21::uuid))
        OR ($22::text = 'created_at' AND (c.created_at, c.id) > ($25::timestamptz, $21::uuid))
        OR ($22::text = '-created_at' AND (c.created_at, c.id) < ($25::timestamptz, $21::uuid)))
-ORDER BY
+  ORDER BY
     CASE WHEN $22::text = 'name' THEN c.name END ASC,
     CASE WHEN $22::text = '-name' THEN c.name END DESC,
     CASE WHEN $22::text = 'code' THEN c.code END ASC,
@@ -1012,6 +1024,7 @@ ORDER BY
     CASE WHEN $22::text = '-created_at' THEN c.created_at END DESC,
     CASE WHEN left($22::text, 1) <> '-' THEN c.id END ASC,
     CASE WHEN left($22::text, 1) = '-' THEN c.id END DESC
+  -- end fragment: customer_page
 LIMIT $26
 `
 
@@ -1045,24 +1058,12 @@ type CustomerListParams struct {
 }
 
 // CustomerList is the customer list: every filter, search and sort of
-// GET /v1/customers in one statement. It relies on custom plans
-// (plan_cache_mode = force_custom_plan, set for the transaction by
-// database.CustomPlans, which every caller of it passes): with the
-// parameters known at planning, each "@x IS NULL OR ..." filter folds away
-// and the CASE sort keys fold to the one chosen column, so the plan is the
-// one a hand-written query for that sort and those filters would get,
-// using the (tenant_id, <sort column>, id) indexes in either direction.
-//
-// The scope arguments repeat the visibility rule of the row-level security
-// policy so the planner can use the indexes; the policy still applies.
-// Search: the caller first asks CustomerSearchIDs for the matching ids (a
-// trigram index search, see migration 000002) and passes them as
-// search_ids, so the planner knows how few rows match and starts from
-// them. When there are too many to pass (a common term), it passes the
-// pattern as search_like instead: matches are then dense, and filtering
-// rows while walking the sort index finds a page quickly. Group filters are "category:code" strings (category keys have
-// no colon); a customer matches when it is in every named group. Keep the WHERE clause identical to CustomerCount's (a test
-// checks).
+// GET /v1/customers in one statement, the filter and the keyset written
+// once in queries/fragments (customer_filter, customer_page; make
+// generate copies them here). Its plan depends on the values (the filters
+// and the sort asked for): its callers run it with custom plans
+// (database.CustomPlans), and for a common search term with the planner
+// told to walk the sort's index (CustomerPreferIndexOrder).
 func (q *Queries) CustomerList(ctx context.Context, db DBTX, arg CustomerListParams) ([]Customer, error) {
 	rows, err := db.Query(ctx, customerList,
 		arg.TenantID,

@@ -15,5 +15,8 @@
 // To add a query, write it in the table's file under queries/ with a
 // noun-first name (CustomerGetByID, CustomerList, ...), always filtering by
 // tenant_id = @tenant_id, then run `make generate` and commit the result;
-// `make test` fails when this package is stale.
+// `make test` fails when this package is stale. A query that selects the
+// customer list's customers takes the list's filter as a fragment (two
+// marker lines, see package sqlfrag and queries/fragments), never a copy
+// written by hand; its arguments then come from customer's filterArgs.
 package dbsqlc

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/shopspring/decimal"
 
 	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
@@ -241,24 +240,16 @@ func (r *ExportRun) Abort() { _ = r.w.Close() }
 // to be empty.
 func (e *Exporter) pageArgs(ctx context.Context, tx database.Tx, actor *tenant.Principal, r *ExportRun, limit int32) (dbsqlc.CustomerExportPageParams, bool, error) {
 	if r.args == nil {
-		args, empty, err := e.Customers.ListArgs(ctx, tx, actor, r.plan.Env, r.plan.List)
+		p, empty, err := e.Customers.ExportArgs(ctx, tx, actor, r.plan.Env, r.plan.List)
 		if err != nil || empty {
 			return dbsqlc.CustomerExportPageParams{}, false, err
 		}
-		p := dbsqlc.CustomerExportPageParams(args)
 		r.args = &p
 	}
 	p := *r.args
 	p.RowLimit = limit
-	if c := r.after; c != nil {
-		p.AfterID, p.AfterText, p.AfterTs = &c.ID, c.Text, c.Time
-		if c.Num != nil {
-			d, err := decimal.NewFromString(*c.Num)
-			if err != nil {
-				return p, false, fmt.Errorf("export keyset: %w", err)
-			}
-			p.AfterNum = &d
-		}
+	if err := r.after.SetExportPage(&p); err != nil {
+		return p, false, fmt.Errorf("export keyset: %w", err)
 	}
 	return p, true, nil
 }
