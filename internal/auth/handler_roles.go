@@ -61,7 +61,7 @@ func (h *Handler) createRole(c *fiber.Ctx) error {
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		r, err := h.svc.CreateRole(ctx, tx, tenant.MustFromContext(ctx), in)
 		if err != nil {
 			return err
@@ -80,7 +80,7 @@ func (h *Handler) listRoles(c *fiber.Ctx) error {
 	for _, br := range BuiltinRoles {
 		resp.Items = append(resp.Items, roleResponse{Name: br.Name, Description: br.Description, Permissions: br.Permissions, Builtin: true})
 	}
-	err := h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	err := httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		rs, err := h.svc.ListRoles(ctx, tx)
 		for _, r := range rs {
 			resp.Items = append(resp.Items, toRoleResponse(r))
@@ -99,7 +99,7 @@ func (h *Handler) getRole(c *fiber.Ctx) error {
 		return err
 	}
 	var r dbsqlc.Role
-	err = h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	err = httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		var err error
 		r, err = h.svc.GetRole(ctx, tx, id)
 		return err
@@ -135,7 +135,7 @@ func (h *Handler) patchRole(c *fiber.Ctx) error {
 	if err := patch.Validate(); err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, err := h.svc.GetRole(ctx, tx, id)
 		if err != nil {
 			return err
@@ -158,7 +158,7 @@ func (h *Handler) deleteRole(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, err := h.svc.GetRole(ctx, tx, id)
 		if err != nil {
 			return err

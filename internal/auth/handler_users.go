@@ -75,7 +75,7 @@ func (h *Handler) createUser(c *fiber.Ctx) error {
 		return err
 	}
 	in.PasswordHash = hash
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		u, err := h.svc.CreateUser(ctx, tx, tenant.MustFromContext(ctx), in)
 		if err != nil {
 			return err
@@ -111,7 +111,7 @@ func (h *Handler) listUsers(c *fiber.Ctx) error {
 		cursor = &after
 	}
 	var users []User
-	err = h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	err = httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		var err error
 		users, err = h.svc.ListUsers(ctx, tx, cursor, status, limit+1)
 		return err
@@ -138,7 +138,7 @@ func (h *Handler) getUser(c *fiber.Ctx) error {
 		return err
 	}
 	var u User
-	err = h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	err = httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		var err error
 		u, err = h.svc.GetUser(ctx, tx, id)
 		return err
@@ -172,7 +172,7 @@ func (h *Handler) patchUser(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, err := h.svc.GetUser(ctx, tx, id)
 		if err != nil {
 			return err
@@ -238,7 +238,7 @@ func (h *Handler) deleteUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, err := h.svc.GetUser(ctx, tx, id)
 		if err != nil {
 			return err

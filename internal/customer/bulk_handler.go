@@ -70,7 +70,7 @@ func (h *Handler) bulkUpdate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
 		env, err := h.svc.Env(ctx, tx)
 		if err != nil {
 			return err

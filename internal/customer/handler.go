@@ -63,6 +63,7 @@ var listQuery = append([]httpapi.Param{
 
 // Routes registers the routes.
 func (h *Handler) Routes(r *httpapi.Router) {
+	r = r.WithErrors(mapError)
 	// Fixed paths first, so that /customers/:id does not take them.
 	h.bulkRoutes(r)
 	h.dormantRoutes(r)
@@ -126,10 +127,6 @@ func mapError(err error) error {
 			"this customer has orders, payments, messages or portal users and cannot be deleted; set its status to inactive, or merge it into another customer")
 	}
 	return err
-}
-
-func (h *Handler) tx(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error, opts ...database.TxOption) error {
-	return mapError(httpapi.Tx(c, h.db, fn, opts...))
 }
 
 // ---- customers ---------------------------------------------------------
@@ -251,7 +248,7 @@ func (h *Handler) create(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
 		env, err := h.svc.Env(ctx, tx)
 		if err != nil {
 			return err
@@ -275,7 +272,7 @@ func (h *Handler) get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		env, err := h.svc.Env(ctx, tx)
 		if err != nil {
 			return err
@@ -306,7 +303,7 @@ func (h *Handler) patch(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
 		env, err := h.svc.Env(ctx, tx)
 		if err != nil {
 			return err
@@ -335,7 +332,7 @@ func (h *Handler) delete(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		env, err := h.svc.Env(ctx, tx)
 		if err != nil {
 			return err
@@ -371,7 +368,7 @@ func (h *Handler) list(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
 		lr, err := h.listRequest(ctx, tx, actor, values)
 		if err != nil {
 			return err
@@ -497,7 +494,7 @@ func (h *Handler) listContacts(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		rows, err := h.svc.Contacts(ctx, tx, id)
 		if err != nil {
 			return err
@@ -519,7 +516,7 @@ func (h *Handler) createContact(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		env, err := h.svc.Env(ctx, tx)
 		if err != nil {
 			return err
@@ -543,7 +540,7 @@ func (h *Handler) getContact(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		row, err := h.svc.Contact(ctx, tx, id)
 		if err != nil {
 			return err
@@ -566,7 +563,7 @@ func (h *Handler) patchContact(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		env, err := h.svc.Env(ctx, tx)
 		if err != nil {
 			return err
@@ -594,7 +591,7 @@ func (h *Handler) deleteContact(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		row, err := h.svc.DeleteContact(ctx, tx, id)
 		if err != nil {
 			return err
@@ -639,7 +636,7 @@ type viewListResponse struct {
 func viewName(c *fiber.Ctx) string { return strings.Clone(c.Params("name")) }
 
 func (h *Handler) listViews(c *fiber.Ctx) error {
-	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
 		vs, err := h.svc.Views(ctx, tx, actor)
 		if err != nil {
 			return err
@@ -654,7 +651,7 @@ func (h *Handler) listViews(c *fiber.Ctx) error {
 
 func (h *Handler) getView(c *fiber.Ctx) error {
 	name := viewName(c)
-	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
 		v, err := h.svc.View(ctx, tx, actor, name)
 		if err != nil {
 			return err
@@ -675,7 +672,7 @@ func (h *Handler) putView(c *fiber.Ctx) error {
 	if err := v.Validate(); err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
 		row, created, err := h.svc.PutView(ctx, tx, actor, v)
 		if err != nil {
 			return err
@@ -690,7 +687,7 @@ func (h *Handler) putView(c *fiber.Ctx) error {
 
 func (h *Handler) deleteView(c *fiber.Ctx) error {
 	name := viewName(c)
-	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
 		if err := h.svc.DeleteView(ctx, tx, actor, name); err != nil {
 			return err
 		}

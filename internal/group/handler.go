@@ -32,6 +32,7 @@ func NewHandler(db database.Beginner, svc *Service) *Handler {
 
 // Routes registers the package's routes.
 func (h *Handler) Routes(r *httpapi.Router) {
+	r = r.WithErrors(mapError)
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/customer-groups", Permission: auth.PermGroupsWrite, Tag: "customer-groups",
 		Summary: "Create a customer group (its category is created when new)", Status: fiber.StatusCreated,
 		Request: groupRequest{}, Response: groupResponse{}, Handler: h.create})
@@ -77,14 +78,6 @@ func mapError(err error) error {
 			"customers are still in this group; move them to another group of the category (or out of it) first")
 	}
 	return err
-}
-
-// tx runs fn in the request's tenant transaction (httpapi.Tx: idempotency
-// keys included); fn writes the response.
-func (h *Handler) tx(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx) error, opts ...database.TxOption) error {
-	return mapError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		return fn(ctx, tx)
-	}, opts...))
 }
 
 // ---- groups ----------------------------------------------------------------
@@ -189,7 +182,7 @@ func (h *Handler) create(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		g, err := h.svc.Create(ctx, tx, p)
 		if err != nil {
 			return err
@@ -209,7 +202,7 @@ func (h *Handler) get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		g, err := h.svc.Get(ctx, tx, id)
 		if err != nil {
 			return err
@@ -257,7 +250,7 @@ func (h *Handler) list(c *fiber.Ctx) error {
 	if has {
 		lp.After = &after
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		groups, err := h.svc.List(ctx, tx, lp)
 		if err != nil {
 			return err
@@ -293,7 +286,7 @@ func (h *Handler) patch(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, after, err := h.svc.Update(ctx, tx, id, want, p)
 		if err != nil {
 			return err
@@ -313,7 +306,7 @@ func (h *Handler) delete(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		g, err := h.svc.Delete(ctx, tx, id)
 		if err != nil {
 			return err
@@ -368,7 +361,7 @@ func (h *Handler) listCategories(c *fiber.Ctx) error {
 	if has {
 		cursor = &after
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		cats, err := h.svc.ListCategories(ctx, tx, cursor, limit+1)
 		if err != nil {
 			return err
@@ -423,7 +416,7 @@ func (h *Handler) patchCategory(c *fiber.Ctx) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, after, err := h.svc.UpdateCategory(ctx, tx, key, want, p)
 		if err != nil {
 			return err

@@ -31,6 +31,7 @@ func NewHandler(db database.Beginner, svc *Service, js *jobs.Service) *Handler {
 
 // Routes registers the location routes.
 func (h *Handler) Routes(r *httpapi.Router) {
+	r = r.WithErrors(mapError)
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/locations/bulk-update", Permission: auth.PermCustomersWrite,
 		Tag: "locations", Summary: "Set or remove the sales rep override of many locations (selected by ids or by the list's filters) " +
 			"in a background job; dry_run counts the selection; " + auth.AssignRule,
@@ -74,14 +75,6 @@ func mapError(err error) error {
 		return httpapi.Conflict("", "location_in_use", "orders ship to this location; it cannot be deleted")
 	}
 	return err
-}
-
-// tx runs fn in the request's transaction (httpapi.Tx); fn writes the
-// response.
-func (h *Handler) tx(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx) error, opts ...database.TxOption) error {
-	return mapError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		return fn(ctx, tx)
-	}, opts...))
 }
 
 type createLocationRequest struct {
@@ -247,7 +240,7 @@ func (h *Handler) create(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		loc, changes, err := h.svc.Create(ctx, tx, tenant.MustFromContext(ctx), customerID, p)
 		if err != nil {
 			return err
@@ -271,7 +264,7 @@ func (h *Handler) listForCustomer(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		locs, err := h.svc.ListForCustomer(ctx, tx, customerID)
 		if err != nil {
 			return err
@@ -316,7 +309,7 @@ func (h *Handler) list(c *fiber.Ctx) error {
 	if has {
 		cursor = &after
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		locs, err := h.svc.List(ctx, tx, f, cursor, limit+1)
 		if err != nil {
 			return err
@@ -345,7 +338,7 @@ func (h *Handler) get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		loc, err := h.svc.Get(ctx, tx, id)
 		if err != nil {
 			return err
@@ -372,7 +365,7 @@ func (h *Handler) patch(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		ch, others, err := h.svc.Update(ctx, tx, tenant.MustFromContext(ctx), id, want, p)
 		if err != nil {
 			return err
@@ -390,7 +383,7 @@ func (h *Handler) delete(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		loc, err := h.svc.Delete(ctx, tx, tenant.MustFromContext(ctx), id)
 		if err != nil {
 			return err

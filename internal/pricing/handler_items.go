@@ -12,6 +12,7 @@ import (
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/httpapi"
 	"github.com/customerhub/customerhub/internal/money"
+	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
 
@@ -79,7 +80,7 @@ func (h *Handler) createItem(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		it, err := h.svc.ItemCreate(ctx, tx, in)
 		if err != nil {
 			return err
@@ -124,7 +125,7 @@ func (h *Handler) listItems(c *fiber.Ctx) error {
 	if has {
 		p.After = &after
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		rows, err := h.svc.ItemList(ctx, tx, p)
 		if err != nil {
 			return err
@@ -152,7 +153,7 @@ func (h *Handler) getItem(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		it, err := h.svc.ItemGet(ctx, tx, id)
 		if err != nil {
 			return err
@@ -190,7 +191,7 @@ func (h *Handler) patchItem(c *fiber.Ctx) error {
 	if err := patch.Validate(); err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, after, err := h.svc.ItemUpdate(ctx, tx, id, want, patch)
 		if err != nil {
 			return err
@@ -214,7 +215,7 @@ func (h *Handler) deleteItem(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, err := h.svc.ItemDelete(ctx, tx, id)
 		if err != nil {
 			return err

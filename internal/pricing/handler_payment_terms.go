@@ -11,6 +11,7 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
 
@@ -73,7 +74,7 @@ func (h *Handler) createPaymentTerms(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		pt, err := h.svc.PaymentTermsCreate(ctx, tx, in)
 		if err != nil {
 			return err
@@ -97,7 +98,7 @@ func (h *Handler) listPaymentTerms(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		rows, err := h.svc.PaymentTermsList(ctx, tx, after, limit+1)
 		if err != nil {
 			return err
@@ -121,7 +122,7 @@ func (h *Handler) getPaymentTerms(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		pt, err := h.svc.PaymentTermsGet(ctx, tx, id)
 		if err != nil {
 			return err
@@ -153,7 +154,7 @@ func (h *Handler) patchPaymentTerms(c *fiber.Ctx) error {
 	if err := patch.Validate(); err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, after, err := h.svc.PaymentTermsUpdate(ctx, tx, id, want, patch)
 		if err != nil {
 			return err
@@ -173,7 +174,7 @@ func (h *Handler) deletePaymentTerms(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, err := h.svc.PaymentTermsDelete(ctx, tx, id)
 		if err != nil {
 			return err

@@ -11,6 +11,7 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/tenant"
 )
 
 // ---- price lists ------------------------------------------------------------
@@ -56,7 +57,7 @@ func (h *Handler) createPriceList(c *fiber.Ctx) error {
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		pl, err := h.svc.PriceListCreate(ctx, tx, in)
 		if err != nil {
 			return err
@@ -80,7 +81,7 @@ func (h *Handler) listPriceLists(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		rows, err := h.svc.PriceListList(ctx, tx, after, limit+1)
 		if err != nil {
 			return err
@@ -104,7 +105,7 @@ func (h *Handler) getPriceList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		pl, err := h.svc.PriceListGet(ctx, tx, id)
 		if err != nil {
 			return err
@@ -136,7 +137,7 @@ func (h *Handler) patchPriceList(c *fiber.Ctx) error {
 	if err := patch.Validate(); err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, after, err := h.svc.PriceListUpdate(ctx, tx, id, want, patch)
 		if err != nil {
 			return err
@@ -156,7 +157,7 @@ func (h *Handler) deletePriceList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, err := h.svc.PriceListDelete(ctx, tx, id)
 		if err != nil {
 			return err

@@ -33,6 +33,7 @@ func NewHandler(db database.Beginner, svc *Service) *Handler {
 // definitions are read with customers:read, since they describe customer
 // records; changing either is settings:manage.
 func (h *Handler) Routes(r *httpapi.Router) {
+	r = r.WithErrors(mapError)
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/settings", Permission: httpapi.Authenticated, Tag: "settings",
 		Summary: "The tenant's settings", Response: settingsResponse{}, Handler: h.getSettings})
 	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/settings", Permission: auth.PermSettingsManage, Tag: "settings",
@@ -69,14 +70,6 @@ func mapError(err error) error {
 		return httpapi.PreconditionFailed()
 	}
 	return err
-}
-
-// tx runs fn in the request's tenant transaction (httpapi.Tx: idempotency
-// keys included); fn writes the response.
-func (h *Handler) tx(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx) error, opts ...database.TxOption) error {
-	return mapError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		return fn(ctx, tx)
-	}, opts...))
 }
 
 // notNull reports the fields of a PATCH sent as null that cannot be
@@ -165,7 +158,7 @@ func (req patchSettingsRequest) toPatch() (SettingsPatch, error) {
 }
 
 func (h *Handler) getSettings(c *fiber.Ctx) error {
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		s, err := h.svc.Get(ctx, tx)
 		if err != nil {
 			return err
@@ -188,7 +181,7 @@ func (h *Handler) patchSettings(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, after, err := h.svc.Update(ctx, tx, want, patch)
 		if err != nil {
 			return err
@@ -259,7 +252,7 @@ func (h *Handler) createField(c *fiber.Ctx) error {
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		f, err := h.svc.FieldCreate(ctx, tx, in)
 		if err != nil {
 			return err
@@ -288,7 +281,7 @@ func (h *Handler) listFields(c *fiber.Ctx) error {
 	if has {
 		cursor = &after
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		rows, err := h.svc.FieldList(ctx, tx, cursor, limit+1)
 		if err != nil {
 			return err
@@ -312,7 +305,7 @@ func (h *Handler) getField(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		f, err := h.svc.FieldGet(ctx, tx, id)
 		if err != nil {
 			return err
@@ -343,7 +336,7 @@ func (h *Handler) patchField(c *fiber.Ctx) error {
 	}
 	patch := FieldPatch{Label: optionalValue(req.Label), Required: optionalValue(req.Required),
 		Options: optionalValue(req.Options), Position: optionalValue(req.Position)}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, after, err := h.svc.FieldUpdate(ctx, tx, id, want, patch)
 		if err != nil {
 			return err

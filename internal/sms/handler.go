@@ -41,6 +41,7 @@ func NewHandler(db database.Beginner, svc *Service) *Handler {
 // preview shows a customer's balance only when the caller sees the
 // customer.
 func (h *Handler) Routes(r *httpapi.Router) {
+	r = r.WithErrors(mapError)
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/sms/settings", Permission: auth.PermSettingsManage, Tag: "sms",
 		Summary:  "The tenant's SMS settings (credentials shown only as set and their last four characters)",
 		Response: settingsResponse{}, Handler: h.getSettings})
@@ -130,10 +131,16 @@ func mapError(err error) error {
 	return err
 }
 
-func (h *Handler) tx(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx) error, opts ...database.TxOption) error {
-	return mapError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		return fn(ctx, tx)
-	}, opts...))
+// invalid answers the field errors of the request itself with 400, as
+// httpapi's error handler would: the routes apply mapError to what their
+// handlers return, and it answers field errors with 422 (what a request
+// asks cannot apply to what is stored, or the package's own checks).
+func invalid(err error) error {
+	var ve validation.Errors
+	if errors.As(err, &ve) {
+		return httpapi.Validation(ve)
+	}
+	return err
 }
 
 func change[T any](o httpapi.Optional[T]) Change[T] {
@@ -207,7 +214,7 @@ func (req patchSettingsRequest) toPatch() (SettingsPatch, error) {
 }
 
 func (h *Handler) getSettings(c *fiber.Ctx) error {
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		s, err := h.svc.Settings(ctx, tx)
 		if err != nil {
 			return err
@@ -228,9 +235,9 @@ func (h *Handler) patchSettings(c *fiber.Ctx) error {
 	}
 	patch, err := req.toPatch()
 	if err != nil {
-		return err
+		return invalid(err)
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, after, err := h.svc.UpdateSettings(ctx, tx, want, patch)
 		if err != nil {
 			return err
@@ -300,7 +307,7 @@ func (h *Handler) createTemplate(c *fiber.Ctx) error {
 	if err := in.Validate(); err != nil {
 		return mapError(err)
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		t, err := h.svc.TemplateCreate(ctx, tx, in)
 		if err != nil {
 			return err
@@ -329,7 +336,7 @@ func (h *Handler) listTemplates(c *fiber.Ctx) error {
 	if has {
 		cursor = &after
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		rows, err := h.svc.TemplateList(ctx, tx, cursor, limit+1)
 		if err != nil {
 			return err
@@ -350,7 +357,7 @@ func (h *Handler) getTemplate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		t, err := h.svc.TemplateGet(ctx, tx, id)
 		if err != nil {
 			return err
@@ -381,13 +388,13 @@ func (h *Handler) patchTemplate(c *fiber.Ctx) error {
 		nulls.Add("body", "not_nullable", "must not be null")
 	}
 	if err := nulls.Err(); err != nil {
-		return err
+		return httpapi.Validation(nulls)
 	}
 	p := TemplatePatch{Name: change(req.Name).Value, Body: change(req.Body).Value}
 	if err := p.Validate(); err != nil {
 		return mapError(err)
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, after, err := h.svc.TemplateUpdate(ctx, tx, id, want, p)
 		if err != nil {
 			return err
@@ -407,7 +414,7 @@ func (h *Handler) deleteTemplate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, err := h.svc.TemplateDelete(ctx, tx, id)
 		if err != nil {
 			return err
@@ -458,7 +465,7 @@ func (h *Handler) preview(c *fiber.Ctx) error {
 	if len(errs) > 0 {
 		return mapError(errs)
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		body, field := "", "body"
 		if req.Body != nil {
 			body = *req.Body
