@@ -19,6 +19,7 @@ import (
 	"github.com/customerhub/customerhub/internal/httpapi"
 	"github.com/customerhub/customerhub/internal/jobs"
 	"github.com/customerhub/customerhub/internal/money"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/settings"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
@@ -131,25 +132,14 @@ func mapError(err error) error {
 
 // ---- customers ---------------------------------------------------------
 
-func set[T any](o httpapi.Optional[T]) Set[T] {
-	if !o.Set {
-		return Set[T]{}
-	}
-	if o.Null {
-		return Set[T]{Set: true}
-	}
-	v := o.Value
-	return Set[T]{Set: true, Value: &v}
-}
-
 func (req customerRequest) toPatch() (Patch, error) {
 	p := req.fieldsPatch()
-	p.Groups, p.Custom = req.Groups.Value, req.Custom.Value
+	p.Groups, p.Custom = req.Groups.Or(nil), req.Custom.Or(nil)
 	var errs validation.Errors
-	if req.Groups.Null {
+	if req.Groups.IsNull() {
 		errs.Add("groups", "not_nullable", "send an object; a category set to null leaves that group")
 	}
-	if req.Custom.Null {
+	if req.Custom.IsNull() {
 		errs.Add("custom", "not_nullable", "send an object; a field set to null clears it")
 	}
 	return p, errs.Err()
@@ -456,15 +446,15 @@ func project(item customerResponse, fields []string) (map[string]json.RawMessage
 // ---- contacts ------------------------------------------------------------
 
 type contactRequest struct {
-	Name    httpapi.Optional[string] `json:"name"`
-	Role    httpapi.Optional[string] `json:"role"`
-	Email   httpapi.Optional[string] `json:"email"`
-	Phone   httpapi.Optional[string] `json:"phone"`
-	Primary httpapi.Optional[bool]   `json:"primary"`
+	Name    patch.Field[string] `json:"name"`
+	Role    patch.Field[string] `json:"role"`
+	Email   patch.Field[string] `json:"email"`
+	Phone   patch.Field[string] `json:"phone"`
+	Primary patch.Field[bool]   `json:"primary"`
 }
 
 func (req contactRequest) toPatch() ContactPatch {
-	return ContactPatch{Name: set(req.Name), Role: set(req.Role), Email: set(req.Email), Phone: set(req.Phone), IsPrimary: set(req.Primary)}
+	return ContactPatch{Name: req.Name, Role: req.Role, Email: req.Email, Phone: req.Phone, IsPrimary: req.Primary}
 }
 
 type contactResponse struct {

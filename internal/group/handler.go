@@ -15,8 +15,8 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/httpapi"
 	"github.com/customerhub/customerhub/internal/money"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/tenant"
-	"github.com/customerhub/customerhub/internal/validation"
 )
 
 // Handler serves /v1/customer-groups and /v1/customer-group-categories.
@@ -85,51 +85,28 @@ func mapError(err error) error {
 // groupRequest is the body of create and patch: on PATCH an absent field
 // is left alone and null clears a nullable field.
 type groupRequest struct {
-	Category       httpapi.Optional[string]      `json:"category"`
-	Code           httpapi.Optional[string]      `json:"code"`
-	Name           httpapi.Optional[string]      `json:"name"`
-	PriceListID    httpapi.Optional[uuid.UUID]   `json:"price_list_id"`
-	PaymentTermsID httpapi.Optional[uuid.UUID]   `json:"payment_terms_id"`
-	CreditLimit    httpapi.Optional[money.Value] `json:"credit_limit"`
-	CreditDays     httpapi.Optional[int32]       `json:"credit_days"`
-	DiscountRate   httpapi.Optional[money.Value] `json:"discount_rate"`
+	Category       patch.Field[string]      `json:"category"`
+	Code           patch.Field[string]      `json:"code"`
+	Name           patch.Field[string]      `json:"name"`
+	PriceListID    patch.Field[uuid.UUID]   `json:"price_list_id" patch:"nullable"`
+	PaymentTermsID patch.Field[uuid.UUID]   `json:"payment_terms_id" patch:"nullable"`
+	CreditLimit    patch.Field[money.Value] `json:"credit_limit" patch:"nullable"`
+	CreditDays     patch.Field[int32]       `json:"credit_days" patch:"nullable"`
+	DiscountRate   patch.Field[money.Value] `json:"discount_rate" patch:"nullable"`
 }
 
 func (req groupRequest) toPatch() (Patch, error) {
-	var errs validation.Errors
-	required := func(field string, o httpapi.Optional[string]) *string {
-		if !o.Set {
-			return nil
-		}
-		if o.Null {
-			errs.Add(field, "not_nullable", "must not be null")
-			return nil
-		}
-		v := o.Value
-		return &v
-	}
 	p := Patch{
-		Category:       required("category", req.Category),
-		Code:           required("code", req.Code),
-		Name:           required("name", req.Name),
-		PriceListID:    nullable(req.PriceListID),
-		PaymentTermsID: nullable(req.PaymentTermsID),
-		CreditLimit:    nullable(req.CreditLimit),
-		CreditDays:     nullable(req.CreditDays),
-		DiscountRate:   nullable(req.DiscountRate),
+		Category:       req.Category.Value,
+		Code:           req.Code.Value,
+		Name:           req.Name.Value,
+		PriceListID:    req.PriceListID,
+		PaymentTermsID: req.PaymentTermsID,
+		CreditLimit:    req.CreditLimit,
+		CreditDays:     req.CreditDays,
+		DiscountRate:   req.DiscountRate,
 	}
-	return p, errs.Err()
-}
-
-func nullable[T any](o httpapi.Optional[T]) Nullable[T] {
-	if !o.Set {
-		return Nullable[T]{}
-	}
-	if o.Null {
-		return Nullable[T]{Set: true}
-	}
-	v := o.Value
-	return Nullable[T]{Set: true, Value: &v}
+	return p, patch.NotNull(req).Err()
 }
 
 type groupResponse struct {
@@ -322,8 +299,8 @@ func (h *Handler) delete(c *fiber.Ctx) error {
 // ---- categories ------------------------------------------------------------
 
 type categoryRequest struct {
-	Name     httpapi.Optional[string] `json:"name"`
-	Position httpapi.Optional[int32]  `json:"position"`
+	Name     patch.Field[string] `json:"name"`
+	Position patch.Field[int32]  `json:"position"`
 }
 
 type categoryResponse struct {
@@ -392,25 +369,8 @@ func (h *Handler) patchCategory(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
 	}
-	var errs validation.Errors
-	var p CategoryPatch
-	if req.Name.Set {
-		if req.Name.Null {
-			errs.Add("name", "not_nullable", "must not be null")
-		} else {
-			v := req.Name.Value
-			p.Name = &v
-		}
-	}
-	if req.Position.Set {
-		if req.Position.Null {
-			errs.Add("position", "not_nullable", "must not be null")
-		} else {
-			v := req.Position.Value
-			p.Position = &v
-		}
-	}
-	if err := errs.Err(); err != nil {
+	p := CategoryPatch{Name: req.Name.Value, Position: req.Position.Value}
+	if err := patch.NotNull(req).Err(); err != nil {
 		return err
 	}
 	if err := p.Validate(); err != nil {

@@ -8,7 +8,6 @@ import (
 	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/httpapi"
-	"github.com/customerhub/customerhub/internal/validation"
 )
 
 // Handler serves /v1/payment-terms, /v1/price-lists (with their item
@@ -129,26 +128,6 @@ func mapError(err error) error {
 		return httpapi.PreconditionFailed()
 	}
 	return err
-}
-
-// notNull reports the fields of a PATCH that were sent as null but cannot
-// be cleared.
-func notNull(nulls map[string]bool) error {
-	var errs validation.Errors
-	for _, f := range []string{"code", "sku", "name", "due_days", "currency", "base_price", "active"} {
-		if nulls[f] {
-			errs.Add(f, "not_nullable", "must not be null")
-		}
-	}
-	return errs.Err()
-}
-
-func optionalValue[T any](o httpapi.Optional[T]) *T {
-	if !o.Set || o.Null {
-		return nil
-	}
-	v := o.Value
-	return &v
 }
 
 func pageCursor(c *fiber.Ctx) (*Cursor, error) {

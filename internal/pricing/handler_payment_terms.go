@@ -11,6 +11,7 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
@@ -24,9 +25,9 @@ type createPaymentTermsRequest struct {
 }
 
 type patchPaymentTermsRequest struct {
-	Code    httpapi.Optional[string] `json:"code"`
-	Name    httpapi.Optional[string] `json:"name"`
-	DueDays httpapi.Optional[int64]  `json:"due_days"`
+	Code    patch.Field[string] `json:"code"`
+	Name    patch.Field[string] `json:"name"`
+	DueDays patch.Field[int64]  `json:"due_days"`
 }
 
 type paymentTermsResponse struct {
@@ -145,17 +146,15 @@ func (h *Handler) patchPaymentTerms(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
 	}
-	if err := notNull(map[string]bool{
-		"code": req.Code.Set && req.Code.Null, "name": req.Name.Set && req.Name.Null, "due_days": req.DueDays.Set && req.DueDays.Null,
-	}); err != nil {
+	if err := patch.NotNull(req).Err(); err != nil {
 		return err
 	}
-	patch := PaymentTermsPatch{Code: optionalValue(req.Code), Name: optionalValue(req.Name), DueDays: optionalValue(req.DueDays)}
-	if err := patch.Validate(); err != nil {
+	change := PaymentTermsPatch{Code: req.Code.Value, Name: req.Name.Value, DueDays: req.DueDays.Value}
+	if err := change.Validate(); err != nil {
 		return err
 	}
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		before, after, err := h.svc.PaymentTermsUpdate(ctx, tx, id, want, patch)
+		before, after, err := h.svc.PaymentTermsUpdate(ctx, tx, id, want, change)
 		if err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/tenant"
 )
 
@@ -23,9 +24,9 @@ type createPriceListRequest struct {
 }
 
 type patchPriceListRequest struct {
-	Code     httpapi.Optional[string] `json:"code"`
-	Name     httpapi.Optional[string] `json:"name"`
-	Currency httpapi.Optional[string] `json:"currency"`
+	Code     patch.Field[string] `json:"code"`
+	Name     patch.Field[string] `json:"name"`
+	Currency patch.Field[string] `json:"currency"`
 }
 
 type priceListResponse struct {
@@ -128,17 +129,15 @@ func (h *Handler) patchPriceList(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
 	}
-	if err := notNull(map[string]bool{
-		"code": req.Code.Set && req.Code.Null, "name": req.Name.Set && req.Name.Null, "currency": req.Currency.Set && req.Currency.Null,
-	}); err != nil {
+	if err := patch.NotNull(req).Err(); err != nil {
 		return err
 	}
-	patch := PriceListPatch{Code: optionalValue(req.Code), Name: optionalValue(req.Name), Currency: optionalValue(req.Currency)}
-	if err := patch.Validate(); err != nil {
+	change := PriceListPatch{Code: req.Code.Value, Name: req.Name.Value, Currency: req.Currency.Value}
+	if err := change.Validate(); err != nil {
 		return err
 	}
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		before, after, err := h.svc.PriceListUpdate(ctx, tx, id, want, patch)
+		before, after, err := h.svc.PriceListUpdate(ctx, tx, id, want, change)
 		if err != nil {
 			return err
 		}

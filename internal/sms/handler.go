@@ -13,6 +13,7 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
@@ -143,17 +144,6 @@ func invalid(err error) error {
 	return err
 }
 
-func change[T any](o httpapi.Optional[T]) Change[T] {
-	if !o.Set {
-		return Change[T]{}
-	}
-	if o.Null {
-		return Change[T]{Set: true}
-	}
-	v := o.Value
-	return Change[T]{Set: true, Value: &v}
-}
-
 // ---- settings ------------------------------------------------------------------
 
 type settingsResponse struct {
@@ -188,28 +178,28 @@ func toSettingsResponse(s Settings) settingsResponse {
 }
 
 type patchSettingsRequest struct {
-	AccountSID httpapi.Optional[string] `json:"account_sid"`
+	AccountSID patch.Field[string] `json:"account_sid"`
 	// AuthToken is write-only: answers show auth_token_set and
 	// auth_token_last4.
-	AuthToken httpapi.Optional[string] `json:"auth_token"`
-	APIKeySID httpapi.Optional[string] `json:"api_key_sid"`
+	AuthToken patch.Field[string] `json:"auth_token"`
+	APIKeySID patch.Field[string] `json:"api_key_sid"`
 	// APIKeySecret is write-only, like auth_token.
-	APIKeySecret        httpapi.Optional[string] `json:"api_key_secret"`
-	FromNumber          httpapi.Optional[string] `json:"from_number"`
-	MessagingServiceSID httpapi.Optional[string] `json:"messaging_service_sid"`
-	TimeZone            httpapi.Optional[string] `json:"time_zone"`
-	QuietStart          httpapi.Optional[string] `json:"quiet_start"`
-	QuietEnd            httpapi.Optional[string] `json:"quiet_end"`
-	RatePerSecond       httpapi.Optional[int64]  `json:"rate_per_second"`
-	MinDaysBetween      httpapi.Optional[int64]  `json:"min_days_between"`
-	PortalURL           httpapi.Optional[string] `json:"portal_url"`
+	APIKeySecret        patch.Field[string] `json:"api_key_secret"`
+	FromNumber          patch.Field[string] `json:"from_number"`
+	MessagingServiceSID patch.Field[string] `json:"messaging_service_sid"`
+	TimeZone            patch.Field[string] `json:"time_zone"`
+	QuietStart          patch.Field[string] `json:"quiet_start"`
+	QuietEnd            patch.Field[string] `json:"quiet_end"`
+	RatePerSecond       patch.Field[int64]  `json:"rate_per_second"`
+	MinDaysBetween      patch.Field[int64]  `json:"min_days_between"`
+	PortalURL           patch.Field[string] `json:"portal_url"`
 }
 
 func (req patchSettingsRequest) toPatch() (SettingsPatch, error) {
-	p := SettingsPatch{AccountSID: change(req.AccountSID), AuthToken: change(req.AuthToken), APIKeySID: change(req.APIKeySID),
-		APIKeySecret: change(req.APIKeySecret), FromNumber: change(req.FromNumber), MessagingServiceSID: change(req.MessagingServiceSID),
-		TimeZone: change(req.TimeZone), QuietStart: change(req.QuietStart), QuietEnd: change(req.QuietEnd),
-		RatePerSecond: change(req.RatePerSecond), MinDaysBetween: change(req.MinDaysBetween), PortalURL: change(req.PortalURL)}
+	p := SettingsPatch{AccountSID: req.AccountSID, AuthToken: req.AuthToken, APIKeySID: req.APIKeySID,
+		APIKeySecret: req.APIKeySecret, FromNumber: req.FromNumber, MessagingServiceSID: req.MessagingServiceSID,
+		TimeZone: req.TimeZone, QuietStart: req.QuietStart, QuietEnd: req.QuietEnd,
+		RatePerSecond: req.RatePerSecond, MinDaysBetween: req.MinDaysBetween, PortalURL: req.PortalURL}
 	return p, p.Validate()
 }
 
@@ -265,8 +255,8 @@ type createTemplateRequest struct {
 }
 
 type patchTemplateRequest struct {
-	Name httpapi.Optional[string] `json:"name"`
-	Body httpapi.Optional[string] `json:"body"`
+	Name patch.Field[string] `json:"name"`
+	Body patch.Field[string] `json:"body"`
 }
 
 type templateResponse struct {
@@ -380,17 +370,10 @@ func (h *Handler) patchTemplate(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
 	}
-	var nulls validation.Errors
-	if req.Name.Set && req.Name.Null {
-		nulls.Add("name", "not_nullable", "must not be null")
-	}
-	if req.Body.Set && req.Body.Null {
-		nulls.Add("body", "not_nullable", "must not be null")
-	}
-	if err := nulls.Err(); err != nil {
+	if nulls := patch.NotNull(req); len(nulls) > 0 {
 		return httpapi.Validation(nulls)
 	}
-	p := TemplatePatch{Name: change(req.Name).Value, Body: change(req.Body).Value}
+	p := TemplatePatch{Name: req.Name.Value, Body: req.Body.Value}
 	if err := p.Validate(); err != nil {
 		return mapError(err)
 	}
