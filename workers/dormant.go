@@ -70,7 +70,7 @@ func (w *DormantScheduleWorker) Work(ctx context.Context, job *river.Job[custome
 // DormantScheduleWorker), each in its tenant's system scope, and returns
 // how many tenants it looked at and how many sweeps it started.
 func ScheduleDormantSweeps(ctx context.Context, d Deps, rc jobs.Client, now time.Time) (int, int64, error) {
-	js := d.Jobs.WithClient(rc)
+	js := jobs.NewService(rc, d.JobKinds, d.Logger)
 	return forEachTenant(ctx, d.Pool, func(ctx context.Context, tx database.Tx) (int64, error) {
 		started, err := d.Customers.ScheduleSweep(ctx, tx, js, now)
 		if started {

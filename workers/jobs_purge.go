@@ -29,7 +29,7 @@ func (w *JobsPurgeWorker) Timeout(*river.Job[jobs.PurgeArgs]) time.Duration {
 func (w *JobsPurgeWorker) Work(ctx context.Context, job *river.Job[jobs.PurgeArgs]) error {
 	before := time.Now().Add(-JobRetention)
 	tenants, n, err := forEachTenant(ctx, w.deps.Pool, func(ctx context.Context, tx database.Tx) (int64, error) {
-		return w.deps.Jobs.Purge(ctx, tx, before)
+		return jobs.Purge(ctx, tx, before)
 	})
 	if err != nil {
 		return err

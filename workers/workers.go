@@ -42,9 +42,14 @@ type Deps struct {
 	Customers *customer.Service
 	Locations *location.Service
 	Importer  *importer.Service
-	Jobs      *jobs.Service
-	Runner    *jobs.Runner
-	Logger    *slog.Logger
+	// JobKinds are the tenant job kinds a worker may start (a dormant
+	// schedule starts sweeps). Workers get no jobs.Service here: the River
+	// client a service inserts through is built from these very workers,
+	// so it does not exist yet when they are; a worker that starts jobs
+	// makes its service from the client working it (river.ClientFromContext).
+	JobKinds jobs.Kinds
+	Runner   *jobs.Runner
+	Logger   *slog.Logger
 	// IdempotencyTTL is how long idempotency keys are kept
 	// (httpapi.DefaultIdempotencyTTL when zero).
 	IdempotencyTTL time.Duration

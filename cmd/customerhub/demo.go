@@ -24,6 +24,7 @@ import (
 	"github.com/customerhub/customerhub/internal/demodata"
 	"github.com/customerhub/customerhub/internal/money"
 	"github.com/customerhub/customerhub/internal/order"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/precondition"
 	"github.com/customerhub/customerhub/internal/server"
 	"github.com/customerhub/customerhub/internal/sms"
@@ -163,7 +164,7 @@ func configureDemoSMS(ctx context.Context, tx database.Tx, cfg config.Config, sv
 	if err != nil {
 		return "", err
 	}
-	str := func(v string) sms.Change[string] { return sms.Change[string]{Set: true, Value: &v} }
+	str := func(v string) patch.Field[string] { return patch.Field[string]{Set: true, Value: &v} }
 	p := sms.SettingsPatch{TimeZone: str("America/Los_Angeles")}
 	var note string
 	sid, token := os.Getenv("TWILIO_ACCOUNT_SID"), os.Getenv("TWILIO_AUTH_TOKEN")
@@ -174,9 +175,9 @@ func configureDemoSMS(ctx context.Context, tx database.Tx, cfg config.Config, sv
 	case sid != "" && token != "" && (from != "" || service != ""):
 		p.AccountSID, p.AuthToken = str(sid), str(token)
 		if service != "" {
-			p.MessagingServiceSID, p.FromNumber = str(service), sms.Change[string]{Set: true}
+			p.MessagingServiceSID, p.FromNumber = str(service), patch.Field[string]{Set: true}
 		} else {
-			p.FromNumber, p.MessagingServiceSID = str(from), sms.Change[string]{Set: true}
+			p.FromNumber, p.MessagingServiceSID = str(from), patch.Field[string]{Set: true}
 		}
 		note = "the demo tenant sends through Twilio account " + sid + " at " + cfg.TwilioAPIURL
 	case cur.Configured():
@@ -237,11 +238,11 @@ func seedDemoCustomers(ctx context.Context, tx database.Tx, svcs *server.Service
 	var created []uuid.UUID
 	for _, s := range seed {
 		name, email, phone := s.name, s.email, s.phone
-		p := customer.Patch{Name: customer.Set[string]{Set: true, Value: &name}, Email: customer.Set[string]{Set: true, Value: &email},
-			Phone: customer.Set[string]{Set: true, Value: &phone}}
+		p := customer.Patch{Name: patch.Field[string]{Set: true, Value: &name}, Email: patch.Field[string]{Set: true, Value: &email},
+			Phone: patch.Field[string]{Set: true, Value: &phone}}
 		if s.rep != "" {
 			rep := ids[s.rep]
-			p.SalesRepID = customer.Set[uuid.UUID]{Set: true, Value: &rep}
+			p.SalesRepID = patch.Field[uuid.UUID]{Set: true, Value: &rep}
 		}
 		d, err := svc.Create(ctx, tx, admin, env, p)
 		if err != nil {

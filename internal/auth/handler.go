@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"context"
 	"errors"
 	"strings"
 
@@ -37,6 +36,7 @@ func NewHandler(db database.Beginner, svc *Service, opts HandlerOptions) *Handle
 
 // Routes registers the handler's routes.
 func (h *Handler) Routes(r *httpapi.Router) {
+	r = r.WithErrors(MapError)
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/signup", Permission: httpapi.Public, Tag: "auth",
 		Summary: "Create a tenant with its first admin user and a session token", Status: fiber.StatusCreated,
 		Request: signupRequest{}, Response: signupResponse{}, Handler: h.signup})
@@ -163,12 +163,4 @@ func MapError(err error) error {
 		return httpapi.PreconditionFailed()
 	}
 	return err
-}
-
-// tx runs fn in the request's tenant transaction (httpapi.Tx: idempotency
-// keys included); fn writes the response.
-func (h *Handler) tx(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx) error, opts ...database.TxOption) error {
-	return MapError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		return fn(ctx, tx)
-	}, opts...))
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/tenant"
 )
 
@@ -22,9 +23,9 @@ type createRoleRequest struct {
 }
 
 type patchRoleRequest struct {
-	Name        httpapi.Optional[string]   `json:"name"`
-	Description httpapi.Optional[string]   `json:"description"`
-	Permissions httpapi.Optional[[]string] `json:"permissions"`
+	Name        patch.Field[string]   `json:"name"`
+	Description patch.Field[string]   `json:"description"`
+	Permissions patch.Field[[]string] `json:"permissions"`
 }
 
 type roleResponse struct {
@@ -61,7 +62,7 @@ func (h *Handler) createRole(c *fiber.Ctx) error {
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		r, err := h.svc.CreateRole(ctx, tx, tenant.MustFromContext(ctx), in)
 		if err != nil {
 			return err
@@ -80,7 +81,7 @@ func (h *Handler) listRoles(c *fiber.Ctx) error {
 	for _, br := range BuiltinRoles {
 		resp.Items = append(resp.Items, roleResponse{Name: br.Name, Description: br.Description, Permissions: br.Permissions, Builtin: true})
 	}
-	err := h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	err := httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		rs, err := h.svc.ListRoles(ctx, tx)
 		for _, r := range rs {
 			resp.Items = append(resp.Items, toRoleResponse(r))
@@ -99,7 +100,7 @@ func (h *Handler) getRole(c *fiber.Ctx) error {
 		return err
 	}
 	var r dbsqlc.Role
-	err = h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	err = httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		var err error
 		r, err = h.svc.GetRole(ctx, tx, id)
 		return err
@@ -124,23 +125,19 @@ func (h *Handler) patchRole(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
 	}
-	errs := notNull(map[string]bool{
-		"name": req.Name.Set && req.Name.Null, "description": req.Description.Set && req.Description.Null,
-		"permissions": req.Permissions.Set && req.Permissions.Null,
-	})
-	if err := errs.Err(); err != nil {
+	if err := patch.NotNull(req).Err(); err != nil {
 		return err
 	}
-	patch := RolePatch{Name: optionalValue(req.Name), Description: optionalValue(req.Description), Permissions: optionalValue(req.Permissions)}
-	if err := patch.Validate(); err != nil {
+	rp := RolePatch{Name: req.Name.Value, Description: req.Description.Value, Permissions: req.Permissions.Value}
+	if err := rp.Validate(); err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, err := h.svc.GetRole(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		r, err := h.svc.UpdateRole(ctx, tx, tenant.MustFromContext(ctx), id, want, patch)
+		r, err := h.svc.UpdateRole(ctx, tx, tenant.MustFromContext(ctx), id, want, rp)
 		if err != nil {
 			return err
 		}
@@ -158,7 +155,7 @@ func (h *Handler) deleteRole(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, err := h.svc.GetRole(ctx, tx, id)
 		if err != nil {
 			return err

@@ -94,7 +94,7 @@ func (h *Handler) login(c *fiber.Ctx) error {
 }
 
 func (h *Handler) logout(c *fiber.Ctx) error {
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		if err := h.svc.Logout(ctx, tx, tenant.MustFromContext(ctx)); err != nil {
 			return err
 		}
@@ -126,7 +126,7 @@ type meResponse struct {
 func (h *Handler) me(c *fiber.Ctx) error {
 	p := tenant.MustFromContext(c.UserContext())
 	var name string
-	err := h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	err := httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		t, err := h.svc.q.TenantGetByID(ctx, tx, tx.TenantID())
 		name = t.Name
 		return err

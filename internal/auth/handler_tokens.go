@@ -48,7 +48,7 @@ func (h *Handler) createToken(c *fiber.Ctx) error {
 	if err := in.Validate(time.Now()); err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		row, token, err := h.svc.CreateToken(ctx, tx, tenant.MustFromContext(ctx), in)
 		if err != nil {
 			return err
@@ -61,7 +61,7 @@ func (h *Handler) createToken(c *fiber.Ctx) error {
 
 func (h *Handler) listTokens(c *fiber.Ctx) error {
 	resp := tokenListResponse{Items: []tokenResponse{}}
-	err := h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	err := httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		rows, err := h.svc.ListTokens(ctx, tx, tenant.MustFromContext(ctx))
 		for _, r := range rows {
 			resp.Items = append(resp.Items, toTokenResponse(r))
@@ -79,7 +79,7 @@ func (h *Handler) deleteToken(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	err = h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	err = httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		return h.svc.DeleteToken(ctx, tx, tenant.MustFromContext(ctx), id)
 	})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/tenant"
 )
 
@@ -25,13 +26,13 @@ type createUserRequest struct {
 }
 
 type patchUserRequest struct {
-	Email      httpapi.Optional[string]    `json:"email"`
-	Name       httpapi.Optional[string]    `json:"name"`
-	Password   httpapi.Optional[string]    `json:"password"`
-	Role       httpapi.Optional[string]    `json:"role"`
-	Visibility httpapi.Optional[string]    `json:"visibility"`
-	CustomerID httpapi.Optional[uuid.UUID] `json:"customer_id"`
-	Status     httpapi.Optional[string]    `json:"status"`
+	Email      patch.Field[string]    `json:"email"`
+	Name       patch.Field[string]    `json:"name"`
+	Password   patch.Field[string]    `json:"password"`
+	Role       patch.Field[string]    `json:"role"`
+	Visibility patch.Field[string]    `json:"visibility"`
+	CustomerID patch.Field[uuid.UUID] `json:"customer_id" patch:"nullable"`
+	Status     patch.Field[string]    `json:"status"`
 }
 
 type userResponse struct {
@@ -75,7 +76,7 @@ func (h *Handler) createUser(c *fiber.Ctx) error {
 		return err
 	}
 	in.PasswordHash = hash
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		u, err := h.svc.CreateUser(ctx, tx, tenant.MustFromContext(ctx), in)
 		if err != nil {
 			return err
@@ -111,7 +112,7 @@ func (h *Handler) listUsers(c *fiber.Ctx) error {
 		cursor = &after
 	}
 	var users []User
-	err = h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	err = httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		var err error
 		users, err = h.svc.ListUsers(ctx, tx, cursor, status, limit+1)
 		return err
@@ -138,7 +139,7 @@ func (h *Handler) getUser(c *fiber.Ctx) error {
 		return err
 	}
 	var u User
-	err = h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	err = httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		var err error
 		u, err = h.svc.GetUser(ctx, tx, id)
 		return err
@@ -172,7 +173,7 @@ func (h *Handler) patchUser(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, err := h.svc.GetUser(ctx, tx, id)
 		if err != nil {
 			return err
@@ -201,36 +202,18 @@ func linkedCustomer(before, after User) *uuid.UUID {
 
 func (req patchUserRequest) toPatch() (UserPatch, error) {
 	var p UserPatch
-	var errs = notNull(map[string]bool{
-		"email": req.Email.Set && req.Email.Null, "name": req.Name.Set && req.Name.Null,
-		"password": req.Password.Set && req.Password.Null, "role": req.Role.Set && req.Role.Null,
-		"visibility": req.Visibility.Set && req.Visibility.Null, "status": req.Status.Set && req.Status.Null,
-	})
-	if err := errs.Err(); err != nil {
+	if err := patch.NotNull(req).Err(); err != nil {
 		return p, err
 	}
-	p.Email = optionalValue(req.Email)
-	p.Name = optionalValue(req.Name)
-	p.Password = optionalValue(req.Password)
-	p.Role = optionalValue(req.Role)
-	p.Visibility = optionalValue(req.Visibility)
-	p.Status = optionalValue(req.Status)
-	if req.CustomerID.Set {
-		p.CustomerIDSet = true
-		if !req.CustomerID.Null {
-			id := req.CustomerID.Value
-			p.CustomerID = &id
-		}
-	}
+	p.Email = req.Email.Value
+	p.Name = req.Name.Value
+	p.Password = req.Password.Value
+	p.Role = req.Role.Value
+	p.Visibility = req.Visibility.Value
+	p.Status = req.Status.Value
+	p.CustomerIDSet = req.CustomerID.Set
+	p.CustomerID = req.CustomerID.Value
 	return p, p.Validate()
-}
-
-func optionalValue[T any](o httpapi.Optional[T]) *T {
-	if !o.Set || o.Null {
-		return nil
-	}
-	v := o.Value
-	return &v
 }
 
 func (h *Handler) deleteUser(c *fiber.Ctx) error {
@@ -238,7 +221,7 @@ func (h *Handler) deleteUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, err := h.svc.GetUser(ctx, tx, id)
 		if err != nil {
 			return err

@@ -21,6 +21,7 @@ import (
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/group"
 	"github.com/customerhub/customerhub/internal/jobs"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/settings"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
@@ -55,11 +56,11 @@ func (BulkUpdateArgs) InsertOpts() river.InsertOpts {
 // BulkSet is what a bulk update sets. Absent fields are left alone; a set
 // field with a nil value is cleared.
 type BulkSet struct {
-	SalesRepID     Set[uuid.UUID]
-	PaymentTermsID Set[uuid.UUID]
-	BillingStatus  Set[string]
-	BasisDate      Set[string]
-	Status         Set[string]
+	SalesRepID     patch.Field[uuid.UUID]
+	PaymentTermsID patch.Field[uuid.UUID]
+	BillingStatus  patch.Field[string]
+	BasisDate      patch.Field[string]
+	Status         patch.Field[string]
 	// Groups maps a category to a group code; nil leaves the category.
 	Groups map[string]*string
 }
@@ -160,7 +161,7 @@ func (s *Service) validateSet(ctx context.Context, tx database.Tx, actor *tenant
 		errs.Add("set", "required", "set at least one of "+strings.Join(bulkFields, ", "))
 		return errs
 	}
-	oneOf := func(field string, v *Set[string], allowed []string, nullable bool) {
+	oneOf := func(field string, v *patch.Field[string], allowed []string, nullable bool) {
 		if !v.Set {
 			return
 		}

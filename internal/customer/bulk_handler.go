@@ -10,6 +10,7 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/httpapi"
 	"github.com/customerhub/customerhub/internal/jobs"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
@@ -25,29 +26,28 @@ func (h *Handler) bulkRoutes(r *httpapi.Router) {
 
 // bulkRequest is the body of POST /customers/bulk-update.
 type bulkRequest struct {
-	Selection httpapi.Optional[jobs.Selection] `json:"selection"`
-	Set       httpapi.Optional[bulkSetRequest] `json:"set"`
-	DryRun    bool                             `json:"dry_run"`
+	Selection patch.Field[jobs.Selection] `json:"selection"`
+	Set       patch.Field[bulkSetRequest] `json:"set"`
+	DryRun    bool                        `json:"dry_run"`
 }
 
 type bulkSetRequest struct {
-	SalesRepID     httpapi.Optional[uuid.UUID]          `json:"sales_rep_id"`
-	PaymentTermsID httpapi.Optional[uuid.UUID]          `json:"payment_terms_id"`
-	BillingStatus  httpapi.Optional[string]             `json:"billing_status"`
-	BasisDate      httpapi.Optional[string]             `json:"basis_date"`
-	Status         httpapi.Optional[string]             `json:"status"`
-	Groups         httpapi.Optional[map[string]*string] `json:"groups"`
+	SalesRepID     patch.Field[uuid.UUID]          `json:"sales_rep_id"`
+	PaymentTermsID patch.Field[uuid.UUID]          `json:"payment_terms_id"`
+	BillingStatus  patch.Field[string]             `json:"billing_status"`
+	BasisDate      patch.Field[string]             `json:"basis_date"`
+	Status         patch.Field[string]             `json:"status"`
+	Groups         patch.Field[map[string]*string] `json:"groups"`
 }
 
 func (req bulkRequest) params() (BulkParams, error) {
 	var errs validation.Errors
-	if !req.Selection.Set || req.Selection.Null {
+	if req.Selection.Value == nil {
 		errs.Add("selection", "required", "give selection.ids or selection.filter")
 	}
-	if !req.Set.Set || req.Set.Null {
+	if req.Set.Value == nil {
 		errs.Add("set", "required", "give the fields to set")
-	}
-	if req.Set.Value.Groups.Null {
+	} else if req.Set.Value.Groups.IsNull() {
 		errs.Add("set.groups", "not_nullable", "send an object; a category set to null leaves that group")
 	}
 	if len(errs) > 0 {
@@ -55,9 +55,9 @@ func (req bulkRequest) params() (BulkParams, error) {
 	}
 	s := req.Set.Value
 	return BulkParams{
-		Selection: req.Selection.Value,
-		Set: BulkSet{SalesRepID: set(s.SalesRepID), PaymentTermsID: set(s.PaymentTermsID), BillingStatus: set(s.BillingStatus),
-			BasisDate: set(s.BasisDate), Status: set(s.Status), Groups: s.Groups.Value},
+		Selection: *req.Selection.Value,
+		Set: BulkSet{SalesRepID: s.SalesRepID, PaymentTermsID: s.PaymentTermsID, BillingStatus: s.BillingStatus,
+			BasisDate: s.BasisDate, Status: s.Status, Groups: s.Groups.Or(nil)},
 	}, nil
 }
 
@@ -70,7 +70,7 @@ func (h *Handler) bulkUpdate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
 		env, err := h.svc.Env(ctx, tx)
 		if err != nil {
 			return err

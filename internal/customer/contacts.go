@@ -11,6 +11,7 @@ import (
 
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/precondition"
 	"github.com/customerhub/customerhub/internal/settings"
 	"github.com/customerhub/customerhub/internal/validation"
@@ -19,11 +20,11 @@ import (
 // ContactPatch creates or changes a contact person; Name is required on
 // create.
 type ContactPatch struct {
-	Name      Set[string]
-	Role      Set[string]
-	Email     Set[string]
-	Phone     Set[string]
-	IsPrimary Set[bool]
+	Name      patch.Field[string]
+	Role      patch.Field[string]
+	Email     patch.Field[string]
+	Phone     patch.Field[string]
+	IsPrimary patch.Field[bool]
 }
 
 // contactFields is a contact's writable state.
@@ -35,7 +36,7 @@ type contactFields struct {
 
 func (p ContactPatch) apply(f *contactFields, env settings.Env) error {
 	var errs validation.Errors
-	opt := func(field string, s Set[string], fn func(string) string) *string {
+	opt := func(field string, s patch.Field[string], fn func(string) string) *string {
 		if s.Value == nil || strings.TrimSpace(*s.Value) == "" {
 			return nil
 		}

@@ -72,7 +72,7 @@ func (h *Handler) dormantSweep(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
 		if actor.Visibility != tenant.VisibilityAll {
 			return httpapi.Forbidden("sweeping dormant customers takes a user who sees every customer")
 		}
@@ -117,7 +117,7 @@ func (h *Handler) reactivate(c *fiber.Ctx) error {
 		}
 		want = &w
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		env, err := h.svc.Env(ctx, tx)
 		if err != nil {
 			return err

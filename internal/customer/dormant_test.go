@@ -18,7 +18,6 @@ import (
 	"github.com/customerhub/customerhub/internal/apptest"
 	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/dbtest"
-	"github.com/customerhub/customerhub/internal/jobs"
 	"github.com/customerhub/customerhub/internal/server"
 	"github.com/customerhub/customerhub/workers"
 )
@@ -321,7 +320,7 @@ func TestDormantSweep(t *testing.T) {
 
 		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 		deps := workers.Deps{Pool: app.DB.App, Customers: server.NewServices(app.Config, app.DB.App, logger).Customers,
-			Jobs: jobs.NewService(nil, server.JobKinds(), logger), Logger: logger}
+			JobKinds: server.JobKinds(), Logger: logger}
 		now := time.Now()
 		// Two processes at once, then a third later the same day.
 		var wg sync.WaitGroup

@@ -15,6 +15,7 @@ import (
 	"github.com/customerhub/customerhub/internal/customer/fieldspec"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/money"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/settings"
 	"github.com/customerhub/customerhub/internal/validation"
 )
@@ -37,13 +38,6 @@ var (
 	// BillingStatuses say how billing stands with the customer.
 	BillingStatuses = fieldspec.BillingStatuses
 )
-
-// Set is a patch to a field: absent (Set false), cleared (Set, nil Value)
-// or given.
-type Set[T any] struct {
-	Set   bool
-	Value *T
-}
 
 // ---- API: showing a stored value ----------------------------------------
 
@@ -80,7 +74,7 @@ type applier struct {
 }
 
 // given reports whether a NOT NULL field is set, refusing null.
-func given[T any](a *applier, f *fieldspec.Field, s Set[T]) bool {
+func given[T any](a *applier, f *fieldspec.Field, s patch.Field[T]) bool {
 	if s.Set && s.Value == nil {
 		a.errs.Add(f.Name, "not_nullable", "must not be null")
 		return false
@@ -89,9 +83,9 @@ func given[T any](a *applier, f *fieldspec.Field, s Set[T]) bool {
 }
 
 // blank reports a cleared or whitespace-only text.
-func blank(s Set[string]) bool { return s.Value == nil || strings.TrimSpace(*s.Value) == "" }
+func blank(s patch.Field[string]) bool { return s.Value == nil || strings.TrimSpace(*s.Value) == "" }
 
-func applyCode(a *applier, f *fieldspec.Field, dst *string, s Set[string]) {
+func applyCode(a *applier, f *fieldspec.Field, dst *string, s patch.Field[string]) {
 	if !given(a, f, s) {
 		return
 	}
@@ -102,13 +96,13 @@ func applyCode(a *applier, f *fieldspec.Field, dst *string, s Set[string]) {
 	*dst = v
 }
 
-func applyRequiredText(a *applier, f *fieldspec.Field, dst *string, s Set[string]) {
+func applyRequiredText(a *applier, f *fieldspec.Field, dst *string, s patch.Field[string]) {
 	if given(a, f, s) {
 		*dst = a.errs.Text(f.Name, *s.Value, 1, f.Max)
 	}
 }
 
-func applyRequiredEnum(a *applier, f *fieldspec.Field, dst *string, s Set[string]) {
+func applyRequiredEnum(a *applier, f *fieldspec.Field, dst *string, s patch.Field[string]) {
 	if given(a, f, s) {
 		v := strings.TrimSpace(*s.Value)
 		a.errs.OneOf(f.Name, v, f.Values...)
@@ -118,7 +112,7 @@ func applyRequiredEnum(a *applier, f *fieldspec.Field, dst *string, s Set[string
 
 // optional applies a nullable text field: blank clears it, anything else
 // goes through check.
-func optional(s Set[string], dst **string, check func(string) string) {
+func optional(s patch.Field[string], dst **string, check func(string) string) {
 	if !s.Set {
 		return
 	}
@@ -129,11 +123,11 @@ func optional(s Set[string], dst **string, check func(string) string) {
 	}
 }
 
-func applyText(a *applier, f *fieldspec.Field, dst **string, s Set[string]) {
+func applyText(a *applier, f *fieldspec.Field, dst **string, s patch.Field[string]) {
 	optional(s, dst, func(v string) string { return a.errs.Text(f.Name, v, 1, f.Max) })
 }
 
-func applyEnum(a *applier, f *fieldspec.Field, dst **string, s Set[string]) {
+func applyEnum(a *applier, f *fieldspec.Field, dst **string, s patch.Field[string]) {
 	if !s.Set {
 		return
 	}
@@ -145,26 +139,26 @@ func applyEnum(a *applier, f *fieldspec.Field, dst **string, s Set[string]) {
 	}
 }
 
-func applyEmail(a *applier, f *fieldspec.Field, dst **string, s Set[string]) {
+func applyEmail(a *applier, f *fieldspec.Field, dst **string, s patch.Field[string]) {
 	optional(s, dst, func(v string) string { return a.errs.Email(f.Name, v) })
 }
 
-func applyPhone(a *applier, f *fieldspec.Field, dst **string, s Set[string]) {
+func applyPhone(a *applier, f *fieldspec.Field, dst **string, s patch.Field[string]) {
 	optional(s, dst, func(v string) string { return a.errs.Phone(f.Name, v, a.env.Settings.DefaultCountry) })
 }
 
-func applyURL(a *applier, f *fieldspec.Field, dst **string, s Set[string]) {
+func applyURL(a *applier, f *fieldspec.Field, dst **string, s patch.Field[string]) {
 	optional(s, dst, func(v string) string { return website(&a.errs, f.Name, v) })
 }
 
-func applyTaxNumber(a *applier, f *fieldspec.Field, dst **string, s Set[string]) {
+func applyTaxNumber(a *applier, f *fieldspec.Field, dst **string, s patch.Field[string]) {
 	applyText(a, f, dst, s)
 	if s.Set && *dst != nil && !a.errs.Has(f.Name) && !taxNumberRE.MatchString(**dst) {
 		a.errs.Add(f.Name, "invalid_tax_number", "may hold letters, digits, spaces and . / -")
 	}
 }
 
-func applyCurrency(a *applier, f *fieldspec.Field, dst **string, s Set[string]) {
+func applyCurrency(a *applier, f *fieldspec.Field, dst **string, s patch.Field[string]) {
 	optional(s, dst, func(raw string) string {
 		v, ok := money.Currency(raw)
 		if !ok {
@@ -174,19 +168,19 @@ func applyCurrency(a *applier, f *fieldspec.Field, dst **string, s Set[string]) 
 	})
 }
 
-func applyPercent(a *applier, f *fieldspec.Field, dst **decimal.Decimal, s Set[money.Value]) {
+func applyPercent(a *applier, f *fieldspec.Field, dst **decimal.Decimal, s patch.Field[money.Value]) {
 	if s.Set {
 		*dst = decimalField(&a.errs, f.Name, s.Value, decimal.Zero, decimal.NewFromInt(100), 2)
 	}
 }
 
-func applyMoney(a *applier, f *fieldspec.Field, dst **decimal.Decimal, s Set[money.Value]) {
+func applyMoney(a *applier, f *fieldspec.Field, dst **decimal.Decimal, s patch.Field[money.Value]) {
 	if s.Set {
 		*dst = decimalField(&a.errs, f.Name, s.Value, decimal.Zero, decimal.New(1, 15), money.MaxScale)
 	}
 }
 
-func applyInteger(a *applier, f *fieldspec.Field, dst **int32, s Set[int64]) {
+func applyInteger(a *applier, f *fieldspec.Field, dst **int32, s patch.Field[int64]) {
 	if !s.Set {
 		return
 	}
@@ -201,7 +195,7 @@ func applyInteger(a *applier, f *fieldspec.Field, dst **int32, s Set[int64]) {
 	}
 }
 
-func applyDate(a *applier, f *fieldspec.Field, dst **time.Time, s Set[string]) {
+func applyDate(a *applier, f *fieldspec.Field, dst **time.Time, s patch.Field[string]) {
 	if !s.Set {
 		return
 	}
@@ -217,7 +211,7 @@ func applyDate(a *applier, f *fieldspec.Field, dst **time.Time, s Set[string]) {
 
 // applyRef sets an id; whether it names an existing object is the
 // database's foreign key's to say (mapWriteError names the field).
-func applyRef(_ *applier, _ *fieldspec.Field, dst **uuid.UUID, s Set[uuid.UUID]) {
+func applyRef(_ *applier, _ *fieldspec.Field, dst **uuid.UUID, s patch.Field[uuid.UUID]) {
 	if s.Set {
 		*dst = s.Value
 	}
@@ -397,15 +391,15 @@ func cellInteger(p *int32) any {
 }
 
 // setValue sets s to v, clearing it for nil.
-func setValue[T any](s *Set[T], v *T) {
-	*s = Set[T]{Set: true, Value: v}
+func setValue[T any](s *patch.Field[T], v *T) {
+	*s = patch.Field[T]{Set: true, Value: v}
 }
 
 func wrongType(want string, v any) error {
 	return fmt.Errorf("want %s, got %T", want, v)
 }
 
-func setText(s *Set[string], v any) error {
+func setText(s *patch.Field[string], v any) error {
 	switch v := v.(type) {
 	case nil:
 		setValue(s, nil)
@@ -417,7 +411,7 @@ func setText(s *Set[string], v any) error {
 	return nil
 }
 
-func setDecimal(s *Set[money.Value], v any) error {
+func setDecimal(s *patch.Field[money.Value], v any) error {
 	switch v := v.(type) {
 	case nil:
 		setValue(s, nil)
@@ -429,7 +423,7 @@ func setDecimal(s *Set[money.Value], v any) error {
 	return nil
 }
 
-func setInteger(s *Set[int64], v any) error {
+func setInteger(s *patch.Field[int64], v any) error {
 	var n int64
 	switch v := v.(type) {
 	case nil:
@@ -448,7 +442,7 @@ func setInteger(s *Set[int64], v any) error {
 	return nil
 }
 
-func setDate(s *Set[string], v any) error {
+func setDate(s *patch.Field[string], v any) error {
 	switch v := v.(type) {
 	case nil:
 		setValue(s, nil)
@@ -463,7 +457,7 @@ func setDate(s *Set[string], v any) error {
 	return nil
 }
 
-func setRef(s *Set[uuid.UUID], v any) error {
+func setRef(s *patch.Field[uuid.UUID], v any) error {
 	switch v := v.(type) {
 	case nil:
 		setValue(s, nil)

@@ -11,8 +11,8 @@ import (
 
 	"github.com/customerhub/customerhub/internal/customer/fieldspec"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
-	"github.com/customerhub/customerhub/internal/httpapi"
 	"github.com/customerhub/customerhub/internal/money"
+	"github.com/customerhub/customerhub/internal/patch"
 )
 
 // spec is the specification the code below was generated from.
@@ -66,29 +66,29 @@ func NewRecord() Record {
 // are validated in Apply, so that every bad field is reported at once with
 // its name.
 type Patch struct {
-	Code                 Set[string]
-	Name                 Set[string]
-	Kind                 Set[string]
-	Type                 Set[string]
-	ContactName          Set[string]
-	Email                Set[string]
-	Phone                Set[string]
-	Website              Set[string]
-	TaxNumber            Set[string]
-	Currency             Set[string]
-	DiscountRate         Set[money.Value]
-	PaymentTermsID       Set[uuid.UUID]
-	DefaultPaymentMethod Set[string]
-	TaxScheme            Set[string]
-	PriceListID          Set[uuid.UUID]
-	CreditLimit          Set[money.Value]
-	CreditPeriodDays     Set[int64]
-	CreditPolicy         Set[string]
-	BillingStatus        Set[string]
-	BasisDate            Set[string]
-	SalesRepID           Set[uuid.UUID]
-	Status               Set[string]
-	Notes                Set[string]
+	Code                 patch.Field[string]
+	Name                 patch.Field[string]
+	Kind                 patch.Field[string]
+	Type                 patch.Field[string]
+	ContactName          patch.Field[string]
+	Email                patch.Field[string]
+	Phone                patch.Field[string]
+	Website              patch.Field[string]
+	TaxNumber            patch.Field[string]
+	Currency             patch.Field[string]
+	DiscountRate         patch.Field[money.Value]
+	PaymentTermsID       patch.Field[uuid.UUID]
+	DefaultPaymentMethod patch.Field[string]
+	TaxScheme            patch.Field[string]
+	PriceListID          patch.Field[uuid.UUID]
+	CreditLimit          patch.Field[money.Value]
+	CreditPeriodDays     patch.Field[int64]
+	CreditPolicy         patch.Field[string]
+	BillingStatus        patch.Field[string]
+	BasisDate            patch.Field[string]
+	SalesRepID           patch.Field[uuid.UUID]
+	Status               patch.Field[string]
+	Notes                patch.Field[string]
 	// Groups maps a category key to a group code; a nil code leaves the
 	// category.
 	Groups map[string]*string
@@ -101,60 +101,60 @@ type Patch struct {
 // is left alone and null clears a nullable field. Money and rates are
 // decimal strings (numbers are accepted and read exactly).
 type customerRequest struct {
-	Code                 httpapi.Optional[string]                     `json:"code"`
-	Name                 httpapi.Optional[string]                     `json:"name"`
-	Kind                 httpapi.Optional[string]                     `json:"kind"`
-	Type                 httpapi.Optional[string]                     `json:"type"`
-	ContactName          httpapi.Optional[string]                     `json:"contact_name"`
-	Email                httpapi.Optional[string]                     `json:"email"`
-	Phone                httpapi.Optional[string]                     `json:"phone"`
-	Website              httpapi.Optional[string]                     `json:"website"`
-	TaxNumber            httpapi.Optional[string]                     `json:"tax_number"`
-	Currency             httpapi.Optional[string]                     `json:"currency"`
-	DiscountRate         httpapi.Optional[money.Value]                `json:"discount_rate"`
-	PaymentTermsID       httpapi.Optional[uuid.UUID]                  `json:"payment_terms_id"`
-	DefaultPaymentMethod httpapi.Optional[string]                     `json:"default_payment_method"`
-	TaxScheme            httpapi.Optional[string]                     `json:"tax_scheme"`
-	PriceListID          httpapi.Optional[uuid.UUID]                  `json:"price_list_id"`
-	CreditLimit          httpapi.Optional[money.Value]                `json:"credit_limit"`
-	CreditPeriodDays     httpapi.Optional[int64]                      `json:"credit_period_days"`
-	CreditPolicy         httpapi.Optional[string]                     `json:"credit_policy"`
-	BillingStatus        httpapi.Optional[string]                     `json:"billing_status"`
-	BasisDate            httpapi.Optional[string]                     `json:"basis_date"`
-	SalesRepID           httpapi.Optional[uuid.UUID]                  `json:"sales_rep_id"`
-	Status               httpapi.Optional[string]                     `json:"status"`
-	Notes                httpapi.Optional[string]                     `json:"notes"`
-	Groups               httpapi.Optional[map[string]*string]         `json:"groups"`
-	Custom               httpapi.Optional[map[string]json.RawMessage] `json:"custom"`
+	Code                 patch.Field[string]                     `json:"code"`
+	Name                 patch.Field[string]                     `json:"name"`
+	Kind                 patch.Field[string]                     `json:"kind"`
+	Type                 patch.Field[string]                     `json:"type"`
+	ContactName          patch.Field[string]                     `json:"contact_name"`
+	Email                patch.Field[string]                     `json:"email"`
+	Phone                patch.Field[string]                     `json:"phone"`
+	Website              patch.Field[string]                     `json:"website"`
+	TaxNumber            patch.Field[string]                     `json:"tax_number"`
+	Currency             patch.Field[string]                     `json:"currency"`
+	DiscountRate         patch.Field[money.Value]                `json:"discount_rate"`
+	PaymentTermsID       patch.Field[uuid.UUID]                  `json:"payment_terms_id"`
+	DefaultPaymentMethod patch.Field[string]                     `json:"default_payment_method"`
+	TaxScheme            patch.Field[string]                     `json:"tax_scheme"`
+	PriceListID          patch.Field[uuid.UUID]                  `json:"price_list_id"`
+	CreditLimit          patch.Field[money.Value]                `json:"credit_limit"`
+	CreditPeriodDays     patch.Field[int64]                      `json:"credit_period_days"`
+	CreditPolicy         patch.Field[string]                     `json:"credit_policy"`
+	BillingStatus        patch.Field[string]                     `json:"billing_status"`
+	BasisDate            patch.Field[string]                     `json:"basis_date"`
+	SalesRepID           patch.Field[uuid.UUID]                  `json:"sales_rep_id"`
+	Status               patch.Field[string]                     `json:"status"`
+	Notes                patch.Field[string]                     `json:"notes"`
+	Groups               patch.Field[map[string]*string]         `json:"groups"`
+	Custom               patch.Field[map[string]json.RawMessage] `json:"custom"`
 }
 
 // fieldsPatch is the request's fields as a Patch (groups and custom
 // values aside).
 func (req customerRequest) fieldsPatch() Patch {
 	return Patch{
-		Code:                 set(req.Code),
-		Name:                 set(req.Name),
-		Kind:                 set(req.Kind),
-		Type:                 set(req.Type),
-		ContactName:          set(req.ContactName),
-		Email:                set(req.Email),
-		Phone:                set(req.Phone),
-		Website:              set(req.Website),
-		TaxNumber:            set(req.TaxNumber),
-		Currency:             set(req.Currency),
-		DiscountRate:         set(req.DiscountRate),
-		PaymentTermsID:       set(req.PaymentTermsID),
-		DefaultPaymentMethod: set(req.DefaultPaymentMethod),
-		TaxScheme:            set(req.TaxScheme),
-		PriceListID:          set(req.PriceListID),
-		CreditLimit:          set(req.CreditLimit),
-		CreditPeriodDays:     set(req.CreditPeriodDays),
-		CreditPolicy:         set(req.CreditPolicy),
-		BillingStatus:        set(req.BillingStatus),
-		BasisDate:            set(req.BasisDate),
-		SalesRepID:           set(req.SalesRepID),
-		Status:               set(req.Status),
-		Notes:                set(req.Notes),
+		Code:                 req.Code,
+		Name:                 req.Name,
+		Kind:                 req.Kind,
+		Type:                 req.Type,
+		ContactName:          req.ContactName,
+		Email:                req.Email,
+		Phone:                req.Phone,
+		Website:              req.Website,
+		TaxNumber:            req.TaxNumber,
+		Currency:             req.Currency,
+		DiscountRate:         req.DiscountRate,
+		PaymentTermsID:       req.PaymentTermsID,
+		DefaultPaymentMethod: req.DefaultPaymentMethod,
+		TaxScheme:            req.TaxScheme,
+		PriceListID:          req.PriceListID,
+		CreditLimit:          req.CreditLimit,
+		CreditPeriodDays:     req.CreditPeriodDays,
+		CreditPolicy:         req.CreditPolicy,
+		BillingStatus:        req.BillingStatus,
+		BasisDate:            req.BasisDate,
+		SalesRepID:           req.SalesRepID,
+		Status:               req.Status,
+		Notes:                req.Notes,
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/customerhub/customerhub/internal/httpapi"
 	"github.com/customerhub/customerhub/internal/jobs"
 	"github.com/customerhub/customerhub/internal/money"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/settings"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
@@ -63,6 +64,7 @@ var listQuery = append([]httpapi.Param{
 
 // Routes registers the routes.
 func (h *Handler) Routes(r *httpapi.Router) {
+	r = r.WithErrors(mapError)
 	// Fixed paths first, so that /customers/:id does not take them.
 	h.bulkRoutes(r)
 	h.dormantRoutes(r)
@@ -128,31 +130,16 @@ func mapError(err error) error {
 	return err
 }
 
-func (h *Handler) tx(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error, opts ...database.TxOption) error {
-	return mapError(httpapi.Tx(c, h.db, fn, opts...))
-}
-
 // ---- customers ---------------------------------------------------------
-
-func set[T any](o httpapi.Optional[T]) Set[T] {
-	if !o.Set {
-		return Set[T]{}
-	}
-	if o.Null {
-		return Set[T]{Set: true}
-	}
-	v := o.Value
-	return Set[T]{Set: true, Value: &v}
-}
 
 func (req customerRequest) toPatch() (Patch, error) {
 	p := req.fieldsPatch()
-	p.Groups, p.Custom = req.Groups.Value, req.Custom.Value
+	p.Groups, p.Custom = req.Groups.Or(nil), req.Custom.Or(nil)
 	var errs validation.Errors
-	if req.Groups.Null {
+	if req.Groups.IsNull() {
 		errs.Add("groups", "not_nullable", "send an object; a category set to null leaves that group")
 	}
-	if req.Custom.Null {
+	if req.Custom.IsNull() {
 		errs.Add("custom", "not_nullable", "send an object; a field set to null clears it")
 	}
 	return p, errs.Err()
@@ -251,7 +238,7 @@ func (h *Handler) create(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
 		env, err := h.svc.Env(ctx, tx)
 		if err != nil {
 			return err
@@ -275,7 +262,7 @@ func (h *Handler) get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		env, err := h.svc.Env(ctx, tx)
 		if err != nil {
 			return err
@@ -306,7 +293,7 @@ func (h *Handler) patch(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
 		env, err := h.svc.Env(ctx, tx)
 		if err != nil {
 			return err
@@ -335,7 +322,7 @@ func (h *Handler) delete(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		env, err := h.svc.Env(ctx, tx)
 		if err != nil {
 			return err
@@ -371,7 +358,7 @@ func (h *Handler) list(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
 		lr, err := h.listRequest(ctx, tx, actor, values)
 		if err != nil {
 			return err
@@ -459,15 +446,15 @@ func project(item customerResponse, fields []string) (map[string]json.RawMessage
 // ---- contacts ------------------------------------------------------------
 
 type contactRequest struct {
-	Name    httpapi.Optional[string] `json:"name"`
-	Role    httpapi.Optional[string] `json:"role"`
-	Email   httpapi.Optional[string] `json:"email"`
-	Phone   httpapi.Optional[string] `json:"phone"`
-	Primary httpapi.Optional[bool]   `json:"primary"`
+	Name    patch.Field[string] `json:"name"`
+	Role    patch.Field[string] `json:"role"`
+	Email   patch.Field[string] `json:"email"`
+	Phone   patch.Field[string] `json:"phone"`
+	Primary patch.Field[bool]   `json:"primary"`
 }
 
 func (req contactRequest) toPatch() ContactPatch {
-	return ContactPatch{Name: set(req.Name), Role: set(req.Role), Email: set(req.Email), Phone: set(req.Phone), IsPrimary: set(req.Primary)}
+	return ContactPatch{Name: req.Name, Role: req.Role, Email: req.Email, Phone: req.Phone, IsPrimary: req.Primary}
 }
 
 type contactResponse struct {
@@ -497,7 +484,7 @@ func (h *Handler) listContacts(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		rows, err := h.svc.Contacts(ctx, tx, id)
 		if err != nil {
 			return err
@@ -519,7 +506,7 @@ func (h *Handler) createContact(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		env, err := h.svc.Env(ctx, tx)
 		if err != nil {
 			return err
@@ -543,7 +530,7 @@ func (h *Handler) getContact(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		row, err := h.svc.Contact(ctx, tx, id)
 		if err != nil {
 			return err
@@ -566,7 +553,7 @@ func (h *Handler) patchContact(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		env, err := h.svc.Env(ctx, tx)
 		if err != nil {
 			return err
@@ -594,7 +581,7 @@ func (h *Handler) deleteContact(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		row, err := h.svc.DeleteContact(ctx, tx, id)
 		if err != nil {
 			return err
@@ -639,7 +626,7 @@ type viewListResponse struct {
 func viewName(c *fiber.Ctx) string { return strings.Clone(c.Params("name")) }
 
 func (h *Handler) listViews(c *fiber.Ctx) error {
-	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
 		vs, err := h.svc.Views(ctx, tx, actor)
 		if err != nil {
 			return err
@@ -654,7 +641,7 @@ func (h *Handler) listViews(c *fiber.Ctx) error {
 
 func (h *Handler) getView(c *fiber.Ctx) error {
 	name := viewName(c)
-	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
 		v, err := h.svc.View(ctx, tx, actor, name)
 		if err != nil {
 			return err
@@ -675,7 +662,7 @@ func (h *Handler) putView(c *fiber.Ctx) error {
 	if err := v.Validate(); err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
 		row, created, err := h.svc.PutView(ctx, tx, actor, v)
 		if err != nil {
 			return err
@@ -690,7 +677,7 @@ func (h *Handler) putView(c *fiber.Ctx) error {
 
 func (h *Handler) deleteView(c *fiber.Ctx) error {
 	name := viewName(c)
-	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
 		if err := h.svc.DeleteView(ctx, tx, actor, name); err != nil {
 			return err
 		}

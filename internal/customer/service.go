@@ -15,6 +15,7 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/group"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/precondition"
 	"github.com/customerhub/customerhub/internal/settings"
 	"github.com/customerhub/customerhub/internal/tenant"
@@ -110,7 +111,7 @@ func mapWriteError(err error) error {
 func (s *Service) Create(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, p Patch) (Detail, error) {
 	if !p.SalesRepID.Set && actor.Visibility == tenant.VisibilityAssigned {
 		uid := actor.UserID
-		p.SalesRepID = Set[uuid.UUID]{Set: true, Value: &uid}
+		p.SalesRepID = patch.Field[uuid.UUID]{Set: true, Value: &uid}
 	}
 	r := NewRecord()
 	verr := p.Apply(&r, env)

@@ -29,6 +29,7 @@ func NewHandler(db database.Beginner, svc *Service) *Handler {
 
 // Routes registers the grant routes.
 func (h *Handler) Routes(r *httpapi.Router) {
+	r = r.WithErrors(mapError)
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/users/:id/customer-grants", Permission: auth.PermUsersManage,
 		Tag: "grants", Summary: "Grant a customer to a user (an 'assigned' user then sees it)", Status: fiber.StatusCreated,
 		Request: createGrantRequest{}, Response: grantResponse{}, Handler: h.create})
@@ -54,12 +55,6 @@ func mapError(err error) error {
 		return httpapi.Conflict("customer_id", "already_granted", "the user already holds a grant of this customer")
 	}
 	return auth.MapError(err)
-}
-
-// tx runs fn in the request's transaction (httpapi.Tx); fn writes the
-// response.
-func (h *Handler) tx(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error, opts ...database.TxOption) error {
-	return mapError(httpapi.Tx(c, h.db, fn, opts...))
 }
 
 type createGrantRequest struct {
@@ -100,7 +95,7 @@ func (h *Handler) create(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
 		// The user in the path comes first: another tenant's user is a 404
 		// whatever the body holds.
 		if err := h.svc.CheckUser(ctx, tx, userID); err != nil {
@@ -140,7 +135,7 @@ func (h *Handler) list(c *fiber.Ctx) error {
 	if has {
 		cursor = &after
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		grants, err := h.svc.List(ctx, tx, userID, cursor, limit+1)
 		if err != nil {
 			return err
@@ -166,7 +161,7 @@ func (h *Handler) delete(c *fiber.Ctx) error {
 	// Path segments resolve left to right: a malformed customer id is
 	// reported only for a user that exists.
 	customerID, customerErr := httpapi.UUIDParam(c, "customer_id")
-	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
 		if err := h.svc.CheckUser(ctx, tx, userID); err != nil {
 			return err
 		}

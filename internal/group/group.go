@@ -23,6 +23,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/customerhub/customerhub/internal/money"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/validation"
 )
 
@@ -125,12 +126,6 @@ type Record struct {
 	DiscountRate   *decimal.Decimal
 }
 
-// Nullable is a patch to a nullable field.
-type Nullable[T any] struct {
-	Set   bool
-	Value *T
-}
-
 // Patch changes some fields of a Record. A nil pointer leaves the field
 // alone; for nullable fields, Set with a nil value clears it. Category is
 // set on create only: a patch of an existing group may repeat it but not
@@ -139,11 +134,11 @@ type Patch struct {
 	Category       *string
 	Code           *string
 	Name           *string
-	PriceListID    Nullable[uuid.UUID]
-	PaymentTermsID Nullable[uuid.UUID]
-	CreditLimit    Nullable[money.Value]
-	CreditDays     Nullable[int32]
-	DiscountRate   Nullable[money.Value]
+	PriceListID    patch.Field[uuid.UUID]
+	PaymentTermsID patch.Field[uuid.UUID]
+	CreditLimit    patch.Field[money.Value]
+	CreditDays     patch.Field[int32]
+	DiscountRate   patch.Field[money.Value]
 }
 
 // NewRecord builds the record of a new group from a create's patch and

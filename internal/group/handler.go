@@ -15,8 +15,8 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/httpapi"
 	"github.com/customerhub/customerhub/internal/money"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/tenant"
-	"github.com/customerhub/customerhub/internal/validation"
 )
 
 // Handler serves /v1/customer-groups and /v1/customer-group-categories.
@@ -32,6 +32,7 @@ func NewHandler(db database.Beginner, svc *Service) *Handler {
 
 // Routes registers the package's routes.
 func (h *Handler) Routes(r *httpapi.Router) {
+	r = r.WithErrors(mapError)
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/customer-groups", Permission: auth.PermGroupsWrite, Tag: "customer-groups",
 		Summary: "Create a customer group (its category is created when new)", Status: fiber.StatusCreated,
 		Request: groupRequest{}, Response: groupResponse{}, Handler: h.create})
@@ -79,64 +80,33 @@ func mapError(err error) error {
 	return err
 }
 
-// tx runs fn in the request's tenant transaction (httpapi.Tx: idempotency
-// keys included); fn writes the response.
-func (h *Handler) tx(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx) error, opts ...database.TxOption) error {
-	return mapError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		return fn(ctx, tx)
-	}, opts...))
-}
-
 // ---- groups ----------------------------------------------------------------
 
 // groupRequest is the body of create and patch: on PATCH an absent field
 // is left alone and null clears a nullable field.
 type groupRequest struct {
-	Category       httpapi.Optional[string]      `json:"category"`
-	Code           httpapi.Optional[string]      `json:"code"`
-	Name           httpapi.Optional[string]      `json:"name"`
-	PriceListID    httpapi.Optional[uuid.UUID]   `json:"price_list_id"`
-	PaymentTermsID httpapi.Optional[uuid.UUID]   `json:"payment_terms_id"`
-	CreditLimit    httpapi.Optional[money.Value] `json:"credit_limit"`
-	CreditDays     httpapi.Optional[int32]       `json:"credit_days"`
-	DiscountRate   httpapi.Optional[money.Value] `json:"discount_rate"`
+	Category       patch.Field[string]      `json:"category"`
+	Code           patch.Field[string]      `json:"code"`
+	Name           patch.Field[string]      `json:"name"`
+	PriceListID    patch.Field[uuid.UUID]   `json:"price_list_id" patch:"nullable"`
+	PaymentTermsID patch.Field[uuid.UUID]   `json:"payment_terms_id" patch:"nullable"`
+	CreditLimit    patch.Field[money.Value] `json:"credit_limit" patch:"nullable"`
+	CreditDays     patch.Field[int32]       `json:"credit_days" patch:"nullable"`
+	DiscountRate   patch.Field[money.Value] `json:"discount_rate" patch:"nullable"`
 }
 
 func (req groupRequest) toPatch() (Patch, error) {
-	var errs validation.Errors
-	required := func(field string, o httpapi.Optional[string]) *string {
-		if !o.Set {
-			return nil
-		}
-		if o.Null {
-			errs.Add(field, "not_nullable", "must not be null")
-			return nil
-		}
-		v := o.Value
-		return &v
-	}
 	p := Patch{
-		Category:       required("category", req.Category),
-		Code:           required("code", req.Code),
-		Name:           required("name", req.Name),
-		PriceListID:    nullable(req.PriceListID),
-		PaymentTermsID: nullable(req.PaymentTermsID),
-		CreditLimit:    nullable(req.CreditLimit),
-		CreditDays:     nullable(req.CreditDays),
-		DiscountRate:   nullable(req.DiscountRate),
+		Category:       req.Category.Value,
+		Code:           req.Code.Value,
+		Name:           req.Name.Value,
+		PriceListID:    req.PriceListID,
+		PaymentTermsID: req.PaymentTermsID,
+		CreditLimit:    req.CreditLimit,
+		CreditDays:     req.CreditDays,
+		DiscountRate:   req.DiscountRate,
 	}
-	return p, errs.Err()
-}
-
-func nullable[T any](o httpapi.Optional[T]) Nullable[T] {
-	if !o.Set {
-		return Nullable[T]{}
-	}
-	if o.Null {
-		return Nullable[T]{Set: true}
-	}
-	v := o.Value
-	return Nullable[T]{Set: true, Value: &v}
+	return p, patch.NotNull(req).Err()
 }
 
 type groupResponse struct {
@@ -189,7 +159,7 @@ func (h *Handler) create(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		g, err := h.svc.Create(ctx, tx, p)
 		if err != nil {
 			return err
@@ -209,7 +179,7 @@ func (h *Handler) get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		g, err := h.svc.Get(ctx, tx, id)
 		if err != nil {
 			return err
@@ -257,7 +227,7 @@ func (h *Handler) list(c *fiber.Ctx) error {
 	if has {
 		lp.After = &after
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		groups, err := h.svc.List(ctx, tx, lp)
 		if err != nil {
 			return err
@@ -293,7 +263,7 @@ func (h *Handler) patch(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, after, err := h.svc.Update(ctx, tx, id, want, p)
 		if err != nil {
 			return err
@@ -313,7 +283,7 @@ func (h *Handler) delete(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		g, err := h.svc.Delete(ctx, tx, id)
 		if err != nil {
 			return err
@@ -329,8 +299,8 @@ func (h *Handler) delete(c *fiber.Ctx) error {
 // ---- categories ------------------------------------------------------------
 
 type categoryRequest struct {
-	Name     httpapi.Optional[string] `json:"name"`
-	Position httpapi.Optional[int32]  `json:"position"`
+	Name     patch.Field[string] `json:"name"`
+	Position patch.Field[int32]  `json:"position"`
 }
 
 type categoryResponse struct {
@@ -368,7 +338,7 @@ func (h *Handler) listCategories(c *fiber.Ctx) error {
 	if has {
 		cursor = &after
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		cats, err := h.svc.ListCategories(ctx, tx, cursor, limit+1)
 		if err != nil {
 			return err
@@ -399,31 +369,14 @@ func (h *Handler) patchCategory(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
 	}
-	var errs validation.Errors
-	var p CategoryPatch
-	if req.Name.Set {
-		if req.Name.Null {
-			errs.Add("name", "not_nullable", "must not be null")
-		} else {
-			v := req.Name.Value
-			p.Name = &v
-		}
-	}
-	if req.Position.Set {
-		if req.Position.Null {
-			errs.Add("position", "not_nullable", "must not be null")
-		} else {
-			v := req.Position.Value
-			p.Position = &v
-		}
-	}
-	if err := errs.Err(); err != nil {
+	p := CategoryPatch{Name: req.Name.Value, Position: req.Position.Value}
+	if err := patch.NotNull(req).Err(); err != nil {
 		return err
 	}
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, after, err := h.svc.UpdateCategory(ctx, tx, key, want, p)
 		if err != nil {
 			return err

@@ -165,23 +165,3 @@ func describeKind(goKind string) string {
 	}
 	return "another kind of value"
 }
-
-// Optional is a PATCH field: Set tells whether it was present, Null whether
-// it was an explicit null (clear the field), Value holds anything else.
-type Optional[T any] struct {
-	Set   bool
-	Null  bool
-	Value T
-}
-
-// UnmarshalJSONFrom implements the json v2 decoder hook, so the strict
-// options of the surrounding decode apply to the value too.
-func (o *Optional[T]) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
-	o.Set = true
-	if dec.PeekKind() == 'n' {
-		_, err := dec.ReadToken()
-		o.Null = true
-		return err
-	}
-	return json.UnmarshalDecode(dec, &o.Value)
-}

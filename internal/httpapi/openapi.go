@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/customerhub/customerhub/internal/patch"
 )
 
 // Info describes the API for the OpenAPI document.
@@ -293,7 +295,7 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 	case isOptional(t):
 		// PATCH: null clears the field.
 		f, _ := t.FieldByName("Value")
-		return nullable(g.schema(f.Type))
+		return nullable(g.schema(f.Type.Elem()))
 	case t.Kind() == reflect.Pointer:
 		return nullable(g.schema(t.Elem()))
 	case implements(t, reflect.TypeFor[json.Marshaler]()):
@@ -533,8 +535,8 @@ func isNullSchema(s any) bool {
 }
 
 func isOptional(t reflect.Type) bool {
-	return t.Kind() == reflect.Struct && t.PkgPath() == reflect.TypeFor[Info]().PkgPath() &&
-		strings.HasPrefix(t.Name(), "Optional[")
+	return t.Kind() == reflect.Struct && t.PkgPath() == reflect.TypeFor[patch.Field[int]]().PkgPath() &&
+		strings.HasPrefix(t.Name(), "Field[")
 }
 
 // implements reports whether t or *t has the method set of iface:

@@ -10,6 +10,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
+
+	"github.com/customerhub/customerhub/internal/patch"
 )
 
 type testAudit struct {
@@ -62,10 +64,10 @@ type testCustomer struct {
 }
 
 type testPatch struct {
-	Name    Optional[string]      `json:"name"`
-	RepID   Optional[uuid.UUID]   `json:"rep_id"`
-	Address Optional[testAddress] `json:"address"`
-	Note    string                `json:"note"`
+	Name    patch.Field[string]      `json:"name"`
+	RepID   patch.Field[uuid.UUID]   `json:"rep_id"`
+	Address patch.Field[testAddress] `json:"address"`
+	Note    string                   `json:"note"`
 }
 
 type testPage[T any] struct {

@@ -28,6 +28,7 @@ import (
 	"github.com/customerhub/customerhub/internal/customer/fieldspec"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/location"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/settings"
 	"github.com/customerhub/customerhub/internal/validation"
 )
@@ -129,9 +130,9 @@ type Refs struct {
 	Groups map[string]string
 	// SalesRepEmail, PriceList and PaymentTerms are set when the row has
 	// the column; a nil Value clears the customer's reference.
-	SalesRepEmail customer.Set[string]
-	PriceList     customer.Set[string]
-	PaymentTerms  customer.Set[string]
+	SalesRepEmail patch.Field[string]
+	PriceList     patch.Field[string]
+	PaymentTerms  patch.Field[string]
 }
 
 // ExportRecord is one customer as an export writes it: the customer with
@@ -391,13 +392,13 @@ var addressParts = []addressPart{
 		set: func(p *location.Patch, s *string) { p.Country = s }},
 	{suffix: "address_line2", field: "line2", aliases: []string{"Address 2", "Address Line 2"},
 		get: func(l *dbsqlc.CustomerLocation) any { return optional(l.Line2) },
-		set: func(p *location.Patch, s *string) { p.Line2 = location.Nullable[string]{Set: true, Value: s} }},
+		set: func(p *location.Patch, s *string) { p.Line2 = patch.Field[string]{Set: true, Value: s} }},
 	{suffix: "region", field: "region", aliases: []string{"State", "Province", "County"},
 		get: func(l *dbsqlc.CustomerLocation) any { return optional(l.Region) },
-		set: func(p *location.Patch, s *string) { p.Region = location.Nullable[string]{Set: true, Value: s} }},
+		set: func(p *location.Patch, s *string) { p.Region = patch.Field[string]{Set: true, Value: s} }},
 	{suffix: "postal_code", field: "postal_code", aliases: []string{"Zip", "Zip Code", "Postcode", "Post Code"},
 		get: func(l *dbsqlc.CustomerLocation) any { return optional(l.PostalCode) },
-		set: func(p *location.Patch, s *string) { p.PostalCode = location.Nullable[string]{Set: true, Value: s} }},
+		set: func(p *location.Patch, s *string) { p.PostalCode = patch.Field[string]{Set: true, Value: s} }},
 }
 
 // addressColumns are the address columns of one tier. The billing
@@ -699,13 +700,13 @@ func dateImport(set func(*customer.Patch, any) error) func(row *Row, v any) erro
 	}
 }
 
-func setRef(dst *customer.Set[string], v any) error {
+func setRef(dst *patch.Field[string], v any) error {
 	s := strings.TrimSpace(asTextString(v))
 	if s == "" {
-		*dst = customer.Set[string]{Set: true}
+		*dst = patch.Field[string]{Set: true}
 		return nil
 	}
-	*dst = customer.Set[string]{Set: true, Value: &s}
+	*dst = patch.Field[string]{Set: true, Value: &s}
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/customerhub/customerhub/internal/customer/fieldspec"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/settings"
 	"github.com/customerhub/customerhub/internal/validation"
 )
@@ -184,7 +185,7 @@ func (r *Resolver) Resolve(row *Row) validation.Errors {
 		return f.Header()
 	}
 	if s := row.Refs.SalesRepEmail; s.Set {
-		row.Customer.SalesRepID = customer.Set[uuid.UUID]{Set: true}
+		row.Customer.SalesRepID = patch.Field[uuid.UUID]{Set: true}
 		if s.Value != nil {
 			u, ok := r.reps[strings.ToLower(*s.Value)]
 			switch {
@@ -197,11 +198,11 @@ func (r *Resolver) Resolve(row *Row) validation.Errors {
 			}
 		}
 	}
-	resolve := func(s customer.Set[string], l *lookup, dst *customer.Set[uuid.UUID], field, what string) {
+	resolve := func(s patch.Field[string], l *lookup, dst *patch.Field[uuid.UUID], field, what string) {
 		if !s.Set {
 			return
 		}
-		*dst = customer.Set[uuid.UUID]{Set: true}
+		*dst = patch.Field[uuid.UUID]{Set: true}
 		if s.Value == nil {
 			return
 		}

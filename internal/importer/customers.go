@@ -20,6 +20,7 @@ import (
 	"github.com/customerhub/customerhub/internal/customer/fieldspec"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/settings"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
@@ -398,7 +399,7 @@ func (t *custTable) prepareCreate(actor *tenant.Principal, r *row, cr *custRow) 
 	p := cr.row.Customer
 	if !p.SalesRepID.Set && actor.Visibility == tenant.VisibilityAssigned {
 		uid := actor.UserID
-		p.SalesRepID = customer.Set[uuid.UUID]{Set: true, Value: &uid}
+		p.SalesRepID = patch.Field[uuid.UUID]{Set: true, Value: &uid}
 	}
 	cr.rec = customer.NewRecord()
 	if err := t.failErr(r, cr, p.Apply(&cr.rec, t.env)); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/location"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/precondition"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
@@ -117,7 +118,7 @@ func (t *custTable) addresses(ctx context.Context, tx database.Tx, rows []*row) 
 // blankAddress reports whether a patch gives no value at all (its cells
 // were empty).
 func blankAddress(p location.Patch) bool {
-	given := func(n location.Nullable[string]) bool { return n.Set && n.Value != nil }
+	given := func(n patch.Field[string]) bool { return n.Set && n.Value != nil }
 	return p.Line1 == nil && p.City == nil && p.Country == nil && !given(p.Line2) && !given(p.Region) &&
 		!given(p.PostalCode) && !given(p.Phone)
 }

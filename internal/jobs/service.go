@@ -89,14 +89,6 @@ func (s *Service) Enqueue(ctx context.Context, tx database.Tx, actor *tenant.Pri
 	return viewOf(row, nil), nil
 }
 
-// WithClient returns a copy of the service inserting through rc: a worker
-// that starts jobs uses the River client of its own context.
-func (s *Service) WithClient(rc Client) *Service {
-	c := *s
-	c.river = rc
-	return &c
-}
-
 // EnqueueSystem starts a system job (SystemArgs) of the transaction's
 // tenant with the given job id, once: when a job with that id exists, or
 // River already holds a job with the same args (unique insert options),
@@ -225,9 +217,11 @@ func (s *Service) Cancel(ctx context.Context, tx database.Tx, actor *tenant.Prin
 	return s.Get(ctx, tx, id)
 }
 
-// Purge deletes the tenant's jobs that finished before the cutoff.
-func (s *Service) Purge(ctx context.Context, tx database.Tx, before time.Time) (int64, error) {
-	n, err := s.q.JobPurgeFinished(ctx, tx, dbsqlc.JobPurgeFinishedParams{TenantID: tx.TenantID(), Before: &before})
+// Purge deletes the tenant's jobs that finished before the cutoff. It is
+// a function, not a Service method: it needs no River client, and the
+// purge worker, which has none of its own to hand, calls it directly.
+func Purge(ctx context.Context, tx database.Tx, before time.Time) (int64, error) {
+	n, err := dbsqlc.New().JobPurgeFinished(ctx, tx, dbsqlc.JobPurgeFinishedParams{TenantID: tx.TenantID(), Before: &before})
 	if err != nil {
 		return 0, fmt.Errorf("purge jobs: %w", err)
 	}

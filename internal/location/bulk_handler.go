@@ -9,37 +9,36 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/httpapi"
 	"github.com/customerhub/customerhub/internal/jobs"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
 
 // bulkRequest is the body of POST /locations/bulk-update.
 type bulkRequest struct {
-	Selection httpapi.Optional[jobs.Selection] `json:"selection"`
-	Set       httpapi.Optional[bulkSet]        `json:"set"`
-	DryRun    bool                             `json:"dry_run"`
+	Selection patch.Field[jobs.Selection] `json:"selection"`
+	Set       patch.Field[bulkSet]        `json:"set"`
+	DryRun    bool                        `json:"dry_run"`
 }
 
 // bulkSet: sales_rep_id is required; null removes the override.
 type bulkSet struct {
-	SalesRepID httpapi.Optional[uuid.UUID] `json:"sales_rep_id"`
+	SalesRepID patch.Field[uuid.UUID] `json:"sales_rep_id"`
 }
 
 func (req bulkRequest) params() (BulkParams, error) {
 	var errs validation.Errors
-	if !req.Selection.Set || req.Selection.Null {
+	if req.Selection.Value == nil {
 		errs.Add("selection", "required", "give selection.ids or selection.filter")
 	}
-	if !req.Set.Set || req.Set.Null || !req.Set.Value.SalesRepID.Set {
+	if req.Set.Value == nil || !req.Set.Value.SalesRepID.Set {
 		errs.Add("set.sales_rep_id", "required", "give the sales rep to set, or null to remove the override")
 	}
 	if len(errs) > 0 {
 		return BulkParams{}, httpapi.Validation(errs)
 	}
-	bp := BulkParams{Selection: req.Selection.Value}
-	if o := req.Set.Value.SalesRepID; !o.Null {
-		bp.Set.SalesRepID = &o.Value
-	}
+	bp := BulkParams{Selection: *req.Selection.Value}
+	bp.Set.SalesRepID = req.Set.Value.SalesRepID.Value
 	return bp, nil
 }
 

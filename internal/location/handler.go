@@ -13,6 +13,7 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/httpapi"
 	"github.com/customerhub/customerhub/internal/jobs"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
@@ -31,6 +32,7 @@ func NewHandler(db database.Beginner, svc *Service, js *jobs.Service) *Handler {
 
 // Routes registers the location routes.
 func (h *Handler) Routes(r *httpapi.Router) {
+	r = r.WithErrors(mapError)
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/locations/bulk-update", Permission: auth.PermCustomersWrite,
 		Tag: "locations", Summary: "Set or remove the sales rep override of many locations (selected by ids or by the list's filters) " +
 			"in a background job; dry_run counts the selection; " + auth.AssignRule,
@@ -76,65 +78,56 @@ func mapError(err error) error {
 	return err
 }
 
-// tx runs fn in the request's transaction (httpapi.Tx); fn writes the
-// response.
-func (h *Handler) tx(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx) error, opts ...database.TxOption) error {
-	return mapError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		return fn(ctx, tx)
-	}, opts...))
-}
-
 type createLocationRequest struct {
-	Label           httpapi.Optional[string]    `json:"label"`
-	Line1           httpapi.Optional[string]    `json:"line1"`
-	Line2           httpapi.Optional[string]    `json:"line2"`
-	City            httpapi.Optional[string]    `json:"city"`
-	Region          httpapi.Optional[string]    `json:"region"`
-	PostalCode      httpapi.Optional[string]    `json:"postal_code"`
-	Country         httpapi.Optional[string]    `json:"country"`
-	Phone           httpapi.Optional[string]    `json:"phone"`
-	Kinds           httpapi.Optional[[]string]  `json:"kinds"`
-	DefaultBilling  httpapi.Optional[bool]      `json:"default_billing"`
-	DefaultShipping httpapi.Optional[bool]      `json:"default_shipping"`
-	SalesRepID      httpapi.Optional[uuid.UUID] `json:"sales_rep_id"`
+	Label           patch.Field[string]    `json:"label"`
+	Line1           patch.Field[string]    `json:"line1"`
+	Line2           patch.Field[string]    `json:"line2" patch:"nullable"`
+	City            patch.Field[string]    `json:"city"`
+	Region          patch.Field[string]    `json:"region" patch:"nullable"`
+	PostalCode      patch.Field[string]    `json:"postal_code" patch:"nullable"`
+	Country         patch.Field[string]    `json:"country"`
+	Phone           patch.Field[string]    `json:"phone" patch:"nullable"`
+	Kinds           patch.Field[[]string]  `json:"kinds"`
+	DefaultBilling  patch.Field[bool]      `json:"default_billing"`
+	DefaultShipping patch.Field[bool]      `json:"default_shipping"`
+	SalesRepID      patch.Field[uuid.UUID] `json:"sales_rep_id" patch:"nullable"`
 }
 
 // patchLocationRequest is createLocationRequest plus customer_id, which is
 // named only to refuse it clearly: a location never moves to another
 // customer.
 type patchLocationRequest struct {
-	Label           httpapi.Optional[string]    `json:"label"`
-	Line1           httpapi.Optional[string]    `json:"line1"`
-	Line2           httpapi.Optional[string]    `json:"line2"`
-	City            httpapi.Optional[string]    `json:"city"`
-	Region          httpapi.Optional[string]    `json:"region"`
-	PostalCode      httpapi.Optional[string]    `json:"postal_code"`
-	Country         httpapi.Optional[string]    `json:"country"`
-	Phone           httpapi.Optional[string]    `json:"phone"`
-	Kinds           httpapi.Optional[[]string]  `json:"kinds"`
-	DefaultBilling  httpapi.Optional[bool]      `json:"default_billing"`
-	DefaultShipping httpapi.Optional[bool]      `json:"default_shipping"`
-	SalesRepID      httpapi.Optional[uuid.UUID] `json:"sales_rep_id"`
-	CustomerID      httpapi.Optional[uuid.UUID] `json:"customer_id"`
+	Label           patch.Field[string]    `json:"label"`
+	Line1           patch.Field[string]    `json:"line1"`
+	Line2           patch.Field[string]    `json:"line2" patch:"nullable"`
+	City            patch.Field[string]    `json:"city"`
+	Region          patch.Field[string]    `json:"region" patch:"nullable"`
+	PostalCode      patch.Field[string]    `json:"postal_code" patch:"nullable"`
+	Country         patch.Field[string]    `json:"country"`
+	Phone           patch.Field[string]    `json:"phone" patch:"nullable"`
+	Kinds           patch.Field[[]string]  `json:"kinds"`
+	DefaultBilling  patch.Field[bool]      `json:"default_billing"`
+	DefaultShipping patch.Field[bool]      `json:"default_shipping"`
+	SalesRepID      patch.Field[uuid.UUID] `json:"sales_rep_id" patch:"nullable"`
+	CustomerID      patch.Field[uuid.UUID] `json:"customer_id"`
 }
 
 func (req createLocationRequest) toPatch() (Patch, error) {
-	var errs validation.Errors
 	p := Patch{
-		Label:           required(&errs, "label", req.Label),
-		Line1:           required(&errs, "line1", req.Line1),
-		Line2:           nullable(req.Line2),
-		City:            required(&errs, "city", req.City),
-		Region:          nullable(req.Region),
-		PostalCode:      nullable(req.PostalCode),
-		Country:         required(&errs, "country", req.Country),
-		Phone:           nullable(req.Phone),
-		Kinds:           required(&errs, "kinds", req.Kinds),
-		DefaultBilling:  required(&errs, "default_billing", req.DefaultBilling),
-		DefaultShipping: required(&errs, "default_shipping", req.DefaultShipping),
-		SalesRepID:      nullable(req.SalesRepID),
+		Label:           req.Label.Value,
+		Line1:           req.Line1.Value,
+		Line2:           req.Line2,
+		City:            req.City.Value,
+		Region:          req.Region,
+		PostalCode:      req.PostalCode,
+		Country:         req.Country.Value,
+		Phone:           req.Phone,
+		Kinds:           req.Kinds.Value,
+		DefaultBilling:  req.DefaultBilling.Value,
+		DefaultShipping: req.DefaultShipping.Value,
+		SalesRepID:      req.SalesRepID,
 	}
-	return p, errs.Err()
+	return p, patch.NotNull(req).Err()
 }
 
 func (req patchLocationRequest) toPatch() (Patch, error) {
@@ -150,30 +143,6 @@ func (req patchLocationRequest) toPatch() (Patch, error) {
 		return p, errs
 	}
 	return p, err
-}
-
-// required reads a field that may be absent but not null.
-func required[T any](errs *validation.Errors, field string, o httpapi.Optional[T]) *T {
-	if !o.Set {
-		return nil
-	}
-	if o.Null {
-		errs.Add(field, "not_nullable", "must not be null")
-		return nil
-	}
-	v := o.Value
-	return &v
-}
-
-func nullable[T any](o httpapi.Optional[T]) Nullable[T] {
-	if !o.Set {
-		return Nullable[T]{}
-	}
-	if o.Null {
-		return Nullable[T]{Set: true}
-	}
-	v := o.Value
-	return Nullable[T]{Set: true, Value: &v}
 }
 
 type customerRef struct {
@@ -247,7 +216,7 @@ func (h *Handler) create(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		loc, changes, err := h.svc.Create(ctx, tx, tenant.MustFromContext(ctx), customerID, p)
 		if err != nil {
 			return err
@@ -271,7 +240,7 @@ func (h *Handler) listForCustomer(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		locs, err := h.svc.ListForCustomer(ctx, tx, customerID)
 		if err != nil {
 			return err
@@ -316,7 +285,7 @@ func (h *Handler) list(c *fiber.Ctx) error {
 	if has {
 		cursor = &after
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		locs, err := h.svc.List(ctx, tx, f, cursor, limit+1)
 		if err != nil {
 			return err
@@ -345,7 +314,7 @@ func (h *Handler) get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		loc, err := h.svc.Get(ctx, tx, id)
 		if err != nil {
 			return err
@@ -372,7 +341,7 @@ func (h *Handler) patch(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		ch, others, err := h.svc.Update(ctx, tx, tenant.MustFromContext(ctx), id, want, p)
 		if err != nil {
 			return err
@@ -390,7 +359,7 @@ func (h *Handler) delete(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		loc, err := h.svc.Delete(ctx, tx, tenant.MustFromContext(ctx), id)
 		if err != nil {
 			return err

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/validation"
 )
 
@@ -100,22 +101,16 @@ func recordOf(l dbsqlc.CustomerLocation) Record {
 type Patch struct {
 	Label           *string
 	Line1           *string
-	Line2           Nullable[string]
+	Line2           patch.Field[string]
 	City            *string
-	Region          Nullable[string]
-	PostalCode      Nullable[string]
+	Region          patch.Field[string]
+	PostalCode      patch.Field[string]
 	Country         *string
-	Phone           Nullable[string]
+	Phone           patch.Field[string]
 	Kinds           *[]string
 	DefaultBilling  *bool
 	DefaultShipping *bool
-	SalesRepID      Nullable[uuid.UUID]
-}
-
-// Nullable is a patch to a nullable field.
-type Nullable[T any] struct {
-	Set   bool
-	Value *T
+	SalesRepID      patch.Field[uuid.UUID]
 }
 
 // Apply applies the patch to r, validating and normalizing each field it

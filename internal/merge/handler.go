@@ -36,6 +36,7 @@ func NewHandler(db database.Beginner, svc *Service, js *jobs.Service) *Handler {
 // Routes registers the routes. Mount them before the customer routes, so
 // that GET /customers/:id does not take /customers/duplicates.
 func (h *Handler) Routes(r *httpapi.Router) {
+	r = r.WithErrors(mapError)
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/customers/duplicates", Permission: auth.PermCustomersRead, Tag: "customers",
 		Summary:  "Likely duplicates among the customers you can see: same tax number, e-mail, phone or (normalized) name",
 		Response: duplicateListResponse{}, Handler: h.duplicates,
@@ -85,10 +86,6 @@ func mapError(err error) error {
 	return err
 }
 
-func (h *Handler) tx(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error, opts ...database.TxOption) error {
-	return mapError(httpapi.Tx(c, h.db, fn, opts...))
-}
-
 // mergeRequest is the body of POST /customers/{id}/merge.
 type mergeRequest struct {
 	DuplicateID *uuid.UUID `json:"duplicate_id"`
@@ -109,7 +106,7 @@ func (h *Handler) merge(c *fiber.Ctx) error {
 		return httpapi.Validation(validation.Errors{{Field: "duplicate_id", Code: "required", Message: "name the customer to merge into this one"}})
 	}
 	in := Input{KeptID: id, DuplicateID: *req.DuplicateID, Force: req.Force != nil && *req.Force}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
 		plan, err := h.svc.Prepare(ctx, tx, in)
 		if err != nil {
 			return err
@@ -187,7 +184,7 @@ func (h *Handler) duplicates(c *fiber.Ctx) error {
 	if has {
 		dp.After = &after
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
 		env, err := h.svc.customers.Env(ctx, tx)
 		if err != nil {
 			return err

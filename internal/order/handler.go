@@ -1,7 +1,6 @@
 package order
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/httpapi"
 	"github.com/customerhub/customerhub/internal/money"
-	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
 
@@ -41,6 +39,7 @@ var orderQuery = append([]httpapi.Param{
 
 // Routes registers the routes.
 func (h *Handler) Routes(r *httpapi.Router) {
+	r = r.WithErrors(mapError)
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/sales-orders", Permission: auth.PermOrdersWrite, Tag: "orders",
 		Summary: "Place a sales order (lines without a unit price are priced for the customer; credit control applies)",
 		Status:  fiber.StatusCreated, Request: orderRequest{}, Response: orderResponse{}, Handler: h.create})
@@ -109,10 +108,6 @@ func mapError(err error) error {
 		return e
 	}
 	return err
-}
-
-func (h *Handler) tx(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error, opts ...database.TxOption) error {
-	return mapError(httpapi.Tx(c, h.db, fn, opts...))
 }
 
 // listParams reads a list's query parameters; the cursor goes into cursor

@@ -44,7 +44,7 @@ func (h *Handler) ledger(c *fiber.Ctx) error {
 	if has {
 		afterP = &after
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		rows, currency, err := h.svc.Ledger(ctx, tx, id, lp.From, lp.To, afterP, lp.Limit)
 		if err != nil {
 			return err

@@ -172,7 +172,7 @@ func (h *Handler) create(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
 		o, err := h.svc.Create(ctx, tx, actor, in)
 		if err != nil {
 			return err
@@ -192,7 +192,7 @@ func (h *Handler) get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		o, err := h.svc.Get(ctx, tx, id)
 		if err != nil {
 			return err
@@ -219,7 +219,7 @@ func (h *Handler) patch(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
 		before, err := h.svc.Get(ctx, tx, id)
 		if err != nil {
 			return err
@@ -244,7 +244,7 @@ func (h *Handler) transition(action string) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+		return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 			before, err := h.svc.Get(ctx, tx, id)
 			if err != nil {
 				return err
@@ -269,7 +269,7 @@ func (h *Handler) list(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		return h.writeOrders(ctx, tx, c, lp)
 	}, database.ReadOnly, database.CustomPlans)
 }
@@ -284,7 +284,7 @@ func (h *Handler) customerOrders(c *fiber.Ctx) error {
 		return err
 	}
 	lp.CustomerID = &id
-	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		if err := h.svc.CustomerVisible(ctx, tx, id); err != nil {
 			return err
 		}

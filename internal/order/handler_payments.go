@@ -83,7 +83,7 @@ func (h *Handler) createPayment(c *fiber.Ctx) error {
 	if err := errs.Err(); err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
 		p, err := h.svc.CreatePayment(ctx, tx, actor, in)
 		if err != nil {
 			return err
@@ -102,7 +102,7 @@ func (h *Handler) getPayment(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		p, err := h.svc.GetPayment(ctx, tx, id)
 		if err != nil {
 			return err
@@ -116,7 +116,7 @@ func (h *Handler) listPayments(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		ps, err := h.svc.ListPayments(ctx, tx, lp)
 		if err != nil {
 			return err

@@ -1,7 +1,6 @@
 package pricing
 
 import (
-	"context"
 	"errors"
 
 	"github.com/gofiber/fiber/v2"
@@ -9,8 +8,6 @@ import (
 	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/httpapi"
-	"github.com/customerhub/customerhub/internal/tenant"
-	"github.com/customerhub/customerhub/internal/validation"
 )
 
 // Handler serves /v1/payment-terms, /v1/price-lists (with their item
@@ -29,6 +26,7 @@ func NewHandler(db database.Beginner, svc *Service) *Handler {
 // only customers:read, since customer screens show them; changing them is
 // tenant configuration (settings:manage).
 func (h *Handler) Routes(r *httpapi.Router) {
+	r = r.WithErrors(mapError)
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/payment-terms", Permission: auth.PermSettingsManage, Tag: "pricing",
 		Summary: "Create payment terms", Status: fiber.StatusCreated,
 		Request: createPaymentTermsRequest{}, Response: paymentTermsResponse{}, Handler: h.createPaymentTerms})
@@ -130,34 +128,6 @@ func mapError(err error) error {
 		return httpapi.PreconditionFailed()
 	}
 	return err
-}
-
-// tx runs fn in the request's tenant transaction (httpapi.Tx: idempotency
-// keys included); fn writes the response.
-func (h *Handler) tx(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx) error, opts ...database.TxOption) error {
-	return mapError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		return fn(ctx, tx)
-	}, opts...))
-}
-
-// notNull reports the fields of a PATCH that were sent as null but cannot
-// be cleared.
-func notNull(nulls map[string]bool) error {
-	var errs validation.Errors
-	for _, f := range []string{"code", "sku", "name", "due_days", "currency", "base_price", "active"} {
-		if nulls[f] {
-			errs.Add(f, "not_nullable", "must not be null")
-		}
-	}
-	return errs.Err()
-}
-
-func optionalValue[T any](o httpapi.Optional[T]) *T {
-	if !o.Set || o.Null {
-		return nil
-	}
-	v := o.Value
-	return &v
 }
 
 func pageCursor(c *fiber.Ctx) (*Cursor, error) {

@@ -12,6 +12,8 @@ import (
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/httpapi"
 	"github.com/customerhub/customerhub/internal/money"
+	"github.com/customerhub/customerhub/internal/patch"
+	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
 
@@ -24,10 +26,10 @@ type createItemRequest struct {
 }
 
 type patchItemRequest struct {
-	SKU       httpapi.Optional[string]      `json:"sku"`
-	Name      httpapi.Optional[string]      `json:"name"`
-	BasePrice httpapi.Optional[money.Value] `json:"base_price"`
-	Active    httpapi.Optional[bool]        `json:"active"`
+	SKU       patch.Field[string]      `json:"sku"`
+	Name      patch.Field[string]      `json:"name"`
+	BasePrice patch.Field[money.Value] `json:"base_price"`
+	Active    patch.Field[bool]        `json:"active"`
 }
 
 // itemResponse shows the base price in the tenant's default currency,
@@ -79,7 +81,7 @@ func (h *Handler) createItem(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		it, err := h.svc.ItemCreate(ctx, tx, in)
 		if err != nil {
 			return err
@@ -124,7 +126,7 @@ func (h *Handler) listItems(c *fiber.Ctx) error {
 	if has {
 		p.After = &after
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		rows, err := h.svc.ItemList(ctx, tx, p)
 		if err != nil {
 			return err
@@ -152,7 +154,7 @@ func (h *Handler) getItem(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		it, err := h.svc.ItemGet(ctx, tx, id)
 		if err != nil {
 			return err
@@ -179,19 +181,16 @@ func (h *Handler) patchItem(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
 	}
-	if err := notNull(map[string]bool{
-		"sku": req.SKU.Set && req.SKU.Null, "name": req.Name.Set && req.Name.Null,
-		"base_price": req.BasePrice.Set && req.BasePrice.Null, "active": req.Active.Set && req.Active.Null,
-	}); err != nil {
+	if err := patch.NotNull(req).Err(); err != nil {
 		return err
 	}
-	patch := ItemPatch{SKU: optionalValue(req.SKU), Name: optionalValue(req.Name), BasePrice: optionalValue(req.BasePrice),
-		Active: optionalValue(req.Active)}
-	if err := patch.Validate(); err != nil {
+	change := ItemPatch{SKU: req.SKU.Value, Name: req.Name.Value, BasePrice: req.BasePrice.Value,
+		Active: req.Active.Value}
+	if err := change.Validate(); err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
-		before, after, err := h.svc.ItemUpdate(ctx, tx, id, want, patch)
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+		before, after, err := h.svc.ItemUpdate(ctx, tx, id, want, change)
 		if err != nil {
 			return err
 		}
@@ -214,7 +213,7 @@ func (h *Handler) deleteItem(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, err := h.svc.ItemDelete(ctx, tx, id)
 		if err != nil {
 			return err

@@ -11,6 +11,8 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/patch"
+	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
 
@@ -23,9 +25,9 @@ type createPaymentTermsRequest struct {
 }
 
 type patchPaymentTermsRequest struct {
-	Code    httpapi.Optional[string] `json:"code"`
-	Name    httpapi.Optional[string] `json:"name"`
-	DueDays httpapi.Optional[int64]  `json:"due_days"`
+	Code    patch.Field[string] `json:"code"`
+	Name    patch.Field[string] `json:"name"`
+	DueDays patch.Field[int64]  `json:"due_days"`
 }
 
 type paymentTermsResponse struct {
@@ -73,7 +75,7 @@ func (h *Handler) createPaymentTerms(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		pt, err := h.svc.PaymentTermsCreate(ctx, tx, in)
 		if err != nil {
 			return err
@@ -97,7 +99,7 @@ func (h *Handler) listPaymentTerms(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		rows, err := h.svc.PaymentTermsList(ctx, tx, after, limit+1)
 		if err != nil {
 			return err
@@ -121,7 +123,7 @@ func (h *Handler) getPaymentTerms(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		pt, err := h.svc.PaymentTermsGet(ctx, tx, id)
 		if err != nil {
 			return err
@@ -144,17 +146,15 @@ func (h *Handler) patchPaymentTerms(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
 	}
-	if err := notNull(map[string]bool{
-		"code": req.Code.Set && req.Code.Null, "name": req.Name.Set && req.Name.Null, "due_days": req.DueDays.Set && req.DueDays.Null,
-	}); err != nil {
+	if err := patch.NotNull(req).Err(); err != nil {
 		return err
 	}
-	patch := PaymentTermsPatch{Code: optionalValue(req.Code), Name: optionalValue(req.Name), DueDays: optionalValue(req.DueDays)}
-	if err := patch.Validate(); err != nil {
+	change := PaymentTermsPatch{Code: req.Code.Value, Name: req.Name.Value, DueDays: req.DueDays.Value}
+	if err := change.Validate(); err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
-		before, after, err := h.svc.PaymentTermsUpdate(ctx, tx, id, want, patch)
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+		before, after, err := h.svc.PaymentTermsUpdate(ctx, tx, id, want, change)
 		if err != nil {
 			return err
 		}
@@ -173,7 +173,7 @@ func (h *Handler) deletePaymentTerms(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, err := h.svc.PaymentTermsDelete(ctx, tx, id)
 		if err != nil {
 			return err

@@ -11,6 +11,8 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/patch"
+	"github.com/customerhub/customerhub/internal/tenant"
 )
 
 // ---- price lists ------------------------------------------------------------
@@ -22,9 +24,9 @@ type createPriceListRequest struct {
 }
 
 type patchPriceListRequest struct {
-	Code     httpapi.Optional[string] `json:"code"`
-	Name     httpapi.Optional[string] `json:"name"`
-	Currency httpapi.Optional[string] `json:"currency"`
+	Code     patch.Field[string] `json:"code"`
+	Name     patch.Field[string] `json:"name"`
+	Currency patch.Field[string] `json:"currency"`
 }
 
 type priceListResponse struct {
@@ -56,7 +58,7 @@ func (h *Handler) createPriceList(c *fiber.Ctx) error {
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		pl, err := h.svc.PriceListCreate(ctx, tx, in)
 		if err != nil {
 			return err
@@ -80,7 +82,7 @@ func (h *Handler) listPriceLists(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		rows, err := h.svc.PriceListList(ctx, tx, after, limit+1)
 		if err != nil {
 			return err
@@ -104,7 +106,7 @@ func (h *Handler) getPriceList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		pl, err := h.svc.PriceListGet(ctx, tx, id)
 		if err != nil {
 			return err
@@ -127,17 +129,15 @@ func (h *Handler) patchPriceList(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
 	}
-	if err := notNull(map[string]bool{
-		"code": req.Code.Set && req.Code.Null, "name": req.Name.Set && req.Name.Null, "currency": req.Currency.Set && req.Currency.Null,
-	}); err != nil {
+	if err := patch.NotNull(req).Err(); err != nil {
 		return err
 	}
-	patch := PriceListPatch{Code: optionalValue(req.Code), Name: optionalValue(req.Name), Currency: optionalValue(req.Currency)}
-	if err := patch.Validate(); err != nil {
+	change := PriceListPatch{Code: req.Code.Value, Name: req.Name.Value, Currency: req.Currency.Value}
+	if err := change.Validate(); err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
-		before, after, err := h.svc.PriceListUpdate(ctx, tx, id, want, patch)
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+		before, after, err := h.svc.PriceListUpdate(ctx, tx, id, want, change)
 		if err != nil {
 			return err
 		}
@@ -156,7 +156,7 @@ func (h *Handler) deletePriceList(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, err := h.svc.PriceListDelete(ctx, tx, id)
 		if err != nil {
 			return err

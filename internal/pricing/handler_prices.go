@@ -13,6 +13,7 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/httpapi"
 	"github.com/customerhub/customerhub/internal/money"
+	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
 
@@ -109,7 +110,7 @@ func (h *Handler) listListPrices(c *fiber.Ctx) error {
 	if has {
 		cursor = &after
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		rows, err := h.svc.PriceListItemList(ctx, tx, id, cursor, limit+1)
 		if err != nil {
 			return err
@@ -142,7 +143,7 @@ func (h *Handler) setListPrice(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, after, err := h.svc.PriceListItemSet(ctx, tx, id, sku, in.Price.Decimal)
 		if err != nil {
 			return err
@@ -166,7 +167,7 @@ func (h *Handler) deleteListPrice(c *fiber.Ctx) error {
 		return err
 	}
 	sku := skuParam(c)
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, err := h.svc.PriceListItemDelete(ctx, tx, id, sku)
 		if err != nil {
 			return err
@@ -193,7 +194,7 @@ func (h *Handler) setCustomerPrice(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, after, err := h.svc.CustomerPriceSet(ctx, tx, id, sku, in.Price.Decimal)
 		if err != nil {
 			return err
@@ -217,7 +218,7 @@ func (h *Handler) deleteCustomerPrice(c *fiber.Ctx) error {
 		return err
 	}
 	sku := skuParam(c)
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, err := h.svc.CustomerPriceDelete(ctx, tx, id, sku)
 		if err != nil {
 			return err

@@ -12,6 +12,7 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/httpapi"
 	"github.com/customerhub/customerhub/internal/money"
+	"github.com/customerhub/customerhub/internal/tenant"
 )
 
 // ---- price resolution -------------------------------------------------------
@@ -80,7 +81,7 @@ func (h *Handler) customerQuotes(c *fiber.Ctx) error {
 		return err
 	}
 	skus, skusErr := quoteSKUs(c)
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		// The customer in the path comes first: one the caller cannot see
 		// is a 404 whatever the items are.
 		if skusErr != nil {

@@ -31,6 +31,7 @@ func NewHandler(db database.Beginner, svc *Service) *Handler {
 
 // Routes registers the report routes.
 func (h *Handler) Routes(r *httpapi.Router) {
+	r = r.WithErrors(mapError)
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/reports/receivables", Permission: auth.PermReportsRead, Tag: "reports",
 		Summary:  "Receivables aging (current, 1-30, 31-60, 61-90, 90+ days past due) per customer, per group of a category and per currency",
 		Response: receivablesResponse{},
@@ -59,14 +60,6 @@ func mapError(err error) error {
 			Fields: validation.Errors{{Field: "category", Code: "not_found", Message: "no such group category"}}}
 	}
 	return err
-}
-
-// tx runs fn in the request's read-only transaction (httpapi.Tx); fn
-// writes the response.
-func (h *Handler) tx(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx) error) error {
-	return mapError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		return fn(ctx, tx)
-	}, database.ReadOnly, database.CustomPlans))
 }
 
 // ---- parameters --------------------------------------------------------
@@ -231,7 +224,7 @@ func (h *Handler) receivables(c *fiber.Ctx) error {
 	if hasCursor {
 		q.After = &after
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		rep, err := h.svc.Receivables(ctx, tx, q)
 		if err != nil {
 			return err
@@ -277,7 +270,7 @@ func (h *Handler) salesByGroup(c *fiber.Ctx) error {
 	if len(errs) > 0 {
 		return httpapi.Validation(errs)
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		items, err := h.svc.SalesByGroup(ctx, tx, SalesQuery{Category: *category, From: from, To: to})
 		if err != nil {
 			return err

@@ -28,7 +28,7 @@ func NewWorkers(cfg config.Config, svc *Services, pool *pgxpool.Pool, logger *sl
 	ws := river.NewWorkers()
 	workers.Register(ws, workers.Deps{
 		Pool: pool, Auth: svc.Auth, Orders: svc.Orders, Customers: svc.Customers, Locations: svc.Locations, Importer: svc.Importer,
-		Jobs: jobs.NewService(nil, JobKinds(), logger), Runner: NewRunner(svc.Auth, pool, cfg.JobAttemptTimeout, logger), Logger: logger,
+		JobKinds: JobKinds(), Runner: NewRunner(svc.Auth, pool, cfg.JobAttemptTimeout, logger), Logger: logger,
 		IdempotencyTTL: cfg.IdempotencyTTL,
 		Exports:        &importer.ExportJob{Exporter: svc.Exports, Retention: cfg.ExportRetention},
 		ExportRunner:   NewRunner(svc.Auth, pool, importer.ExportAttemptTimeout, logger),

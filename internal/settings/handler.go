@@ -13,8 +13,8 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/tenant"
-	"github.com/customerhub/customerhub/internal/validation"
 )
 
 // Handler serves /v1/settings and /v1/custom-fields.
@@ -33,6 +33,7 @@ func NewHandler(db database.Beginner, svc *Service) *Handler {
 // definitions are read with customers:read, since they describe customer
 // records; changing either is settings:manage.
 func (h *Handler) Routes(r *httpapi.Router) {
+	r = r.WithErrors(mapError)
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/settings", Permission: httpapi.Authenticated, Tag: "settings",
 		Summary: "The tenant's settings", Response: settingsResponse{}, Handler: h.getSettings})
 	r.Handle(httpapi.Route{Method: fiber.MethodPatch, Path: "/settings", Permission: auth.PermSettingsManage, Tag: "settings",
@@ -71,34 +72,6 @@ func mapError(err error) error {
 	return err
 }
 
-// tx runs fn in the request's tenant transaction (httpapi.Tx: idempotency
-// keys included); fn writes the response.
-func (h *Handler) tx(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx) error, opts ...database.TxOption) error {
-	return mapError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		return fn(ctx, tx)
-	}, opts...))
-}
-
-// notNull reports the fields of a PATCH sent as null that cannot be
-// cleared, in the order given.
-func notNull(fields []string, nulls map[string]bool) error {
-	var errs validation.Errors
-	for _, f := range fields {
-		if nulls[f] {
-			errs.Add(f, "not_nullable", "must not be null")
-		}
-	}
-	return errs.Err()
-}
-
-func optionalValue[T any](o httpapi.Optional[T]) *T {
-	if !o.Set || o.Null {
-		return nil
-	}
-	v := o.Value
-	return &v
-}
-
 // ---- settings ---------------------------------------------------------------
 
 type settingsResponse struct {
@@ -125,47 +98,35 @@ func toSettingsResponse(s Settings) settingsResponse {
 }
 
 type patchSettingsRequest struct {
-	RequiredFields            httpapi.Optional[[]string]  `json:"required_fields"`
-	DefaultCountry            httpapi.Optional[string]    `json:"default_country"`
-	DefaultCurrency           httpapi.Optional[string]    `json:"default_currency"`
-	DefaultPaymentTermsID     httpapi.Optional[uuid.UUID] `json:"default_payment_terms_id"`
-	DefaultCreditPolicy       httpapi.Optional[string]    `json:"default_credit_policy"`
-	DormantAfterDays          httpapi.Optional[int64]     `json:"dormant_after_days"`
-	DormantIncludeOpenBalance httpapi.Optional[bool]      `json:"dormant_include_open_balance"`
-	DormantSweepHour          httpapi.Optional[int64]     `json:"dormant_sweep_hour"`
+	RequiredFields            patch.Field[[]string]  `json:"required_fields"`
+	DefaultCountry            patch.Field[string]    `json:"default_country"`
+	DefaultCurrency           patch.Field[string]    `json:"default_currency"`
+	DefaultPaymentTermsID     patch.Field[uuid.UUID] `json:"default_payment_terms_id" patch:"nullable"`
+	DefaultCreditPolicy       patch.Field[string]    `json:"default_credit_policy"`
+	DormantAfterDays          patch.Field[int64]     `json:"dormant_after_days"`
+	DormantIncludeOpenBalance patch.Field[bool]      `json:"dormant_include_open_balance"`
+	DormantSweepHour          patch.Field[int64]     `json:"dormant_sweep_hour"`
 }
 
 func (req patchSettingsRequest) toPatch() (SettingsPatch, error) {
 	var p SettingsPatch
-	err := notNull([]string{"required_fields", "default_country", "default_currency", "default_credit_policy", "dormant_after_days",
-		"dormant_include_open_balance", "dormant_sweep_hour"},
-		map[string]bool{
-			"required_fields": req.RequiredFields.Set && req.RequiredFields.Null,
-			"default_country": req.DefaultCountry.Set && req.DefaultCountry.Null, "default_currency": req.DefaultCurrency.Set && req.DefaultCurrency.Null,
-			"default_credit_policy":        req.DefaultCreditPolicy.Set && req.DefaultCreditPolicy.Null,
-			"dormant_after_days":           req.DormantAfterDays.Set && req.DormantAfterDays.Null,
-			"dormant_include_open_balance": req.DormantIncludeOpenBalance.Set && req.DormantIncludeOpenBalance.Null,
-			"dormant_sweep_hour":           req.DormantSweepHour.Set && req.DormantSweepHour.Null,
-		})
-	if err != nil {
+	if err := patch.NotNull(req).Err(); err != nil {
 		return p, err
 	}
-	p.RequiredFields = optionalValue(req.RequiredFields)
-	p.DefaultCountry = optionalValue(req.DefaultCountry)
-	p.DefaultCurrency = optionalValue(req.DefaultCurrency)
-	p.DefaultCreditPolicy = optionalValue(req.DefaultCreditPolicy)
-	p.DormantAfterDays = optionalValue(req.DormantAfterDays)
-	p.DormantIncludeOpenBalance = optionalValue(req.DormantIncludeOpenBalance)
-	p.DormantSweepHour = optionalValue(req.DormantSweepHour)
-	if req.DefaultPaymentTermsID.Set {
-		p.DefaultPaymentTermsIDSet = true
-		p.DefaultPaymentTermsID = optionalValue(req.DefaultPaymentTermsID)
-	}
+	p.RequiredFields = req.RequiredFields.Value
+	p.DefaultCountry = req.DefaultCountry.Value
+	p.DefaultCurrency = req.DefaultCurrency.Value
+	p.DefaultCreditPolicy = req.DefaultCreditPolicy.Value
+	p.DormantAfterDays = req.DormantAfterDays.Value
+	p.DormantIncludeOpenBalance = req.DormantIncludeOpenBalance.Value
+	p.DormantSweepHour = req.DormantSweepHour.Value
+	p.DefaultPaymentTermsIDSet = req.DefaultPaymentTermsID.Set
+	p.DefaultPaymentTermsID = req.DefaultPaymentTermsID.Value
 	return p, p.Validate()
 }
 
 func (h *Handler) getSettings(c *fiber.Ctx) error {
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		s, err := h.svc.Get(ctx, tx)
 		if err != nil {
 			return err
@@ -188,7 +149,7 @@ func (h *Handler) patchSettings(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, after, err := h.svc.Update(ctx, tx, want, patch)
 		if err != nil {
 			return err
@@ -217,10 +178,10 @@ type createFieldRequest struct {
 }
 
 type patchFieldRequest struct {
-	Label    httpapi.Optional[string]   `json:"label"`
-	Required httpapi.Optional[bool]     `json:"required"`
-	Options  httpapi.Optional[[]string] `json:"options"`
-	Position httpapi.Optional[int64]    `json:"position"`
+	Label    patch.Field[string]   `json:"label"`
+	Required patch.Field[bool]     `json:"required"`
+	Options  patch.Field[[]string] `json:"options"`
+	Position patch.Field[int64]    `json:"position"`
 }
 
 type fieldResponse struct {
@@ -259,7 +220,7 @@ func (h *Handler) createField(c *fiber.Ctx) error {
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		f, err := h.svc.FieldCreate(ctx, tx, in)
 		if err != nil {
 			return err
@@ -288,7 +249,7 @@ func (h *Handler) listFields(c *fiber.Ctx) error {
 	if has {
 		cursor = &after
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		rows, err := h.svc.FieldList(ctx, tx, cursor, limit+1)
 		if err != nil {
 			return err
@@ -312,7 +273,7 @@ func (h *Handler) getField(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		f, err := h.svc.FieldGet(ctx, tx, id)
 		if err != nil {
 			return err
@@ -335,16 +296,13 @@ func (h *Handler) patchField(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
 	}
-	if err := notNull([]string{"label", "required", "options", "position"}, map[string]bool{
-		"label": req.Label.Set && req.Label.Null, "required": req.Required.Set && req.Required.Null,
-		"options": req.Options.Set && req.Options.Null, "position": req.Position.Set && req.Position.Null,
-	}); err != nil {
+	if err := patch.NotNull(req).Err(); err != nil {
 		return err
 	}
-	patch := FieldPatch{Label: optionalValue(req.Label), Required: optionalValue(req.Required),
-		Options: optionalValue(req.Options), Position: optionalValue(req.Position)}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
-		before, after, err := h.svc.FieldUpdate(ctx, tx, id, want, patch)
+	fp := FieldPatch{Label: req.Label.Value, Required: req.Required.Value,
+		Options: req.Options.Value, Position: req.Position.Value}
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+		before, after, err := h.svc.FieldUpdate(ctx, tx, id, want, fp)
 		if err != nil {
 			return err
 		}

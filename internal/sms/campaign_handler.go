@@ -12,6 +12,7 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/httpapi"
 	"github.com/customerhub/customerhub/internal/jobs"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
@@ -36,38 +37,30 @@ func (h *CampaignHandler) Routes(r *httpapi.Router) {
 }
 
 type noticeRequest struct {
-	Selection   httpapi.Optional[jobs.Selection]  `json:"selection"`
-	MinBalance  httpapi.Optional[decimal.Decimal] `json:"min_balance"`
-	OverdueOnly httpapi.Optional[bool]            `json:"overdue_only"`
-	TemplateID  httpapi.Optional[uuid.UUID]       `json:"template_id"`
-	Template    httpapi.Optional[string]          `json:"template"`
-	DryRun      bool                              `json:"dry_run"`
+	Selection   patch.Field[jobs.Selection]  `json:"selection"`
+	MinBalance  patch.Field[decimal.Decimal] `json:"min_balance"`
+	OverdueOnly patch.Field[bool]            `json:"overdue_only"`
+	TemplateID  patch.Field[uuid.UUID]       `json:"template_id"`
+	Template    patch.Field[string]          `json:"template"`
+	DryRun      bool                         `json:"dry_run"`
 }
 
 func (req noticeRequest) input() (NoticeInput, error) {
 	var errs validation.Errors
-	if !req.Selection.Set || req.Selection.Null {
+	if req.Selection.Value == nil {
 		errs.Add("selection", "required", "give selection.ids or selection.filter")
 	}
-	if req.MinBalance.Null {
+	if req.MinBalance.IsNull() {
 		errs.Add("min_balance", "not_nullable", "must be a number (0 when omitted)")
 	}
-	if req.OverdueOnly.Null {
+	if req.OverdueOnly.IsNull() {
 		errs.Add("overdue_only", "not_nullable", "must be true or false")
 	}
 	if len(errs) > 0 {
 		return NoticeInput{}, httpapi.Validation(errs)
 	}
-	in := NoticeInput{Selection: req.Selection.Value, MinBalance: req.MinBalance.Value, OverdueOnly: req.OverdueOnly.Value, DryRun: req.DryRun}
-	if req.TemplateID.Set && !req.TemplateID.Null {
-		id := req.TemplateID.Value
-		in.TemplateID = &id
-	}
-	if req.Template.Set && !req.Template.Null {
-		b := req.Template.Value
-		in.Template = &b
-	}
-	return in, nil
+	return NoticeInput{Selection: *req.Selection.Value, MinBalance: req.MinBalance.Or(decimal.Decimal{}), OverdueOnly: req.OverdueOnly.Or(false),
+		TemplateID: req.TemplateID.Value, Template: req.Template.Value, DryRun: req.DryRun}, nil
 }
 
 type noticeAccepted struct {

@@ -13,6 +13,7 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
@@ -41,6 +42,7 @@ func NewHandler(db database.Beginner, svc *Service) *Handler {
 // preview shows a customer's balance only when the caller sees the
 // customer.
 func (h *Handler) Routes(r *httpapi.Router) {
+	r = r.WithErrors(mapError)
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/sms/settings", Permission: auth.PermSettingsManage, Tag: "sms",
 		Summary:  "The tenant's SMS settings (credentials shown only as set and their last four characters)",
 		Response: settingsResponse{}, Handler: h.getSettings})
@@ -130,21 +132,16 @@ func mapError(err error) error {
 	return err
 }
 
-func (h *Handler) tx(c *fiber.Ctx, fn func(ctx context.Context, tx database.Tx) error, opts ...database.TxOption) error {
-	return mapError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		return fn(ctx, tx)
-	}, opts...))
-}
-
-func change[T any](o httpapi.Optional[T]) Change[T] {
-	if !o.Set {
-		return Change[T]{}
+// invalid answers the field errors of the request itself with 400, as
+// httpapi's error handler would: the routes apply mapError to what their
+// handlers return, and it answers field errors with 422 (what a request
+// asks cannot apply to what is stored, or the package's own checks).
+func invalid(err error) error {
+	var ve validation.Errors
+	if errors.As(err, &ve) {
+		return httpapi.Validation(ve)
 	}
-	if o.Null {
-		return Change[T]{Set: true}
-	}
-	v := o.Value
-	return Change[T]{Set: true, Value: &v}
+	return err
 }
 
 // ---- settings ------------------------------------------------------------------
@@ -181,33 +178,33 @@ func toSettingsResponse(s Settings) settingsResponse {
 }
 
 type patchSettingsRequest struct {
-	AccountSID httpapi.Optional[string] `json:"account_sid"`
+	AccountSID patch.Field[string] `json:"account_sid"`
 	// AuthToken is write-only: answers show auth_token_set and
 	// auth_token_last4.
-	AuthToken httpapi.Optional[string] `json:"auth_token"`
-	APIKeySID httpapi.Optional[string] `json:"api_key_sid"`
+	AuthToken patch.Field[string] `json:"auth_token"`
+	APIKeySID patch.Field[string] `json:"api_key_sid"`
 	// APIKeySecret is write-only, like auth_token.
-	APIKeySecret        httpapi.Optional[string] `json:"api_key_secret"`
-	FromNumber          httpapi.Optional[string] `json:"from_number"`
-	MessagingServiceSID httpapi.Optional[string] `json:"messaging_service_sid"`
-	TimeZone            httpapi.Optional[string] `json:"time_zone"`
-	QuietStart          httpapi.Optional[string] `json:"quiet_start"`
-	QuietEnd            httpapi.Optional[string] `json:"quiet_end"`
-	RatePerSecond       httpapi.Optional[int64]  `json:"rate_per_second"`
-	MinDaysBetween      httpapi.Optional[int64]  `json:"min_days_between"`
-	PortalURL           httpapi.Optional[string] `json:"portal_url"`
+	APIKeySecret        patch.Field[string] `json:"api_key_secret"`
+	FromNumber          patch.Field[string] `json:"from_number"`
+	MessagingServiceSID patch.Field[string] `json:"messaging_service_sid"`
+	TimeZone            patch.Field[string] `json:"time_zone"`
+	QuietStart          patch.Field[string] `json:"quiet_start"`
+	QuietEnd            patch.Field[string] `json:"quiet_end"`
+	RatePerSecond       patch.Field[int64]  `json:"rate_per_second"`
+	MinDaysBetween      patch.Field[int64]  `json:"min_days_between"`
+	PortalURL           patch.Field[string] `json:"portal_url"`
 }
 
 func (req patchSettingsRequest) toPatch() (SettingsPatch, error) {
-	p := SettingsPatch{AccountSID: change(req.AccountSID), AuthToken: change(req.AuthToken), APIKeySID: change(req.APIKeySID),
-		APIKeySecret: change(req.APIKeySecret), FromNumber: change(req.FromNumber), MessagingServiceSID: change(req.MessagingServiceSID),
-		TimeZone: change(req.TimeZone), QuietStart: change(req.QuietStart), QuietEnd: change(req.QuietEnd),
-		RatePerSecond: change(req.RatePerSecond), MinDaysBetween: change(req.MinDaysBetween), PortalURL: change(req.PortalURL)}
+	p := SettingsPatch{AccountSID: req.AccountSID, AuthToken: req.AuthToken, APIKeySID: req.APIKeySID,
+		APIKeySecret: req.APIKeySecret, FromNumber: req.FromNumber, MessagingServiceSID: req.MessagingServiceSID,
+		TimeZone: req.TimeZone, QuietStart: req.QuietStart, QuietEnd: req.QuietEnd,
+		RatePerSecond: req.RatePerSecond, MinDaysBetween: req.MinDaysBetween, PortalURL: req.PortalURL}
 	return p, p.Validate()
 }
 
 func (h *Handler) getSettings(c *fiber.Ctx) error {
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		s, err := h.svc.Settings(ctx, tx)
 		if err != nil {
 			return err
@@ -228,9 +225,9 @@ func (h *Handler) patchSettings(c *fiber.Ctx) error {
 	}
 	patch, err := req.toPatch()
 	if err != nil {
-		return err
+		return invalid(err)
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, after, err := h.svc.UpdateSettings(ctx, tx, want, patch)
 		if err != nil {
 			return err
@@ -258,8 +255,8 @@ type createTemplateRequest struct {
 }
 
 type patchTemplateRequest struct {
-	Name httpapi.Optional[string] `json:"name"`
-	Body httpapi.Optional[string] `json:"body"`
+	Name patch.Field[string] `json:"name"`
+	Body patch.Field[string] `json:"body"`
 }
 
 type templateResponse struct {
@@ -300,7 +297,7 @@ func (h *Handler) createTemplate(c *fiber.Ctx) error {
 	if err := in.Validate(); err != nil {
 		return mapError(err)
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		t, err := h.svc.TemplateCreate(ctx, tx, in)
 		if err != nil {
 			return err
@@ -329,7 +326,7 @@ func (h *Handler) listTemplates(c *fiber.Ctx) error {
 	if has {
 		cursor = &after
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		rows, err := h.svc.TemplateList(ctx, tx, cursor, limit+1)
 		if err != nil {
 			return err
@@ -350,7 +347,7 @@ func (h *Handler) getTemplate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		t, err := h.svc.TemplateGet(ctx, tx, id)
 		if err != nil {
 			return err
@@ -373,21 +370,14 @@ func (h *Handler) patchTemplate(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
 	}
-	var nulls validation.Errors
-	if req.Name.Set && req.Name.Null {
-		nulls.Add("name", "not_nullable", "must not be null")
+	if nulls := patch.NotNull(req); len(nulls) > 0 {
+		return httpapi.Validation(nulls)
 	}
-	if req.Body.Set && req.Body.Null {
-		nulls.Add("body", "not_nullable", "must not be null")
-	}
-	if err := nulls.Err(); err != nil {
-		return err
-	}
-	p := TemplatePatch{Name: change(req.Name).Value, Body: change(req.Body).Value}
+	p := TemplatePatch{Name: req.Name.Value, Body: req.Body.Value}
 	if err := p.Validate(); err != nil {
 		return mapError(err)
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, after, err := h.svc.TemplateUpdate(ctx, tx, id, want, p)
 		if err != nil {
 			return err
@@ -407,7 +397,7 @@ func (h *Handler) deleteTemplate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		before, err := h.svc.TemplateDelete(ctx, tx, id)
 		if err != nil {
 			return err
@@ -458,7 +448,7 @@ func (h *Handler) preview(c *fiber.Ctx) error {
 	if len(errs) > 0 {
 		return mapError(errs)
 	}
-	return h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		body, field := "", "body"
 		if req.Body != nil {
 			body = *req.Body

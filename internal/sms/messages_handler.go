@@ -14,6 +14,7 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/httpapi"
+	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
 
@@ -138,7 +139,7 @@ func (h *Handler) listCampaigns(c *fiber.Ctx) error {
 	if has {
 		cursor = &after
 	}
-	return readError(h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return readError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		rows, err := h.svc.CampaignList(ctx, tx, cursor, limit+1)
 		if err != nil {
 			return err
@@ -159,7 +160,7 @@ func (h *Handler) getCampaign(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return readError(h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return readError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		camp, err := h.svc.CampaignGet(ctx, tx, id)
 		if err != nil {
 			return err
@@ -208,7 +209,7 @@ func (h *Handler) listMessages(c *fiber.Ctx) error {
 	if has {
 		cursor = &after
 	}
-	return readError(h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return readError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		rows, err := h.svc.MessageList(ctx, tx, f, cursor, limit+1)
 		if err != nil {
 			return err
@@ -229,7 +230,7 @@ func (h *Handler) getMessage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return readError(h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return readError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		m, err := h.svc.MessageGet(ctx, tx, id)
 		if err != nil {
 			return err
@@ -282,7 +283,7 @@ func (h *Handler) listOptOuts(c *fiber.Ctx) error {
 	if has {
 		cursor = &after.Phone
 	}
-	return readError(h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return readError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		rows, err := h.svc.OptOutList(ctx, tx, cursor, limit+1)
 		if err != nil {
 			return err
@@ -302,7 +303,7 @@ func (h *Handler) getOptOut(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return readError(h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return readError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		o, err := h.svc.OptOutGet(ctx, tx, phone)
 		if err != nil {
 			return err
@@ -321,7 +322,7 @@ func (h *Handler) createOptOut(c *fiber.Ctx) error {
 		return httpapi.Validation(validation.Errors{{Field: "phone", Code: "invalid_phone",
 			Message: "must be an E.164 number such as +14155550100"}})
 	}
-	return readError(h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return readError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		o, created, err := h.svc.OptOutAdd(ctx, tx, phone, OptOutAPI)
 		if err != nil {
 			return err
@@ -339,7 +340,7 @@ func (h *Handler) deleteOptOut(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return readError(h.tx(c, func(ctx context.Context, tx database.Tx) error {
+	return readError(httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		_, removed, err := h.svc.OptOutRemove(ctx, tx, phone)
 		if err != nil {
 			return err

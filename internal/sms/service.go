@@ -13,6 +13,7 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/money"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/precondition"
 	"github.com/customerhub/customerhub/internal/validation"
 )
@@ -99,7 +100,7 @@ func (s *Service) UpdateSettings(ctx context.Context, tx database.Tx, want preco
 		return before, before, ErrVersionMismatch
 	}
 	next := cur
-	apply := func(dst **string, c Change[string]) {
+	apply := func(dst **string, c patch.Field[string]) {
 		if c.Set {
 			*dst = c.Value
 		}
@@ -124,7 +125,7 @@ func (s *Service) UpdateSettings(ctx context.Context, tx database.Tx, want preco
 	if p.MinDaysBetween.Set {
 		next.MinDaysBetween = int32(*p.MinDaysBetween.Value)
 	}
-	seal := func(field string, c Change[string], sealed, l4 **string) error {
+	seal := func(field string, c patch.Field[string], sealed, l4 **string) error {
 		if !c.Set {
 			return nil
 		}

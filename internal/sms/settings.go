@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/customerhub/customerhub/internal/dbsqlc"
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/validation"
 )
 
@@ -82,28 +83,21 @@ func toSettings(r dbsqlc.SmsSetting) Settings {
 	return s
 }
 
-// Change is one field of a patch: not Set leaves the field as it is; Set
-// with a nil Value clears it.
-type Change[T any] struct {
-	Set   bool
-	Value *T
-}
-
 // SettingsPatch changes SMS settings. Secrets come in plaintext and are
 // sealed by Service.Update before anything is stored.
 type SettingsPatch struct {
-	AccountSID          Change[string]
-	AuthToken           Change[string]
-	APIKeySID           Change[string]
-	APIKeySecret        Change[string]
-	FromNumber          Change[string]
-	MessagingServiceSID Change[string]
-	TimeZone            Change[string]
-	QuietStart          Change[string]
-	QuietEnd            Change[string]
-	RatePerSecond       Change[int64]
-	MinDaysBetween      Change[int64]
-	PortalURL           Change[string]
+	AccountSID          patch.Field[string]
+	AuthToken           patch.Field[string]
+	APIKeySID           patch.Field[string]
+	APIKeySecret        patch.Field[string]
+	FromNumber          patch.Field[string]
+	MessagingServiceSID patch.Field[string]
+	TimeZone            patch.Field[string]
+	QuietStart          patch.Field[string]
+	QuietEnd            patch.Field[string]
+	RatePerSecond       patch.Field[int64]
+	MinDaysBetween      patch.Field[int64]
+	PortalURL           patch.Field[string]
 }
 
 // Validate checks each field given on its own, reporting every bad one
@@ -112,7 +106,7 @@ type SettingsPatch struct {
 // never repeat a secret's value.
 func (p *SettingsPatch) Validate() error {
 	var errs validation.Errors
-	text := func(field string, c *Change[string], clearable bool, check func(string) string) {
+	text := func(field string, c *patch.Field[string], clearable bool, check func(string) string) {
 		if !c.Set {
 			return
 		}
@@ -166,7 +160,7 @@ func (p *SettingsPatch) Validate() error {
 		}
 		return ""
 	})
-	number := func(field string, c Change[int64], min, max int64) {
+	number := func(field string, c patch.Field[int64], min, max int64) {
 		switch {
 		case !c.Set:
 		case c.Value == nil:

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/sms"
 	"github.com/customerhub/customerhub/internal/validation"
 )
@@ -227,8 +228,8 @@ func TestWindow(t *testing.T) {
 
 func TestSettingsPatchValidate(t *testing.T) {
 	t.Parallel()
-	s := func(v string) sms.Change[string] { return sms.Change[string]{Set: true, Value: &v} }
-	n := func(v int64) sms.Change[int64] { return sms.Change[int64]{Set: true, Value: &v} }
+	s := func(v string) patch.Field[string] { return patch.Field[string]{Set: true, Value: &v} }
+	n := func(v int64) patch.Field[int64] { return patch.Field[int64]{Set: true, Value: &v} }
 	p := sms.SettingsPatch{
 		AccountSID: s("AC123"), AuthToken: s("short"), APIKeySID: s("SKxyz"), APIKeySecret: s("bad secret!"),
 		FromNumber: s("555-0100"), MessagingServiceSID: s("MGnope"), TimeZone: s("Europe/Nowhere"),
@@ -245,7 +246,7 @@ func TestSettingsPatchValidate(t *testing.T) {
 		require.NotContains(t, e.Message, "bad secret!", "a secret is never repeated")
 		require.NotContains(t, e.Message, "short")
 	}
-	nul := sms.SettingsPatch{TimeZone: sms.Change[string]{Set: true}, RatePerSecond: sms.Change[int64]{Set: true}}
+	nul := sms.SettingsPatch{TimeZone: patch.Field[string]{Set: true}, RatePerSecond: patch.Field[int64]{Set: true}}
 	require.Equal(t, map[string]string{"time_zone": "not_nullable", "rate_per_second": "not_nullable"}, fieldCodes(t, nul.Validate()))
 	ok := sms.SettingsPatch{AccountSID: s(" AC0123456789abcdef0123456789abcdef "), FromNumber: s(""), TimeZone: s("Asia/Tokyo")}
 	require.NoError(t, ok.Validate())

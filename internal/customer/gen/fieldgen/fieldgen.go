@@ -23,7 +23,7 @@ func Source() ([]byte, error) {
 	w("package customer\n\n")
 	w("import (\n\"encoding/json\"\n\"time\"\n\n\"github.com/google/uuid\"\n\"github.com/shopspring/decimal\"\n\n")
 	w("\"github.com/customerhub/customerhub/internal/customer/fieldspec\"\n\"github.com/customerhub/customerhub/internal/dbsqlc\"\n")
-	w("\"github.com/customerhub/customerhub/internal/httpapi\"\n\"github.com/customerhub/customerhub/internal/money\"\n)\n\n")
+	w("\"github.com/customerhub/customerhub/internal/money\"\n\"github.com/customerhub/customerhub/internal/patch\"\n)\n\n")
 	w("// spec is the specification the code below was generated from.\nvar spec = fieldspec.Customer\n\n")
 	w("// Keep the imports used whatever the specification holds.\nvar (\n_ = time.Time{}\n_ = uuid.UUID{}\n_ = decimal.Decimal{}\n_ = money.Value{}\n)\n\n")
 
@@ -50,7 +50,7 @@ func Source() ([]byte, error) {
 	w("// are validated in Apply, so that every bad field is reported at once with\n")
 	w("// its name.\ntype Patch struct {\n")
 	for _, f := range fields {
-		w("%s Set[%s]\n", f.GoName, patchType(f))
+		w("%s patch.Field[%s]\n", f.GoName, patchType(f))
 	}
 	w("// Groups maps a category key to a group code; a nil code leaves the\n// category.\nGroups map[string]*string\n")
 	w("// Custom maps a custom field key to its raw JSON value; JSON null\n// removes it.\nCustom map[string]json.RawMessage\n}\n\n")
@@ -60,15 +60,15 @@ func Source() ([]byte, error) {
 	w("// is left alone and null clears a nullable field. Money and rates are\n")
 	w("// decimal strings (numbers are accepted and read exactly).\ntype customerRequest struct {\n")
 	for _, f := range fields {
-		w("%s httpapi.Optional[%s] `json:%q`\n", f.GoName, patchType(f), f.Name)
+		w("%s patch.Field[%s] `json:%q`\n", f.GoName, patchType(f), f.Name)
 	}
-	w("Groups httpapi.Optional[map[string]*string] `json:\"groups\"`\n")
-	w("Custom httpapi.Optional[map[string]json.RawMessage] `json:\"custom\"`\n}\n\n")
+	w("Groups patch.Field[map[string]*string] `json:\"groups\"`\n")
+	w("Custom patch.Field[map[string]json.RawMessage] `json:\"custom\"`\n}\n\n")
 
 	w("// fieldsPatch is the request's fields as a Patch (groups and custom\n// values aside).\n")
 	w("func (req customerRequest) fieldsPatch() Patch {\nreturn Patch{\n")
 	for _, f := range fields {
-		w("%s: set(req.%s),\n", f.GoName, f.GoName)
+		w("%s: req.%s,\n", f.GoName, f.GoName)
 	}
 	w("}\n}\n\n")
 
