@@ -69,8 +69,8 @@ func relID(attrs []xml.Attr) string {
 	return ""
 }
 
-// openSheet checks the zip against the limits, opens the workbook with
-// excelize (its unzip limits set) and positions a stream on the chosen
+// openSheet checks the zip against the limits, reads the workbook's
+// sheets and their relationships, and positions a stream on the chosen
 // worksheet.
 func openSheet(fh *os.File, opts Options) (rowSource, error) {
 	st, err := fh.Stat()
