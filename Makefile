@@ -18,6 +18,17 @@ LDFLAGS ?= -X main.version=$(VERSION)
 SQLC_VERSION ?= v1.31.1
 SQLC         ?= $(GO) run github.com/sqlc-dev/sqlc/cmd/sqlc@$(SQLC_VERSION)
 
+# The linters and the Go client generator, pinned; go run builds them
+# from the module proxy on first use. The npm tools are pinned by
+# tools/apilint/package-lock.json.
+GOLANGCI_LINT_VERSION ?= v2.15.0
+GOLANGCI_LINT         ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+OAPI_CODEGEN_VERSION  ?= v2.8.2
+OAPI_CODEGEN          ?= $(GO) run github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen@$(OAPI_CODEGEN_VERSION)
+APILINT               := tools/apilint
+# The OpenAPI description as the binary serves it (customerhub openapi).
+OPENAPI_DOC            = $(GO) run ./cmd/customerhub openapi
+
 ENSURE_SERVICES := bash scripts/ensure-services.sh
 
 TEST_TIMEOUT ?= 20m
@@ -34,7 +45,7 @@ test bench: export REDIS_URL ?= redis://127.0.0.1:6379/0
 # Go files for gofmt: all of them except testdata, vendor and build output.
 FIND_GO = find . \( -path ./.git -o -path ./bin -o -path ./vendor -o -name testdata \) -prune -o -name '*.go' -print0
 
-.PHONY: help run services build db-init migrate demo test test-citus bench vet fmt generate check-generated clean
+.PHONY: help run services build db-init migrate demo test test-citus bench vet lint fmt generate check-generated clean
 
 help: ## List the targets
 	@echo 'usage: make <target>'
@@ -105,15 +116,33 @@ bench: ## Start services, run the benchmarks (none is fine)
 vet: ## go vet
 	$(GO) vet $(PKGS)
 
+# make lint: golangci-lint (.golangci.yml: the default linters and the
+# depguard rules of STYLE.md), then the OpenAPI description through the
+# tools client writers use: Spectral (.spectral.yaml, no error and no
+# warning), openapi-typescript and tsc --noEmit over tools/apilint/client.ts,
+# and the committed Go client (internal/apiclient) built.
+lint: ## golangci-lint; Spectral, a TypeScript client and the Go client over the OpenAPI description
+	$(GOLANGCI_LINT) run ./...
+	cd $(APILINT) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	mkdir -p $(APILINT)/gen
+	$(OPENAPI_DOC) > $(APILINT)/gen/openapi.json
+	$(APILINT)/node_modules/.bin/spectral lint --ruleset .spectral.yaml --fail-severity=warn $(APILINT)/gen/openapi.json
+	$(APILINT)/node_modules/.bin/openapi-typescript $(APILINT)/gen/openapi.json -o $(APILINT)/gen/api.d.ts
+	$(APILINT)/node_modules/.bin/tsc -p $(APILINT)/tsconfig.json
+	$(GO) build ./internal/apiclient
+
 fmt: ## gofmt -w the Go files
 	$(FIND_GO) | xargs -0 -r gofmt -w
 
-generate: ## Copy the SQL fragments into the queries, regenerate internal/dbsqlc with sqlc, then the customer field and filter code
+generate: ## Copy the SQL fragments into the queries, regenerate internal/dbsqlc with sqlc, the customer field and filter code, then the Go API client
 	$(GO) run ./internal/sqlfrag/gen
 	$(SQLC) generate
 	$(GO) generate ./internal/customer
+	@tmp=$$(mktemp); trap 'rm -f $$tmp' EXIT; \
+	$(OPENAPI_DOC) > $$tmp.json && $(OAPI_CODEGEN) -config internal/apiclient/oapi-codegen.yaml $$tmp.json > $$tmp && \
+	chmod 644 $$tmp && mv $$tmp internal/apiclient/apiclient.gen.go; rm -f $$tmp.json
 
-check-generated: ## Fail when a query's fragment copy, internal/dbsqlc or the customer field or filter code is stale or any Go file is not gofmt-clean
+check-generated: ## Fail when a query's fragment copy, internal/dbsqlc, the customer field or filter code or the Go API client is stale or any Go file is not gofmt-clean
 	$(GO) run ./internal/sqlfrag/gen -check
 	$(SQLC) diff
 	@tmp=$$(mktemp); trap 'rm -f $$tmp' EXIT; \
@@ -121,6 +150,10 @@ check-generated: ## Fail when a query's fragment copy, internal/dbsqlc or the cu
 	  (cd internal/customer && $(GO) run ./$${g%%:*} $$tmp) && \
 	  if ! cmp -s $$tmp internal/customer/$${g#*:}; then echo "internal/customer/$${g#*:} is stale (run make generate)"; exit 1; fi; \
 	done
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	$(OPENAPI_DOC) > $$tmp/openapi.json && \
+	$(OAPI_CODEGEN) -config internal/apiclient/oapi-codegen.yaml $$tmp/openapi.json > $$tmp/apiclient.gen.go && \
+	if ! cmp -s $$tmp/apiclient.gen.go internal/apiclient/apiclient.gen.go; then echo "internal/apiclient/apiclient.gen.go is stale (run make generate)"; exit 1; fi
 	@bad=$$($(FIND_GO) | xargs -0 -r gofmt -l); \
 	if [[ -n $$bad ]]; then echo "gofmt needed on (run make fmt):"; echo "$$bad"; exit 1; fi
 	@echo 'generated code and formatting are up to date'

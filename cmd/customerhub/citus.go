@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -28,7 +27,7 @@ const citusUsage = `usage: customerhub citus plan|distribute [--database-url URL
 // runCitus holds the operator's commands for scaling out on Citus.
 func runCitus(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New(citusUsage)
+		return fmt.Errorf("missing citus command\n%s", citusUsage)
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("citus "+sub, flag.ContinueOnError)

@@ -10,6 +10,7 @@
 //	citus    operator commands for Citus: citus plan | distribute
 //	secrets  operator commands: secrets rotate (SMS credentials, new key)
 //	twilio-standin  a local Twilio stand-in for development
+//	openapi  print the API's OpenAPI 3.1 description (what /v1/openapi.json serves)
 //
 // Configuration comes from environment variables (see README.md).
 package main
@@ -53,6 +54,7 @@ commands:
   citus     plan | distribute: scale out on Citus (operator, after migrate)
   secrets   rotate: seal SMS credentials again under CUSTOMERHUB_SECRET_KEY
   twilio-standin [--addr 127.0.0.1:8089]: a local Twilio for development
+  openapi   print the OpenAPI 3.1 description (needs no database)
 `
 
 func run(ctx context.Context, args []string, stdout io.Writer, stdin io.Reader) error {
@@ -88,6 +90,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, stdin io.Reader) 
 		return runCitus(ctx, cfg, logger, args, stdout)
 	case "secrets":
 		return runSecrets(ctx, cfg, logger, args, stdout)
+	case "openapi":
+		return runOpenAPI(cfg, logger, stdout)
 	case "twilio-standin":
 		return runTwilioStandin(ctx, cfg, logger, args, stdout)
 	}

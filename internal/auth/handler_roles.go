@@ -58,7 +58,7 @@ func (h *Handler) createRole(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
 	}
-	in := RoleInput{Name: req.Name, Description: req.Description, Permissions: req.Permissions}
+	in := RoleInput(req)
 	if err := in.Validate(); err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func (h *Handler) signup(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
 	}
-	in := SignupInput{Company: req.Company, Slug: req.Slug, Email: req.Email, Name: req.Name, Password: req.Password}
+	in := SignupInput(req)
 	if err := in.Validate(); err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func (h *Handler) createToken(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
 	}
-	in := TokenInput{Name: req.Name, ExpiresAt: req.ExpiresAt}
+	in := TokenInput(req)
 	if err := in.Validate(time.Now()); err != nil {
 		return err
 	}

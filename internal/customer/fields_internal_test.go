@@ -34,9 +34,9 @@ func TestOpenAPIDescribesSpecification(t *testing.T) {
 		} `json:"components"`
 	}
 	require.NoError(t, json.Unmarshal(raw, &doc))
-	req, ok := doc.Components.Schemas["customerRequest"]
+	req, ok := doc.Components.Schemas["CustomerRequest"]
 	require.True(t, ok)
-	resp, ok := doc.Components.Schemas["customerResponse"]
+	resp, ok := doc.Components.Schemas["CustomerResponse"]
 	require.True(t, ok)
 
 	var names []string

@@ -315,8 +315,7 @@ type categoryResponse struct {
 }
 
 func toCategoryResponse(cat Category) categoryResponse {
-	return categoryResponse{ID: cat.ID, Key: cat.Key, Name: cat.Name, Position: cat.Position, GroupCount: cat.GroupCount,
-		Version: cat.Version, CreatedAt: cat.CreatedAt, UpdatedAt: cat.UpdatedAt}
+	return categoryResponse(cat)
 }
 
 type categoryListResponse struct {

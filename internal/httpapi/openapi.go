@@ -1,21 +1,37 @@
 package httpapi
 
+// The OpenAPI 3.1 description is built from the route table. Body schemas
+// are reflected by github.com/invopop/jsonschema: a maintained JSON Schema
+// 2020-12 reflector (the dialect OpenAPI 3.1 uses), with hooks at exactly
+// the points this API needs (Namer for component names, Mapper for the
+// types that encode as strings, JSONSchemaAlias for patch.Field). Of the
+// alternatives, kin-openapi's openapi3gen (already a test dependency)
+// writes OpenAPI 3.0 schemas ("nullable": true) that 3.1 no longer has,
+// and swaggest/openapi-go would replace the route table as the source of
+// operations. What the reflector cannot know from Go types, this file
+// adds: null for pointers and Optional, which members a PATCH may leave
+// out, and what a body type says of its own fields (Documented).
+
 import (
-	"cmp"
 	"encoding"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"path"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/google/uuid"
+	"github.com/invopop/jsonschema"
+	"github.com/shopspring/decimal"
 
 	"github.com/customerhub/customerhub/internal/patch"
+	"github.com/customerhub/customerhub/internal/validation"
 )
 
 // Info describes the API for the OpenAPI document.
@@ -24,6 +40,58 @@ type Info struct {
 	Version     string
 	Description string
 }
+
+// FieldDoc says of one JSON member what its Go type cannot: the values a
+// string takes (the list its validation.OneOf checks against), a format,
+// or, for a member typed any or json.RawMessage, the shape it always has.
+type FieldDoc struct {
+	// Enum lists the accepted values; on an array, those of its items.
+	Enum []string
+	// Format and Pattern are JSON Schema's (e.g. "date", "email").
+	Format  string
+	Pattern string
+	// Like is a value of the type the member really holds; its schema
+	// replaces the reflected one. Schema, when set, is used as it is.
+	Like   any
+	Schema map[string]any
+	// Description is shown beside the member.
+	Description string
+}
+
+// Documented is implemented by a body type whose members need a FieldDoc,
+// keyed by JSON member name. The method lives beside the type, with the
+// validation lists it repeats, so that the two change together.
+type Documented interface {
+	OpenAPIFields() map[string]FieldDoc
+}
+
+// Schemas that any JSON value fits are refused by TestServerDocument;
+// these say "one of several types" as anyOf, which client generators turn
+// into union types (a list of types in "type" defeats oapi-codegen).
+var (
+	// AnyJSON is any JSON value (in a list, anything but another list).
+	AnyJSON = AnyOf("string", "number", "boolean", "object", "array", "null")
+	// JSONObject is any JSON object.
+	JSONObject = map[string]any{"type": "object", "additionalProperties": true}
+)
+
+// AnyOf is a schema accepting a value of any of the JSON types named.
+func AnyOf(types ...string) map[string]any {
+	alts := make([]any, 0, len(types))
+	for _, typ := range types {
+		alt := map[string]any{"type": typ}
+		switch typ {
+		case "object":
+			alt["additionalProperties"] = true
+		case "array":
+			alt["items"] = AnyOf("string", "number", "boolean", "object")
+		}
+		alts = append(alts, alt)
+	}
+	return map[string]any{"anyOf": alts}
+}
+
+const decimalPattern = `^-?[0-9]+(\.[0-9]+)?$`
 
 // OpenAPI builds the OpenAPI 3.1 document for routes. The output depends
 // only on its arguments (maps marshal with sorted keys, and every list
@@ -36,9 +104,7 @@ func OpenAPI(info Info, routes []Route) map[string]any {
 	g := newSchemaGen()
 	// The error body is reflected from the type NewErrorHandler sends, so
 	// the two cannot drift apart either.
-	problemType := reflect.TypeFor[problem]()
-	g.pinned[problemType] = "Problem"
-	problemSchema := g.schema(problemType)
+	problemSchema := g.schema(reflect.TypeFor[problem]())
 
 	paths := map[string]any{}
 	opIDs := map[string]bool{}
@@ -62,24 +128,35 @@ func OpenAPI(info Info, routes []Route) map[string]any {
 
 	tags := make([]any, 0, len(tagSet))
 	for _, name := range slices.Sorted(maps.Keys(tagSet)) {
-		tags = append(tags, map[string]any{"name": name})
+		tags = append(tags, map[string]any{"name": name, "description": tagDescription(name)})
 	}
-	infoObj := map[string]any{"title": info.Title, "version": info.Version}
+	infoObj := map[string]any{
+		"title": info.Title, "version": info.Version,
+		"contact": map[string]any{"name": "customerhub maintainers"},
+	}
 	if info.Description != "" {
 		infoObj["description"] = info.Description
 	}
 	return map[string]any{
 		"openapi": "3.1.0",
 		"info":    infoObj,
+		// Relative to where the document was fetched from: the same
+		// server answers the API.
+		"servers": []any{map[string]any{"url": "/", "description": "The server this document was read from"}},
 		"paths":   paths,
 		"tags":    tags,
 		"components": map[string]any{
 			"schemas": g.components(),
 			"securitySchemes": map[string]any{
-				"bearer": map[string]any{"type": "http", "scheme": "bearer"},
+				"bearer": map[string]any{"type": "http", "scheme": "bearer",
+					"description": "An API token (POST /v1/auth/tokens) or a session token (POST /v1/auth/login)."},
 			},
 		},
 	}
+}
+
+func tagDescription(tag string) string {
+	return "Operations on " + strings.ReplaceAll(tag, "-", " ") + "."
 }
 
 func operation(g *schemaGen, rt Route, pathParams []string, id string, problemSchema map[string]any) map[string]any {
@@ -139,13 +216,20 @@ func operation(g *schemaGen, rt Route, pathParams []string, id string, problemSc
 				"changed since; an unknown object is 404 whatever it says.",
 		})
 	}
+	if takesIdempotencyKey(rt) {
+		params = append(params, map[string]any{
+			"name": HeaderIdempotencyKey, "in": "header", "required": false,
+			"schema":      map[string]any{"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+			"description": "A key of the client's choosing: a retry with the same key and request answers the first response again.",
+		})
+	}
 	if len(params) > 0 {
 		op["parameters"] = params
 	}
 	if len(patterns) > 0 {
 		op["x-query-patterns"] = patterns
-		op["description"] = "Also accepts query parameters matching these patterns:\n\n" + strings.Join(patternDocs, "\n")
 	}
+	op["description"] = description(rt, patternDocs)
 
 	if rt.Request != nil {
 		op["requestBody"] = map[string]any{
@@ -168,23 +252,118 @@ func operation(g *schemaGen, rt Route, pathParams []string, id string, problemSc
 		}
 		for _, mt := range rt.Produces {
 			// Text is a string; any other body is bytes, which OpenAPI
-			// 3.1 describes by leaving the schema out.
-			media := map[string]any{}
-			if strings.HasPrefix(mt, "text/") {
-				media["schema"] = map[string]any{"type": "string"}
+			// 3.1 describes with a content media type.
+			schema := map[string]any{"type": "string"}
+			if !strings.HasPrefix(mt, "text/") {
+				schema["contentMediaType"] = mt
 			}
-			content[mt] = media
+			content[mt] = map[string]any{"schema": schema}
 		}
 		success["content"] = content
 	}
-	op["responses"] = map[string]any{
-		strconv.Itoa(status): success,
-		"default": map[string]any{
-			"description": "The request failed; the body says why.",
+	responses := map[string]any{strconv.Itoa(status): success}
+	for _, e := range errorResponses(rt, len(pathParams) > 0) {
+		responses[strconv.Itoa(e.status)] = map[string]any{
+			"description": e.why,
 			"content":     map[string]any{ContentTypeProblem: map[string]any{"schema": problemSchema}},
-		},
+		}
 	}
+	responses["default"] = map[string]any{
+		"description": "The request failed; the body says why.",
+		"content":     map[string]any{ContentTypeProblem: map[string]any{"schema": problemSchema}},
+	}
+	op["responses"] = responses
 	return op
+}
+
+// takesIdempotencyKey reports whether the route takes an Idempotency-Key: every
+// authenticated POST does (Router.Handle).
+func takesIdempotencyKey(rt Route) bool {
+	return rt.Permission != Public && strings.EqualFold(rt.Method, "POST")
+}
+
+// description is the operation's prose: the route's own Description, then
+// what the route table says of it (permission, preconditions, paging).
+func description(rt Route, patternDocs []string) string {
+	var parts []string
+	if rt.Description != "" {
+		parts = append(parts, rt.Description)
+	} else if rt.Summary != "" {
+		parts = append(parts, strings.TrimSuffix(rt.Summary, ".")+".")
+	}
+	switch rt.Permission {
+	case Public:
+		parts = append(parts, "Public: needs no credentials.")
+	case Authenticated:
+		parts = append(parts, "Needs a valid token, and no particular permission.")
+	default:
+		parts = append(parts, "Needs the `"+rt.Permission+"` permission; objects outside the caller's visibility answer 404.")
+	}
+	if rt.IfMatch {
+		parts = append(parts, "Needs `If-Match` with the object's ETag (428 without it, 412 when the object changed since).")
+	}
+	if takesIdempotencyKey(rt) {
+		parts = append(parts, "Accepts an `Idempotency-Key`: a retry with the same key answers the first response again.")
+	}
+	if paged(rt) {
+		parts = append(parts, "Paged: pass the answer's `next_cursor` as `cursor` for the next page; it is null on the last one.")
+	}
+	if rt.StreamBody {
+		parts = append(parts, "The body is read as a stream, under the upload's own size limit.")
+	}
+	if len(patternDocs) > 0 {
+		parts = append(parts, "Also accepts query parameters matching these patterns:\n\n"+strings.Join(patternDocs, "\n"))
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+func paged(rt Route) bool {
+	return slices.ContainsFunc(rt.Query, func(p Param) bool { return p.Name == "cursor" })
+}
+
+type errorResponse struct {
+	status int
+	why    string
+}
+
+// errorResponses lists the problem+json answers a route can give, as the
+// route table and the middleware decide them (Router.Handle, LimitBody,
+// DecodeJSON, the rate limits); a handler's own 409s and 422s follow from
+// its body. 500 and 503 (a failing database) are left to "default".
+func errorResponses(rt Route, hasPathParams bool) []errorResponse {
+	var out []errorResponse
+	write := rt.Method != "GET" && rt.Method != "HEAD"
+	if len(rt.Query) > 0 || rt.Request != nil || hasPathParams || rt.IfMatch || takesIdempotencyKey(rt) {
+		out = append(out, errorResponse{400, "A malformed request: an unknown or repeated query parameter, a bad value; `errors` names each field."})
+	}
+	if rt.Permission != Public {
+		out = append(out,
+			errorResponse{401, "No valid token."},
+			errorResponse{403, "The token's user lacks the permission."})
+	}
+	if hasPathParams {
+		out = append(out, errorResponse{404, "No such object, or one outside the caller's visibility."})
+	}
+	if write && rt.Permission != Public && (rt.Request != nil || rt.IfMatch || takesIdempotencyKey(rt) || hasPathParams) {
+		out = append(out, errorResponse{409, "The request conflicts with the current state (a duplicate, a request with the same Idempotency-Key still running)."})
+	}
+	if rt.IfMatch {
+		out = append(out, errorResponse{412, "The object changed since it was read (If-Match names another version)."})
+	}
+	if write && (rt.Request != nil || rt.StreamBody) {
+		out = append(out, errorResponse{413, "The body is larger than the limit."})
+	}
+	if rt.Request != nil {
+		out = append(out, errorResponse{415, "The body is not application/json."})
+	}
+	if rt.Request != nil || takesIdempotencyKey(rt) {
+		out = append(out, errorResponse{422, "The request is well formed but cannot apply (a reference to nothing, an Idempotency-Key reused for another request)."})
+	}
+	if rt.IfMatch {
+		out = append(out, errorResponse{428, "If-Match is missing."})
+	}
+	out = append(out, errorResponse{429, "Too many requests; Retry-After says when to try again."})
+	return out
 }
 
 // bodyType is the type of a body value; a pointer stands for its element,
@@ -256,261 +435,327 @@ func uniqueID(used map[string]bool, id string) string {
 	return candidate
 }
 
-// schemaGen turns Go types into JSON Schema (2020-12, as OpenAPI 3.1 uses)
-// following the encoding/json rules that encode our responses; the strict
-// json v2 decoder agrees with them for the tags we use. Named struct types
-// become components referenced by $ref. Their names are settled only once
-// every type is known, so a clash renames every type involved, whatever
-// the order they were met in.
+// schemaGen collects the components of one document. Each body type is
+// reflected on its own and the definitions are merged by name: the Namer
+// gives a type the same name in every reflection, so they agree.
 type schemaGen struct {
-	defs    map[reflect.Type]map[string]any
-	order   []reflect.Type // named structs in the order they were met
-	refs    []pendingRef
-	pinned  map[reflect.Type]string
-	walking map[reflect.Type]bool // named non-struct types being expanded
-}
-
-// pendingRef is a {"$ref": ...} whose target name is filled in by components.
-type pendingRef struct {
-	schema map[string]any
-	typ    reflect.Type
+	r     *jsonschema.Reflector
+	defs  map[string]map[string]any
+	names map[reflect.Type]string
+	types map[string]reflect.Type
+	done  map[string]bool
+	order []string // component names in the order they were met
 }
 
 func newSchemaGen() *schemaGen {
-	return &schemaGen{
-		defs:    map[reflect.Type]map[string]any{},
-		pinned:  map[reflect.Type]string{},
-		walking: map[reflect.Type]bool{},
+	g := &schemaGen{
+		defs:  map[string]map[string]any{},
+		names: map[reflect.Type]string{},
+		types: map[string]reflect.Type{},
+		done:  map[string]bool{},
 	}
+	g.r = &jsonschema.Reflector{
+		Anonymous: true,
+		// Responses may grow members; additionalProperties is left
+		// unsaid rather than false, as the document always has.
+		AllowAdditionalProperties: true,
+		Namer:                     g.name,
+		Mapper:                    mapType,
+	}
+	return g
 }
 
+// schema returns the schema of t: a $ref for a named struct, else inline.
 func (g *schemaGen) schema(t reflect.Type) map[string]any {
-	switch {
-	case t == reflect.TypeFor[time.Time]():
-		return map[string]any{"type": "string", "format": "date-time"}
-	case t == reflect.TypeFor[uuid.UUID]():
-		return map[string]any{"type": "string", "format": "uuid"}
-	case t == reflect.TypeFor[json.RawMessage]():
-		return map[string]any{}
-	case isOptional(t):
-		// PATCH: null clears the field.
-		f, _ := t.FieldByName("Value")
-		return nullable(g.schema(f.Type.Elem()))
-	case t.Kind() == reflect.Pointer:
-		return nullable(g.schema(t.Elem()))
-	case implements(t, reflect.TypeFor[json.Marshaler]()):
-		return map[string]any{} // its own encoding; the shape is unknown
-	case implements(t, reflect.TypeFor[encoding.TextMarshaler]()):
-		return map[string]any{"type": "string"}
+	s := g.r.ReflectFromType(t)
+	raw, err := json.Marshal(s)
+	if err != nil {
+		panic("httpapi: schema of " + t.String() + ": " + err.Error())
 	}
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		// A schema that is just true: anything goes.
+		out = map[string]any{}
+	}
+	defs, _ := out["$defs"].(map[string]any)
+	for _, name := range slices.Sorted(maps.Keys(defs)) {
+		if _, seen := g.defs[name]; !seen {
+			d, _ := defs[name].(map[string]any)
+			g.defs[name] = rewriteRefs(d).(map[string]any)
+			g.order = append(g.order, name)
+		}
+	}
+	delete(out, "$defs")
+	delete(out, "$schema")
+	delete(out, "$id")
+	return rewriteRefs(out).(map[string]any)
+}
 
-	if t.Name() != "" && t.Kind() != reflect.Struct {
-		// A named slice or map can contain itself (type Tree []Tree).
-		// Named structs cut such cycles with $ref; these cannot, so the
-		// inner occurrence is left as any.
-		if g.walking[t] {
+// rewriteRefs points the reflector's #/$defs/ references at the document's
+// components, in place.
+func rewriteRefs(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			if s, ok := x.(string); k == "$ref" && ok {
+				v[k] = "#/components/schemas/" + strings.TrimPrefix(s, "#/$defs/")
+				continue
+			}
+			v[k] = rewriteRefs(x)
+		}
+	case []any:
+		for i, x := range v {
+			v[i] = rewriteRefs(x)
+		}
+	case bool:
+		if v {
 			return map[string]any{}
 		}
-		g.walking[t] = true
-		defer delete(g.walking, t)
+	case nil:
+		return map[string]any{}
 	}
-
-	switch t.Kind() {
-	case reflect.Bool:
-		return map[string]any{"type": "boolean"}
-	case reflect.Int64:
-		return map[string]any{"type": "integer", "format": "int64"}
-	case reflect.Int32:
-		return map[string]any{"type": "integer", "format": "int32"}
-	case reflect.Int, reflect.Int8, reflect.Int16:
-		return map[string]any{"type": "integer"}
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return map[string]any{"type": "integer", "minimum": 0}
-	case reflect.Float32:
-		return map[string]any{"type": "number", "format": "float"}
-	case reflect.Float64:
-		return map[string]any{"type": "number", "format": "double"}
-	case reflect.String:
-		return map[string]any{"type": "string"}
-	case reflect.Slice:
-		if t.Elem().Kind() == reflect.Uint8 && !implements(t.Elem(), reflect.TypeFor[json.Marshaler]()) &&
-			!implements(t.Elem(), reflect.TypeFor[encoding.TextMarshaler]()) {
-			return map[string]any{"type": "string", "format": "byte"} // base64
-		}
-		return map[string]any{"type": "array", "items": g.schema(t.Elem())}
-	case reflect.Array:
-		return map[string]any{"type": "array", "items": g.schema(t.Elem()), "minItems": t.Len(), "maxItems": t.Len()}
-	case reflect.Map:
-		switch t.Key().Kind() {
-		case reflect.String, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		default:
-			if !implements(t.Key(), reflect.TypeFor[encoding.TextMarshaler]()) {
-				return map[string]any{} // encoding/json refuses such maps
-			}
-		}
-		return map[string]any{"type": "object", "additionalProperties": g.schema(t.Elem())}
-	case reflect.Struct:
-		if t.Name() == "" {
-			return g.structSchema(t)
-		}
-		ref := map[string]any{"$ref": ""}
-		g.refs = append(g.refs, pendingRef{schema: ref, typ: t})
-		if _, seen := g.defs[t]; !seen {
-			g.defs[t] = nil // placeholder, so a self-reference stops here
-			g.order = append(g.order, t)
-			g.defs[t] = g.structSchema(t)
-		}
-		return ref
-	}
-	// Interfaces may hold anything; channels, funcs and complex numbers do
-	// not encode at all.
-	return map[string]any{}
+	return v
 }
 
-func (g *schemaGen) structSchema(t reflect.Type) map[string]any {
-	props := map[string]any{}
-	var required []string
-	for _, f := range jsonFields(t) {
-		var s map[string]any
-		if f.quoted {
-			s = quotedSchema(f.typ)
-		}
-		if s == nil {
-			s = g.schema(f.typ)
-		}
-		props[f.name] = s
-		if !f.optional {
-			required = append(required, f.name)
-		}
+// components finishes every component (which may bring in more through
+// FieldDoc.Like) and returns them.
+func (g *schemaGen) components() map[string]any {
+	for i := 0; i < len(g.order); i++ {
+		g.finish(g.order[i])
 	}
-	out := map[string]any{"type": "object", "properties": props}
-	if len(required) > 0 {
-		out["required"] = required
+	out := make(map[string]any, len(g.defs))
+	for name, d := range g.defs {
+		out[name] = d
 	}
 	return out
 }
 
-// quotedSchema is the schema of a `json:",string"` field, or nil when the
-// option does not apply to its type.
-func quotedSchema(t reflect.Type) map[string]any {
-	ptr := t.Kind() == reflect.Pointer
-	if ptr {
-		t = t.Elem()
+// finish adds to a struct's component what reflection leaves out: null on
+// pointer and Optional members, Optional members and those promoted
+// through an embedded pointer as not required, `,string` members as
+// strings, and the type's own FieldDocs.
+func (g *schemaGen) finish(name string) {
+	if g.done[name] {
+		return
 	}
-	switch t.Kind() {
-	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
-		reflect.Float32, reflect.Float64, reflect.String:
-	default:
-		return nil
+	g.done[name] = true
+	t, def := g.types[name], g.defs[name]
+	if t == nil || t.Kind() != reflect.Struct {
+		return
 	}
-	s := map[string]any{"type": "string"}
-	if ptr {
-		return nullable(s)
+	props, _ := def["properties"].(map[string]any)
+	var docs map[string]FieldDoc
+	if d, ok := reflect.New(t).Elem().Interface().(Documented); ok {
+		docs = d.OpenAPIFields()
+	}
+	required, _ := def["required"].([]any)
+	optional := map[string]bool{}
+	for _, f := range jsonMembers(t) {
+		s, ok := props[f.name].(map[string]any)
+		if !ok {
+			continue
+		}
+		if f.quoted {
+			s = map[string]any{"type": "string"}
+		}
+		if doc, ok := docs[f.name]; ok {
+			s = g.applyDoc(s, doc)
+		}
+		if f.nullable {
+			s = nullable(s)
+		}
+		props[f.name] = s
+		if f.optional {
+			optional[f.name] = true
+		}
+	}
+	for member := range docs {
+		if _, ok := props[member]; !ok {
+			panic(fmt.Sprintf("httpapi: %s.OpenAPIFields documents %q, which is no member", t, member))
+		}
+	}
+	required = slices.DeleteFunc(required, func(v any) bool { s, _ := v.(string); return optional[s] })
+	if len(required) > 0 {
+		def["required"] = required
+	} else {
+		delete(def, "required")
+	}
+}
+
+func (g *schemaGen) applyDoc(s map[string]any, doc FieldDoc) map[string]any {
+	switch {
+	case doc.Schema != nil:
+		s = cloneSchema(doc.Schema)
+	case doc.Like != nil:
+		s = g.schema(bodyType(doc.Like))
+	}
+	target := s
+	if items, ok := s["items"].(map[string]any); ok && s["type"] == "array" {
+		target = items // an enum or format of a list is its items'
+	}
+	if len(doc.Enum) > 0 {
+		enum := make([]any, len(doc.Enum))
+		for i, v := range doc.Enum {
+			enum[i] = v
+		}
+		target["enum"] = enum
+	}
+	if doc.Format != "" {
+		target["format"] = doc.Format
+	}
+	if doc.Pattern != "" {
+		target["pattern"] = doc.Pattern
+	}
+	if doc.Description != "" {
+		s["description"] = doc.Description
 	}
 	return s
 }
 
-// components names every named struct and fills in the $refs.
-func (g *schemaGen) components() map[string]any {
-	names := g.names()
-	for _, r := range g.refs {
-		r.schema["$ref"] = "#/components/schemas/" + names[r.typ]
+func cloneSchema(s map[string]any) map[string]any {
+	raw, err := json.Marshal(s)
+	if err != nil {
+		panic("httpapi: FieldDoc.Schema does not marshal: " + err.Error())
 	}
-	out := make(map[string]any, len(g.defs))
-	for t, s := range g.defs {
-		out[names[t]] = s
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		panic("httpapi: FieldDoc.Schema: " + err.Error())
 	}
 	return out
 }
 
-// names gives each named struct its Go type name; types of different
-// packages that share a name are all prefixed with their package name
-// (then with the whole package path), and a pinned name is kept as is.
-func (g *schemaGen) names() map[reflect.Type]string {
-	groups := map[string][]reflect.Type{}
-	for _, t := range g.order {
-		base := g.pinned[t]
-		if base == "" {
-			base = componentName(t.Name())
-		}
-		groups[base] = append(groups[base], t)
+// name is the reflector's Namer: a stable PascalCase component name for
+// every named struct, the same whichever other types the document holds.
+// The type name is prefixed with its package's (customer.bulkRequest is
+// CustomerBulkRequest) unless it already starts with it
+// (customer.customerResponse is CustomerResponse) or the package is one
+// whose types every domain shares (httpapi, validation). Two types that
+// still meet on one name are numbered in the order they were met, which
+// the route table fixes. Other types are inlined, so they have no name.
+func (g *schemaGen) name(t reflect.Type) string {
+	if t.Kind() != reflect.Struct || t.Name() == "" {
+		return ""
 	}
-	names := map[reflect.Type]string{}
-	for base, ts := range groups {
-		if len(ts) == 1 {
-			names[ts[0]] = base
-			continue
-		}
-		prefixed := map[string]int{}
-		for _, t := range ts {
-			if g.pinned[t] == "" {
-				prefixed[path.Base(t.PkgPath())+"."+base]++
-			}
-		}
-		for _, t := range ts {
-			switch {
-			case g.pinned[t] != "":
-				names[t] = base
-			case prefixed[path.Base(t.PkgPath())+"."+base] == 1:
-				names[t] = path.Base(t.PkgPath()) + "." + base
-			default:
-				names[t] = componentName(t.PkgPath()) + "." + base
-			}
-		}
+	if name, ok := g.names[t]; ok {
+		return name
 	}
-	// Types declared inside functions share their package path and name;
-	// number them in the order they were met, which is deterministic.
-	used := map[string]bool{}
-	for _, t := range g.order {
-		name := names[t]
-		for n := 2; used[name]; n++ {
-			name = names[t] + "_" + strconv.Itoa(n)
-		}
-		used[name] = true
-		names[t] = name
+	base := componentName(t)
+	name := base
+	for n := 2; g.types[name] != nil; n++ {
+		name = base + strconv.Itoa(n)
 	}
-	return names
+	g.names[t], g.types[name] = name, t
+	return name
 }
 
-// componentName makes a Go type name fit the component key pattern
-// ^[a-zA-Z0-9.\-_]+$: package paths in type arguments are shortened to
-// their last element, so page[github.com/x/customer.item] becomes
-// page_customer.item.
-func componentName(name string) string {
+// pinned names the types of the error body, whatever their package.
+var pinned = map[reflect.Type]string{
+	reflect.TypeFor[problem]():               "Problem",
+	reflect.TypeFor[validation.FieldError](): "FieldError",
+}
+
+var (
+	pkgPathRE   = regexp.MustCompile(`[\w.\-]+/`)
+	qualifierRE = regexp.MustCompile(`\b[a-z][a-z0-9_]*\.`)
+)
+
+func componentName(t reflect.Type) string {
+	if name, ok := pinned[t]; ok {
+		return name
+	}
+	// Type arguments name their types without the package
+	// (page[github.com/x/customer.item] is PageItem).
+	plain := qualifierRE.ReplaceAllString(pkgPathRE.ReplaceAllString(t.Name(), ""), "")
+	name := pascal(plain)
+	pkg := pascal(path.Base(t.PkgPath()))
+	switch path.Base(t.PkgPath()) {
+	case "httpapi", "validation":
+		return name
+	}
+	if strings.HasPrefix(name, pkg) {
+		return name
+	}
+	return pkg + name
+}
+
+// pascal joins the identifier runs of s, each with a capital first letter:
+// settingsResponse is SettingsResponse, pair[string,int] PairStringInt.
+func pascal(s string) string {
 	var b strings.Builder
-	start := 0 // where the current type argument began in b
-	for _, r := range name {
-		switch {
-		case r == '/':
-			s := b.String()[:start]
-			b.Reset()
-			b.WriteString(s)
-		case r == '.' || r == '-' || r == '_' || r < 0x80 && isParamByte(byte(r)):
-			b.WriteRune(r)
-		default:
-			if s := b.String(); s != "" && !strings.HasSuffix(s, "_") {
-				b.WriteByte('_')
-			}
-			start = b.Len()
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		r := []rune(w)
+		r[0] = unicode.ToUpper(r[0])
+		b.WriteString(string(r))
+	}
+	return b.String()
+}
+
+// mapType is the reflector's Mapper: the types that encode as strings.
+func mapType(t reflect.Type) *jsonschema.Schema {
+	switch {
+	case t == reflect.TypeFor[time.Time]():
+		return &jsonschema.Schema{Type: "string", Format: "date-time"}
+	case t == reflect.TypeFor[uuid.UUID]():
+		return &jsonschema.Schema{Type: "string", Format: "uuid"}
+	case isDecimal(t):
+		// Exact decimal text, as money and rates are sent.
+		return &jsonschema.Schema{Type: "string", Pattern: decimalPattern}
+	case implements(t, reflect.TypeFor[encoding.TextMarshaler]()):
+		return &jsonschema.Schema{Type: "string"}
+	}
+	// Number formats, which client generators map to their own sizes.
+	switch t.Kind() {
+	case reflect.Int64:
+		return &jsonschema.Schema{Type: "integer", Format: "int64"}
+	case reflect.Int32:
+		return &jsonschema.Schema{Type: "integer", Format: "int32"}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return &jsonschema.Schema{Type: "integer", Minimum: "0"}
+	case reflect.Float32:
+		return &jsonschema.Schema{Type: "number", Format: "float"}
+	case reflect.Float64:
+		return &jsonschema.Schema{Type: "number", Format: "double"}
+	}
+	return nil
+}
+
+// isDecimal reports whether t is decimal.Decimal or a struct that embeds
+// it (money.Value) and encodes as its text.
+func isDecimal(t reflect.Type) bool {
+	dec := reflect.TypeFor[decimal.Decimal]()
+	if t == dec {
+		return true
+	}
+	if t.Kind() != reflect.Struct || !implements(t, reflect.TypeFor[encoding.TextMarshaler]()) {
+		return false
+	}
+	for i := range t.NumField() {
+		if f := t.Field(i); f.Anonymous && f.Type == dec {
+			return true
 		}
 	}
-	return strings.Trim(b.String(), "_")
+	return false
+}
+
+// implements reports whether t or *t has the method set of iface:
+// encoding/json also uses pointer methods of addressable values.
+func implements(t, iface reflect.Type) bool {
+	return t.Implements(iface) || t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(iface)
 }
 
 // nullable adds null to a schema's accepted values: as a type list when
 // it has a type, else as a oneOf beside a $ref.
 func nullable(s map[string]any) map[string]any {
 	out := make(map[string]any, len(s))
-	for k, v := range s {
-		out[k] = v
-	}
+	maps.Copy(out, s)
 	switch typ := s["type"].(type) {
 	case string:
-		out["type"] = []string{typ, "null"}
+		out["type"] = []any{typ, "null"}
+		if enum, ok := s["enum"].([]any); ok && !slices.Contains(enum, nil) {
+			out["enum"] = append(slices.Clone(enum), nil)
+		}
 		return out
-	case []string:
+	case []any:
 		if !slices.Contains(typ, "null") {
 			out["type"] = append(slices.Clone(typ), "null")
 		}
@@ -520,124 +765,67 @@ func nullable(s map[string]any) map[string]any {
 		return out // any already admits null
 	}
 	if _, ok := s["$ref"]; ok {
-		// Keep the pending ref map itself, so components can fill it in.
 		return map[string]any{"oneOf": []any{s, map[string]any{"type": "null"}}}
 	}
-	if alts, ok := s["oneOf"].([]any); ok && slices.ContainsFunc(alts, isNullSchema) {
+	if alts, ok := s["anyOf"].([]any); ok {
+		if !slices.ContainsFunc(alts, func(a any) bool { m, _ := a.(map[string]any); return m["type"] == "null" }) {
+			out["anyOf"] = append(slices.Clone(alts), map[string]any{"type": "null"})
+		}
 		return out
 	}
 	return map[string]any{"anyOf": []any{s, map[string]any{"type": "null"}}}
 }
 
-func isNullSchema(s any) bool {
-	m, ok := s.(map[string]any)
-	return ok && len(m) == 1 && m["type"] == "null"
-}
-
+// isOptional tells a patch.Field: a PATCH member that may be absent, and
+// null when nullable.
 func isOptional(t reflect.Type) bool {
 	return t.Kind() == reflect.Struct && t.PkgPath() == reflect.TypeFor[patch.Field[int]]().PkgPath() &&
 		strings.HasPrefix(t.Name(), "Field[")
 }
 
-// implements reports whether t or *t has the method set of iface:
-// encoding/json also uses pointer methods of addressable values.
-func implements(t, iface reflect.Type) bool {
-	return t.Implements(iface) || t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(iface)
-}
-
-// jsonField is a struct field as encoding/json sees it.
-type jsonField struct {
-	name   string
-	index  []int
-	typ    reflect.Type
-	tagged bool
-	quoted bool // `json:",string"`
-	// optional fields may be missing from a body: omitempty or omitzero,
-	// Optional, and fields promoted through an embedded pointer (absent
-	// when it is nil). A plain pointer field is always written (as null
-	// when nil), so it is required and nullable.
+// jsonMember is a struct member as encoding/json writes it, with what the
+// reflector does not see.
+type jsonMember struct {
+	name     string
+	quoted   bool // `json:",string"`
+	nullable bool // a pointer or an Optional
+	// optional members may be missing from a body: Optional, and members
+	// promoted through an embedded pointer (absent when it is nil). The
+	// reflector already leaves omitempty and omitzero ones out.
 	optional bool
 }
 
-// jsonFields lists t's JSON fields in encoding/json's order, flattening
-// embedded structs and resolving name clashes as it does: the shallowest
-// field wins, then the only tagged one; otherwise all are dropped.
-func jsonFields(t reflect.Type) []jsonField {
-	var all []jsonField
-	var walk func(t reflect.Type, index []int, viaPointer bool, chain []reflect.Type)
-	walk = func(t reflect.Type, index []int, viaPointer bool, chain []reflect.Type) {
-		for i := range t.NumField() {
-			sf := t.Field(i)
-			ft := sf.Type
-			if ft.Name() == "" && ft.Kind() == reflect.Pointer {
-				ft = ft.Elem()
-			}
-			if sf.Anonymous {
-				if !sf.IsExported() && ft.Kind() != reflect.Struct {
-					continue
-				}
-			} else if !sf.IsExported() {
-				continue
-			}
-			tag := sf.Tag.Get("json")
-			if tag == "-" {
-				continue
-			}
-			name, opts, _ := strings.Cut(tag, ",")
-			idx := append(slices.Clone(index), i)
-			if name == "" && sf.Anonymous && ft.Kind() == reflect.Struct {
-				if !slices.Contains(chain, ft) { // type A struct{ *A } would never end
-					walk(ft, idx, viaPointer || sf.Type.Kind() == reflect.Pointer, append(chain, ft))
-				}
-				continue
-			}
-			optsList := strings.Split(opts, ",")
-			all = append(all, jsonField{
-				name:   cmp.Or(name, sf.Name),
-				index:  idx,
-				typ:    sf.Type,
-				tagged: name != "",
-				quoted: slices.Contains(optsList, "string"),
-				optional: viaPointer || slices.Contains(optsList, "omitempty") || slices.Contains(optsList, "omitzero") ||
-					isOptional(sf.Type),
-			})
+// jsonMembers lists t's JSON members, embedded structs flattened.
+func jsonMembers(t reflect.Type) []jsonMember {
+	var out []jsonMember
+	for _, sf := range reflect.VisibleFields(t) {
+		if !sf.IsExported() && !sf.Anonymous {
+			continue
 		}
-	}
-	walk(t, nil, false, []reflect.Type{t})
-
-	byName := map[string][]jsonField{}
-	for _, f := range all {
-		byName[f.name] = append(byName[f.name], f)
-	}
-	var out []jsonField
-	for _, fs := range byName {
-		if f, ok := dominantField(fs); ok {
-			out = append(out, f)
+		tag := sf.Tag.Get("json")
+		name, opts, _ := strings.Cut(tag, ",")
+		if tag == "-" || sf.Anonymous && name == "" {
+			continue
 		}
+		if !sf.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = sf.Name
+		}
+		viaPointer := false
+		for i := 1; i < len(sf.Index); i++ {
+			if t.FieldByIndex(sf.Index[:i]).Type.Kind() == reflect.Pointer {
+				viaPointer = true
+			}
+		}
+		optionList := strings.Split(opts, ",")
+		out = append(out, jsonMember{
+			name:     name,
+			quoted:   slices.Contains(optionList, "string"),
+			nullable: sf.Type.Kind() == reflect.Pointer || isOptional(sf.Type),
+			optional: viaPointer || isOptional(sf.Type),
+		})
 	}
-	slices.SortFunc(out, func(a, b jsonField) int { return slices.Compare(a.index, b.index) })
 	return out
-}
-
-func dominantField(fs []jsonField) (jsonField, bool) {
-	depth := len(fs[0].index)
-	for _, f := range fs {
-		depth = min(depth, len(f.index))
-	}
-	var top, tagged []jsonField
-	for _, f := range fs {
-		if len(f.index) == depth {
-			top = append(top, f)
-			if f.tagged {
-				tagged = append(tagged, f)
-			}
-		}
-	}
-	switch {
-	case len(top) == 1:
-		return top[0], true
-	case len(tagged) == 1:
-		return tagged[0], true
-	}
-	return jsonField{}, false
 }

@@ -27,7 +27,11 @@ type Route struct {
 	// Permission is a permission name, Public or Authenticated. Required.
 	Permission string
 	Summary    string
-	Tag        string
+	// Description is prose for the OpenAPI operation, for the routes that
+	// need more than their Summary; what the route table already says
+	// (permission, If-Match, paging, idempotency) is added to it.
+	Description string
+	Tag         string
 	// Request and Response are zero values of the body types, for the
 	// OpenAPI description (nil when there is no body).
 	Request  any

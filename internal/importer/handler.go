@@ -114,7 +114,7 @@ func (h *Handler) create(c *fiber.Ctx) error {
 	uctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), UploadTimeout)
 	defer cancel()
 	c.SetUserContext(uctx)
-	var body io.Reader = c.Context().RequestBodyStream()
+	body := c.Context().RequestBodyStream()
 	if body == nil {
 		body = bytes.NewReader(c.Body())
 	}

@@ -36,7 +36,6 @@ type priceRow struct {
 	customerID uuid.UUID
 	itemID     uuid.UUID
 	reach      []uuid.UUID
-	before     *decimal.Decimal
 }
 
 type priceTable struct {

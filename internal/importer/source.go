@@ -23,7 +23,6 @@ import (
 // row, so the file is read once; any other position (a batch rolled back,
 // another worker) opens it again and skips to the committed resume point.
 type source struct {
-	mu      sync.Mutex
 	path    string
 	reader  *xlsx.Reader
 	pass    byte

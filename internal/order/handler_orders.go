@@ -59,7 +59,7 @@ func toInput(customerID *uuid.UUID, loc *uuid.UUID, date, notes *string, lines [
 	var errs validation.Errors
 	in := Input{LocationID: loc, OrderDate: parseDate(&errs, "order_date", date), Notes: notes, OverrideCredit: override}
 	for _, l := range lines {
-		in.Lines = append(in.Lines, LineInput{SKU: l.SKU, Quantity: l.Quantity, UnitPrice: l.UnitPrice, DiscountRate: l.DiscountRate})
+		in.Lines = append(in.Lines, LineInput(l))
 	}
 	if customerID != nil {
 		in.CustomerID = *customerID

@@ -29,7 +29,12 @@ func Of[T any](v T) Field[T] { return Field[T]{Set: true, Value: &v} }
 // Null returns a Field clearing the value.
 func Null[T any]() Field[T] { return Field[T]{Set: true} }
 
-// IsNull reports whether the field was given as null.
+// JSONSchemaAlias makes the OpenAPI document's reflector
+// (invopop/jsonschema, in internal/httpapi) describe a Field by its value
+// type; httpapi adds the null and the optional member.
+func (Field[T]) JSONSchemaAlias() any { return new(T) }
+
+// IsNull reports whether the member was sent as null.
 func (f Field[T]) IsNull() bool { return f.Set && f.Value == nil }
 
 // Or returns the value, or def when the field is absent or null.

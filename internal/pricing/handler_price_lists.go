@@ -54,7 +54,7 @@ func (h *Handler) createPriceList(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
 	}
-	in := PriceListInput{Code: req.Code, Name: req.Name, Currency: req.Currency}
+	in := PriceListInput(req)
 	if err := in.Validate(); err != nil {
 		return err
 	}

@@ -127,6 +127,8 @@ const writeTimeout = 30 * time.Second
 type Server struct {
 	App    *fiber.App
 	Routes []httpapi.Route
+	// OpenAPI is the description GET /v1/openapi.json serves.
+	OpenAPI []byte
 }
 
 // New builds the Fiber application with every route.
@@ -248,7 +250,7 @@ func New(d Deps) *Server {
 	if err != nil {
 		panic("server: OpenAPI document does not marshal: " + err.Error())
 	}
-	return &Server{App: app, Routes: routes}
+	return &Server{App: app, Routes: routes, OpenAPI: doc}
 }
 
 // AuditedEntities maps every kind of object whose changes are audited to

@@ -91,10 +91,7 @@ type settingsResponse struct {
 }
 
 func toSettingsResponse(s Settings) settingsResponse {
-	return settingsResponse{RequiredFields: s.RequiredFields, DefaultCountry: s.DefaultCountry, DefaultCurrency: s.DefaultCurrency,
-		DefaultPaymentTermsID: s.DefaultPaymentTermsID, DefaultCreditPolicy: s.DefaultCreditPolicy,
-		DormantAfterDays: s.DormantAfterDays, DormantIncludeOpenBalance: s.DormantIncludeOpenBalance,
-		DormantSweepHour: s.DormantSweepHour, Version: s.Version, UpdatedAt: s.UpdatedAt}
+	return settingsResponse(s)
 }
 
 type patchSettingsRequest struct {
@@ -216,7 +213,7 @@ func (h *Handler) createField(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
 	}
-	in := FieldInput{Key: req.Key, Label: req.Label, Type: req.Type, Required: req.Required, Options: req.Options, Position: req.Position}
+	in := FieldInput(req)
 	if err := in.Validate(); err != nil {
 		return err
 	}

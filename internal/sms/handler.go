@@ -293,7 +293,7 @@ func (h *Handler) createTemplate(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &req); err != nil {
 		return err
 	}
-	in := TemplateInput{Name: req.Name, Body: req.Body}
+	in := TemplateInput(req)
 	if err := in.Validate(); err != nil {
 		return mapError(err)
 	}

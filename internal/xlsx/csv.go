@@ -40,11 +40,11 @@ func openCSV(fh *os.File, opts Options) (rowSource, error) {
 		in = transform.NewReader(br, unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder())
 		encoding = enc
 	case bytes.HasPrefix(bom, bomUTF8):
-		br.Discard(3)
+		// Peek has just buffered these three bytes: Discard cannot fail.
+		_, _ = br.Discard(3)
 	}
 	if encoding != "UTF-8" {
 		br = bufio.NewReaderSize(in, 64<<10)
-		in = br
 	}
 	head, err := br.Peek(64 << 10)
 	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {

@@ -55,7 +55,10 @@ func writeZipFunc(t testing.TB, dir, name string, sheet func(w io.Writer)) strin
 }
 
 func writeZip(t testing.TB, dir, name, sheetXML string) string {
-	return writeZipFunc(t, dir, name, func(w io.Writer) { io.WriteString(w, sheetXML) })
+	return writeZipFunc(t, dir, name, func(w io.Writer) {
+		_, err := io.WriteString(w, sheetXML)
+		require.NoError(t, err)
+	})
 }
 
 // bounded runs fn and fails when it allocates more than maxAlloc bytes or
@@ -112,10 +115,12 @@ func TestDetectRefusesOtherFormats(t *testing.T) {
 		var b bytes.Buffer
 		zw := zip.NewWriter(&b)
 		for _, n := range names {
-			w, _ := zw.Create(n)
-			io.WriteString(w, "x")
+			w, err := zw.Create(n)
+			require.NoError(t, err)
+			_, err = io.WriteString(w, "x")
+			require.NoError(t, err)
 		}
-		zw.Close()
+		require.NoError(t, zw.Close())
 		return b.Bytes()
 	}
 	files["other.xlsx"] = zipOf("readme.txt", "data/file.bin")
@@ -218,8 +223,10 @@ func writeBomb(t testing.TB, dir, name string, chunk []byte, copies int) string 
 	head := []byte(sheetHead)
 	crc := crc32.Update(0, crc32.IEEETable, head)
 	var headZ bytes.Buffer
-	fw, _ = flate.NewWriter(&headZ, flate.BestCompression)
-	fw.Write(head)
+	fw, err = flate.NewWriter(&headZ, flate.BestCompression)
+	require.NoError(t, err)
+	_, err = fw.Write(head)
+	require.NoError(t, err)
 	require.NoError(t, fw.Flush())
 	for i := 0; i < copies; i++ {
 		crc = crc32.Update(crc, crc32.IEEETable, chunk)
@@ -244,11 +251,14 @@ func writeBomb(t testing.TB, dir, name string, chunk []byte, copies int) string 
 		UncompressedSize64: uint64(len(head) + len(chunk)*copies),
 	})
 	require.NoError(t, err)
-	w.Write(headZ.Bytes())
+	_, err = w.Write(headZ.Bytes())
+	require.NoError(t, err)
 	for i := 0; i < copies; i++ {
-		w.Write(seg.Bytes())
+		_, err = w.Write(seg.Bytes())
+		require.NoError(t, err)
 	}
-	w.Write(tail.Bytes())
+	_, err = w.Write(tail.Bytes())
+	require.NoError(t, err)
 	require.NoError(t, zw.Close())
 	require.NoError(t, fh.Close())
 	return p
@@ -282,11 +292,14 @@ func TestHostileZipBomb(t *testing.T) {
 func TestHostileTooManyColumns(t *testing.T) {
 	dir := t.TempDir()
 	p := writeZipFunc(t, dir, "wide.xlsx", func(w io.Writer) {
-		io.WriteString(w, sheetHead+`<row r="1">`)
+		_, err := io.WriteString(w, sheetHead+`<row r="1">`)
+		require.NoError(t, err)
 		for c := 1; c <= 16384; c++ {
-			fmt.Fprintf(w, `<c r="%s1"><v>%d</v></c>`, colName(c), c)
+			_, err = fmt.Fprintf(w, `<c r="%s1"><v>%d</v></c>`, colName(c), c)
+			require.NoError(t, err)
 		}
-		io.WriteString(w, `</row>`+sheetTail)
+		_, err = io.WriteString(w, `</row>`+sheetTail)
+		require.NoError(t, err)
 	})
 	var err error
 	bounded(t, 16<<20, 5*time.Second, func() { _, err = openAndRead(p, Options{}) })

@@ -77,7 +77,9 @@ func NewWriter(w io.Writer, f Format, opts WriterOptions) (*Writer, error) {
 	case FormatCSV:
 		wr.bw = bufio.NewWriterSize(w, 64<<10)
 		if !opts.NoBOM {
-			wr.bw.Write(bomUTF8)
+			// A bufio.Writer keeps its first error and returns it from
+			// every later Write and Flush: writeRecord and Close see it.
+			_, _ = wr.bw.Write(bomUTF8)
 		}
 		wr.cw = csv.NewWriter(&wr.recBuf)
 		if len(header) > 0 {
