@@ -196,10 +196,8 @@ type patchSettingsRequest struct {
 }
 
 func (req patchSettingsRequest) toPatch() (SettingsPatch, error) {
-	p := SettingsPatch{AccountSID: req.AccountSID, AuthToken: req.AuthToken, APIKeySID: req.APIKeySID,
-		APIKeySecret: req.APIKeySecret, FromNumber: req.FromNumber, MessagingServiceSID: req.MessagingServiceSID,
-		TimeZone: req.TimeZone, QuietStart: req.QuietStart, QuietEnd: req.QuietEnd,
-		RatePerSecond: req.RatePerSecond, MinDaysBetween: req.MinDaysBetween, PortalURL: req.PortalURL}
+	// A conversion: it stops compiling when the two stop matching.
+	p := SettingsPatch(req)
 	return p, p.Validate()
 }
 

@@ -123,15 +123,17 @@ func (w *Writer) startXLSX(opts WriterOptions, header []string) error {
 		return err
 	}
 	sw.sheet = bufio.NewWriterSize(f, 64<<10)
+	// A bufio.Writer keeps its first error and returns it from every
+	// later Write and from Flush: the writes below are checked there.
 	s := sw.sheet
-	s.WriteString(xmlDecl + `<worksheet xmlns="` + nsMain + `" xmlns:r="` + nsRels + `">`)
+	_, _ = s.WriteString(xmlDecl + `<worksheet xmlns="` + nsMain + `" xmlns:r="` + nsRels + `">`)
 	if len(header) > 0 {
-		s.WriteString(`<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>` +
+		_, _ = s.WriteString(`<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>` +
 			`<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>`)
 	}
-	s.WriteString(`<sheetFormatPr defaultRowHeight="15"/>`)
+	_, _ = s.WriteString(`<sheetFormatPr defaultRowHeight="15"/>`)
 	if len(opts.Columns) > 0 {
-		s.WriteString(`<cols>`)
+		_, _ = s.WriteString(`<cols>`)
 		for i, c := range opts.Columns {
 			width := c.Width
 			if width == 0 {
@@ -140,9 +142,9 @@ func (w *Writer) startXLSX(opts WriterOptions, header []string) error {
 			fmt.Fprintf(s, `<col min="%d" max="%d" width="%s" customWidth="1"/>`, i+1, i+1,
 				strconv.FormatFloat(min(width, 80), 'f', -1, 64))
 		}
-		s.WriteString(`</cols>`)
+		_, _ = s.WriteString(`</cols>`)
 	}
-	s.WriteString(`<sheetData>`)
+	_, _ = s.WriteString(`<sheetData>`)
 	if len(header) == 0 {
 		return nil
 	}
@@ -458,9 +460,10 @@ func (sw *sheetWriter) intCell(b []byte, col, row int, v int64) []byte {
 func (w *Writer) closeXLSX() error {
 	sw := w.xw
 	s := sw.sheet
-	s.WriteString(`</sheetData>`)
-	s.Write(sw.validations)
-	s.WriteString(`</worksheet>`)
+	// bufio keeps the first error for Flush (below).
+	_, _ = s.WriteString(`</sheetData>`)
+	_, _ = s.Write(sw.validations)
+	_, _ = s.WriteString(`</worksheet>`)
 	if err := s.Flush(); err != nil {
 		return err
 	}
@@ -470,7 +473,7 @@ func (w *Writer) closeXLSX() error {
 			return err
 		}
 		lw := bufio.NewWriter(f)
-		lw.WriteString(xmlDecl + `<worksheet xmlns="` + nsMain + `"><sheetData>`)
+		_, _ = lw.WriteString(xmlDecl + `<worksheet xmlns="` + nsMain + `"><sheetData>`) // checked by Flush
 		longest := 0
 		for _, l := range sw.lists {
 			longest = max(longest, len(l))
@@ -483,9 +486,9 @@ func (w *Writer) closeXLSX() error {
 				}
 			}
 			sw.buf = append(b, `</row>`...)
-			lw.Write(sw.buf)
+			_, _ = lw.Write(sw.buf)
 		}
-		lw.WriteString(`</sheetData></worksheet>`)
+		_, _ = lw.WriteString(`</sheetData></worksheet>`)
 		if err := lw.Flush(); err != nil {
 			return err
 		}
