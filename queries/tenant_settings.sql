@@ -29,3 +29,9 @@ SELECT sqlc.embed(s),
                                   ORDER BY d.position, d.key)
                  FROM custom_field_defs d WHERE d.tenant_id = s.tenant_id), '[]')::jsonb AS fields
 FROM tenant_settings s WHERE s.tenant_id = @tenant_id;
+
+-- SettingsFieldsChanged moves the version of the tenant's custom field
+-- definitions: every write to them runs it, in its transaction (processes
+-- keep a copy of the definitions per version, settings.envCache).
+-- name: SettingsFieldsChanged :exec
+UPDATE tenant_settings SET fields_version = fields_version + 1 WHERE tenant_id = @tenant_id;

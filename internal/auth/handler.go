@@ -1,8 +1,10 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -91,7 +93,11 @@ func (h *Handler) Authenticate(c *fiber.Ctx) error {
 	if !found || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsRune(token, ' ') {
 		return httpapi.Unauthorized("send a bearer token: Authorization: Bearer <token>")
 	}
-	p, err := h.svc.Authenticate(c.UserContext(), token)
+	// A GET or HEAD reads: its transaction is read only unless its
+	// handler asks for more (database.RequestTx then begins another).
+	method := c.Method()
+	readOnly := method == fiber.MethodGet || method == fiber.MethodHead
+	a, err := h.svc.AuthenticateRequest(c.UserContext(), token, readOnly)
 	switch {
 	case errors.Is(err, ErrUnauthenticated):
 		return httpapi.Unauthorized("the token is invalid, expired or revoked")
@@ -100,8 +106,18 @@ func (h *Handler) Authenticate(c *fiber.Ctx) error {
 	case err != nil:
 		return err
 	}
-	c.SetUserContext(tenant.WithPrincipal(c.UserContext(), p))
-	return c.Next()
+	ctx := tenant.WithPrincipal(c.UserContext(), a.Principal)
+	c.SetUserContext(database.WithRequestTx(ctx, a.Tx))
+	err = c.Next()
+	a.Tx.End(ctx)
+	if a.TouchDue {
+		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if terr := h.svc.Touch(tctx, a.Principal); terr != nil {
+			h.svc.logger.Warn("record token use", "err", terr, "tenant_id", a.Principal.TenantID)
+		}
+	}
+	return err
 }
 
 // Permit checks that the authenticated principal holds permission.

@@ -399,34 +399,75 @@ func (s *Service) lockedError(ctx context.Context, key []byte, now time.Time) er
 
 // ---- Token authentication ----------------------------------------------
 
-// Authenticate resolves a bearer token to its principal.
-func (s *Service) Authenticate(ctx context.Context, token string) (*tenant.Principal, error) {
+// Authenticated is a request's principal with the transaction its
+// authentication began (AuthenticateRequest).
+type Authenticated struct {
+	Principal *tenant.Principal
+	Tx        *database.RequestTx
+	// TouchDue says the token's last use was recorded over a minute ago:
+	// Touch records this one once the request is over.
+	TouchDue bool
+}
+
+// AuthenticateRequest resolves a bearer token in the first statement of
+// the request's transaction (read only when readOnly), which it begins:
+// app_authenticate (migration 000017) looks the token up and sets the
+// request's context, so that the handler's transaction, which takes this
+// one over (database.RequestTx), runs its query next. The principal is
+// built here, from the same row, and must come to the scope the statement
+// set; a difference is refused as an internal error, never served.
+func (s *Service) AuthenticateRequest(ctx context.Context, token string, readOnly bool) (Authenticated, error) {
 	tenantID, hash, ok := parseToken(token)
 	if !ok {
-		return nil, ErrUnauthenticated
+		return Authenticated{}, ErrUnauthenticated
 	}
-	return database.WithTenantTxV(ctx, s.db, database.SystemScope(tenantID), func(ctx context.Context, tx database.Tx) (*tenant.Principal, error) {
-		row, err := s.q.APITokenAuthenticate(ctx, tx, dbsqlc.APITokenAuthenticateParams{TenantID: tenantID, TokenHash: hash})
+	a, rt, err := database.BeginRequest(ctx, s.db, readOnly, func(ctx context.Context, tx pgx.Tx) (Authenticated, database.Scope, error) {
+		row, err := s.q.APITokenAuthenticateRequest(ctx, tx, dbsqlc.APITokenAuthenticateRequestParams{TenantID: tenantID, TokenHash: hash})
 		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, ErrUnauthenticated
+			return Authenticated{}, database.Scope{}, ErrUnauthenticated
 		}
 		if err != nil {
-			return nil, fmt.Errorf("look up token: %w", err)
+			return Authenticated{}, database.Scope{}, fmt.Errorf("authenticate token: %w", err)
 		}
 		if row.Expired || row.UserStatus != "active" {
-			return nil, ErrUnauthenticated
+			return Authenticated{}, database.Scope{}, ErrUnauthenticated
 		}
 		if row.TenantStatus != "active" {
-			return nil, ErrTenantSuspended
+			return Authenticated{}, database.Scope{}, ErrTenantSuspended
 		}
-		if row.LastUsedAt == nil || time.Since(*row.LastUsedAt) > time.Minute {
-			if err := s.q.APITokenTouch(ctx, tx, dbsqlc.APITokenTouchParams{TenantID: tenantID, ID: row.TokenID}); err != nil {
-				return nil, fmt.Errorf("touch token: %w", err)
-			}
+		var builtin, roleName *string
+		if row.BuiltinRole != "" {
+			builtin = &row.BuiltinRole
 		}
-		p := principal(tenantID, row.TenantSlug, row.UserID, row.Email, row.Name, row.Visibility, row.BuiltinRole, row.CustomerID, row.RoleName, row.RolePermissions)
+		if row.RoleName != "" {
+			roleName = &row.RoleName
+		}
+		var customerID *uuid.UUID
+		if row.ScopeCustomerID != uuid.Nil {
+			customerID = &row.ScopeCustomerID
+		}
+		p := principal(tenantID, row.TenantSlug, row.UserID, row.Email, row.Name, row.ScopeVisibility, builtin, customerID, roleName, row.RolePermissions)
 		p.TokenID = row.TokenID
-		return p, nil
+		p.SettingsVersion, p.FieldsVersion = row.SettingsVersion, row.FieldsVersion
+		uid := row.UserID
+		set := database.Scope{TenantID: tenantID, UserID: &uid, Visibility: row.ScopeVisibility, CustomerID: customerID}
+		if !set.Equal(database.ScopeFor(p)) {
+			return Authenticated{}, database.Scope{}, fmt.Errorf("authenticate token: the context set (%+v) is not the principal's", set)
+		}
+		return Authenticated{Principal: p, TouchDue: row.TouchDue}, set, nil
+	})
+	if err != nil {
+		return Authenticated{}, err
+	}
+	a.Tx = rt
+	return a, nil
+}
+
+// Touch records a token's use (at most once a minute), in a transaction of
+// its own: the request's may be read only.
+func (s *Service) Touch(ctx context.Context, p *tenant.Principal) error {
+	return database.WithTenantTx(ctx, s.db, database.SystemScope(p.TenantID), func(ctx context.Context, tx database.Tx) error {
+		return s.q.APITokenTouch(ctx, tx, dbsqlc.APITokenTouchParams{TenantID: p.TenantID, ID: p.TokenID})
 	})
 }
 

@@ -216,20 +216,32 @@ func WithTenantTxV[T any](ctx context.Context, db Beginner, s Scope, fn func(ctx
 
 func tenantTx[T any](ctx context.Context, db Beginner, s Scope, fn func(ctx context.Context, tx Tx) (T, error), txOpts txOptions) (T, error) {
 	var zero T
-	ptx, err := db.BeginTx(ctx, txOpts.pgx)
-	if err != nil {
-		return zero, fmt.Errorf("begin transaction: %w", unavailable(err))
-	}
-	defer rollback(ctx, ptx)
-
-	var visibility *string
-	if s.Visibility != "" {
-		visibility = &s.Visibility
-	}
-	if err := dbsqlc.New().ContextSet(ctx, ptx, dbsqlc.ContextSetParams{
-		TenantID: s.TenantID, UserID: s.UserID, Visibility: visibility, CustomerID: s.CustomerID,
-	}); err != nil {
-		return zero, connLost(ptx, fmt.Errorf("set tenant context: %w", err))
+	var ptx pgx.Tx
+	if rt := take(ctx, db, s, txOpts); rt != nil {
+		// The request's transaction, its context set by authentication.
+		ptx = rt.tx
+		defer rollback(ctx, ptx)
+		if txOpts.pgx.AccessMode == pgx.ReadOnly && !rt.readOnly {
+			if _, err := ptx.Exec(ctx, "SET TRANSACTION READ ONLY"); err != nil {
+				return zero, connLost(ptx, fmt.Errorf("read-only transaction: %w", err))
+			}
+		}
+	} else {
+		endRequestTx(ctx)
+		var err error
+		if ptx, err = db.BeginTx(ctx, txOpts.pgx); err != nil {
+			return zero, fmt.Errorf("begin transaction: %w", unavailable(err))
+		}
+		defer rollback(ctx, ptx)
+		var visibility *string
+		if s.Visibility != "" {
+			visibility = &s.Visibility
+		}
+		if err := dbsqlc.New().ContextSet(ctx, ptx, dbsqlc.ContextSetParams{
+			TenantID: s.TenantID, UserID: s.UserID, Visibility: visibility, CustomerID: s.CustomerID,
+		}); err != nil {
+			return zero, connLost(ptx, fmt.Errorf("set tenant context: %w", err))
+		}
 	}
 	if txOpts.planned {
 		if err := dbsqlc.New().PlannerCustomPlans(ctx, ptx); err != nil {
@@ -250,6 +262,7 @@ func tenantTx[T any](ctx context.Context, db Beginner, s Scope, fn func(ctx cont
 // global tables (tenants, auth_throttle). Tenant tables read inside it
 // return no rows.
 func WithGlobalTx(ctx context.Context, db Beginner, fn func(ctx context.Context, tx pgx.Tx) error) error {
+	endRequestTx(ctx)
 	ptx, err := db.BeginTx(ctx, pgx.TxOptions{})
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", unavailable(err))

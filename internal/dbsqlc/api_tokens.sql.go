@@ -12,65 +12,65 @@ import (
 	"github.com/google/uuid"
 )
 
-const aPITokenAuthenticate = `-- name: APITokenAuthenticate :one
-SELECT t.id AS token_id, t.kind AS token_kind, t.last_used_at,
-       (t.expires_at IS NOT NULL AND t.expires_at <= now())::bool AS expired,
-       u.id AS user_id, u.email, u.name, u.builtin_role, u.role_id, u.visibility, u.customer_id,
-       u.status AS user_status, r.name AS role_name, r.permissions AS role_permissions,
-       tn.status AS tenant_status, tn.slug AS tenant_slug
-FROM api_tokens t
-JOIN users u ON u.tenant_id = t.tenant_id AND u.id = t.user_id
-JOIN tenants tn ON tn.id = t.tenant_id
-LEFT JOIN roles r ON r.tenant_id = u.tenant_id AND r.id = u.role_id
-WHERE t.tenant_id = $1 AND t.token_hash = $2
+const aPITokenAuthenticateRequest = `-- name: APITokenAuthenticateRequest :one
+SELECT a.token_id::uuid AS token_id, a.touch_due::boolean AS touch_due, a.expired::boolean AS expired,
+       a.user_id::uuid AS user_id, a.email::text AS email, a.name::text AS name, a.builtin_role::text AS builtin_role,
+       a.user_status::text AS user_status, a.role_name::text AS role_name, a.role_permissions::text[] AS role_permissions,
+       a.tenant_status::text AS tenant_status, a.tenant_slug::text AS tenant_slug,
+       a.scope_visibility::text AS scope_visibility, a.scope_customer_id::uuid AS scope_customer_id,
+       a.settings_version::bigint AS settings_version, a.fields_version::bigint AS fields_version
+FROM app_authenticate($1::uuid, $2::bytea) a
 `
 
-type APITokenAuthenticateParams struct {
+type APITokenAuthenticateRequestParams struct {
 	TenantID  uuid.UUID
 	TokenHash []byte
 }
 
-type APITokenAuthenticateRow struct {
+type APITokenAuthenticateRequestRow struct {
 	TokenID         uuid.UUID
-	TokenKind       string
-	LastUsedAt      *time.Time
+	TouchDue        bool
 	Expired         bool
 	UserID          uuid.UUID
 	Email           string
 	Name            string
-	BuiltinRole     *string
-	RoleID          *uuid.UUID
-	Visibility      string
-	CustomerID      *uuid.UUID
+	BuiltinRole     string
 	UserStatus      string
-	RoleName        *string
+	RoleName        string
 	RolePermissions []string
 	TenantStatus    string
 	TenantSlug      string
+	ScopeVisibility string
+	ScopeCustomerID uuid.UUID
+	SettingsVersion int64
+	FieldsVersion   int64
 }
 
-// APITokenAuthenticate resolves a token to its user, role and tenant state.
-// Expiry is judged by the database clock, not the caller's.
-func (q *Queries) APITokenAuthenticate(ctx context.Context, db DBTX, arg APITokenAuthenticateParams) (APITokenAuthenticateRow, error) {
-	row := db.QueryRow(ctx, aPITokenAuthenticate, arg.TenantID, arg.TokenHash)
-	var i APITokenAuthenticateRow
+// APITokenAuthenticateRequest is the first statement of a request's
+// transaction: it resolves the token and, when the token, its user and its
+// tenant are valid, sets the request's context (app_authenticate, migration
+// 000017; every column is NOT NULL, ” or the nil UUID standing for none).
+// When touch_due, last_used_at is moved outside the request (APITokenTouch).
+func (q *Queries) APITokenAuthenticateRequest(ctx context.Context, db DBTX, arg APITokenAuthenticateRequestParams) (APITokenAuthenticateRequestRow, error) {
+	row := db.QueryRow(ctx, aPITokenAuthenticateRequest, arg.TenantID, arg.TokenHash)
+	var i APITokenAuthenticateRequestRow
 	err := row.Scan(
 		&i.TokenID,
-		&i.TokenKind,
-		&i.LastUsedAt,
+		&i.TouchDue,
 		&i.Expired,
 		&i.UserID,
 		&i.Email,
 		&i.Name,
 		&i.BuiltinRole,
-		&i.RoleID,
-		&i.Visibility,
-		&i.CustomerID,
 		&i.UserStatus,
 		&i.RoleName,
 		&i.RolePermissions,
 		&i.TenantStatus,
 		&i.TenantSlug,
+		&i.ScopeVisibility,
+		&i.ScopeCustomerID,
+		&i.SettingsVersion,
+		&i.FieldsVersion,
 	)
 	return i, err
 }

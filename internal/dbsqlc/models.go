@@ -532,6 +532,7 @@ type TenantSetting struct {
 	UpdatedAt                 time.Time
 	DormantIncludeOpenBalance bool
 	DormantSweepHour          int32
+	FieldsVersion             int64
 }
 
 type User struct {

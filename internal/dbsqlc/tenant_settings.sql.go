@@ -12,8 +12,20 @@ import (
 	"github.com/google/uuid"
 )
 
+const settingsFieldsChanged = `-- name: SettingsFieldsChanged :exec
+UPDATE tenant_settings SET fields_version = fields_version + 1 WHERE tenant_id = $1
+`
+
+// SettingsFieldsChanged moves the version of the tenant's custom field
+// definitions: every write to them runs it, in its transaction (processes
+// keep a copy of the definitions per version, settings.envCache).
+func (q *Queries) SettingsFieldsChanged(ctx context.Context, db DBTX, tenantID uuid.UUID) error {
+	_, err := db.Exec(ctx, settingsFieldsChanged, tenantID)
+	return err
+}
+
 const settingsGet = `-- name: SettingsGet :one
-SELECT tenant_id, required_fields, default_country, default_currency, default_payment_terms_id, default_credit_policy, dormant_after_days, version, updated_at, dormant_include_open_balance, dormant_sweep_hour FROM tenant_settings WHERE tenant_id = $1
+SELECT tenant_id, required_fields, default_country, default_currency, default_payment_terms_id, default_credit_policy, dormant_after_days, version, updated_at, dormant_include_open_balance, dormant_sweep_hour, fields_version FROM tenant_settings WHERE tenant_id = $1
 `
 
 func (q *Queries) SettingsGet(ctx context.Context, db DBTX, tenantID uuid.UUID) (TenantSetting, error) {
@@ -31,12 +43,13 @@ func (q *Queries) SettingsGet(ctx context.Context, db DBTX, tenantID uuid.UUID) 
 		&i.UpdatedAt,
 		&i.DormantIncludeOpenBalance,
 		&i.DormantSweepHour,
+		&i.FieldsVersion,
 	)
 	return i, err
 }
 
 const settingsGetForUpdate = `-- name: SettingsGetForUpdate :one
-SELECT tenant_id, required_fields, default_country, default_currency, default_payment_terms_id, default_credit_policy, dormant_after_days, version, updated_at, dormant_include_open_balance, dormant_sweep_hour FROM tenant_settings WHERE tenant_id = $1 FOR UPDATE
+SELECT tenant_id, required_fields, default_country, default_currency, default_payment_terms_id, default_credit_policy, dormant_after_days, version, updated_at, dormant_include_open_balance, dormant_sweep_hour, fields_version FROM tenant_settings WHERE tenant_id = $1 FOR UPDATE
 `
 
 // SettingsGetForUpdate also serializes changes that count against a
@@ -56,6 +69,7 @@ func (q *Queries) SettingsGetForUpdate(ctx context.Context, db DBTX, tenantID uu
 		&i.UpdatedAt,
 		&i.DormantIncludeOpenBalance,
 		&i.DormantSweepHour,
+		&i.FieldsVersion,
 	)
 	return i, err
 }
@@ -63,7 +77,7 @@ func (q *Queries) SettingsGetForUpdate(ctx context.Context, db DBTX, tenantID uu
 const settingsInsert = `-- name: SettingsInsert :one
 INSERT INTO tenant_settings (tenant_id, default_country, default_currency)
 VALUES ($1, $2, $3)
-RETURNING tenant_id, required_fields, default_country, default_currency, default_payment_terms_id, default_credit_policy, dormant_after_days, version, updated_at, dormant_include_open_balance, dormant_sweep_hour
+RETURNING tenant_id, required_fields, default_country, default_currency, default_payment_terms_id, default_credit_policy, dormant_after_days, version, updated_at, dormant_include_open_balance, dormant_sweep_hour, fields_version
 `
 
 type SettingsInsertParams struct {
@@ -87,6 +101,7 @@ func (q *Queries) SettingsInsert(ctx context.Context, db DBTX, arg SettingsInser
 		&i.UpdatedAt,
 		&i.DormantIncludeOpenBalance,
 		&i.DormantSweepHour,
+		&i.FieldsVersion,
 	)
 	return i, err
 }
@@ -98,7 +113,7 @@ UPDATE tenant_settings SET required_fields = $1, default_country = $2,
     dormant_include_open_balance = $7, dormant_sweep_hour = $8,
     version = version + 1, updated_at = now()
 WHERE tenant_id = $9
-RETURNING tenant_id, required_fields, default_country, default_currency, default_payment_terms_id, default_credit_policy, dormant_after_days, version, updated_at, dormant_include_open_balance, dormant_sweep_hour
+RETURNING tenant_id, required_fields, default_country, default_currency, default_payment_terms_id, default_credit_policy, dormant_after_days, version, updated_at, dormant_include_open_balance, dormant_sweep_hour, fields_version
 `
 
 type SettingsUpdateParams struct {
@@ -138,12 +153,13 @@ func (q *Queries) SettingsUpdate(ctx context.Context, db DBTX, arg SettingsUpdat
 		&i.UpdatedAt,
 		&i.DormantIncludeOpenBalance,
 		&i.DormantSweepHour,
+		&i.FieldsVersion,
 	)
 	return i, err
 }
 
 const settingsWithFields = `-- name: SettingsWithFields :one
-SELECT s.tenant_id, s.required_fields, s.default_country, s.default_currency, s.default_payment_terms_id, s.default_credit_policy, s.dormant_after_days, s.version, s.updated_at, s.dormant_include_open_balance, s.dormant_sweep_hour,
+SELECT s.tenant_id, s.required_fields, s.default_country, s.default_currency, s.default_payment_terms_id, s.default_credit_policy, s.dormant_after_days, s.version, s.updated_at, s.dormant_include_open_balance, s.dormant_sweep_hour, s.fields_version,
        coalesce((SELECT jsonb_agg(jsonb_build_object('id', d.id, 'key', d.key, 'label', d.label, 'type', d.type,
                                                      'required', d.required, 'options', d.options, 'position', d.position)
                                   ORDER BY d.position, d.key)
@@ -173,6 +189,7 @@ func (q *Queries) SettingsWithFields(ctx context.Context, db DBTX, tenantID uuid
 		&i.TenantSetting.UpdatedAt,
 		&i.TenantSetting.DormantIncludeOpenBalance,
 		&i.TenantSetting.DormantSweepHour,
+		&i.TenantSetting.FieldsVersion,
 		&i.Fields,
 	)
 	return i, err

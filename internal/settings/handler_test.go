@@ -604,3 +604,36 @@ func TestEnv(t *testing.T) {
 		return nil
 	})
 }
+
+// TestEnvFollowsChanges: a process keeps each tenant's settings and field
+// definitions between requests (checked against the versions each
+// request's authentication reads): a change is in force from the next
+// request on, for field definitions and settings alike.
+func TestEnvFollowsChanges(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	tok := b.tn.AdminToken
+	create := func(body map[string]any) *apptest.Response {
+		return b.app.Post(t, "/v1/customers", tok, body)
+	}
+	withTier := map[string]any{"name": "Tiered", "email": "t@example.com", "custom": map[string]any{"tier": "gold"}}
+
+	resp := create(withTier)
+	require.Equal(t, http.StatusBadRequest, resp.Status, "%s", resp.Body)
+	require.Contains(t, string(resp.Body), "custom.tier")
+	// Read twice more so that the copy is certainly kept.
+	require.Equal(t, http.StatusBadRequest, create(withTier).Status)
+
+	field := b.createField(t, tok, map[string]any{"key": "tier", "label": "Tier", "type": "text"})
+	resp = create(withTier)
+	require.Equal(t, http.StatusCreated, resp.Status, "a new field is known at once: %s", resp.Body)
+
+	require.Equal(t, http.StatusOK, b.app.Patch(t, "/v1/settings", tok, `*`, map[string]any{"required_fields": []string{"email"}}).Status)
+	resp = create(map[string]any{"name": "No mail"})
+	require.Equal(t, http.StatusBadRequest, resp.Status, "a new setting is in force at once: %s", resp.Body)
+	require.Contains(t, string(resp.Body), "email")
+
+	require.Equal(t, http.StatusNoContent, b.app.Delete(t, "/v1/custom-fields/"+field["id"].(string), tok).Status)
+	resp = create(withTier)
+	require.Equal(t, http.StatusBadRequest, resp.Status, "a deleted field is unknown at once: %s", resp.Body)
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/precondition"
+	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
 
@@ -21,6 +22,7 @@ import (
 type Service struct {
 	q      *dbsqlc.Queries
 	logger *slog.Logger
+	envs   envCache
 }
 
 // NewService returns a Service.
@@ -94,8 +96,15 @@ func (s *Service) Update(ctx context.Context, tx database.Tx, want precondition.
 }
 
 // Env loads the tenant's settings and custom field definitions, in one
-// query.
+// query, or takes them from the process's copy when the request's
+// authentication read the versions that copy was read at (envCache).
 func (s *Service) Env(ctx context.Context, tx database.Tx) (Env, error) {
+	p, authenticated := tenant.FromContext(ctx)
+	if authenticated && p.TenantID == tx.TenantID() {
+		if env, ok := s.envs.get(p.TenantID, p.SettingsVersion, p.FieldsVersion); ok {
+			return env, nil
+		}
+	}
 	row, err := s.q.SettingsWithFields(ctx, tx, tx.TenantID())
 	if err != nil {
 		return Env{}, fmt.Errorf("get tenant settings: %w", err)
@@ -116,7 +125,15 @@ func (s *Service) Env(ctx context.Context, tx database.Tx) (Env, error) {
 	for _, d := range defs {
 		fields = append(fields, FieldDef{ID: d.ID, Key: d.Key, Label: d.Label, Type: d.Type, Required: d.Required, Options: d.Options, Position: d.Position})
 	}
-	return Env{Settings: toSettings(row.TenantSetting), Fields: fields}, nil
+	env := Env{Settings: toSettings(row.TenantSetting), Fields: fields}
+	// Kept only when what was read is what authentication saw committed:
+	// versions that moved since may be this transaction's own change,
+	// which could still roll back.
+	if authenticated && p.TenantID == tx.TenantID() &&
+		row.TenantSetting.Version == p.SettingsVersion && row.TenantSetting.FieldsVersion == p.FieldsVersion {
+		s.envs.put(tx.TenantID(), p.SettingsVersion, p.FieldsVersion, env)
+	}
+	return env, nil
 }
 
 // FieldCursor is the position after the last definition of a page.
@@ -150,7 +167,7 @@ func (s *Service) FieldCreate(ctx context.Context, tx database.Tx, in FieldInput
 	if err != nil {
 		return dbsqlc.CustomFieldDef{}, fmt.Errorf("insert custom field: %w", err)
 	}
-	return f, nil
+	return f, s.fieldsChanged(ctx, tx)
 }
 
 // FieldGet returns a custom field definition of the tenant.
@@ -225,7 +242,7 @@ func (s *Service) FieldUpdate(ctx context.Context, tx database.Tx, id uuid.UUID,
 	if err != nil {
 		return cur, cur, fmt.Errorf("update custom field: %w", err)
 	}
-	return cur, f, nil
+	return cur, f, s.fieldsChanged(ctx, tx)
 }
 
 // FieldDelete removes a definition and its value from every customer of
@@ -255,5 +272,14 @@ func (s *Service) FieldDelete(ctx context.Context, tx database.Tx, id uuid.UUID)
 	if _, err := s.q.CustomFieldDefDelete(ctx, tx, dbsqlc.CustomFieldDefDeleteParams{TenantID: tx.TenantID(), ID: id}); err != nil {
 		return cur, 0, fmt.Errorf("delete custom field: %w", err)
 	}
-	return cur, n, nil
+	return cur, n, s.fieldsChanged(ctx, tx)
+}
+
+// fieldsChanged moves the version of the tenant's field definitions, in
+// the transaction that changed them.
+func (s *Service) fieldsChanged(ctx context.Context, tx database.Tx) error {
+	if err := s.q.SettingsFieldsChanged(ctx, tx, tx.TenantID()); err != nil {
+		return fmt.Errorf("version custom fields: %w", err)
+	}
+	return nil
 }

@@ -33,6 +33,11 @@ type Principal struct {
 	Visibility  string
 	// CustomerID is set for portal users only.
 	CustomerID *uuid.UUID
+	// SettingsVersion and FieldsVersion are the versions of the tenant's
+	// settings and custom field definitions that authentication read (0
+	// when unknown): a process's cached copy of them is current when its
+	// versions are these.
+	SettingsVersion, FieldsVersion int64
 }
 
 // Can reports whether the principal holds the permission.

@@ -1,0 +1,110 @@
+package database_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/dbtest"
+	"github.com/customerhub/customerhub/internal/tenant"
+)
+
+// TestRequestTx: a request's transaction, begun with its context set (as
+// authentication does), is the one its handler's WithTenantTx runs in when
+// scope and options fit; otherwise it is ended first, so that the request
+// never holds two connections; End releases one nobody took.
+func TestRequestTx(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := dbtest.Shared(t)
+	s := seed(ctx, t, db.App)
+	pool, err := database.Open(ctx, db.AppURL, database.PoolOptions{MaxConns: 2})
+	require.NoError(t, err)
+	defer pool.Close()
+	rep := database.Scope{TenantID: s.tenantID, UserID: &s.repID, Visibility: tenant.VisibilityAssigned}
+
+	begin := func(readOnly bool) (pid int64, rt *database.RequestTx) {
+		txid, rt, err := database.BeginRequest(ctx, pool, readOnly, func(ctx context.Context, tx pgx.Tx) (int64, database.Scope, error) {
+			if _, err := tx.Exec(ctx, `SELECT app_set_context($1, $2, $3, NULL)`, rep.TenantID, rep.UserID, rep.Visibility); err != nil {
+				return 0, database.Scope{}, err
+			}
+			var pid int64
+			err := tx.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid)
+			return pid, rep, err
+		})
+		require.NoError(t, err)
+		return txid, rt
+	}
+	backend := func(ctx context.Context, tx database.Tx) int64 {
+		var pid int64
+		require.NoError(t, tx.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid))
+		return pid
+	}
+
+	t.Run("TakenOverBySameScope", func(t *testing.T) {
+		pid, rt := begin(true)
+		rctx := database.WithRequestTx(ctx, rt)
+		err := database.WithTenantTx(rctx, pool, rep, func(ctx context.Context, tx database.Tx) error {
+			require.Equal(t, pid, backend(ctx, tx), "the handler runs on the request's connection")
+			require.Equal(t, 1, count(ctx, t, tx, "customers"), "the context authentication set is in force")
+			require.EqualValues(t, 1, pool.Stat().AcquiredConns())
+			return nil
+		}, database.ReadOnly)
+		require.NoError(t, err)
+		rt.End(ctx)
+		require.EqualValues(t, 0, pool.Stat().AcquiredConns())
+	})
+
+	t.Run("EndedForAnotherScope", func(t *testing.T) {
+		_, rt := begin(true)
+		rctx := database.WithRequestTx(ctx, rt)
+		err := database.WithTenantTx(rctx, pool, database.SystemScope(s.tenantID), func(ctx context.Context, tx database.Tx) error {
+			require.Equal(t, 2, count(ctx, t, tx, "customers"))
+			require.EqualValues(t, 1, pool.Stat().AcquiredConns(), "the request's transaction was released first")
+			return nil
+		})
+		require.NoError(t, err)
+	})
+
+	t.Run("ReadOnlyNotTakenForWrites", func(t *testing.T) {
+		_, rt := begin(true)
+		rctx := database.WithRequestTx(ctx, rt)
+		err := database.WithTenantTx(rctx, pool, rep, func(ctx context.Context, tx database.Tx) error {
+			var readOnly string
+			require.NoError(t, tx.QueryRow(ctx, `SHOW transaction_read_only`).Scan(&readOnly))
+			require.Equal(t, "off", readOnly)
+			require.EqualValues(t, 1, pool.Stat().AcquiredConns())
+			return nil
+		})
+		require.NoError(t, err)
+	})
+
+	t.Run("ReadWriteTakenAsReadOnly", func(t *testing.T) {
+		_, rt := begin(false)
+		rctx := database.WithRequestTx(ctx, rt)
+		err := database.WithTenantTx(rctx, pool, rep, func(ctx context.Context, tx database.Tx) error {
+			var readOnly string
+			require.NoError(t, tx.QueryRow(ctx, `SHOW transaction_read_only`).Scan(&readOnly))
+			require.Equal(t, "on", readOnly, "a handler asking for a read-only transaction gets one")
+			return nil
+		}, database.ReadOnly)
+		require.NoError(t, err)
+	})
+
+	t.Run("EndReleasesUntaken", func(t *testing.T) {
+		_, rt := begin(true)
+		require.EqualValues(t, 1, pool.Stat().AcquiredConns())
+		rt.End(ctx)
+		rt.End(ctx)
+		require.EqualValues(t, 0, pool.Stat().AcquiredConns())
+		// A later transaction of the same request begins afresh.
+		err := database.WithTenantTx(database.WithRequestTx(ctx, rt), pool, rep, func(ctx context.Context, tx database.Tx) error {
+			require.Equal(t, 1, count(ctx, t, tx, "customers"))
+			return nil
+		})
+		require.NoError(t, err)
+	})
+}
