@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
@@ -107,4 +108,38 @@ func TestRequestTx(t *testing.T) {
 		})
 		require.NoError(t, err)
 	})
+}
+
+// TestCustomPlans: in a CustomPlans transaction every run of a statement
+// is planned for its values, however often it runs, where a prepared
+// statement turns to a generic plan after five (pg_prepared_statements
+// counts them); savepoints inherit it.
+func TestCustomPlans(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := dbtest.Shared(t)
+	s := seed(ctx, t, db.App)
+	const q = `SELECT id FROM customers WHERE tenant_id = $1 AND id = $2 /* TestCustomPlans */`
+	run := func(ctx context.Context, tx database.Tx) {
+		var id uuid.UUID
+		require.NoError(t, tx.QueryRow(ctx, q, s.tenantID, s.repCustomer).Scan(&id))
+	}
+	generic := func(ctx context.Context, tx database.Tx) int64 {
+		var n int64
+		require.NoError(t, tx.QueryRow(ctx, `SELECT coalesce(sum(generic_plans), 0)::bigint FROM pg_prepared_statements WHERE statement = $1`,
+			pgx.QueryExecModeSimpleProtocol, q).Scan(&n))
+		return n
+	}
+	err := database.WithTenantTx(ctx, db.App, database.SystemScope(s.tenantID), func(ctx context.Context, tx database.Tx) error {
+		for i := 0; i < 8; i++ {
+			run(ctx, tx)
+		}
+		require.NoError(t, tx.Savepoint(ctx, func(ctx context.Context, tx database.Tx) error {
+			run(ctx, tx)
+			return nil
+		}))
+		require.Zero(t, generic(ctx, tx), "no run used a generic plan")
+		return nil
+	}, database.ReadOnly, database.CustomPlans)
+	require.NoError(t, err)
 }

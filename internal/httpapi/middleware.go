@@ -103,6 +103,9 @@ func Observe(logger *slog.Logger, m *Metrics) fiber.Handler {
 			m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 			m.duration.WithLabelValues(method, route).Observe(elapsed.Seconds())
 		}
+		if !logger.Enabled(c.UserContext(), slog.LevelInfo) {
+			return nil
+		}
 		attrs := []slog.Attr{
 			slog.String("request_id", RequestID(c)),
 			slog.String("method", method),
