@@ -421,8 +421,8 @@ func (s *Service) AuthenticateRequest(ctx context.Context, token string, readOnl
 	if !ok {
 		return Authenticated{}, ErrUnauthenticated
 	}
-	a, rt, err := database.BeginRequest(ctx, s.db, readOnly, func(ctx context.Context, tx pgx.Tx) (Authenticated, database.Scope, error) {
-		row, err := s.q.APITokenAuthenticateRequest(ctx, tx, dbsqlc.APITokenAuthenticateRequestParams{TenantID: tenantID, TokenHash: hash})
+	a, rt, err := database.BeginRequest(ctx, s.db, readOnly, func(ctx context.Context, q dbsqlc.DBTX) (Authenticated, database.Scope, error) {
+		row, err := s.q.APITokenAuthenticateRequest(ctx, q, dbsqlc.APITokenAuthenticateRequestParams{TenantID: tenantID, TokenHash: hash})
 		if errors.Is(err, pgx.ErrNoRows) {
 			return Authenticated{}, database.Scope{}, ErrUnauthenticated
 		}

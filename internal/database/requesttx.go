@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/customerhub/customerhub/internal/dbsqlc"
 )
 
 // A request has one transaction, authentication included (STYLE.md 2.1):
@@ -48,18 +50,36 @@ type RequestTx struct {
 // BeginRequest begins a request's transaction on db (read only when
 // readOnly) and runs first in it: the statement that sets the
 // transaction's context and answers the scope it set with its own result.
-// When first fails the transaction is rolled back.
-func BeginRequest[T any](ctx context.Context, db Beginner, readOnly bool, first func(ctx context.Context, tx pgx.Tx) (T, Scope, error)) (T, *RequestTx, error) {
+// When db lends connections (a pool), BEGIN goes out in one round trip
+// with first's QueryRow (beginning). When first fails the transaction is
+// rolled back.
+func BeginRequest[T any](ctx context.Context, db Beginner, readOnly bool, first func(ctx context.Context, q dbsqlc.DBTX) (T, Scope, error)) (T, *RequestTx, error) {
 	var zero T
-	opts := pgx.TxOptions{}
-	if readOnly {
-		opts.AccessMode = pgx.ReadOnly
+	var tx pgx.Tx
+	var q dbsqlc.DBTX
+	if pool, ok := db.(Acquirer); ok {
+		conn, err := pool.Acquire(ctx)
+		if err != nil {
+			return zero, nil, fmt.Errorf("begin transaction: %w", unavailable(err))
+		}
+		ptx := &pipelinedTx{conn: conn, raw: conn.Conn()}
+		begin := "BEGIN"
+		if readOnly {
+			begin = "BEGIN READ ONLY"
+		}
+		tx, q = ptx, &beginning{tx: ptx, beginSQL: begin}
+	} else {
+		opts := pgx.TxOptions{}
+		if readOnly {
+			opts.AccessMode = pgx.ReadOnly
+		}
+		var err error
+		if tx, err = db.BeginTx(ctx, opts); err != nil {
+			return zero, nil, fmt.Errorf("begin transaction: %w", unavailable(err))
+		}
+		q = tx
 	}
-	tx, err := db.BeginTx(ctx, opts)
-	if err != nil {
-		return zero, nil, fmt.Errorf("begin transaction: %w", unavailable(err))
-	}
-	v, scope, err := first(ctx, tx)
+	v, scope, err := first(ctx, q)
 	if err != nil {
 		rollback(ctx, tx)
 		return zero, nil, connLost(tx, err)

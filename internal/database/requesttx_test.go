@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/dbtest"
 	"github.com/customerhub/customerhub/internal/tenant"
 )
@@ -27,17 +28,17 @@ func TestRequestTx(t *testing.T) {
 	defer pool.Close()
 	rep := database.Scope{TenantID: s.tenantID, UserID: &s.repID, Visibility: tenant.VisibilityAssigned}
 
+	// first is authentication's part: one QueryRow that sets the context
+	// (pipelined after BEGIN).
 	begin := func(readOnly bool) (pid int64, rt *database.RequestTx) {
-		txid, rt, err := database.BeginRequest(ctx, pool, readOnly, func(ctx context.Context, tx pgx.Tx) (int64, database.Scope, error) {
-			if _, err := tx.Exec(ctx, `SELECT app_set_context($1, $2, $3, NULL)`, rep.TenantID, rep.UserID, rep.Visibility); err != nil {
-				return 0, database.Scope{}, err
-			}
+		pid, rt, err := database.BeginRequest(ctx, pool, readOnly, func(ctx context.Context, q dbsqlc.DBTX) (int64, database.Scope, error) {
 			var pid int64
-			err := tx.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid)
+			err := q.QueryRow(ctx, `SELECT pg_backend_pid() FROM app_set_context($1, $2, $3, NULL)`,
+				rep.TenantID, rep.UserID, rep.Visibility).Scan(&pid)
 			return pid, rep, err
 		})
 		require.NoError(t, err)
-		return txid, rt
+		return pid, rt
 	}
 	backend := func(ctx context.Context, tx database.Tx) int64 {
 		var pid int64
@@ -51,6 +52,9 @@ func TestRequestTx(t *testing.T) {
 		err := database.WithTenantTx(rctx, pool, rep, func(ctx context.Context, tx database.Tx) error {
 			require.Equal(t, pid, backend(ctx, tx), "the handler runs on the request's connection")
 			require.Equal(t, 1, count(ctx, t, tx, "customers"), "the context authentication set is in force")
+			var readOnly string
+			require.NoError(t, tx.QueryRow(ctx, `SHOW transaction_read_only`).Scan(&readOnly))
+			require.Equal(t, "on", readOnly)
 			require.EqualValues(t, 1, pool.Stat().AcquiredConns())
 			return nil
 		}, database.ReadOnly)
@@ -93,6 +97,47 @@ func TestRequestTx(t *testing.T) {
 			return nil
 		}, database.ReadOnly)
 		require.NoError(t, err)
+	})
+
+	t.Run("FirstFails", func(t *testing.T) {
+		_, _, err := database.BeginRequest(ctx, pool, true, func(ctx context.Context, q dbsqlc.DBTX) (int64, database.Scope, error) {
+			var n int64
+			err := q.QueryRow(ctx, `SELECT 1 / $1::int`, 0).Scan(&n)
+			return n, rep, err
+		})
+		require.ErrorContains(t, err, "division by zero")
+		require.EqualValues(t, 0, pool.Stat().AcquiredConns(), "rolled back and given back")
+		// The connection is usable (not left inside a transaction).
+		require.NoError(t, database.WithTenantTx(ctx, pool, rep, func(ctx context.Context, tx database.Tx) error {
+			require.Equal(t, 1, count(ctx, t, tx, "customers"))
+			return nil
+		}))
+	})
+
+	t.Run("Savepoints", func(t *testing.T) {
+		_, rt := begin(false)
+		rctx := database.WithRequestTx(ctx, rt)
+		err := database.WithTenantTx(rctx, pool, rep, func(ctx context.Context, tx database.Tx) error {
+			if _, err := tx.Exec(ctx, `CREATE TEMP TABLE sp_probe (n int) ON COMMIT DROP`); err != nil {
+				return err
+			}
+			require.Error(t, tx.Savepoint(ctx, func(ctx context.Context, tx database.Tx) error {
+				_, err := tx.Exec(ctx, `INSERT INTO sp_probe VALUES (1)`)
+				require.NoError(t, err)
+				_, err = tx.Exec(ctx, `SELECT 1 / 0`)
+				return err
+			}))
+			require.NoError(t, tx.Savepoint(ctx, func(ctx context.Context, tx database.Tx) error {
+				_, err := tx.Exec(ctx, `INSERT INTO sp_probe VALUES (2)`)
+				return err
+			}))
+			var sum int
+			require.NoError(t, tx.QueryRow(ctx, `SELECT coalesce(sum(n), 0) FROM sp_probe`).Scan(&sum))
+			require.Equal(t, 2, sum, "the failed savepoint rolled back, the other kept, the transaction went on")
+			return nil
+		})
+		require.NoError(t, err)
+		require.EqualValues(t, 0, pool.Stat().AcquiredConns())
 	})
 
 	t.Run("EndReleasesUntaken", func(t *testing.T) {
