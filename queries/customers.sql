@@ -21,6 +21,27 @@ RETURNING *;
 -- name: CustomerGetByID :one
 SELECT * FROM customers WHERE tenant_id = @tenant_id AND id = @id;
 
+-- CustomerGetByIDWithGroups is CustomerGetByID with the customer's group
+-- memberships (the customer_memberships fragment) in the same statement:
+-- the read behind every customer the API shows.
+-- name: CustomerGetByIDWithGroups :one
+SELECT sqlc.embed(c),
+  -- fragment: customer_memberships (generated from queries/fragments/customer_memberships.sql: edit it there and run make generate)
+  coalesce((
+      SELECT jsonb_agg(jsonb_build_object(
+          'category', m.category, 'category_name', gc.name, 'category_position', gc.position,
+          'group_id', g.id, 'code', g.code, 'name', g.name,
+          'price_list_id', g.price_list_id, 'payment_terms_id', g.payment_terms_id,
+          'credit_limit', g.credit_limit, 'credit_days', g.credit_days, 'discount_rate', g.discount_rate)
+          ORDER BY gc.position, gc.key)
+      FROM customer_group_members m
+      JOIN customer_groups g ON g.tenant_id = @tenant_id AND g.id = m.group_id
+      JOIN group_categories gc ON gc.tenant_id = @tenant_id AND gc.key = m.category
+      WHERE m.tenant_id = @tenant_id AND m.customer_id = c.id), '[]')::jsonb AS groups
+  -- end fragment: customer_memberships
+FROM customers c
+WHERE c.tenant_id = @tenant_id AND c.id = @id;
+
 -- name: CustomerGetByIDForUpdate :one
 SELECT * FROM customers WHERE tenant_id = @tenant_id AND id = @id FOR UPDATE;
 
@@ -48,9 +69,24 @@ DELETE FROM customers WHERE tenant_id = @tenant_id AND id = @id;
 -- generate copies them here). Its plan depends on the values (the filters
 -- and the sort asked for): its callers run it with custom plans
 -- (database.CustomPlans), and for a common search term with the planner
--- told to walk the sort's index (CustomerPreferIndexOrder).
+-- told to walk the sort's index (CustomerPreferIndexOrder). Each row
+-- brings the customer's group memberships (customer_memberships).
 -- name: CustomerList :many
-SELECT c.* FROM customers c
+SELECT sqlc.embed(c),
+  -- fragment: customer_memberships (generated from queries/fragments/customer_memberships.sql: edit it there and run make generate)
+  coalesce((
+      SELECT jsonb_agg(jsonb_build_object(
+          'category', m.category, 'category_name', gc.name, 'category_position', gc.position,
+          'group_id', g.id, 'code', g.code, 'name', g.name,
+          'price_list_id', g.price_list_id, 'payment_terms_id', g.payment_terms_id,
+          'credit_limit', g.credit_limit, 'credit_days', g.credit_days, 'discount_rate', g.discount_rate)
+          ORDER BY gc.position, gc.key)
+      FROM customer_group_members m
+      JOIN customer_groups g ON g.tenant_id = @tenant_id AND g.id = m.group_id
+      JOIN group_categories gc ON gc.tenant_id = @tenant_id AND gc.key = m.category
+      WHERE m.tenant_id = @tenant_id AND m.customer_id = c.id), '[]')::jsonb AS groups
+  -- end fragment: customer_memberships
+FROM customers c
 WHERE
   -- fragment: customer_filter (generated from queries/fragments/customer_filter.sql: edit it there and run make generate)
   c.tenant_id = @tenant_id
@@ -225,6 +261,27 @@ SELECT customer_search_page(@pattern::text, @statuses::text[], @sort::text, sqlc
 -- search already decided, through the row-level security policy.
 -- name: CustomerGetByIDs :many
 SELECT * FROM customers WHERE tenant_id = @tenant_id AND id = ANY (@ids::uuid[]);
+
+-- CustomerGetByIDsWithGroups is CustomerGetByIDs with each customer's
+-- group memberships (customer_memberships): a page of the list that a
+-- search or the dormant preview chose by id.
+-- name: CustomerGetByIDsWithGroups :many
+SELECT sqlc.embed(c),
+  -- fragment: customer_memberships (generated from queries/fragments/customer_memberships.sql: edit it there and run make generate)
+  coalesce((
+      SELECT jsonb_agg(jsonb_build_object(
+          'category', m.category, 'category_name', gc.name, 'category_position', gc.position,
+          'group_id', g.id, 'code', g.code, 'name', g.name,
+          'price_list_id', g.price_list_id, 'payment_terms_id', g.payment_terms_id,
+          'credit_limit', g.credit_limit, 'credit_days', g.credit_days, 'discount_rate', g.discount_rate)
+          ORDER BY gc.position, gc.key)
+      FROM customer_group_members m
+      JOIN customer_groups g ON g.tenant_id = @tenant_id AND g.id = m.group_id
+      JOIN group_categories gc ON gc.tenant_id = @tenant_id AND gc.key = m.category
+      WHERE m.tenant_id = @tenant_id AND m.customer_id = c.id), '[]')::jsonb AS groups
+  -- end fragment: customer_memberships
+FROM customers c
+WHERE c.tenant_id = @tenant_id AND c.id = ANY (@ids::uuid[]);
 
 -- CustomerReachRefresh recomputes the reach of these customers from its
 -- sources and copies it to their rows (migration 000010). Call it in the

@@ -41,7 +41,8 @@ type Effective struct {
 }
 
 // ResolveEffective computes a customer's effective values. groups must be
-// in precedence order (group.Service.ForCustomers returns them so).
+// in precedence order (group.Service.ForCustomers and
+// group.DecodeMemberships return them so).
 func ResolveEffective(c dbsqlc.Customer, groups []group.Membership, s settings.Settings) Effective {
 	return Effective{
 		PaymentTermsID:   pick(c.PaymentTermsID, groups, func(m group.Membership) *uuid.UUID { return m.PaymentTermsID }, s.DefaultPaymentTermsID),

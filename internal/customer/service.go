@@ -194,20 +194,27 @@ func (s *Service) notFound(ctx context.Context, tx database.Tx, id uuid.UUID) er
 	return &MergedError{ID: id, MergedInto: kept}
 }
 
-// Get returns a customer the actor can see.
+// Get returns a customer the actor can see, with its group memberships
+// read in the same statement.
 func (s *Service) Get(ctx context.Context, tx database.Tx, id uuid.UUID) (Detail, error) {
-	c, err := s.q.CustomerGetByID(ctx, tx, dbsqlc.CustomerGetByIDParams{TenantID: tx.TenantID(), ID: id})
+	row, err := s.q.CustomerGetByIDWithGroups(ctx, tx, dbsqlc.CustomerGetByIDWithGroupsParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Detail{}, s.notFound(ctx, tx, id)
 	}
 	if err != nil {
 		return Detail{}, fmt.Errorf("get customer: %w", err)
 	}
-	groups, err := s.groups.ForCustomers(ctx, tx, []uuid.UUID{id})
+	return toDetail(row.Customer, row.Groups)
+}
+
+// toDetail pairs a customer with its memberships as the customer reads
+// bring them (the customer_memberships fragment's jsonb array).
+func toDetail(c dbsqlc.Customer, groups []byte) (Detail, error) {
+	ms, err := group.DecodeMemberships(groups)
 	if err != nil {
-		return Detail{}, err
+		return Detail{}, fmt.Errorf("customer %s: %w", c.ID, err)
 	}
-	return Detail{Customer: c, Groups: groups[id]}, nil
+	return Detail{Customer: c, Groups: ms}, nil
 }
 
 // Update applies a patch when want matches the stored version. A patch that
@@ -349,40 +356,34 @@ func (s *Service) List(ctx context.Context, tx database.Tx, actor *tenant.Princi
 			return nil, err
 		}
 	}
-	ids := make([]uuid.UUID, len(rows))
-	for i, r := range rows {
-		ids[i] = r.ID
-	}
-	groups, err := s.groups.ForCustomers(ctx, tx, ids)
-	if err != nil {
-		return nil, err
-	}
 	out := make([]Detail, len(rows))
 	for i, r := range rows {
-		out[i] = Detail{Customer: r, Groups: groups[r.ID]}
+		if out[i], err = toDetail(r.Customer, r.Groups); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
 
-// page reads customers by id, keeping the order of ids; those the policy
-// hides are left out.
+// page reads customers by id, with their group memberships, keeping the
+// order of ids; those the policy hides are left out.
 func (s *Service) page(ctx context.Context, tx database.Tx, ids []uuid.UUID) ([]Detail, error) {
-	rows, err := s.q.CustomerGetByIDs(ctx, tx, dbsqlc.CustomerGetByIDsParams{TenantID: tx.TenantID(), Ids: ids})
+	rows, err := s.q.CustomerGetByIDsWithGroups(ctx, tx, dbsqlc.CustomerGetByIDsWithGroupsParams{TenantID: tx.TenantID(), Ids: ids})
 	if err != nil {
 		return nil, fmt.Errorf("read customers: %w", err)
 	}
-	byID := make(map[uuid.UUID]dbsqlc.Customer, len(rows))
+	byID := make(map[uuid.UUID]dbsqlc.CustomerGetByIDsWithGroupsRow, len(rows))
 	for _, r := range rows {
-		byID[r.ID] = r
-	}
-	groups, err := s.groups.ForCustomers(ctx, tx, ids)
-	if err != nil {
-		return nil, err
+		byID[r.Customer.ID] = r
 	}
 	out := make([]Detail, 0, len(rows))
 	for _, id := range ids {
-		if c, ok := byID[id]; ok {
-			out = append(out, Detail{Customer: c, Groups: groups[id]})
+		if r, ok := byID[id]; ok {
+			d, err := toDetail(r.Customer, r.Groups)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, d)
 		}
 	}
 	return out, nil

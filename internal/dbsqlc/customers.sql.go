@@ -761,6 +761,88 @@ func (q *Queries) CustomerGetByIDForUpdate(ctx context.Context, db DBTX, arg Cus
 	return i, err
 }
 
+const customerGetByIDWithGroups = `-- name: CustomerGetByIDWithGroups :one
+SELECT c.tenant_id, c.id, c.code, c.name, c.type, c.email, c.phone, c.sales_rep_id, c.status, c.version, c.created_at, c.updated_at, c.kind, c.contact_name, c.website, c.tax_number, c.currency, c.discount_rate, c.payment_terms_id, c.default_payment_method, c.tax_scheme, c.price_list_id, c.credit_limit, c.credit_period_days, c.credit_policy, c.billing_status, c.basis_date, c.notes, c.custom, c.city, c.country, c.order_count, c.total_order_value, c.last_order_at, c.balance, c.overdue_amount, c.search_text, c.reach, c.last_payment_at, c.reactivated_at, c.last_notice_at,
+  -- fragment: customer_memberships (generated from queries/fragments/customer_memberships.sql: edit it there and run make generate)
+  coalesce((
+      SELECT jsonb_agg(jsonb_build_object(
+          'category', m.category, 'category_name', gc.name, 'category_position', gc.position,
+          'group_id', g.id, 'code', g.code, 'name', g.name,
+          'price_list_id', g.price_list_id, 'payment_terms_id', g.payment_terms_id,
+          'credit_limit', g.credit_limit, 'credit_days', g.credit_days, 'discount_rate', g.discount_rate)
+          ORDER BY gc.position, gc.key)
+      FROM customer_group_members m
+      JOIN customer_groups g ON g.tenant_id = $1 AND g.id = m.group_id
+      JOIN group_categories gc ON gc.tenant_id = $1 AND gc.key = m.category
+      WHERE m.tenant_id = $1 AND m.customer_id = c.id), '[]')::jsonb AS groups
+  -- end fragment: customer_memberships
+FROM customers c
+WHERE c.tenant_id = $1 AND c.id = $2
+`
+
+type CustomerGetByIDWithGroupsParams struct {
+	TenantID uuid.UUID
+	ID       uuid.UUID
+}
+
+type CustomerGetByIDWithGroupsRow struct {
+	Customer Customer
+	Groups   json.RawMessage
+}
+
+// CustomerGetByIDWithGroups is CustomerGetByID with the customer's group
+// memberships (the customer_memberships fragment) in the same statement:
+// the read behind every customer the API shows.
+func (q *Queries) CustomerGetByIDWithGroups(ctx context.Context, db DBTX, arg CustomerGetByIDWithGroupsParams) (CustomerGetByIDWithGroupsRow, error) {
+	row := db.QueryRow(ctx, customerGetByIDWithGroups, arg.TenantID, arg.ID)
+	var i CustomerGetByIDWithGroupsRow
+	err := row.Scan(
+		&i.Customer.TenantID,
+		&i.Customer.ID,
+		&i.Customer.Code,
+		&i.Customer.Name,
+		&i.Customer.Type,
+		&i.Customer.Email,
+		&i.Customer.Phone,
+		&i.Customer.SalesRepID,
+		&i.Customer.Status,
+		&i.Customer.Version,
+		&i.Customer.CreatedAt,
+		&i.Customer.UpdatedAt,
+		&i.Customer.Kind,
+		&i.Customer.ContactName,
+		&i.Customer.Website,
+		&i.Customer.TaxNumber,
+		&i.Customer.Currency,
+		&i.Customer.DiscountRate,
+		&i.Customer.PaymentTermsID,
+		&i.Customer.DefaultPaymentMethod,
+		&i.Customer.TaxScheme,
+		&i.Customer.PriceListID,
+		&i.Customer.CreditLimit,
+		&i.Customer.CreditPeriodDays,
+		&i.Customer.CreditPolicy,
+		&i.Customer.BillingStatus,
+		&i.Customer.BasisDate,
+		&i.Customer.Notes,
+		&i.Customer.Custom,
+		&i.Customer.City,
+		&i.Customer.Country,
+		&i.Customer.OrderCount,
+		&i.Customer.TotalOrderValue,
+		&i.Customer.LastOrderAt,
+		&i.Customer.Balance,
+		&i.Customer.OverdueAmount,
+		&i.Customer.SearchText,
+		&i.Customer.Reach,
+		&i.Customer.LastPaymentAt,
+		&i.Customer.ReactivatedAt,
+		&i.Customer.LastNoticeAt,
+		&i.Groups,
+	)
+	return i, err
+}
+
 const customerGetByIDs = `-- name: CustomerGetByIDs :many
 SELECT tenant_id, id, code, name, type, email, phone, sales_rep_id, status, version, created_at, updated_at, kind, contact_name, website, tax_number, currency, discount_rate, payment_terms_id, default_payment_method, tax_scheme, price_list_id, credit_limit, credit_period_days, credit_policy, billing_status, basis_date, notes, custom, city, country, order_count, total_order_value, last_order_at, balance, overdue_amount, search_text, reach, last_payment_at, reactivated_at, last_notice_at FROM customers WHERE tenant_id = $1 AND id = ANY ($2::uuid[])
 `
@@ -823,6 +905,101 @@ func (q *Queries) CustomerGetByIDs(ctx context.Context, db DBTX, arg CustomerGet
 			&i.LastPaymentAt,
 			&i.ReactivatedAt,
 			&i.LastNoticeAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const customerGetByIDsWithGroups = `-- name: CustomerGetByIDsWithGroups :many
+SELECT c.tenant_id, c.id, c.code, c.name, c.type, c.email, c.phone, c.sales_rep_id, c.status, c.version, c.created_at, c.updated_at, c.kind, c.contact_name, c.website, c.tax_number, c.currency, c.discount_rate, c.payment_terms_id, c.default_payment_method, c.tax_scheme, c.price_list_id, c.credit_limit, c.credit_period_days, c.credit_policy, c.billing_status, c.basis_date, c.notes, c.custom, c.city, c.country, c.order_count, c.total_order_value, c.last_order_at, c.balance, c.overdue_amount, c.search_text, c.reach, c.last_payment_at, c.reactivated_at, c.last_notice_at,
+  -- fragment: customer_memberships (generated from queries/fragments/customer_memberships.sql: edit it there and run make generate)
+  coalesce((
+      SELECT jsonb_agg(jsonb_build_object(
+          'category', m.category, 'category_name', gc.name, 'category_position', gc.position,
+          'group_id', g.id, 'code', g.code, 'name', g.name,
+          'price_list_id', g.price_list_id, 'payment_terms_id', g.payment_terms_id,
+          'credit_limit', g.credit_limit, 'credit_days', g.credit_days, 'discount_rate', g.discount_rate)
+          ORDER BY gc.position, gc.key)
+      FROM customer_group_members m
+      JOIN customer_groups g ON g.tenant_id = $1 AND g.id = m.group_id
+      JOIN group_categories gc ON gc.tenant_id = $1 AND gc.key = m.category
+      WHERE m.tenant_id = $1 AND m.customer_id = c.id), '[]')::jsonb AS groups
+  -- end fragment: customer_memberships
+FROM customers c
+WHERE c.tenant_id = $1 AND c.id = ANY ($2::uuid[])
+`
+
+type CustomerGetByIDsWithGroupsParams struct {
+	TenantID uuid.UUID
+	Ids      []uuid.UUID
+}
+
+type CustomerGetByIDsWithGroupsRow struct {
+	Customer Customer
+	Groups   json.RawMessage
+}
+
+// CustomerGetByIDsWithGroups is CustomerGetByIDs with each customer's
+// group memberships (customer_memberships): a page of the list that a
+// search or the dormant preview chose by id.
+func (q *Queries) CustomerGetByIDsWithGroups(ctx context.Context, db DBTX, arg CustomerGetByIDsWithGroupsParams) ([]CustomerGetByIDsWithGroupsRow, error) {
+	rows, err := db.Query(ctx, customerGetByIDsWithGroups, arg.TenantID, arg.Ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []CustomerGetByIDsWithGroupsRow{}
+	for rows.Next() {
+		var i CustomerGetByIDsWithGroupsRow
+		if err := rows.Scan(
+			&i.Customer.TenantID,
+			&i.Customer.ID,
+			&i.Customer.Code,
+			&i.Customer.Name,
+			&i.Customer.Type,
+			&i.Customer.Email,
+			&i.Customer.Phone,
+			&i.Customer.SalesRepID,
+			&i.Customer.Status,
+			&i.Customer.Version,
+			&i.Customer.CreatedAt,
+			&i.Customer.UpdatedAt,
+			&i.Customer.Kind,
+			&i.Customer.ContactName,
+			&i.Customer.Website,
+			&i.Customer.TaxNumber,
+			&i.Customer.Currency,
+			&i.Customer.DiscountRate,
+			&i.Customer.PaymentTermsID,
+			&i.Customer.DefaultPaymentMethod,
+			&i.Customer.TaxScheme,
+			&i.Customer.PriceListID,
+			&i.Customer.CreditLimit,
+			&i.Customer.CreditPeriodDays,
+			&i.Customer.CreditPolicy,
+			&i.Customer.BillingStatus,
+			&i.Customer.BasisDate,
+			&i.Customer.Notes,
+			&i.Customer.Custom,
+			&i.Customer.City,
+			&i.Customer.Country,
+			&i.Customer.OrderCount,
+			&i.Customer.TotalOrderValue,
+			&i.Customer.LastOrderAt,
+			&i.Customer.Balance,
+			&i.Customer.OverdueAmount,
+			&i.Customer.SearchText,
+			&i.Customer.Reach,
+			&i.Customer.LastPaymentAt,
+			&i.Customer.ReactivatedAt,
+			&i.Customer.LastNoticeAt,
+			&i.Groups,
 		); err != nil {
 			return nil, err
 		}
@@ -961,7 +1138,21 @@ func (q *Queries) CustomerInsert(ctx context.Context, db DBTX, arg CustomerInser
 }
 
 const customerList = `-- name: CustomerList :many
-SELECT c.tenant_id, c.id, c.code, c.name, c.type, c.email, c.phone, c.sales_rep_id, c.status, c.version, c.created_at, c.updated_at, c.kind, c.contact_name, c.website, c.tax_number, c.currency, c.discount_rate, c.payment_terms_id, c.default_payment_method, c.tax_scheme, c.price_list_id, c.credit_limit, c.credit_period_days, c.credit_policy, c.billing_status, c.basis_date, c.notes, c.custom, c.city, c.country, c.order_count, c.total_order_value, c.last_order_at, c.balance, c.overdue_amount, c.search_text, c.reach, c.last_payment_at, c.reactivated_at, c.last_notice_at FROM customers c
+SELECT c.tenant_id, c.id, c.code, c.name, c.type, c.email, c.phone, c.sales_rep_id, c.status, c.version, c.created_at, c.updated_at, c.kind, c.contact_name, c.website, c.tax_number, c.currency, c.discount_rate, c.payment_terms_id, c.default_payment_method, c.tax_scheme, c.price_list_id, c.credit_limit, c.credit_period_days, c.credit_policy, c.billing_status, c.basis_date, c.notes, c.custom, c.city, c.country, c.order_count, c.total_order_value, c.last_order_at, c.balance, c.overdue_amount, c.search_text, c.reach, c.last_payment_at, c.reactivated_at, c.last_notice_at,
+  -- fragment: customer_memberships (generated from queries/fragments/customer_memberships.sql: edit it there and run make generate)
+  coalesce((
+      SELECT jsonb_agg(jsonb_build_object(
+          'category', m.category, 'category_name', gc.name, 'category_position', gc.position,
+          'group_id', g.id, 'code', g.code, 'name', g.name,
+          'price_list_id', g.price_list_id, 'payment_terms_id', g.payment_terms_id,
+          'credit_limit', g.credit_limit, 'credit_days', g.credit_days, 'discount_rate', g.discount_rate)
+          ORDER BY gc.position, gc.key)
+      FROM customer_group_members m
+      JOIN customer_groups g ON g.tenant_id = $1 AND g.id = m.group_id
+      JOIN group_categories gc ON gc.tenant_id = $1 AND gc.key = m.category
+      WHERE m.tenant_id = $1 AND m.customer_id = c.id), '[]')::jsonb AS groups
+  -- end fragment: customer_memberships
+FROM customers c
 WHERE
   -- fragment: customer_filter (generated from queries/fragments/customer_filter.sql: edit it there and run make generate)
   c.tenant_id = $1
@@ -1057,14 +1248,20 @@ type CustomerListParams struct {
 	RowLimit        int32
 }
 
+type CustomerListRow struct {
+	Customer Customer
+	Groups   json.RawMessage
+}
+
 // CustomerList is the customer list: every filter, search and sort of
 // GET /v1/customers in one statement, the filter and the keyset written
 // once in queries/fragments (customer_filter, customer_page; make
 // generate copies them here). Its plan depends on the values (the filters
 // and the sort asked for): its callers run it with custom plans
 // (database.CustomPlans), and for a common search term with the planner
-// told to walk the sort's index (CustomerPreferIndexOrder).
-func (q *Queries) CustomerList(ctx context.Context, db DBTX, arg CustomerListParams) ([]Customer, error) {
+// told to walk the sort's index (CustomerPreferIndexOrder). Each row
+// brings the customer's group memberships (customer_memberships).
+func (q *Queries) CustomerList(ctx context.Context, db DBTX, arg CustomerListParams) ([]CustomerListRow, error) {
 	rows, err := db.Query(ctx, customerList,
 		arg.TenantID,
 		arg.ScopeUserID,
@@ -1097,51 +1294,52 @@ func (q *Queries) CustomerList(ctx context.Context, db DBTX, arg CustomerListPar
 		return nil, err
 	}
 	defer rows.Close()
-	items := []Customer{}
+	items := []CustomerListRow{}
 	for rows.Next() {
-		var i Customer
+		var i CustomerListRow
 		if err := rows.Scan(
-			&i.TenantID,
-			&i.ID,
-			&i.Code,
-			&i.Name,
-			&i.Type,
-			&i.Email,
-			&i.Phone,
-			&i.SalesRepID,
-			&i.Status,
-			&i.Version,
-			&i.CreatedAt,
-			&i.UpdatedAt,
-			&i.Kind,
-			&i.ContactName,
-			&i.Website,
-			&i.TaxNumber,
-			&i.Currency,
-			&i.DiscountRate,
-			&i.PaymentTermsID,
-			&i.DefaultPaymentMethod,
-			&i.TaxScheme,
-			&i.PriceListID,
-			&i.CreditLimit,
-			&i.CreditPeriodDays,
-			&i.CreditPolicy,
-			&i.BillingStatus,
-			&i.BasisDate,
-			&i.Notes,
-			&i.Custom,
-			&i.City,
-			&i.Country,
-			&i.OrderCount,
-			&i.TotalOrderValue,
-			&i.LastOrderAt,
-			&i.Balance,
-			&i.OverdueAmount,
-			&i.SearchText,
-			&i.Reach,
-			&i.LastPaymentAt,
-			&i.ReactivatedAt,
-			&i.LastNoticeAt,
+			&i.Customer.TenantID,
+			&i.Customer.ID,
+			&i.Customer.Code,
+			&i.Customer.Name,
+			&i.Customer.Type,
+			&i.Customer.Email,
+			&i.Customer.Phone,
+			&i.Customer.SalesRepID,
+			&i.Customer.Status,
+			&i.Customer.Version,
+			&i.Customer.CreatedAt,
+			&i.Customer.UpdatedAt,
+			&i.Customer.Kind,
+			&i.Customer.ContactName,
+			&i.Customer.Website,
+			&i.Customer.TaxNumber,
+			&i.Customer.Currency,
+			&i.Customer.DiscountRate,
+			&i.Customer.PaymentTermsID,
+			&i.Customer.DefaultPaymentMethod,
+			&i.Customer.TaxScheme,
+			&i.Customer.PriceListID,
+			&i.Customer.CreditLimit,
+			&i.Customer.CreditPeriodDays,
+			&i.Customer.CreditPolicy,
+			&i.Customer.BillingStatus,
+			&i.Customer.BasisDate,
+			&i.Customer.Notes,
+			&i.Customer.Custom,
+			&i.Customer.City,
+			&i.Customer.Country,
+			&i.Customer.OrderCount,
+			&i.Customer.TotalOrderValue,
+			&i.Customer.LastOrderAt,
+			&i.Customer.Balance,
+			&i.Customer.OverdueAmount,
+			&i.Customer.SearchText,
+			&i.Customer.Reach,
+			&i.Customer.LastPaymentAt,
+			&i.Customer.ReactivatedAt,
+			&i.Customer.LastNoticeAt,
+			&i.Groups,
 		); err != nil {
 			return nil, err
 		}

@@ -6,11 +6,13 @@
 // several of a customer's groups set the same default (price list, payment
 // terms, credit, discount), the group whose category has the lowest
 // position wins, then the lowest key. The customer package reads the
-// memberships through Resolve, SetMemberships and ForCustomers and applies
-// that rule.
+// memberships through Resolve, SetMemberships, ForCustomers and
+// DecodeMemberships (its reads bring the memberships in the customer's own
+// row) and applies that rule.
 package group
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -111,6 +113,68 @@ type Membership struct {
 	CreditLimit                 *decimal.Decimal
 	CreditDays                  *int32
 	DiscountRate                *decimal.Decimal
+}
+
+// membershipJSON is one element of the customer_memberships fragment's
+// jsonb array (queries/fragments/customer_memberships.sql): the keys are
+// the ones the fragment builds. The amounts are json.Number, the number's
+// text as PostgreSQL wrote it, so they reach decimal.Decimal without a
+// float in between.
+type membershipJSON struct {
+	Category         string       `json:"category"`
+	CategoryName     string       `json:"category_name"`
+	CategoryPosition int32        `json:"category_position"`
+	GroupID          uuid.UUID    `json:"group_id"`
+	Code             string       `json:"code"`
+	Name             string       `json:"name"`
+	PriceListID      *uuid.UUID   `json:"price_list_id"`
+	PaymentTermsID   *uuid.UUID   `json:"payment_terms_id"`
+	CreditLimit      *json.Number `json:"credit_limit"`
+	CreditDays       *int32       `json:"credit_days"`
+	DiscountRate     *json.Number `json:"discount_rate"`
+}
+
+// DecodeMemberships reads a customer's memberships as the customer reads
+// bring them: the customer_memberships fragment's jsonb array, already in
+// fallback order (category position, then key). An empty array is nil, as
+// a customer without memberships has none in ForCustomers's map.
+func DecodeMemberships(raw []byte) ([]Membership, error) {
+	var in []membershipJSON
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return nil, fmt.Errorf("decode group memberships: %w", err)
+	}
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := make([]Membership, len(in))
+	for i, m := range in {
+		creditLimit, err := decodeDecimal(m.CreditLimit)
+		if err != nil {
+			return nil, fmt.Errorf("decode group memberships: credit_limit: %w", err)
+		}
+		discountRate, err := decodeDecimal(m.DiscountRate)
+		if err != nil {
+			return nil, fmt.Errorf("decode group memberships: discount_rate: %w", err)
+		}
+		out[i] = Membership{
+			Category: m.Category, CategoryName: m.CategoryName, CategoryPosition: m.CategoryPosition,
+			GroupID: m.GroupID, Code: m.Code, Name: m.Name, PriceListID: m.PriceListID, PaymentTermsID: m.PaymentTermsID,
+			CreditLimit: creditLimit, CreditDays: m.CreditDays, DiscountRate: discountRate,
+		}
+	}
+	return out, nil
+}
+
+// decodeDecimal parses a JSON number's text exactly; nil (JSON null) stays nil.
+func decodeDecimal(n *json.Number) (*decimal.Decimal, error) {
+	if n == nil {
+		return nil, nil
+	}
+	d, err := decimal.NewFromString(n.String())
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
 }
 
 // Record is the writable part of a group: what create sets and what a
