@@ -134,7 +134,7 @@ func (tx Tx) RolledBack(ctx context.Context, fn func(ctx context.Context, tx Tx)
 		return fmt.Errorf("savepoint: %w", err)
 	}
 	defer rollback(ctx, sp)
-	return fn(ctx, tx.nested(sp))
+	return fn(ctx, Tx{Tx: sp, scope: tx.scope})
 }
 
 // Savepoint runs fn in a savepoint of tx: what fn did is kept when it
@@ -146,48 +146,11 @@ func (tx Tx) Savepoint(ctx context.Context, fn func(ctx context.Context, tx Tx) 
 	if err != nil {
 		return fmt.Errorf("savepoint: %w", err)
 	}
-	if err := fn(ctx, tx.nested(sp)); err != nil {
+	if err := fn(ctx, Tx{Tx: sp, scope: tx.scope}); err != nil {
 		rollback(ctx, sp)
 		return err
 	}
 	return sp.Commit(ctx)
-}
-
-// nested is tx's savepoint sp, planned as tx is.
-func (tx Tx) nested(sp pgx.Tx) Tx {
-	if _, ok := tx.Tx.(oneShot); ok {
-		sp = oneShot{sp}
-	}
-	return Tx{Tx: sp, scope: tx.scope}
-}
-
-// oneShot runs every statement of its transaction as the unnamed statement
-// (pgx.QueryExecModeCacheDescribe: the statement's description is cached,
-// its plan is not), which PostgreSQL plans for the values bound: a custom
-// plan per run, in the same one round trip (CustomPlans).
-type oneShot struct{ pgx.Tx }
-
-func (t oneShot) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	return t.Tx.Exec(ctx, sql, planEachRun(args)...)
-}
-
-func (t oneShot) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	return t.Tx.Query(ctx, sql, planEachRun(args)...)
-}
-
-func (t oneShot) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	return t.Tx.QueryRow(ctx, sql, planEachRun(args)...)
-}
-
-// planEachRun puts the unnamed-statement mode before args, unless the
-// caller chose a mode.
-func planEachRun(args []any) []any {
-	if len(args) > 0 {
-		if _, chosen := args[0].(pgx.QueryExecMode); chosen {
-			return args
-		}
-	}
-	return append([]any{pgx.QueryExecModeCacheDescribe}, args...)
 }
 
 // txOptions are how WithTenantTx begins a transaction.
@@ -215,10 +178,11 @@ func RepeatableRead(o *txOptions) { o.pgx.IsoLevel = pgx.RepeatableRead }
 // under row-level security on every call costs more than running it
 // (measured: 11.8 ms vs 3.9 ms per order placed).
 //
-// The statements run as PostgreSQL's unnamed statement (oneShot), which it
-// plans for the values bound, where a prepared statement would turn to a
-// generic plan after five runs: this costs no round trip, where setting
-// plan_cache_mode for the transaction cost one per request.
+// It sets plan_cache_mode for the transaction, one statement. Running the
+// statements as the unnamed statement instead (pgx's
+// QueryExecModeCacheDescribe, no extra round trip) was tried and measured
+// slower: PostgreSQL then parses and analyses the list's long query on
+// every run (a first list page: 272–290/s against 331–349/s).
 func CustomPlans(o *txOptions) { o.planned = true }
 
 // WithTenantTx runs fn in one transaction scoped to s and commits when fn
@@ -285,11 +249,12 @@ func tenantTx[T any](ctx context.Context, db Beginner, s Scope, fn func(ctx cont
 			return zero, connLost(ptx, fmt.Errorf("set tenant context: %w", err))
 		}
 	}
-	run := Tx{Tx: ptx, scope: s}
 	if txOpts.planned {
-		run.Tx = oneShot{ptx}
+		if err := dbsqlc.New().PlannerCustomPlans(ctx, ptx); err != nil {
+			return zero, connLost(ptx, fmt.Errorf("plan mode: %w", err))
+		}
 	}
-	v, err := fn(ctx, run)
+	v, err := fn(ctx, Tx{Tx: ptx, scope: s})
 	if err != nil {
 		return zero, connLost(ptx, err)
 	}

@@ -36,6 +36,17 @@ func (q *Queries) ContextSet(ctx context.Context, db DBTX, arg ContextSetParams)
 	return err
 }
 
+const plannerCustomPlans = `-- name: PlannerCustomPlans :exec
+SELECT set_config('plan_cache_mode', 'force_custom_plan', true)
+`
+
+// PlannerCustomPlans makes the rest of the transaction plan each statement
+// with its actual parameters (see database.CustomPlans).
+func (q *Queries) PlannerCustomPlans(ctx context.Context, db DBTX) error {
+	_, err := db.Exec(ctx, plannerCustomPlans)
+	return err
+}
+
 const statementTimeoutSet = `-- name: StatementTimeoutSet :exec
 SELECT set_config('statement_timeout', $1::text, true)
 `
