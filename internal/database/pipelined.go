@@ -91,8 +91,8 @@ func (r errRow) Scan(...any) error { return r.err }
 // when it ends. Large objects are not supported (nothing here uses them).
 type pipelinedTx struct {
 	conn *pgxpool.Conn
-	// raw is conn's connection, kept for Conn after conn went back to the
-	// pool (pgxpool's Conn is unusable then).
+	// raw is conn's connection (pgxpool's Conn is unusable once it went
+	// back to the pool, which end does).
 	raw    *pgx.Conn
 	closed bool
 	// savepoints numbers the savepoints Begin makes.
@@ -189,7 +189,14 @@ func (tx *pipelinedTx) QueryRow(ctx context.Context, sql string, args ...any) pg
 	return tx.conn.QueryRow(ctx, sql, args...)
 }
 
-func (tx *pipelinedTx) Conn() *pgx.Conn { return tx.raw }
+// Conn is the transaction's connection while it lasts, nil after: the
+// connection went back to the pool and may serve another request.
+func (tx *pipelinedTx) Conn() *pgx.Conn {
+	if tx.closed {
+		return nil
+	}
+	return tx.raw
+}
 
 // savepointTx is a savepoint of a pipelinedTx: Commit releases it,
 // Rollback rolls back to it.

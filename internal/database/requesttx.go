@@ -81,8 +81,11 @@ func BeginRequest[T any](ctx context.Context, db Beginner, readOnly bool, first 
 	}
 	v, scope, err := first(ctx, q)
 	if err != nil {
+		// Judged before the rollback, which gives the connection back
+		// to the pool (another request may be using it after).
+		err = connLost(tx, err)
 		rollback(ctx, tx)
-		return zero, nil, connLost(tx, err)
+		return zero, nil, err
 	}
 	return v, &RequestTx{db: db, tx: tx, scope: scope, readOnly: readOnly}, nil
 }
