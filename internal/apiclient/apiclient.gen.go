@@ -436,6 +436,66 @@ func (e CustomerResponseType) Valid() bool {
 	}
 }
 
+// Defines values for ImporterUploadFormKind.
+const (
+	CustomerPrices ImporterUploadFormKind = "customer_prices"
+	Customers      ImporterUploadFormKind = "customers"
+)
+
+// Valid indicates whether the value is a known member of the ImporterUploadFormKind enum.
+func (e ImporterUploadFormKind) Valid() bool {
+	switch e {
+	case CustomerPrices:
+		return true
+	case Customers:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ImporterUploadFormMatchOn.
+const (
+	Code      ImporterUploadFormMatchOn = "code"
+	Email     ImporterUploadFormMatchOn = "email"
+	TaxNumber ImporterUploadFormMatchOn = "tax_number"
+)
+
+// Valid indicates whether the value is a known member of the ImporterUploadFormMatchOn enum.
+func (e ImporterUploadFormMatchOn) Valid() bool {
+	switch e {
+	case Code:
+		return true
+	case Email:
+		return true
+	case TaxNumber:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ImporterUploadFormMode.
+const (
+	Create ImporterUploadFormMode = "create"
+	Update ImporterUploadFormMode = "update"
+	Upsert ImporterUploadFormMode = "upsert"
+)
+
+// Valid indicates whether the value is a known member of the ImporterUploadFormMode enum.
+func (e ImporterUploadFormMode) Valid() bool {
+	switch e {
+	case Create:
+		return true
+	case Update:
+		return true
+	case Upsert:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for JobsViewState.
 const (
 	JobsViewStateCancelled JobsViewState = "cancelled"
@@ -1300,6 +1360,42 @@ type ImporterSummary struct {
 	PaymentTermsCreated *[]ImporterCreatedTerms `json:"payment_terms_created,omitempty"`
 }
 
+// ImporterUploadForm defines model for ImporterUploadForm.
+type ImporterUploadForm struct {
+	// AllOrNothing Write nothing when any row fails.
+	AllOrNothing *bool `json:"all_or_nothing,omitempty"`
+
+	// DryRun Check every row and report, writing nothing.
+	DryRun *bool `json:"dry_run,omitempty"`
+
+	// File The spreadsheet: .xlsx or .csv, recognised by its content.
+	File openapi_types.File `json:"file"`
+
+	// Kind What the rows are; customers when absent.
+	Kind *ImporterUploadFormKind `json:"kind,omitempty"`
+
+	// Mapping A JSON object from the file's column headers to fields, {"<header>": "<field>"}, for headers the import does not recognise.
+	Mapping *string `json:"mapping,omitempty"`
+
+	// MatchOn The column an update or upsert matches existing customers on; code when absent.
+	MatchOn *ImporterUploadFormMatchOn `json:"match_on,omitempty"`
+
+	// Mode create (the default) adds rows, update changes matched ones, upsert does either.
+	Mode *ImporterUploadFormMode `json:"mode,omitempty"`
+
+	// Sheet The workbook's sheet to read; the first when absent.
+	Sheet *string `json:"sheet,omitempty"`
+}
+
+// ImporterUploadFormKind What the rows are; customers when absent.
+type ImporterUploadFormKind string
+
+// ImporterUploadFormMatchOn The column an update or upsert matches existing customers on; code when absent.
+type ImporterUploadFormMatchOn string
+
+// ImporterUploadFormMode create (the default) adds rows, update changes matched ones, upsert does either.
+type ImporterUploadFormMode string
+
 // ImporterView defines model for ImporterView.
 type ImporterView struct {
 	AllOrNothing     bool                `json:"all_or_nothing"`
@@ -2032,6 +2128,19 @@ type SmsCreateTemplateRequest struct {
 	Name string `json:"name"`
 }
 
+// SmsInboundForm defines model for SmsInboundForm.
+type SmsInboundForm struct {
+	AccountSid *string `json:"AccountSid,omitempty"`
+
+	// Body The message: STOP and its synonyms record an opt-out of From, START, YES and UNSTOP remove it.
+	Body string `json:"Body"`
+
+	// From The sender's number, E.164.
+	From       string  `json:"From"`
+	MessageSid *string `json:"MessageSid,omitempty"`
+	To         *string `json:"To,omitempty"`
+}
+
 // SmsMessageListResponse defines model for SmsMessageListResponse.
 type SmsMessageListResponse struct {
 	Items      []SmsMessageResponse `json:"items"`
@@ -2147,6 +2256,20 @@ type SmsSettingsResponse struct {
 	TimeZone            string     `json:"time_zone"`
 	UpdatedAt           *time.Time `json:"updated_at"`
 	Version             int64      `json:"version"`
+}
+
+// SmsStatusCallbackForm defines model for SmsStatusCallbackForm.
+type SmsStatusCallbackForm struct {
+	AccountSid *string `json:"AccountSid,omitempty"`
+
+	// ErrorCode Twilio's error code, for undelivered and failed.
+	ErrorCode *string `json:"ErrorCode,omitempty"`
+
+	// MessageSid Twilio's id of the message (SmsSid in older callbacks).
+	MessageSid string `json:"MessageSid"`
+
+	// MessageStatus Its status: delivered, undelivered and failed move the message on; queued, sent and the like say nothing new.
+	MessageStatus string `json:"MessageStatus"`
 }
 
 // SmsTemplateListResponse defines model for SmsTemplateListResponse.
@@ -2923,6 +3046,9 @@ type PutV1CustomersIdPricesSkuJSONRequestBody = PricingPriceRequest
 // PostV1DormantSweepsJSONRequestBody defines body for PostV1DormantSweeps for application/json ContentType.
 type PostV1DormantSweepsJSONRequestBody = CustomerDormantSweepRequest
 
+// PostV1ImportsMultipartRequestBody defines body for PostV1Imports for multipart/form-data ContentType.
+type PostV1ImportsMultipartRequestBody = ImporterUploadForm
+
 // PostV1ItemsJSONRequestBody defines body for PostV1Items for application/json ContentType.
 type PostV1ItemsJSONRequestBody = PricingCreateItemRequest
 
@@ -3003,6 +3129,12 @@ type PostV1UsersIdCustomerGrantsJSONRequestBody = GrantCreateGrantRequest
 
 // PutV1ViewsNameJSONRequestBody defines body for PutV1ViewsName for application/json ContentType.
 type PutV1ViewsNameJSONRequestBody = CustomerViewRequest
+
+// PostV1WebhooksTwilioTenantInboundFormdataRequestBody defines body for PostV1WebhooksTwilioTenantInbound for application/x-www-form-urlencoded ContentType.
+type PostV1WebhooksTwilioTenantInboundFormdataRequestBody = SmsInboundForm
+
+// PostV1WebhooksTwilioTenantStatusFormdataRequestBody defines body for PostV1WebhooksTwilioTenantStatus for application/x-www-form-urlencoded ContentType.
+type PostV1WebhooksTwilioTenantStatusFormdataRequestBody = SmsStatusCallbackForm
 
 // AsAuditChangeFrom40 returns the union data inside the AuditChange_From_4_Item as a AuditChangeFrom40
 func (t AuditChange_From_4_Item) AsAuditChangeFrom40() (AuditChangeFrom40, error) {
@@ -4472,7 +4604,7 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/imports (the `GetV1Imports` operationId).
 	GetV1Imports(ctx context.Context, params *GetV1ImportsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PostV1Imports Import customers (kind=customers) or customer item prices (kind=customer_prices) from an .xlsx or .csv file (multipart/form-data: file, kind, mode = create|update|upsert, match_on = code|tax_number|email, dry_run, all_or_nothing, mapping = {"<header>": "<field>"}, sheet); the format is recognised by content (415 otherwise); the file is stored and imported by a background job
+	// PostV1ImportsWithBody Import customers (kind=customers) or customer item prices (kind=customer_prices) from an .xlsx or .csv file (multipart/form-data: file, kind, mode = create|update|upsert, match_on = code|tax_number|email, dry_run, all_or_nothing, mapping = {"<header>": "<field>"}, sheet); the format is recognised by content (415 otherwise); the file is stored and imported by a background job
 	//
 	// Import customers (kind=customers) or customer item prices (kind=customer_prices) from an .xlsx or .csv file (multipart/form-data: file, kind, mode = create|update|upsert, match_on = code|tax_number|email, dry_run, all_or_nothing, mapping = {"<header>": "<field>"}, sheet); the format is recognised by content (415 otherwise); the file is stored and imported by a background job.
 	//
@@ -4482,8 +4614,10 @@ type ClientInterface interface {
 	//
 	// The body is read as a stream, under the upload's own size limit.
 	//
+	// Takes any type of body and a specified content type.
+	//
 	// Corresponds with POST /v1/imports (the `PostV1Imports` operationId).
-	PostV1Imports(ctx context.Context, params *PostV1ImportsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PostV1ImportsWithBody(ctx context.Context, params *PostV1ImportsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetV1ImportsTemplateCsv This tenant's import template as csv: the headers of every column (custom fields and group categories included, required ones marked with *), an example row
 	//
@@ -5755,23 +5889,49 @@ type ClientInterface interface {
 	// Corresponds with PUT /v1/views/{name} (the `PutV1ViewsName` operationId).
 	PutV1ViewsName(ctx context.Context, name string, body PutV1ViewsNameJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PostV1WebhooksTwilioTenantInbound Twilio incoming message (form-encoded, signed): STOP and its synonyms record an opt-out, START, YES, UNSTOP remove it
+	// PostV1WebhooksTwilioTenantInboundWithBody Twilio incoming message (form-encoded, signed): STOP and its synonyms record an opt-out, START, YES, UNSTOP remove it
 	//
 	// Twilio incoming message (form-encoded, signed): STOP and its synonyms record an opt-out, START, YES, UNSTOP remove it.
 	//
 	// Public: needs no credentials.
 	//
+	// Takes any type of body and a specified content type.
+	//
 	// Corresponds with POST /v1/webhooks/twilio/{tenant}/inbound (the `PostV1WebhooksTwilioTenantInbound` operationId).
-	PostV1WebhooksTwilioTenantInbound(ctx context.Context, tenant string, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PostV1WebhooksTwilioTenantInboundWithBody(ctx context.Context, tenant string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// PostV1WebhooksTwilioTenantStatus Twilio status callback (form-encoded, signed with X-Twilio-Signature): moves a message forward only
+	// PostV1WebhooksTwilioTenantInboundWithFormdataBody Twilio incoming message (form-encoded, signed): STOP and its synonyms record an opt-out, START, YES, UNSTOP remove it
+	//
+	// Twilio incoming message (form-encoded, signed): STOP and its synonyms record an opt-out, START, YES, UNSTOP remove it.
+	//
+	// Public: needs no credentials.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/webhooks/twilio/{tenant}/inbound (the `PostV1WebhooksTwilioTenantInbound` operationId).
+	PostV1WebhooksTwilioTenantInboundWithFormdataBody(ctx context.Context, tenant string, body PostV1WebhooksTwilioTenantInboundFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostV1WebhooksTwilioTenantStatusWithBody Twilio status callback (form-encoded, signed with X-Twilio-Signature): moves a message forward only
 	//
 	// Twilio status callback (form-encoded, signed with X-Twilio-Signature): moves a message forward only.
 	//
 	// Public: needs no credentials.
 	//
+	// Takes any type of body and a specified content type.
+	//
 	// Corresponds with POST /v1/webhooks/twilio/{tenant}/status (the `PostV1WebhooksTwilioTenantStatus` operationId).
-	PostV1WebhooksTwilioTenantStatus(ctx context.Context, tenant string, params *PostV1WebhooksTwilioTenantStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PostV1WebhooksTwilioTenantStatusWithBody(ctx context.Context, tenant string, params *PostV1WebhooksTwilioTenantStatusParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostV1WebhooksTwilioTenantStatusWithFormdataBody Twilio status callback (form-encoded, signed with X-Twilio-Signature): moves a message forward only
+	//
+	// Twilio status callback (form-encoded, signed with X-Twilio-Signature): moves a message forward only.
+	//
+	// Public: needs no credentials.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type.
+	//
+	// Corresponds with POST /v1/webhooks/twilio/{tenant}/status (the `PostV1WebhooksTwilioTenantStatus` operationId).
+	PostV1WebhooksTwilioTenantStatusWithFormdataBody(ctx context.Context, tenant string, params *PostV1WebhooksTwilioTenantStatusParams, body PostV1WebhooksTwilioTenantStatusFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetHealthz The process is up
@@ -6982,7 +7142,7 @@ func (c *Client) GetV1Imports(ctx context.Context, params *GetV1ImportsParams, r
 	return c.Client.Do(req)
 }
 
-// PostV1Imports Import customers (kind=customers) or customer item prices (kind=customer_prices) from an .xlsx or .csv file (multipart/form-data: file, kind, mode = create|update|upsert, match_on = code|tax_number|email, dry_run, all_or_nothing, mapping = {"<header>": "<field>"}, sheet); the format is recognised by content (415 otherwise); the file is stored and imported by a background job
+// PostV1ImportsWithBody Import customers (kind=customers) or customer item prices (kind=customer_prices) from an .xlsx or .csv file (multipart/form-data: file, kind, mode = create|update|upsert, match_on = code|tax_number|email, dry_run, all_or_nothing, mapping = {"<header>": "<field>"}, sheet); the format is recognised by content (415 otherwise); the file is stored and imported by a background job
 //
 // Import customers (kind=customers) or customer item prices (kind=customer_prices) from an .xlsx or .csv file (multipart/form-data: file, kind, mode = create|update|upsert, match_on = code|tax_number|email, dry_run, all_or_nothing, mapping = {"<header>": "<field>"}, sheet); the format is recognised by content (415 otherwise); the file is stored and imported by a background job.
 //
@@ -6992,9 +7152,11 @@ func (c *Client) GetV1Imports(ctx context.Context, params *GetV1ImportsParams, r
 //
 // The body is read as a stream, under the upload's own size limit.
 //
+// Takes any type of body and a specified content type.
+//
 // Corresponds with POST /v1/imports (the `PostV1Imports` operationId).
-func (c *Client) PostV1Imports(ctx context.Context, params *PostV1ImportsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPostV1ImportsRequest(c.Server, params)
+func (c *Client) PostV1ImportsWithBody(ctx context.Context, params *PostV1ImportsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostV1ImportsRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -9415,15 +9577,17 @@ func (c *Client) PutV1ViewsName(ctx context.Context, name string, body PutV1View
 	return c.Client.Do(req)
 }
 
-// PostV1WebhooksTwilioTenantInbound Twilio incoming message (form-encoded, signed): STOP and its synonyms record an opt-out, START, YES, UNSTOP remove it
+// PostV1WebhooksTwilioTenantInboundWithBody Twilio incoming message (form-encoded, signed): STOP and its synonyms record an opt-out, START, YES, UNSTOP remove it
 //
 // Twilio incoming message (form-encoded, signed): STOP and its synonyms record an opt-out, START, YES, UNSTOP remove it.
 //
 // Public: needs no credentials.
 //
+// Takes any type of body and a specified content type.
+//
 // Corresponds with POST /v1/webhooks/twilio/{tenant}/inbound (the `PostV1WebhooksTwilioTenantInbound` operationId).
-func (c *Client) PostV1WebhooksTwilioTenantInbound(ctx context.Context, tenant string, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPostV1WebhooksTwilioTenantInboundRequest(c.Server, tenant)
+func (c *Client) PostV1WebhooksTwilioTenantInboundWithBody(ctx context.Context, tenant string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostV1WebhooksTwilioTenantInboundRequestWithBody(c.Server, tenant, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -9434,15 +9598,59 @@ func (c *Client) PostV1WebhooksTwilioTenantInbound(ctx context.Context, tenant s
 	return c.Client.Do(req)
 }
 
-// PostV1WebhooksTwilioTenantStatus Twilio status callback (form-encoded, signed with X-Twilio-Signature): moves a message forward only
+// PostV1WebhooksTwilioTenantInboundWithFormdataBody Twilio incoming message (form-encoded, signed): STOP and its synonyms record an opt-out, START, YES, UNSTOP remove it
+//
+// Twilio incoming message (form-encoded, signed): STOP and its synonyms record an opt-out, START, YES, UNSTOP remove it.
+//
+// Public: needs no credentials.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/webhooks/twilio/{tenant}/inbound (the `PostV1WebhooksTwilioTenantInbound` operationId).
+func (c *Client) PostV1WebhooksTwilioTenantInboundWithFormdataBody(ctx context.Context, tenant string, body PostV1WebhooksTwilioTenantInboundFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostV1WebhooksTwilioTenantInboundRequestWithFormdataBody(c.Server, tenant, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostV1WebhooksTwilioTenantStatusWithBody Twilio status callback (form-encoded, signed with X-Twilio-Signature): moves a message forward only
 //
 // Twilio status callback (form-encoded, signed with X-Twilio-Signature): moves a message forward only.
 //
 // Public: needs no credentials.
 //
+// Takes any type of body and a specified content type.
+//
 // Corresponds with POST /v1/webhooks/twilio/{tenant}/status (the `PostV1WebhooksTwilioTenantStatus` operationId).
-func (c *Client) PostV1WebhooksTwilioTenantStatus(ctx context.Context, tenant string, params *PostV1WebhooksTwilioTenantStatusParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPostV1WebhooksTwilioTenantStatusRequest(c.Server, tenant, params)
+func (c *Client) PostV1WebhooksTwilioTenantStatusWithBody(ctx context.Context, tenant string, params *PostV1WebhooksTwilioTenantStatusParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostV1WebhooksTwilioTenantStatusRequestWithBody(c.Server, tenant, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostV1WebhooksTwilioTenantStatusWithFormdataBody Twilio status callback (form-encoded, signed with X-Twilio-Signature): moves a message forward only
+//
+// Twilio status callback (form-encoded, signed with X-Twilio-Signature): moves a message forward only.
+//
+// Public: needs no credentials.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type.
+//
+// Corresponds with POST /v1/webhooks/twilio/{tenant}/status (the `PostV1WebhooksTwilioTenantStatus` operationId).
+func (c *Client) PostV1WebhooksTwilioTenantStatusWithFormdataBody(ctx context.Context, tenant string, params *PostV1WebhooksTwilioTenantStatusParams, body PostV1WebhooksTwilioTenantStatusFormdataRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostV1WebhooksTwilioTenantStatusRequestWithFormdataBody(c.Server, tenant, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -12133,8 +12341,8 @@ func NewGetV1ImportsRequest(server string, params *GetV1ImportsParams) (*http.Re
 	return req, nil
 }
 
-// NewPostV1ImportsRequest constructs an http.Request for the PostV1Imports method
-func NewPostV1ImportsRequest(server string, params *PostV1ImportsParams) (*http.Request, error) {
+// NewPostV1ImportsRequestWithBody constructs an http.Request for the PostV1Imports method, with any body, and a specified content type
+func NewPostV1ImportsRequestWithBody(server string, params *PostV1ImportsParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -12152,10 +12360,12 @@ func NewPostV1ImportsRequest(server string, params *PostV1ImportsParams) (*http.
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	if params != nil {
 
@@ -16564,8 +16774,19 @@ func NewPutV1ViewsNameRequestWithBody(server string, name string, contentType st
 	return req, nil
 }
 
-// NewPostV1WebhooksTwilioTenantInboundRequest constructs an http.Request for the PostV1WebhooksTwilioTenantInbound method
-func NewPostV1WebhooksTwilioTenantInboundRequest(server string, tenant string) (*http.Request, error) {
+// NewPostV1WebhooksTwilioTenantInboundRequestWithFormdataBody calls the generic PostV1WebhooksTwilioTenantInbound builder with application/x-www-form-urlencoded body
+func NewPostV1WebhooksTwilioTenantInboundRequestWithFormdataBody(server string, tenant string, body PostV1WebhooksTwilioTenantInboundFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewPostV1WebhooksTwilioTenantInboundRequestWithBody(server, tenant, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewPostV1WebhooksTwilioTenantInboundRequestWithBody constructs an http.Request for the PostV1WebhooksTwilioTenantInbound method, with any body, and a specified content type
+func NewPostV1WebhooksTwilioTenantInboundRequestWithBody(server string, tenant string, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -16590,16 +16811,29 @@ func NewPostV1WebhooksTwilioTenantInboundRequest(server string, tenant string) (
 		return nil, err
 	}
 
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
 
+	req.Header.Add("Content-Type", contentType)
+
 	return req, nil
 }
 
-// NewPostV1WebhooksTwilioTenantStatusRequest constructs an http.Request for the PostV1WebhooksTwilioTenantStatus method
-func NewPostV1WebhooksTwilioTenantStatusRequest(server string, tenant string, params *PostV1WebhooksTwilioTenantStatusParams) (*http.Request, error) {
+// NewPostV1WebhooksTwilioTenantStatusRequestWithFormdataBody calls the generic PostV1WebhooksTwilioTenantStatus builder with application/x-www-form-urlencoded body
+func NewPostV1WebhooksTwilioTenantStatusRequestWithFormdataBody(server string, tenant string, params *PostV1WebhooksTwilioTenantStatusParams, body PostV1WebhooksTwilioTenantStatusFormdataRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	bodyStr, err := runtime.MarshalForm(body, nil)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = strings.NewReader(bodyStr.Encode())
+	return NewPostV1WebhooksTwilioTenantStatusRequestWithBody(server, tenant, params, "application/x-www-form-urlencoded", bodyReader)
+}
+
+// NewPostV1WebhooksTwilioTenantStatusRequestWithBody constructs an http.Request for the PostV1WebhooksTwilioTenantStatus method, with any body, and a specified content type
+func NewPostV1WebhooksTwilioTenantStatusRequestWithBody(server string, tenant string, params *PostV1WebhooksTwilioTenantStatusParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	var pathParam0 string
@@ -16651,10 +16885,12 @@ func NewPostV1WebhooksTwilioTenantStatusRequest(server string, tenant string, pa
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
-	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -17403,7 +17639,7 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/imports (the `GetV1Imports` operationId).
 	GetV1ImportsWithResponse(ctx context.Context, params *GetV1ImportsParams, reqEditors ...RequestEditorFn) (*GetV1ImportsResponse, error)
 
-	// PostV1ImportsWithResponse Import customers (kind=customers) or customer item prices (kind=customer_prices) from an .xlsx or .csv file (multipart/form-data: file, kind, mode = create|update|upsert, match_on = code|tax_number|email, dry_run, all_or_nothing, mapping = {"<header>": "<field>"}, sheet); the format is recognised by content (415 otherwise); the file is stored and imported by a background job
+	// PostV1ImportsWithBodyWithResponse Import customers (kind=customers) or customer item prices (kind=customer_prices) from an .xlsx or .csv file (multipart/form-data: file, kind, mode = create|update|upsert, match_on = code|tax_number|email, dry_run, all_or_nothing, mapping = {"<header>": "<field>"}, sheet); the format is recognised by content (415 otherwise); the file is stored and imported by a background job
 	//
 	// Import customers (kind=customers) or customer item prices (kind=customer_prices) from an .xlsx or .csv file (multipart/form-data: file, kind, mode = create|update|upsert, match_on = code|tax_number|email, dry_run, all_or_nothing, mapping = {"<header>": "<field>"}, sheet); the format is recognised by content (415 otherwise); the file is stored and imported by a background job.
 	//
@@ -17413,10 +17649,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// The body is read as a stream, under the upload's own size limit.
 	//
-	// Returns a wrapper object for the known response body format(s).
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/imports (the `PostV1Imports` operationId).
-	PostV1ImportsWithResponse(ctx context.Context, params *PostV1ImportsParams, reqEditors ...RequestEditorFn) (*PostV1ImportsResponse, error)
+	PostV1ImportsWithBodyWithResponse(ctx context.Context, params *PostV1ImportsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostV1ImportsResponse, error)
 
 	// GetV1ImportsTemplateCsvWithResponse This tenant's import template as csv: the headers of every column (custom fields and group categories included, required ones marked with *), an example row
 	//
@@ -18808,27 +19044,49 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /v1/views/{name} (the `PutV1ViewsName` operationId).
 	PutV1ViewsNameWithResponse(ctx context.Context, name string, body PutV1ViewsNameJSONRequestBody, reqEditors ...RequestEditorFn) (*PutV1ViewsNameResponse, error)
 
-	// PostV1WebhooksTwilioTenantInboundWithResponse Twilio incoming message (form-encoded, signed): STOP and its synonyms record an opt-out, START, YES, UNSTOP remove it
+	// PostV1WebhooksTwilioTenantInboundWithBodyWithResponse Twilio incoming message (form-encoded, signed): STOP and its synonyms record an opt-out, START, YES, UNSTOP remove it
 	//
 	// Twilio incoming message (form-encoded, signed): STOP and its synonyms record an opt-out, START, YES, UNSTOP remove it.
 	//
 	// Public: needs no credentials.
 	//
-	// Returns a wrapper object for the known response body format(s).
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/webhooks/twilio/{tenant}/inbound (the `PostV1WebhooksTwilioTenantInbound` operationId).
-	PostV1WebhooksTwilioTenantInboundWithResponse(ctx context.Context, tenant string, reqEditors ...RequestEditorFn) (*PostV1WebhooksTwilioTenantInboundResponse, error)
+	PostV1WebhooksTwilioTenantInboundWithBodyWithResponse(ctx context.Context, tenant string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostV1WebhooksTwilioTenantInboundResponse, error)
 
-	// PostV1WebhooksTwilioTenantStatusWithResponse Twilio status callback (form-encoded, signed with X-Twilio-Signature): moves a message forward only
+	// PostV1WebhooksTwilioTenantInboundWithFormdataBodyWithResponse Twilio incoming message (form-encoded, signed): STOP and its synonyms record an opt-out, START, YES, UNSTOP remove it
+	//
+	// Twilio incoming message (form-encoded, signed): STOP and its synonyms record an opt-out, START, YES, UNSTOP remove it.
+	//
+	// Public: needs no credentials.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhooks/twilio/{tenant}/inbound (the `PostV1WebhooksTwilioTenantInbound` operationId).
+	PostV1WebhooksTwilioTenantInboundWithFormdataBodyWithResponse(ctx context.Context, tenant string, body PostV1WebhooksTwilioTenantInboundFormdataRequestBody, reqEditors ...RequestEditorFn) (*PostV1WebhooksTwilioTenantInboundResponse, error)
+
+	// PostV1WebhooksTwilioTenantStatusWithBodyWithResponse Twilio status callback (form-encoded, signed with X-Twilio-Signature): moves a message forward only
 	//
 	// Twilio status callback (form-encoded, signed with X-Twilio-Signature): moves a message forward only.
 	//
 	// Public: needs no credentials.
 	//
-	// Returns a wrapper object for the known response body format(s).
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/webhooks/twilio/{tenant}/status (the `PostV1WebhooksTwilioTenantStatus` operationId).
-	PostV1WebhooksTwilioTenantStatusWithResponse(ctx context.Context, tenant string, params *PostV1WebhooksTwilioTenantStatusParams, reqEditors ...RequestEditorFn) (*PostV1WebhooksTwilioTenantStatusResponse, error)
+	PostV1WebhooksTwilioTenantStatusWithBodyWithResponse(ctx context.Context, tenant string, params *PostV1WebhooksTwilioTenantStatusParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostV1WebhooksTwilioTenantStatusResponse, error)
+
+	// PostV1WebhooksTwilioTenantStatusWithFormdataBodyWithResponse Twilio status callback (form-encoded, signed with X-Twilio-Signature): moves a message forward only
+	//
+	// Twilio status callback (form-encoded, signed with X-Twilio-Signature): moves a message forward only.
+	//
+	// Public: needs no credentials.
+	//
+	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/webhooks/twilio/{tenant}/status (the `PostV1WebhooksTwilioTenantStatus` operationId).
+	PostV1WebhooksTwilioTenantStatusWithFormdataBodyWithResponse(ctx context.Context, tenant string, params *PostV1WebhooksTwilioTenantStatusParams, body PostV1WebhooksTwilioTenantStatusFormdataRequestBody, reqEditors ...RequestEditorFn) (*PostV1WebhooksTwilioTenantStatusResponse, error)
 }
 
 type GetHealthzResponse struct {
@@ -22571,6 +22829,8 @@ type PostV1ImportsResponse struct {
 	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -22607,6 +22867,11 @@ func (r PostV1ImportsResponse) GetApplicationproblemJSON409() *Problem {
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
 func (r PostV1ImportsResponse) GetApplicationproblemJSON413() *Problem {
 	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PostV1ImportsResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -30408,6 +30673,12 @@ type PostV1WebhooksTwilioTenantInboundResponse struct {
 	ApplicationproblemJSON400 *Problem
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *Problem
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
@@ -30427,6 +30698,21 @@ func (r PostV1WebhooksTwilioTenantInboundResponse) GetApplicationproblemJSON400(
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r PostV1WebhooksTwilioTenantInboundResponse) GetApplicationproblemJSON404() *Problem {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PostV1WebhooksTwilioTenantInboundResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PostV1WebhooksTwilioTenantInboundResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PostV1WebhooksTwilioTenantInboundResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -30475,6 +30761,12 @@ type PostV1WebhooksTwilioTenantStatusResponse struct {
 	ApplicationproblemJSON400 *Problem
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *Problem
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *Problem
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *Problem
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
@@ -30489,6 +30781,21 @@ func (r PostV1WebhooksTwilioTenantStatusResponse) GetApplicationproblemJSON400()
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r PostV1WebhooksTwilioTenantStatusResponse) GetApplicationproblemJSON404() *Problem {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PostV1WebhooksTwilioTenantStatusResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r PostV1WebhooksTwilioTenantStatusResponse) GetApplicationproblemJSON415() *Problem {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PostV1WebhooksTwilioTenantStatusResponse) GetApplicationproblemJSON422() *Problem {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
@@ -31566,7 +31873,7 @@ func (c *ClientWithResponses) GetV1ImportsWithResponse(ctx context.Context, para
 	return ParseGetV1ImportsResponse(rsp)
 }
 
-// PostV1ImportsWithResponse Import customers (kind=customers) or customer item prices (kind=customer_prices) from an .xlsx or .csv file (multipart/form-data: file, kind, mode = create|update|upsert, match_on = code|tax_number|email, dry_run, all_or_nothing, mapping = {"<header>": "<field>"}, sheet); the format is recognised by content (415 otherwise); the file is stored and imported by a background job
+// PostV1ImportsWithBodyWithResponse Import customers (kind=customers) or customer item prices (kind=customer_prices) from an .xlsx or .csv file (multipart/form-data: file, kind, mode = create|update|upsert, match_on = code|tax_number|email, dry_run, all_or_nothing, mapping = {"<header>": "<field>"}, sheet); the format is recognised by content (415 otherwise); the file is stored and imported by a background job
 //
 // Import customers (kind=customers) or customer item prices (kind=customer_prices) from an .xlsx or .csv file (multipart/form-data: file, kind, mode = create|update|upsert, match_on = code|tax_number|email, dry_run, all_or_nothing, mapping = {"<header>": "<field>"}, sheet); the format is recognised by content (415 otherwise); the file is stored and imported by a background job.
 //
@@ -31576,11 +31883,11 @@ func (c *ClientWithResponses) GetV1ImportsWithResponse(ctx context.Context, para
 //
 // The body is read as a stream, under the upload's own size limit.
 //
-// Returns a wrapper object for the known response body format(s).
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/imports (the `PostV1Imports` operationId).
-func (c *ClientWithResponses) PostV1ImportsWithResponse(ctx context.Context, params *PostV1ImportsParams, reqEditors ...RequestEditorFn) (*PostV1ImportsResponse, error) {
-	rsp, err := c.PostV1Imports(ctx, params, reqEditors...)
+func (c *ClientWithResponses) PostV1ImportsWithBodyWithResponse(ctx context.Context, params *PostV1ImportsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostV1ImportsResponse, error) {
+	rsp, err := c.PostV1ImportsWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -33661,34 +33968,68 @@ func (c *ClientWithResponses) PutV1ViewsNameWithResponse(ctx context.Context, na
 	return ParsePutV1ViewsNameResponse(rsp)
 }
 
-// PostV1WebhooksTwilioTenantInboundWithResponse Twilio incoming message (form-encoded, signed): STOP and its synonyms record an opt-out, START, YES, UNSTOP remove it
+// PostV1WebhooksTwilioTenantInboundWithBodyWithResponse Twilio incoming message (form-encoded, signed): STOP and its synonyms record an opt-out, START, YES, UNSTOP remove it
 //
 // Twilio incoming message (form-encoded, signed): STOP and its synonyms record an opt-out, START, YES, UNSTOP remove it.
 //
 // Public: needs no credentials.
 //
-// Returns a wrapper object for the known response body format(s).
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/webhooks/twilio/{tenant}/inbound (the `PostV1WebhooksTwilioTenantInbound` operationId).
-func (c *ClientWithResponses) PostV1WebhooksTwilioTenantInboundWithResponse(ctx context.Context, tenant string, reqEditors ...RequestEditorFn) (*PostV1WebhooksTwilioTenantInboundResponse, error) {
-	rsp, err := c.PostV1WebhooksTwilioTenantInbound(ctx, tenant, reqEditors...)
+func (c *ClientWithResponses) PostV1WebhooksTwilioTenantInboundWithBodyWithResponse(ctx context.Context, tenant string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostV1WebhooksTwilioTenantInboundResponse, error) {
+	rsp, err := c.PostV1WebhooksTwilioTenantInboundWithBody(ctx, tenant, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
 	return ParsePostV1WebhooksTwilioTenantInboundResponse(rsp)
 }
 
-// PostV1WebhooksTwilioTenantStatusWithResponse Twilio status callback (form-encoded, signed with X-Twilio-Signature): moves a message forward only
+// PostV1WebhooksTwilioTenantInboundWithFormdataBodyWithResponse Twilio incoming message (form-encoded, signed): STOP and its synonyms record an opt-out, START, YES, UNSTOP remove it
+//
+// Twilio incoming message (form-encoded, signed): STOP and its synonyms record an opt-out, START, YES, UNSTOP remove it.
+//
+// Public: needs no credentials.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhooks/twilio/{tenant}/inbound (the `PostV1WebhooksTwilioTenantInbound` operationId).
+func (c *ClientWithResponses) PostV1WebhooksTwilioTenantInboundWithFormdataBodyWithResponse(ctx context.Context, tenant string, body PostV1WebhooksTwilioTenantInboundFormdataRequestBody, reqEditors ...RequestEditorFn) (*PostV1WebhooksTwilioTenantInboundResponse, error) {
+	rsp, err := c.PostV1WebhooksTwilioTenantInboundWithFormdataBody(ctx, tenant, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostV1WebhooksTwilioTenantInboundResponse(rsp)
+}
+
+// PostV1WebhooksTwilioTenantStatusWithBodyWithResponse Twilio status callback (form-encoded, signed with X-Twilio-Signature): moves a message forward only
 //
 // Twilio status callback (form-encoded, signed with X-Twilio-Signature): moves a message forward only.
 //
 // Public: needs no credentials.
 //
-// Returns a wrapper object for the known response body format(s).
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /v1/webhooks/twilio/{tenant}/status (the `PostV1WebhooksTwilioTenantStatus` operationId).
-func (c *ClientWithResponses) PostV1WebhooksTwilioTenantStatusWithResponse(ctx context.Context, tenant string, params *PostV1WebhooksTwilioTenantStatusParams, reqEditors ...RequestEditorFn) (*PostV1WebhooksTwilioTenantStatusResponse, error) {
-	rsp, err := c.PostV1WebhooksTwilioTenantStatus(ctx, tenant, params, reqEditors...)
+func (c *ClientWithResponses) PostV1WebhooksTwilioTenantStatusWithBodyWithResponse(ctx context.Context, tenant string, params *PostV1WebhooksTwilioTenantStatusParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostV1WebhooksTwilioTenantStatusResponse, error) {
+	rsp, err := c.PostV1WebhooksTwilioTenantStatusWithBody(ctx, tenant, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostV1WebhooksTwilioTenantStatusResponse(rsp)
+}
+
+// PostV1WebhooksTwilioTenantStatusWithFormdataBodyWithResponse Twilio status callback (form-encoded, signed with X-Twilio-Signature): moves a message forward only
+//
+// Twilio status callback (form-encoded, signed with X-Twilio-Signature): moves a message forward only.
+//
+// Public: needs no credentials.
+//
+// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/webhooks/twilio/{tenant}/status (the `PostV1WebhooksTwilioTenantStatus` operationId).
+func (c *ClientWithResponses) PostV1WebhooksTwilioTenantStatusWithFormdataBodyWithResponse(ctx context.Context, tenant string, params *PostV1WebhooksTwilioTenantStatusParams, body PostV1WebhooksTwilioTenantStatusFormdataRequestBody, reqEditors ...RequestEditorFn) (*PostV1WebhooksTwilioTenantStatusResponse, error) {
+	rsp, err := c.PostV1WebhooksTwilioTenantStatusWithFormdataBody(ctx, tenant, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -36878,6 +37219,13 @@ func ParsePostV1ImportsResponse(rsp *http.Response) (*PostV1ImportsResponse, err
 			return nil, err
 		}
 		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest Problem
@@ -43423,6 +43771,27 @@ func ParsePostV1WebhooksTwilioTenantInboundResponse(rsp *http.Response) (*PostV1
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest Problem
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -43472,6 +43841,27 @@ func ParsePostV1WebhooksTwilioTenantStatusResponse(rsp *http.Response) (*PostV1W
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest Problem

@@ -233,8 +233,8 @@ func operation(g *schemaGen, rt Route, pathParams []string, id string, problemSc
 
 	if rt.Request != nil {
 		op["requestBody"] = map[string]any{
-			"required": true, // DecodeJSON refuses an empty body
-			"content":  map[string]any{"application/json": map[string]any{"schema": g.schema(bodyType(rt.Request))}},
+			"required": true, // DecodeJSON refuses an empty body, as the form routes do
+			"content":  map[string]any{requestMedia(rt): map[string]any{"schema": g.schema(bodyType(rt.Request))}},
 		}
 	}
 	status := rt.Status
@@ -353,8 +353,12 @@ func errorResponses(rt Route, hasPathParams bool) []errorResponse {
 	if write && (rt.Request != nil || rt.StreamBody) {
 		out = append(out, errorResponse{413, "The body is larger than the limit."})
 	}
-	if rt.Request != nil {
-		out = append(out, errorResponse{415, "The body is not application/json."})
+	switch {
+	case rt.Request == nil:
+	case rt.RequestMedia == MIMEMultipartForm:
+		out = append(out, errorResponse{415, "The uploaded file is in a format the route does not read."})
+	default:
+		out = append(out, errorResponse{415, "The body is not " + requestMedia(rt) + "."})
 	}
 	if rt.Request != nil || takesIdempotencyKey(rt) {
 		out = append(out, errorResponse{422, "The request is well formed but cannot apply (a reference to nothing, an Idempotency-Key reused for another request)."})
@@ -364,6 +368,17 @@ func errorResponses(rt Route, hasPathParams bool) []errorResponse {
 	}
 	out = append(out, errorResponse{429, "Too many requests; Retry-After says when to try again."})
 	return out
+}
+
+// MIMEMultipartForm is the media type of an upload's body.
+const MIMEMultipartForm = "multipart/form-data"
+
+// requestMedia is the media type of the route's request body.
+func requestMedia(rt Route) string {
+	if rt.RequestMedia != "" {
+		return rt.RequestMedia
+	}
+	return "application/json"
 }
 
 // bodyType is the type of a body value; a pointer stands for its element,

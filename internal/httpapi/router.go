@@ -36,6 +36,10 @@ type Route struct {
 	// OpenAPI description (nil when there is no body).
 	Request  any
 	Response any
+	// RequestMedia is the media type of a request body that is not JSON
+	// (multipart/form-data, application/x-www-form-urlencoded): Request
+	// then describes its fields, one member a field, under that type.
+	RequestMedia string
 	// Produces lists the media types of a success body that is not JSON
 	// (a file download, an event stream); Response stays nil for them.
 	Produces []string

@@ -51,7 +51,8 @@ func (h *Handler) Routes(r *httpapi.Router) {
 			"(multipart/form-data: file, kind, mode = create|update|upsert, match_on = code|tax_number|email, dry_run, " +
 			"all_or_nothing, mapping = {\"<header>\": \"<field>\"}, sheet); the format is recognised by content (415 otherwise); " +
 			"the file is stored and imported by a background job",
-		Status: fiber.StatusAccepted, Response: AcceptedResponse{}, StreamBody: true, Handler: h.create})
+		Request: uploadForm{}, RequestMedia: httpapi.MIMEMultipartForm,
+		Status:  fiber.StatusAccepted, Response: AcceptedResponse{}, StreamBody: true, Handler: h.create})
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/imports", Permission: auth.PermCustomersImport, Tag: "imports",
 		Summary: "Imports you can see (yours, or all if you see every customer), newest first",
 		Query:   httpapi.PageParams, Response: ListResponse{}, Handler: h.list})
@@ -90,8 +91,37 @@ const UploadTimeout = 10 * time.Minute
 // maxField bounds a form field other than the file.
 const maxField = 64 << 10
 
-// formFields are the form fields besides file.
+// formFields are the form fields besides file (uploadForm's members).
 var formFields = []string{"kind", "mode", "match_on", "dry_run", "all_or_nothing", "mapping", "sheet"}
+
+// uploadForm describes POST /v1/imports's multipart body for the OpenAPI
+// document; create reads the parts themselves, as a stream.
+type uploadForm struct {
+	File         string `json:"file"`
+	Kind         string `json:"kind,omitempty"`
+	Mode         string `json:"mode,omitempty"`
+	MatchOn      string `json:"match_on,omitempty"`
+	DryRun       bool   `json:"dry_run,omitempty"`
+	AllOrNothing bool   `json:"all_or_nothing,omitempty"`
+	Mapping      string `json:"mapping,omitempty"`
+	Sheet        string `json:"sheet,omitempty"`
+}
+
+// OpenAPIFields documents the form's fields, with the choices parseParams
+// accepts.
+func (uploadForm) OpenAPIFields() map[string]httpapi.FieldDoc {
+	return map[string]httpapi.FieldDoc{
+		"file": {Schema: map[string]any{"type": "string", "contentMediaType": "application/octet-stream"},
+			Description: "The spreadsheet: .xlsx or .csv, recognised by its content."},
+		"kind":           {Enum: kinds, Description: "What the rows are; customers when absent."},
+		"mode":           {Enum: modes, Description: "create (the default) adds rows, update changes matched ones, upsert does either."},
+		"match_on":       {Enum: matches, Description: "The column an update or upsert matches existing customers on; code when absent."},
+		"dry_run":        {Description: "Check every row and report, writing nothing."},
+		"all_or_nothing": {Description: "Write nothing when any row fails."},
+		"mapping":        {Description: `A JSON object from the file's column headers to fields, {"<header>": "<field>"}, for headers the import does not recognise.`},
+		"sheet":          {Description: "The workbook's sheet to read; the first when absent."},
+	}
+}
 
 // create reads the multipart body as a stream: the file part goes into the
 // file store as it arrives (within the upload limit), so memory stays

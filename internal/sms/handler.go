@@ -102,9 +102,10 @@ func (h *Handler) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: WebhookStatusPath, Permission: httpapi.Public, Tag: "sms",
 		Summary: "Twilio status callback (form-encoded, signed with X-Twilio-Signature): moves a message forward only",
 		Status:  fiber.StatusNoContent, Query: []httpapi.Param{{Name: "message_id", Description: "the message's id"}},
-		Handler: h.webhookStatus})
+		Request: statusCallbackForm{}, RequestMedia: fiber.MIMEApplicationForm, Handler: h.webhookStatus})
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: WebhookInboundPath, Permission: httpapi.Public, Tag: "sms",
 		Summary:  "Twilio incoming message (form-encoded, signed): STOP and its synonyms record an opt-out, START, YES, UNSTOP remove it",
+		Request: inboundForm{}, RequestMedia: fiber.MIMEApplicationForm,
 		Produces: []string{fiber.MIMETextXML}, Handler: h.webhookInbound})
 }
 

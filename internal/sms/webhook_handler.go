@@ -3,6 +3,7 @@ package sms
 import (
 	"context"
 	"errors"
+	"mime"
 	"net/url"
 	"strings"
 	"time"
@@ -33,6 +34,43 @@ func StatusCallbackURL(publicBaseURL string, tenantID, messageID uuid.UUID) stri
 // webhook.
 func InboundURL(publicBaseURL string, tenantID uuid.UUID) string {
 	return strings.TrimRight(publicBaseURL, "/") + "/v1/webhooks/twilio/" + tenantID.String() + "/inbound"
+}
+
+// statusCallbackForm describes, for the OpenAPI document, the fields of
+// Twilio's status callback that ParseStatusCallback reads; Twilio sends
+// more, which are signed and otherwise ignored.
+type statusCallbackForm struct {
+	MessageSid    string `json:"MessageSid"`
+	MessageStatus string `json:"MessageStatus"`
+	ErrorCode     string `json:"ErrorCode,omitempty"`
+	AccountSid    string `json:"AccountSid,omitempty"`
+}
+
+// OpenAPIFields documents the callback's fields.
+func (statusCallbackForm) OpenAPIFields() map[string]httpapi.FieldDoc {
+	return map[string]httpapi.FieldDoc{
+		"MessageSid":    {Description: "Twilio's id of the message (SmsSid in older callbacks)."},
+		"MessageStatus": {Description: "Its status: delivered, undelivered and failed move the message on; queued, sent and the like say nothing new."},
+		"ErrorCode":     {Pattern: "^[0-9]+$", Description: "Twilio's error code, for undelivered and failed."},
+	}
+}
+
+// inboundForm describes the fields of Twilio's incoming-message webhook
+// that webhookInbound reads.
+type inboundForm struct {
+	From       string `json:"From"`
+	Body       string `json:"Body"`
+	To         string `json:"To,omitempty"`
+	MessageSid string `json:"MessageSid,omitempty"`
+	AccountSid string `json:"AccountSid,omitempty"`
+}
+
+// OpenAPIFields documents the message's fields.
+func (inboundForm) OpenAPIFields() map[string]httpapi.FieldDoc {
+	return map[string]httpapi.FieldDoc{
+		"From": {Description: "The sender's number, E.164."},
+		"Body": {Description: "The message: STOP and its synonyms record an opt-out of From, START, YES and UNSTOP remove it."},
+	}
 }
 
 // maxWebhookBody bounds a webhook's form: Twilio's are a few kilobytes
@@ -69,6 +107,10 @@ func (h *Handler) webhook(c *fiber.Ctx, fn func(ctx context.Context, tx database
 	tid, err := uuid.Parse(c.Params("tenant"))
 	if err != nil {
 		return httpapi.NotFound("tenant")
+	}
+	if mt, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); err != nil || mt != fiber.MIMEApplicationForm {
+		return &httpapi.Error{Status: fiber.StatusUnsupportedMediaType, Code: "unsupported_media_type",
+			Message: "a Twilio webhook's body is " + fiber.MIMEApplicationForm}
 	}
 	body := c.Body()
 	if len(body) > maxWebhookBody {

@@ -198,8 +198,15 @@ func TestWebhookStatus(t *testing.T) {
 		}
 		require.Equal(t, before, b.message(t, b.tn, id), "nothing changed")
 
+		// A signed body of another media type is refused before anything.
+		resp := b.app.Do(t, apptest.Req{Method: http.MethodPost, Path: path, Body: form.Encode(), Headers: map[string]string{
+			"Content-Type": "application/json", "X-Twilio-Signature": twiliostandin.Sign(token, publicBase+path, form)}})
+		require.Equal(t, http.StatusUnsupportedMediaType, resp.Status, "%s", resp.Body)
+		require.Equal(t, "unsupported_media_type", resp.Map(t)["code"])
+		require.Equal(t, before, b.message(t, b.tn, id), "nothing changed")
+
 		// The same callback, correctly signed, does move it.
-		resp := b.signed(t, path, token, form, nil)
+		resp = b.signed(t, path, token, form, nil)
 		require.Equal(t, http.StatusNoContent, resp.Status, "%s", resp.Body)
 		require.Equal(t, "delivered", b.message(t, b.tn, id).State)
 	})
