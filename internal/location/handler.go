@@ -97,19 +97,8 @@ type createLocationRequest struct {
 // named only to refuse it clearly: a location never moves to another
 // customer.
 type patchLocationRequest struct {
-	Label           patch.Field[string]    `json:"label"`
-	Line1           patch.Field[string]    `json:"line1"`
-	Line2           patch.Field[string]    `json:"line2" patch:"nullable"`
-	City            patch.Field[string]    `json:"city"`
-	Region          patch.Field[string]    `json:"region" patch:"nullable"`
-	PostalCode      patch.Field[string]    `json:"postal_code" patch:"nullable"`
-	Country         patch.Field[string]    `json:"country"`
-	Phone           patch.Field[string]    `json:"phone" patch:"nullable"`
-	Kinds           patch.Field[[]string]  `json:"kinds"`
-	DefaultBilling  patch.Field[bool]      `json:"default_billing"`
-	DefaultShipping patch.Field[bool]      `json:"default_shipping"`
-	SalesRepID      patch.Field[uuid.UUID] `json:"sales_rep_id" patch:"nullable"`
-	CustomerID      patch.Field[uuid.UUID] `json:"customer_id"`
+	createLocationRequest
+	CustomerID patch.Field[uuid.UUID] `json:"customer_id"`
 }
 
 func (req createLocationRequest) toPatch() (Patch, error) {
@@ -131,11 +120,7 @@ func (req createLocationRequest) toPatch() (Patch, error) {
 }
 
 func (req patchLocationRequest) toPatch() (Patch, error) {
-	p, err := createLocationRequest{
-		Label: req.Label, Line1: req.Line1, Line2: req.Line2, City: req.City, Region: req.Region,
-		PostalCode: req.PostalCode, Country: req.Country, Phone: req.Phone, Kinds: req.Kinds,
-		DefaultBilling: req.DefaultBilling, DefaultShipping: req.DefaultShipping, SalesRepID: req.SalesRepID,
-	}.toPatch()
+	p, err := req.createLocationRequest.toPatch()
 	if req.CustomerID.Set {
 		var errs validation.Errors
 		errors.As(err, &errs)

@@ -72,14 +72,14 @@ type nullable interface{ IsNull() bool }
 // says so with the tag patch:"nullable".
 func NotNull(req any) validation.Errors {
 	v := reflect.Indirect(reflect.ValueOf(req))
-	t := v.Type()
 	var errs validation.Errors
-	for i := range t.NumField() {
-		sf := t.Field(i)
-		if !sf.IsExported() || sf.Tag.Get("patch") == "nullable" {
+	// VisibleFields: the members of an embedded request struct count as
+	// the request's own, as they do in its JSON.
+	for _, sf := range reflect.VisibleFields(v.Type()) {
+		if sf.Anonymous || !sf.IsExported() || sf.Tag.Get("patch") == "nullable" {
 			continue
 		}
-		f, ok := v.Field(i).Interface().(nullable)
+		f, ok := v.FieldByIndex(sf.Index).Interface().(nullable)
 		if !ok || !f.IsNull() {
 			continue
 		}
