@@ -52,7 +52,7 @@ func (h *Handler) Routes(r *httpapi.Router) {
 			"all_or_nothing, mapping = {\"<header>\": \"<field>\"}, sheet); the format is recognised by content (415 otherwise); " +
 			"the file is stored and imported by a background job",
 		Request: uploadForm{}, RequestMedia: httpapi.MIMEMultipartForm,
-		Status:  fiber.StatusAccepted, Response: AcceptedResponse{}, StreamBody: true, Handler: h.create})
+		Status: fiber.StatusAccepted, Response: AcceptedResponse{}, StreamBody: true, Handler: h.create})
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/imports", Permission: auth.PermCustomersImport, Tag: "imports",
 		Summary: "Imports you can see (yours, or all if you see every customer), newest first",
 		Query:   httpapi.PageParams, Response: ListResponse{}, Handler: h.list})

@@ -104,7 +104,7 @@ func (h *Handler) Routes(r *httpapi.Router) {
 		Status:  fiber.StatusNoContent, Query: []httpapi.Param{{Name: "message_id", Description: "the message's id"}},
 		Request: statusCallbackForm{}, RequestMedia: fiber.MIMEApplicationForm, Handler: h.webhookStatus})
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: WebhookInboundPath, Permission: httpapi.Public, Tag: "sms",
-		Summary:  "Twilio incoming message (form-encoded, signed): STOP and its synonyms record an opt-out, START, YES, UNSTOP remove it",
+		Summary: "Twilio incoming message (form-encoded, signed): STOP and its synonyms record an opt-out, START, YES, UNSTOP remove it",
 		Request: inboundForm{}, RequestMedia: fiber.MIMEApplicationForm,
 		Produces: []string{fiber.MIMETextXML}, Handler: h.webhookInbound})
 }
