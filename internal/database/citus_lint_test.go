@@ -47,6 +47,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -373,7 +374,7 @@ func plpgsqlStatements(def string, vars map[string]bool) ([]string, int, error) 
 	if err := json.Unmarshal([]byte(js), &tree); err != nil {
 		return nil, 0, err
 	}
-	consts := map[string]string{}
+	consts := map[string][]string{}
 	var stmts []string
 	unresolved := 0
 	exprText := func(v any) (string, bool) {
@@ -404,7 +405,7 @@ func plpgsqlStatements(def string, vars map[string]bool) ([]string, int, error) 
 						vars[name] = true
 						if isConst, _ := inner["isconst"].(bool); isConst {
 							if q, ok := exprText(inner["default_val"]); ok {
-								if s, ok := constText(q, consts); ok {
+								if s, ok := constTexts(q, consts); ok {
 									consts[name] = s
 								}
 							}
@@ -421,8 +422,8 @@ func plpgsqlStatements(def string, vars map[string]bool) ([]string, int, error) 
 				}
 				if field, ok := dynamic[key]; ok && !datums {
 					if q, ok := exprText(inner[field]); ok {
-						if s, ok := constText(q, consts); ok {
-							stmts = append(stmts, s)
+						if s, ok := constTexts(q, consts); ok {
+							stmts = append(stmts, s...)
 						} else {
 							unresolved++
 						}
@@ -437,34 +438,70 @@ func plpgsqlStatements(def string, vars map[string]bool) ([]string, int, error) 
 	return stmts, unresolved, nil
 }
 
-// constText evaluates a PL/pgSQL expression made of string literals,
-// constants (consts) and ||.
-func constText(expr string, consts map[string]string) (string, bool) {
+// constTexts evaluates a PL/pgSQL expression made of string literals,
+// constants (consts), || and CASE to every text it can take: a CASE takes
+// each of its results (one that yields NULL is left out: the statement
+// would not run), so a statement assembled from chosen fragments is
+// checked in each of its forms.
+func constTexts(expr string, consts map[string][]string) ([]string, bool) {
 	res, err := pg_query.Parse("SELECT " + expr)
 	if err != nil || len(res.Stmts) != 1 {
-		return "", false
+		return nil, false
 	}
 	targets := res.Stmts[0].Stmt.GetSelectStmt().GetTargetList()
 	if len(targets) != 1 {
-		return "", false
+		return nil, false
 	}
-	var eval func(n *pg_query.Node) (string, bool)
-	eval = func(n *pg_query.Node) (string, bool) {
+	const maxForms = 50000
+	var eval func(n *pg_query.Node) ([]string, bool)
+	eval = func(n *pg_query.Node) ([]string, bool) {
 		switch {
+		case n.GetAConst() != nil && n.GetAConst().GetIsnull():
+			return nil, true
 		case n.GetAConst() != nil && n.GetAConst().GetSval() != nil:
-			return n.GetAConst().GetSval().GetSval(), true
+			return []string{n.GetAConst().GetSval().GetSval()}, true
 		case n.GetColumnRef() != nil && len(n.GetColumnRef().GetFields()) == 1:
 			s, ok := consts[strings.ToLower(n.GetColumnRef().GetFields()[0].GetString_().GetSval())]
 			return s, ok
 		case n.GetAExpr() != nil && opName(n.GetAExpr()) == "||" && n.GetAExpr().GetLexpr() != nil:
 			l, ok := eval(n.GetAExpr().GetLexpr())
 			if !ok {
-				return "", false
+				return nil, false
 			}
 			r, ok := eval(n.GetAExpr().GetRexpr())
-			return l + r, ok
+			if !ok || len(l)*len(r) > maxForms {
+				return nil, false
+			}
+			out := make([]string, 0, len(l)*len(r))
+			for _, a := range l {
+				for _, b := range r {
+					out = append(out, a+b)
+				}
+			}
+			return out, true
+		case n.GetCaseExpr() != nil:
+			var out []string
+			results := []*pg_query.Node{n.GetCaseExpr().GetDefresult()}
+			for _, w := range n.GetCaseExpr().GetArgs() {
+				results = append(results, w.GetCaseWhen().GetResult())
+			}
+			for _, r := range results {
+				if r == nil { // no ELSE: NULL
+					continue
+				}
+				forms, ok := eval(r)
+				if !ok {
+					return nil, false
+				}
+				for _, f := range forms {
+					if !slices.Contains(out, f) {
+						out = append(out, f)
+					}
+				}
+			}
+			return out, true
 		}
-		return "", false
+		return nil, false
 	}
 	return eval(targets[0].GetResTarget().GetVal())
 }
