@@ -70,7 +70,7 @@ func dbStats(ctx context.Context, conn *pgx.Conn, s *sample) error {
 		SELECT (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()),
 		       (SELECT count(*) FROM idempotency_keys),
 		       (SELECT count(*) FROM audit_events),
-		       (SELECT count(*) FROM river_job),
+		       (SELECT count(*) FROM river.river_job),
 		       (SELECT count(*) FROM jobs),
 		       pg_database_size(current_database())`).
 		Scan(&s.DBConnections, &s.IdempotencyKeys, &s.AuditEvents, &s.RiverJobs, &s.Jobs, &s.DBBytes)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -219,7 +220,7 @@ func printTable(w io.Writer, d time.Duration, first, last sample, growths []grow
 	for _, r := range rows {
 		fmt.Fprintf(w, "%-24s %12s %12s\n", r.name, r.a, r.b)
 	}
-	fmt.Fprintln(w, "after warm-up, mean of the first third -> of the last third:")
+	fmt.Fprintln(w, "after warm-up, mean of the first third -> of the last third (RSS in MiB):")
 	for _, g := range growths {
 		verdict := "ok"
 		if err := g.Err(); err != nil {
@@ -229,6 +230,10 @@ func printTable(w io.Writer, d time.Duration, first, last sample, growths []grow
 			fmt.Fprintf(w, "  %-20s too few samples (%d)  %s\n", g.Name, g.Samples, verdict)
 			continue
 		}
-		fmt.Fprintf(w, "  %-20s %12.0f -> %12.0f  x%.3f  %s\n", g.Name, g.First, g.Last, g.Ratio(), verdict)
+		first, last := g.First, g.Last
+		if strings.HasSuffix(g.Name, "RSS") {
+			first, last = first/(1<<20), last/(1<<20) // MiB
+		}
+		fmt.Fprintf(w, "  %-20s %8.1f -> %8.1f  x%.3f  %s\n", g.Name, first, last, g.Ratio(), verdict)
 	}
 }
