@@ -105,10 +105,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err
 	}
+	// The loadgen binary and the processes' logs; kept when the run
+	// fails, to read.
 	tmp, err := os.MkdirTemp("", "soak-")
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if err == nil {
+			_ = os.RemoveAll(tmp)
+		}
+	}()
 	loadgen := filepath.Join(tmp, "loadgen")
 	if out, err := exec.CommandContext(ctx, "go", "build", "-o", loadgen, "github.com/customerhub/customerhub/cmd/loadgen").CombinedOutput(); err != nil {
 		return fmt.Errorf("go build cmd/loadgen: %w\n%s", err, out)
@@ -119,7 +126,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "soak: database %s, logs in %s\n", sys.dbName, tmp)
+	fmt.Fprintf(stdout, "soak: database %s, logs in %s (kept if the run fails)\n", sys.dbName, tmp)
 	defer func() {
 		sys.stop()
 		if o.keepDB {

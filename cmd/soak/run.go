@@ -172,9 +172,13 @@ func finish(o options, samples []sample, t *tally, stdout io.Writer) error {
 	}
 
 	first, last := samples[0], samples[len(samples)-1]
+	// The growth check reads the samples taken under load: the last one
+	// is taken after it, once the jobs are done, and is in the table and
+	// the files only.
+	loaded := samples[:len(samples)-1]
 	growths := []growth{
-		checkGrowth("api RSS", samples, warm, apiRSS), checkGrowth("worker RSS", samples, warm, wrkRSS),
-		checkGrowth("api goroutines", samples, warm, apiG), checkGrowth("worker goroutines", samples, warm, wrkG),
+		checkGrowth("api RSS", loaded, warm, apiRSS), checkGrowth("worker RSS", loaded, warm, wrkRSS),
+		checkGrowth("api goroutines", loaded, warm, apiG), checkGrowth("worker goroutines", loaded, warm, wrkG),
 	}
 	printTable(stdout, o.duration, first, last, growths, t)
 

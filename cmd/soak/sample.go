@@ -9,7 +9,9 @@ import (
 )
 
 // sample is one 10-second reading of the running system. Counters
-// (requests and errors) are totals since the start of the run.
+// (requests and errors) are totals since the start of the run; a loadgen
+// round's requests count when the round ends, so they lag by up to one
+// round (10 s).
 type sample struct {
 	At               time.Duration // since the load began
 	APIRSS           int64         // bytes (VmRSS)
