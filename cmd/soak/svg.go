@@ -75,10 +75,11 @@ func drawPanel(b *strings.Builder, p panel, times []time.Duration, warm time.Dur
 		fmt.Fprintf(b, `<line x1="%d" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#eee"/>`+"\n", marginLeft, y(v), marginLeft+plotW, y(v))
 		fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", marginLeft-6, y(v)+4, escape(p.Format(v)))
 	}
-	// x labels at fifths of the run, in seconds.
-	for k := 0; k <= 5; k++ {
-		t := time.Duration(xMax * float64(k) / 5 * float64(time.Second))
-		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle">%ds</text>`+"\n", x(t), top+plotH+16, int(t.Seconds()+0.5))
+	// x labels in seconds, about six of them on round numbers.
+	step := niceCeil(xMax / 6)
+	for sec := 0.0; sec <= xMax; sec += step {
+		t := time.Duration(sec * float64(time.Second))
+		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle">%gs</text>`+"\n", x(t), top+plotH+16, sec)
 	}
 	if warm.Seconds() < xMax {
 		fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#888" stroke-dasharray="4 3"/>`+"\n",
