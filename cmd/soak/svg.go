@@ -75,7 +75,8 @@ func drawPanel(b *strings.Builder, p panel, times []time.Duration, warm time.Dur
 		fmt.Fprintf(b, `<line x1="%d" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#eee"/>`+"\n", marginLeft, y(v), marginLeft+plotW, y(v))
 		fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", marginLeft-6, y(v)+4, escape(p.Format(v)))
 	}
-	// x labels in seconds, about six of them on round numbers.
+	// x labels in seconds on round numbers: a 1, 2 or 5 step of at
+	// least a sixth of the run.
 	step := niceCeil(xMax / 6)
 	for sec := 0.0; sec <= xMax; sec += step {
 		t := time.Duration(sec * float64(time.Second))
