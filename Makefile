@@ -3,7 +3,7 @@
 # Connection settings (DATABASE_URL, MIGRATE_DATABASE_URL, ADMIN_DATABASE_URL,
 # REDIS_URL, CUSTOMERHUB_LISTEN_ADDR, ...) come from the environment and are
 # passed through untouched; the binary and scripts/ensure-services.sh have the
-# local defaults. Only `test` and `bench` set defaults of their own (below).
+# local defaults. Only `test`, `bench` and `soak` set defaults of their own (below).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -45,7 +45,7 @@ test bench: export REDIS_URL ?= redis://127.0.0.1:6379/0
 # Go files for gofmt: all of them except testdata, vendor and build output.
 FIND_GO = find . \( -path ./.git -o -path ./bin -o -path ./vendor -o -name testdata \) -prune -o -name '*.go' -print0
 
-.PHONY: help run services build db-init migrate demo test test-citus bench vet lint fmt generate check-generated clean
+.PHONY: help run services build db-init migrate demo test test-citus bench soak vet lint fmt generate check-generated clean
 
 help: ## List the targets
 	@echo 'usage: make <target>'
@@ -112,6 +112,18 @@ test-citus: build ## Run the HTTP API tests on a Citus cluster (CITUS_COORDINATO
 bench: ## Start services, run the benchmarks (none is fine)
 	ADMIN_DATABASE_URL='$(TEST_ADMIN_DATABASE_URL)' $(ENSURE_SERVICES) --require-redis
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count=1 -timeout 3h $(PKGS)
+
+# make soak: customerhub api and worker under mixed load with jobs for
+# DURATION (cmd/soak): RSS, goroutines, connections and table sizes every
+# 10 s into bench/soak.csv and bench/soak.svg; fails on a 5xx, a transport
+# error, a job that did not succeed, or RSS or goroutines growing more than
+# 10 % after warm-up. Its own database (dropped unless SOAK_KEEP_DB=1) and
+# Redis database 7.
+DURATION ?= $(or $(SOAK_DURATION),10m)
+soak: export REDIS_URL ?= redis://127.0.0.1:6379/7
+soak: build ## Soak test: mixed load and jobs for DURATION (10m), leak checks, bench/soak.csv and .svg
+	$(ENSURE_SERVICES) --require-redis
+	$(GO) run ./cmd/soak -duration $(DURATION) -bin $(BIN)
 
 vet: ## go vet
 	$(GO) vet $(PKGS)
