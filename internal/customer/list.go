@@ -55,11 +55,12 @@ type ListParams struct {
 }
 
 // Cursor is the position after the last customer of a page: the sort it
-// belongs to, the sort key of the last row and its id.
+// belongs to, the sort key of the last row and its id. The keys are
+// omitzero, not omitempty: an empty text key is still the key.
 type Cursor struct {
 	Sort string     `json:"s"`
-	Text *string    `json:"t,omitempty"`
-	Num  *string    `json:"n,omitempty"`
+	Text *string    `json:"t,omitzero"`
+	Num  *string    `json:"n,omitzero"`
 	Time *time.Time `json:"ts,omitempty"`
 	ID   uuid.UUID  `json:"i"`
 }
