@@ -35,17 +35,21 @@ TEST_TIMEOUT ?= 20m
 TEST_FLAGS   ?= -race -count=1 -timeout $(TEST_TIMEOUT)
 PKGS         ?= ./...
 BENCH        ?= .
+# make fuzz: how long each fuzz target runs, and extra go test flags
+# (FUZZFLAGS=-parallel=1 for one fuzzing worker).
+FUZZTIME     ?= 10s
+FUZZFLAGS    ?=
 
 # What the tests get when the caller has not set them: the superuser the test
 # harness uses to create its own databases, and the Redis the tests use.
 TEST_ADMIN_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
-test bench: export TEST_ADMIN_DATABASE_URL := $(TEST_ADMIN_DATABASE_URL)
-test bench: export REDIS_URL ?= redis://127.0.0.1:6379/0
+test bench fuzz: export TEST_ADMIN_DATABASE_URL := $(TEST_ADMIN_DATABASE_URL)
+test bench fuzz: export REDIS_URL ?= redis://127.0.0.1:6379/0
 
 # Go files for gofmt: all of them except testdata, vendor and build output.
 FIND_GO = find . \( -path ./.git -o -path ./bin -o -path ./vendor -o -name testdata \) -prune -o -name '*.go' -print0
 
-.PHONY: help run services build db-init migrate demo test test-citus bench soak vet lint fmt generate check-generated clean
+.PHONY: help run services build db-init migrate demo test test-citus bench soak fuzz vet lint fmt generate check-generated clean
 
 help: ## List the targets
 	@echo 'usage: make <target>'
@@ -124,6 +128,24 @@ soak: export REDIS_URL ?= redis://127.0.0.1:6379/7
 soak: build ## Soak test: mixed load and jobs for DURATION (10m), leak checks, bench/soak.csv and .svg
 	$(ENSURE_SERVICES) --require-redis
 	$(GO) run ./cmd/soak -duration $(DURATION) -bin $(BIN)
+
+# make fuzz runs every fuzz target of the repository (each func FuzzXxx in
+# a _test.go file, found by grep, so new ones are included) for FUZZTIME,
+# one after another, and fails at the end naming the targets that failed;
+# a failing input is saved under the package's testdata/fuzz/FuzzXxx/.
+# The packages' TestMain make a database even for the pure targets, so it
+# starts the services as make test does. Not part of make test.
+fuzz: ## Run every fuzz target for FUZZTIME (10s) each, one after another
+	ADMIN_DATABASE_URL='$(TEST_ADMIN_DATABASE_URL)' $(ENSURE_SERVICES) --require-redis
+	@failed=(); \
+	while IFS= read -r file; do \
+	  pkg=./$$(dirname "$${file#./}"); \
+	  for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$$file"); do \
+	    echo "== $$name ($$pkg, $(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) "$$pkg" || failed+=("$$name ($$pkg)"); \
+	  done; \
+	done < <(grep -rl --include='*_test.go' --exclude-dir=testdata --exclude-dir=vendor --exclude-dir=.git '^func Fuzz' . | sort); \
+	if (( $${#failed[@]} )); then printf 'fuzz target failed: %s\n' "$${failed[@]}"; exit 1; fi
 
 vet: ## go vet
 	$(GO) vet $(PKGS)

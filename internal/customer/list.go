@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"github.com/customerhub/customerhub/internal/group"
 	"github.com/customerhub/customerhub/internal/validation"
 )
 
@@ -54,11 +55,12 @@ type ListParams struct {
 }
 
 // Cursor is the position after the last customer of a page: the sort it
-// belongs to, the sort key of the last row and its id.
+// belongs to, the sort key of the last row and its id. The keys are
+// omitzero, not omitempty: an empty text key is still the key.
 type Cursor struct {
 	Sort string     `json:"s"`
-	Text *string    `json:"t,omitempty"`
-	Num  *string    `json:"n,omitempty"`
+	Text *string    `json:"t,omitzero"`
+	Num  *string    `json:"n,omitzero"`
 	Time *time.Time `json:"ts,omitempty"`
 	ID   uuid.UUID  `json:"i"`
 }
@@ -176,11 +178,17 @@ func ParseList(values map[string]string) (ListParams, validation.Errors) {
 	for _, name := range names {
 		switch {
 		case strings.HasPrefix(name, "group."):
-			category := strings.ToLower(strings.TrimPrefix(name, "group."))
-			if code := strings.TrimSpace(values[name]); code != "" && category != "" && !strings.Contains(category, ":") {
-				lp.Groups[category] = code
-			} else {
+			// The category and the code go to PostgreSQL as text: a saved
+			// view's filters come from a JSON body, which may hold a NUL
+			// ("\u0000") where a query string may not.
+			category, ok := group.NormalizeCategory(strings.TrimPrefix(name, "group."))
+			code := strings.TrimSpace(values[name])
+			if !ok || code == "" {
 				errs.Add(name, "invalid_filter", "must be group.<category>=<group code>")
+				continue
+			}
+			if code = errs.Text(name, code, 1, 64); !errs.Has(name) {
+				lp.Groups[category] = code
 			}
 		case strings.HasPrefix(name, "custom."):
 			lp.Custom[strings.TrimPrefix(name, "custom.")] = values[name]
@@ -225,24 +233,26 @@ type rowKeys struct {
 }
 
 // check reports whether a cursor fits the list's sort and holds the key
-// that sort needs.
+// that sort needs and no other, as cursorFor makes it: a key the sort
+// does not use would still be read (keyset), and text goes to PostgreSQL,
+// which cannot hold a NUL (a cursor's JSON can: "\u0000").
 func (c *Cursor) check(sortBy string) bool {
 	if c.Sort != sortBy || c.ID == uuid.Nil {
 		return false
 	}
 	switch sortColumn(sortBy) {
 	case "name", "code":
-		return c.Text != nil
+		return c.Num == nil && c.Time == nil && c.Text != nil && !strings.ContainsRune(*c.Text, 0)
 	case "balance", "total_order_value":
-		if c.Num == nil {
+		if c.Text != nil || c.Time != nil || c.Num == nil {
 			return false
 		}
 		_, err := decimal.NewFromString(*c.Num)
 		return err == nil
 	case "last_order_at":
-		return true
+		return c.Text == nil && c.Num == nil
 	default:
-		return c.Time != nil
+		return c.Text == nil && c.Num == nil && c.Time != nil
 	}
 }
 

@@ -29,7 +29,7 @@ type testBundle struct {
 	areaID  uuid.UUID
 }
 
-func setup(t *testing.T) testBundle {
+func setup(t testing.TB) testBundle {
 	t.Helper()
 	b := testBundle{termsID: uuid.New(), listID: uuid.New(), repID: uuid.New(), groupID: uuid.New(), areaID: uuid.New()}
 	b.tenant = Tenant{

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -134,6 +135,10 @@ func ParseStatusCallback(messageID string, form url.Values) (StatusCallback, err
 		errs.Add("MessageSid", "required", "is required")
 	} else if len(cb.MessageSID) > 64 {
 		errs.Add("MessageSid", "too_long", "must be at most 64 characters")
+	} else if strings.ContainsFunc(cb.MessageSID, func(r rune) bool { return !isASCIIAlnum(r) }) {
+		// Twilio's SIDs are letters and digits; the SID is looked up and
+		// stored as text, which cannot hold a NUL or invalid UTF-8.
+		errs.Add("MessageSid", "invalid", "must be letters and digits, as Twilio's SIDs are")
 	}
 	cb.Status = strings.ToLower(strings.TrimSpace(form.Get("MessageStatus")))
 	if cb.Status == "" {
@@ -319,9 +324,15 @@ const (
 )
 
 // Keyword reads an inbound message's body: an opt-out or opt-in keyword,
-// or nothing.
+// or nothing. The keywords are ASCII, and so must the body be: upper-cased,
+// "ſtop" (a long s) or "quıt" (a dotless i) would read as STOP and QUIT,
+// which Twilio does not take them for.
 func Keyword(body string) InboundAction {
-	k := strings.ToUpper(strings.TrimSpace(body))
+	k := strings.TrimSpace(body)
+	if strings.ContainsFunc(k, func(r rune) bool { return r > unicode.MaxASCII }) {
+		return InboundNone
+	}
+	k = strings.ToUpper(k)
 	switch {
 	case optOutKeywords[k]:
 		return InboundOptOut
@@ -329,6 +340,10 @@ func Keyword(body string) InboundAction {
 		return InboundOptIn
 	}
 	return InboundNone
+}
+
+func isASCIIAlnum(r rune) bool {
+	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
 }
 
 // InboundResult is what an inbound message did.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -131,5 +132,17 @@ func (e *Errors) Phone(field, value, defaultRegion string) string {
 		e.Add(field, "invalid_phone", "must be a phone number, e.g. +1 555 123 4567")
 		return v
 	}
-	return phonenumbers.Format(num, phonenumbers.E164)
+	// libphonenumber's possible lengths allow more digits than E.164's
+	// 15 in some countries (Germany's national numbers go to 15 digits
+	// after the 49); no SMS or call can reach such a number.
+	out := phonenumbers.Format(num, phonenumbers.E164)
+	if !e164.MatchString(out) {
+		e.Add(field, "invalid_phone", "must be a phone number, e.g. +1 555 123 4567")
+		return v
+	}
+	return out
 }
+
+// e164 is an E.164 number: +, a country code not starting with 0, at
+// most 15 digits in all.
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
