@@ -32,30 +32,9 @@ import (
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/customerhub/customerhub/internal/loadplan"
 )
-
-// plan is the input.
-type plan struct {
-	Workers  uint64          `json:"workers"`
-	Duration string          `json:"duration"`
-	Timeout  string          `json:"timeout"`
-	Targets  []vegeta.Target `json:"targets"`
-}
-
-// report is the output. Latencies are in milliseconds.
-type report struct {
-	Requests    uint64         `json:"requests"`
-	Seconds     float64        `json:"seconds"`
-	Throughput  float64        `json:"throughput"`
-	Success     float64        `json:"success"`
-	P50         float64        `json:"p50_ms"`
-	P90         float64        `json:"p90_ms"`
-	P95         float64        `json:"p95_ms"`
-	P99         float64        `json:"p99_ms"`
-	Max         float64        `json:"max_ms"`
-	StatusCodes map[string]int `json:"status_codes"`
-	Errors      []string       `json:"errors"`
-}
 
 func main() {
 	if err := run(os.Stdin, os.Stdout); err != nil {
@@ -65,7 +44,7 @@ func main() {
 }
 
 func run(in io.Reader, out io.Writer) error {
-	var p plan
+	var p loadplan.Plan
 	if err := json.NewDecoder(in).Decode(&p); err != nil {
 		return fmt.Errorf("read the plan: %w", err)
 	}
@@ -98,7 +77,7 @@ func run(in io.Reader, out io.Writer) error {
 	}
 	metrics.Close()
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	r := report{
+	r := loadplan.Report{
 		Requests: metrics.Requests, Seconds: metrics.Duration.Seconds(), Throughput: metrics.Throughput,
 		Success: metrics.Success, P50: ms(metrics.Latencies.P50), P90: ms(metrics.Latencies.P90),
 		P95: ms(metrics.Latencies.P95), P99: ms(metrics.Latencies.P99), Max: ms(metrics.Latencies.Max),

@@ -8,35 +8,14 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"os/exec"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/customerhub/customerhub/internal/demodata"
+	"github.com/customerhub/customerhub/internal/loadplan"
 	"github.com/google/uuid"
 )
-
-// searchTerms are searches over demo's generated vocabulary (the same as
-// internal/benchdata's, which this command cannot import: it pulls in
-// the testing package).
-var searchTerms = []string{"maple foods", "harbor", "smith", "springfield", "jennifer.garcia", "c00012", "bakery co", "zephyr tools"}
-
-// target is one request of a load plan (cmd/loadgen's input).
-type target struct {
-	Method string              `json:"method"`
-	URL    string              `json:"url"`
-	Header map[string][]string `json:"header"`
-	Body   []byte              `json:"body,omitempty"`
-}
-
-// loadReport is the part of cmd/loadgen's output the soak reads.
-type loadReport struct {
-	Requests    uint64         `json:"requests"`
-	Throughput  float64        `json:"throughput"`
-	P95         float64        `json:"p95_ms"`
-	StatusCodes map[string]int `json:"status_codes"`
-	Errors      []string       `json:"errors"`
-}
 
 // tally is what the load has done so far; safe for concurrent use.
 type tally struct {
@@ -53,7 +32,7 @@ type tally struct {
 
 // addReport counts a loadgen round. vegeta records a transport error
 // (refused, reset, timed out) as status 0.
-func (t *tally) addReport(r loadReport) {
+func (t *tally) addReport(r loadplan.Report) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.requests += r.Requests
@@ -117,25 +96,25 @@ func (d *driver) header(extra ...string) map[string][]string {
 // with a fresh Idempotency-Key each (20 %) and patches with If-Match: *
 // (20 %). A key repeats only when the round wraps its list, which is a
 // client's retry, answered from the stored response.
-func (d *driver) targets(round int) []target {
+func (d *driver) targets(round int) []loadplan.Target {
 	const n = 4000
-	ts := make([]target, 0, n)
+	ts := make([]loadplan.Target, 0, n)
 	for i := 0; len(ts) < n; i++ {
 		id := d.ids[rand.IntN(len(d.ids))].String()
 		switch i % 10 {
 		case 0, 1, 2, 3:
-			ts = append(ts, target{Method: http.MethodGet, URL: d.base + "/v1/customers/" + id, Header: d.header()})
+			ts = append(ts, loadplan.Target{Method: http.MethodGet, URL: d.base + "/v1/customers/" + id, Header: d.header()})
 		case 4:
-			ts = append(ts, target{Method: http.MethodGet, URL: d.base + "/v1/customers?limit=50&sort=-balance", Header: d.header()})
+			ts = append(ts, loadplan.Target{Method: http.MethodGet, URL: d.base + "/v1/customers?limit=50&sort=-balance", Header: d.header()})
 		case 5:
-			term := searchTerms[i/10%len(searchTerms)]
-			ts = append(ts, target{Method: http.MethodGet, URL: d.base + "/v1/customers?limit=50&q=" + url.QueryEscape(term), Header: d.header()})
+			term := demodata.SearchTerms[i/10%len(demodata.SearchTerms)]
+			ts = append(ts, loadplan.Target{Method: http.MethodGet, URL: d.base + "/v1/customers?limit=50&q=" + url.QueryEscape(term), Header: d.header()})
 		case 6, 7:
-			ts = append(ts, target{Method: http.MethodPost, URL: d.base + "/v1/customers",
+			ts = append(ts, loadplan.Target{Method: http.MethodPost, URL: d.base + "/v1/customers",
 				Header: d.header("Content-Type", "application/json", "Idempotency-Key", uuid.NewString()),
 				Body:   []byte(fmt.Sprintf(`{"name":"Soak %d-%d"}`, round, i))})
 		default:
-			ts = append(ts, target{Method: http.MethodPatch, URL: d.base + "/v1/customers/" + id,
+			ts = append(ts, loadplan.Target{Method: http.MethodPatch, URL: d.base + "/v1/customers/" + id,
 				Header: d.header("Content-Type", "application/json", "If-Match", "*"),
 				Body:   []byte(fmt.Sprintf(`{"notes":"soak %d-%d"}`, round, i))})
 		}
@@ -144,22 +123,11 @@ func (d *driver) targets(round int) []target {
 }
 
 // round runs cmd/loadgen for length and counts what it did.
-func (d *driver) round(ctx context.Context, round int, length time.Duration) (loadReport, error) {
-	plan, err := json.Marshal(map[string]any{"workers": d.workers, "duration": length.String(), "timeout": "10s",
-		"targets": d.targets(round)})
+func (d *driver) round(ctx context.Context, round int, length time.Duration) (loadplan.Report, error) {
+	r, err := loadplan.Run(ctx, d.loadgen, loadplan.Plan{Workers: uint64(d.workers), Duration: length.String(), Timeout: "10s",
+		Targets: d.targets(round)})
 	if err != nil {
-		return loadReport{}, err
-	}
-	cmd := exec.CommandContext(ctx, d.loadgen)
-	cmd.Stdin = bytes.NewReader(plan)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
-		return loadReport{}, fmt.Errorf("loadgen: %w: %s", err, errOut.String())
-	}
-	var r loadReport
-	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
-		return loadReport{}, fmt.Errorf("loadgen output: %w", err)
+		return loadplan.Report{}, err
 	}
 	d.tally.addReport(r)
 	return r, nil

@@ -20,12 +20,6 @@ import (
 	"github.com/customerhub/customerhub/internal/demodata"
 )
 
-// SearchTerms are realistic searches over the generated vocabulary: rare
-// pairs and e-mail fragments (passed to the list as ids) and common words,
-// a last name and a city (more matches than that: filtered while walking
-// the balance index).
-var SearchTerms = []string{"maple foods", "harbor", "smith", "springfield", "jennifer.garcia", "c00012", "bakery co", "zephyr tools"}
-
 // Size reads a size from the environment, def when unset or not positive.
 func Size(name string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {

@@ -27,8 +27,8 @@ import (
 	"github.com/customerhub/customerhub/internal/tenant"
 )
 
-// searchTerms: see benchdata.SearchTerms.
-var searchTerms = benchdata.SearchTerms
+// searchTerms: see demodata.SearchTerms.
+var searchTerms = demodata.SearchTerms
 
 type benchEnv struct {
 	app      *apptest.App

@@ -20,7 +20,6 @@ package loadbench
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -46,6 +45,8 @@ import (
 	"github.com/customerhub/customerhub/internal/benchdata"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbtest"
+	"github.com/customerhub/customerhub/internal/demodata"
+	"github.com/customerhub/customerhub/internal/loadplan"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -54,25 +55,6 @@ const connections = 8
 
 func seconds() time.Duration {
 	return time.Duration(benchdata.Size("BENCH_LOAD_SECONDS", 10)) * time.Second
-}
-
-// target is one request of a load plan (cmd/loadgen's input).
-type target struct {
-	Method string              `json:"method"`
-	URL    string              `json:"url"`
-	Header map[string][]string `json:"header"`
-	Body   []byte              `json:"body,omitempty"`
-}
-
-// loadReport is cmd/loadgen's output.
-type loadReport struct {
-	Requests    uint64         `json:"requests"`
-	Throughput  float64        `json:"throughput"`
-	Success     float64        `json:"success"`
-	P50         float64        `json:"p50_ms"`
-	P95         float64        `json:"p95_ms"`
-	StatusCodes map[string]int `json:"status_codes"`
-	Errors      []string       `json:"errors"`
 }
 
 // env is a running service on the data set.
@@ -211,22 +193,11 @@ func start(b *testing.B) *env {
 }
 
 // load runs cmd/loadgen with the targets from n connections.
-func (e *env) load(b *testing.B, n int, ts []target) loadReport {
+func (e *env) load(b *testing.B, n int, ts []loadplan.Target) loadplan.Report {
 	b.Helper()
-	plan, err := json.Marshal(map[string]any{"workers": n, "duration": seconds().String(), "targets": ts})
+	r, err := loadplan.Run(context.Background(), e.loadgen, loadplan.Plan{Workers: uint64(n), Duration: seconds().String(), Targets: ts})
 	if err != nil {
 		b.Fatal(err)
-	}
-	cmd := exec.Command(e.loadgen)
-	cmd.Stdin = bytes.NewReader(plan)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, os.Stderr
-	if err := cmd.Run(); err != nil {
-		b.Fatalf("loadgen: %v", err)
-	}
-	var r loadReport
-	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
-		b.Fatalf("loadgen output: %v: %s", err, out.String())
 	}
 	return r
 }
@@ -304,33 +275,33 @@ func BenchmarkAPIBesideSQL(b *testing.B) {
 func (e *env) round(b *testing.B) {
 	type kind struct {
 		name    string
-		targets []target
+		targets []loadplan.Target
 		raw     func() float64
 	}
-	get := make([]target, 0, len(e.ids))
-	patch := make([]target, 0, len(e.ids))
+	get := make([]loadplan.Target, 0, len(e.ids))
+	patch := make([]loadplan.Target, 0, len(e.ids))
 	for i, id := range e.ids {
-		get = append(get, target{Method: http.MethodGet, URL: e.base + "/v1/customers/" + id.String(), Header: e.bearer(e.adminToken)})
+		get = append(get, loadplan.Target{Method: http.MethodGet, URL: e.base + "/v1/customers/" + id.String(), Header: e.bearer(e.adminToken)})
 		h := e.bearer(e.adminToken)
 		h["If-Match"] = []string{"*"}
 		h["Content-Type"] = []string{"application/json"}
-		patch = append(patch, target{Method: http.MethodPatch, URL: e.base + "/v1/customers/" + id.String(), Header: h,
+		patch = append(patch, loadplan.Target{Method: http.MethodPatch, URL: e.base + "/v1/customers/" + id.String(), Header: h,
 			Body: []byte(fmt.Sprintf(`{"notes":"load %d"}`, i))})
 	}
-	search := func(token string) []target {
-		var ts []target
-		for _, term := range benchdata.SearchTerms {
-			ts = append(ts, target{Method: http.MethodGet, URL: e.base + "/v1/customers?sort=-balance&limit=50&q=" + url.QueryEscape(term),
+	search := func(token string) []loadplan.Target {
+		var ts []loadplan.Target
+		for _, term := range demodata.SearchTerms {
+			ts = append(ts, loadplan.Target{Method: http.MethodGet, URL: e.base + "/v1/customers?sort=-balance&limit=50&q=" + url.QueryEscape(term),
 				Header: e.bearer(token)})
 		}
 		return ts
 	}
-	create := make([]target, 0, 1000)
+	create := make([]loadplan.Target, 0, 1000)
 	prefix := strconv.FormatInt(time.Now().UnixNano(), 36)
 	for i := 0; i < 1000; i++ {
 		h := e.bearer(e.adminToken)
 		h["Content-Type"] = []string{"application/json"}
-		create = append(create, target{Method: http.MethodPost, URL: e.base + "/v1/customers", Header: h,
+		create = append(create, loadplan.Target{Method: http.MethodPost, URL: e.base + "/v1/customers", Header: h,
 			Body: []byte(fmt.Sprintf(`{"name":"Load %s %d"}`, prefix, i))})
 	}
 	var created atomic.Int64
@@ -344,7 +315,7 @@ func (e *env) round(b *testing.B) {
 				return drain(rows)
 			})
 		}},
-		{"list", []target{{Method: http.MethodGet, URL: e.base + "/v1/customers?limit=50", Header: e.bearer(e.adminToken)}}, func() float64 {
+		{"list", []loadplan.Target{{Method: http.MethodGet, URL: e.base + "/v1/customers?limit=50", Header: e.bearer(e.adminToken)}}, func() float64 {
 			return e.raw(b, connections, "all", e.adminID, func(ctx context.Context, tx pgx.Tx, _ int) error {
 				rows, err := tx.Query(ctx, `SELECT * FROM customers WHERE tenant_id = $1 AND status = 'active' ORDER BY name, id LIMIT 51`, e.tenantID)
 				if err != nil {
@@ -355,7 +326,7 @@ func (e *env) round(b *testing.B) {
 		}},
 		{"search_admin", search(e.adminToken), func() float64 {
 			return e.rawOn(b, e.trusted, connections, "all", e.adminID, func(ctx context.Context, tx pgx.Tx, i int) error {
-				term := benchdata.SearchTerms[i%len(benchdata.SearchTerms)]
+				term := demodata.SearchTerms[i%len(demodata.SearchTerms)]
 				// Planned for its pattern (the unnamed statement): a
 				// generic plan cannot see how common the text is.
 				rows, err := tx.Query(ctx, `SELECT * FROM customers WHERE tenant_id = $1 AND status = 'active' AND search_text LIKE $2
@@ -368,7 +339,7 @@ func (e *env) round(b *testing.B) {
 		}},
 		{"search_rep", search(e.repToken), func() float64 {
 			return e.rawOn(b, e.trusted, connections, "assigned", e.repID, func(ctx context.Context, tx pgx.Tx, i int) error {
-				term := benchdata.SearchTerms[i%len(benchdata.SearchTerms)]
+				term := demodata.SearchTerms[i%len(demodata.SearchTerms)]
 				rows, err := tx.Query(ctx, `SELECT * FROM customers WHERE tenant_id = $1 AND status = 'active' AND search_text LIKE $2
 					AND sales_rep_id = $3 ORDER BY balance DESC, id DESC LIMIT 51`, pgx.QueryExecModeCacheDescribe, e.tenantID, "%"+term+"%", e.repID)
 				if err != nil {
