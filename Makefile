@@ -49,7 +49,7 @@ test bench fuzz: export REDIS_URL ?= redis://127.0.0.1:6379/0
 # Go files for gofmt: all of them except testdata, vendor and build output.
 FIND_GO = find . \( -path ./.git -o -path ./bin -o -path ./vendor -o -name testdata \) -prune -o -name '*.go' -print0
 
-.PHONY: help run services build db-init migrate demo test test-citus bench soak fuzz vet lint fmt generate check-generated clean
+.PHONY: help run services build db-init migrate demo test test-citus bench soak faults fuzz vet lint fmt generate check-generated clean
 
 help: ## List the targets
 	@echo 'usage: make <target>'
@@ -128,6 +128,18 @@ soak: export REDIS_URL ?= redis://127.0.0.1:6379/7
 soak: build ## Soak test: mixed load and jobs for DURATION (10m), leak checks, bench/soak.csv and .svg
 	$(ENSURE_SERVICES) --require-redis
 	$(GO) run ./cmd/soak -duration $(DURATION) -bin $(BIN)
+
+# make faults: customerhub under the faults a hosted service meets
+# (cmd/faults), each scenario's invariants checked by code: PostgreSQL
+# restarted under load with jobs running, Redis stopped, a worker killed
+# mid-job, the connection pool exhausted, api and worker SIGTERMed. It
+# runs its own PostgreSQL and Redis (temporary directories, own ports), so
+# the ones make test uses are not touched; ensure-services only makes sure
+# their programs are installed. SCENARIOS=a,b runs some.
+SCENARIOS ?=
+faults: build ## Fault scenarios on a private PostgreSQL and Redis, invariants checked (SCENARIOS=pg-restart,...)
+	ADMIN_DATABASE_URL='$(TEST_ADMIN_DATABASE_URL)' $(ENSURE_SERVICES) --require-redis
+	$(GO) run ./cmd/faults -bin $(BIN) $(if $(SCENARIOS),-only $(SCENARIOS))
 
 # make fuzz runs every fuzz target of the repository (each func FuzzXxx in
 # a _test.go file, found by grep, so new ones are included) for FUZZTIME,

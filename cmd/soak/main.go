@@ -30,7 +30,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -40,6 +39,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/customerhub/customerhub/internal/harness"
 )
 
 func main() {
@@ -122,38 +123,47 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 	}
 
 	adminURL := envOr("ADMIN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
-	sys, err := newSystem(o.bin, adminURL, envOr("REDIS_URL", "redis://127.0.0.1:6379/7"), tmp)
+	sys, err := harness.NewSystem(o.bin, adminURL, envOr("REDIS_URL", "redis://127.0.0.1:6379/7"), tmp, "soak",
+		// Limits far above what the machine serves: the soak looks for
+		// leaks under load, not for refusals.
+		"CUSTOMERHUB_RATE_LIMIT_TENANT=1000000", "CUSTOMERHUB_RATE_LIMIT_IP=1000000",
+		// Every export is a job, so that the worker has export work too.
+		"CUSTOMERHUB_EXPORT_SYNC_MAX=0",
+		// No SMS in a soak: neither Twilio nor its stand-in.
+		"CUSTOMERHUB_TWILIO_STANDIN_ADDR=",
+	)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "soak: database %s, logs in %s (kept if the run fails)\n", sys.dbName, tmp)
+	fmt.Fprintf(stdout, "soak: database %s, logs in %s (kept if the run fails)\n", sys.DBName, tmp)
 	defer func() {
-		sys.stop()
+		sys.Stop()
 		if o.keepDB {
-			fmt.Fprintf(stdout, "soak: kept database %s (SOAK_KEEP_DB=1)\n", sys.dbName)
+			fmt.Fprintf(stdout, "soak: kept database %s (SOAK_KEEP_DB=1)\n", sys.DBName)
 			return
 		}
-		if dropErr := sys.drop(context.WithoutCancel(ctx)); dropErr != nil {
+		if dropErr := sys.Drop(context.WithoutCancel(ctx)); dropErr != nil {
 			err = errors.Join(err, dropErr)
 		}
 	}()
-	if err := sys.create(ctx, o.customers); err != nil {
+	if err := sys.Create(ctx, o.customers); err != nil {
 		return err
 	}
-	if err := sys.start(ctx); err != nil {
+	api, err := sys.Start(ctx, "api", "api")
+	if err != nil {
+		return err
+	}
+	worker, err := sys.Start(ctx, "worker", "worker")
+	if err != nil {
 		return err
 	}
 
 	// The superuser's connection to the soak database, for the samples and
 	// the customers to load (all of one tenant: outside row-level security
 	// is fine for a measuring tool).
-	dbURL, err := withDatabase(adminURL, sys.dbName)
+	conn, err := pgx.Connect(ctx, sys.SuperURL())
 	if err != nil {
-		return err
-	}
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		return fmt.Errorf("connect to %s: %w", sys.dbName, err)
+		return fmt.Errorf("connect to %s: %w", sys.DBName, err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	rows, err := conn.Query(ctx, `SELECT id FROM customers ORDER BY id LIMIT 2000`)
@@ -166,21 +176,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 	}
 
 	t := &tally{}
-	d := &driver{base: sys.base, token: sys.adminToken, loadgen: loadgen, workers: o.workers, ids: ids, tally: t,
+	d := &driver{base: api.Base, token: sys.AdminToken, loadgen: loadgen, workers: o.workers, ids: ids, tally: t,
 		client: &http.Client{Timeout: time.Minute}}
-	samples, err := soak(ctx, o, sys, conn, d, stdout)
+	samples, err := soak(ctx, o, api, worker, conn, d, stdout)
 	if err != nil {
 		return err
 	}
 	return finish(o, samples, t, stdout)
-}
-
-// withDatabase answers the URL u with its database name replaced.
-func withDatabase(u, name string) (string, error) {
-	parsed, err := url.Parse(u)
-	if err != nil {
-		return "", fmt.Errorf("ADMIN_DATABASE_URL: %w", err)
-	}
-	parsed.Path = "/" + name
-	return parsed.String(), nil
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/customerhub/customerhub/internal/harness"
 )
 
 const (
@@ -22,7 +24,7 @@ const (
 
 // soak drives the load for o.duration with jobs beside it, samples every
 // sampleEvery into out/soak.csv, and answers the samples.
-func soak(ctx context.Context, o options, sys *system, conn *pgx.Conn, d *driver, stdout io.Writer) ([]sample, error) {
+func soak(ctx context.Context, o options, api, worker *harness.Proc, conn *pgx.Conn, d *driver, stdout io.Writer) ([]sample, error) {
 	f, err := os.Create(filepath.Join(o.out, "soak.csv"))
 	if err != nil {
 		return nil, err
@@ -41,16 +43,16 @@ func soak(ctx context.Context, o options, sys *system, conn *pgx.Conn, d *driver
 		defer mu.Unlock()
 		s := sample{At: time.Since(start)}
 		var err error
-		if s.APIRSS, err = rss(sys.api.PID()); err != nil {
+		if s.APIRSS, err = rss(api.PID()); err != nil {
 			return fmt.Errorf("api: %w", err)
 		}
-		if s.WorkerRSS, err = rss(sys.worker.PID()); err != nil {
+		if s.WorkerRSS, err = rss(worker.PID()); err != nil {
 			return fmt.Errorf("worker: %w", err)
 		}
-		if s.APIGoroutines, err = goroutines(ctx, sys.apiMetrics); err != nil {
+		if s.APIGoroutines, err = goroutines(ctx, api.Metrics); err != nil {
 			return fmt.Errorf("api: %w", err)
 		}
-		if s.WorkerGoroutines, err = goroutines(ctx, sys.wrkMetrics); err != nil {
+		if s.WorkerGoroutines, err = goroutines(ctx, worker.Metrics); err != nil {
 			return fmt.Errorf("worker: %w", err)
 		}
 		if err := dbStats(ctx, conn, &s); err != nil {

@@ -37,6 +37,7 @@ type Config struct {
 	ShutdownTimeout   time.Duration
 	BodyLimit         int
 	DBMaxConns        int32
+	DBAcquireTimeout  time.Duration // how long a request waits for a pooled connection
 	TrustedProxies    []string
 	LogLevel          slog.Level
 	LogFormat         string
@@ -124,6 +125,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		ShutdownTimeout:    l.duration("CUSTOMERHUB_SHUTDOWN_TIMEOUT", 30*time.Second, time.Second, time.Hour),
 		BodyLimit:          l.int("CUSTOMERHUB_BODY_LIMIT", 1<<20, 1<<10, 1<<30),
 		DBMaxConns:         int32(l.int("CUSTOMERHUB_DB_MAX_CONNS", 20, 2, 1000)),
+		DBAcquireTimeout:   l.duration("CUSTOMERHUB_DB_ACQUIRE_TIMEOUT", 2*time.Second, 10*time.Millisecond, 10*time.Minute),
 		TrustedProxies:     l.cidrs("CUSTOMERHUB_TRUSTED_PROXIES"),
 		LogLevel:           l.level("CUSTOMERHUB_LOG_LEVEL", slog.LevelInfo),
 		LogFormat:          l.choice("CUSTOMERHUB_LOG_FORMAT", "json", "json", "text"),
@@ -183,6 +185,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("request_timeout", c.RequestTimeout),
 		slog.Int("body_limit", c.BodyLimit),
 		slog.Int("db_max_conns", int(c.DBMaxConns)),
+		slog.Duration("db_acquire_timeout", c.DBAcquireTimeout),
 		slog.Int("rate_limit_tenant", c.RateLimitTenant),
 		slog.Int("rate_limit_ip", c.RateLimitIP),
 		slog.Int("signup_per_ip_hour", c.SignupPerIPHour),

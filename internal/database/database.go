@@ -235,7 +235,10 @@ func tenantTx[T any](ctx context.Context, db Beginner, s Scope, fn func(ctx cont
 	} else {
 		endRequestTx(ctx)
 		var err error
-		if ptx, err = db.BeginTx(ctx, txOpts.pgx); err != nil {
+		bctx, cancel := beginContext(ctx)
+		ptx, err = db.BeginTx(bctx, txOpts.pgx)
+		cancel()
+		if err != nil {
 			return zero, fmt.Errorf("begin transaction: %w", unavailable(err))
 		}
 		defer rollback(ctx, ptx)

@@ -58,7 +58,9 @@ func BeginRequest[T any](ctx context.Context, db Beginner, readOnly bool, first 
 	var tx pgx.Tx
 	var q dbsqlc.DBTX
 	if pool, ok := db.(Acquirer); ok {
-		conn, err := pool.Acquire(ctx)
+		actx, cancel := beginContext(ctx)
+		conn, err := pool.Acquire(actx)
+		cancel()
 		if err != nil {
 			return zero, nil, fmt.Errorf("begin transaction: %w", unavailable(err))
 		}
@@ -73,8 +75,11 @@ func BeginRequest[T any](ctx context.Context, db Beginner, readOnly bool, first 
 		if readOnly {
 			opts.AccessMode = pgx.ReadOnly
 		}
+		bctx, cancel := beginContext(ctx)
 		var err error
-		if tx, err = db.BeginTx(ctx, opts); err != nil {
+		tx, err = db.BeginTx(bctx, opts)
+		cancel()
+		if err != nil {
 			return zero, nil, fmt.Errorf("begin transaction: %w", unavailable(err))
 		}
 		q = tx

@@ -175,6 +175,10 @@ func New(d Deps) *Server {
 	app.Use(httpapi.Observe(d.Logger, metrics))
 	app.Use(httpapi.Recover(d.Logger))
 	app.Use(httpapi.Deadline(cfg.RequestTimeout))
+	app.Use(func(c *fiber.Ctx) error {
+		c.SetUserContext(database.WithAcquireWait(c.UserContext(), cfg.DBAcquireTimeout))
+		return c.Next()
+	})
 	app.Use(httpapi.LimitBody(cfg.BodyLimit, map[string]bool{fiber.MethodPost + " " + importer.UploadPath: true}))
 	app.Use(securityHeaders)
 
