@@ -52,7 +52,8 @@ func pgBinDir() (string, error) {
 
 // StartPostgres creates a cluster in a new directory under parent and
 // starts it. PostgreSQL refuses to run as root: a root caller runs it as
-// the postgres account, which then owns the directory.
+// the postgres account, which then owns the directory; parent is made
+// searchable, and its own parents must be (os.MkdirTemp("", ...) is).
 func StartPostgres(ctx context.Context, parent string) (*Postgres, error) {
 	bin, err := pgBinDir()
 	if err != nil {
