@@ -49,7 +49,7 @@ test bench fuzz: export REDIS_URL ?= redis://127.0.0.1:6379/0
 # Go files for gofmt: all of them except testdata, vendor and build output.
 FIND_GO = find . \( -path ./.git -o -path ./bin -o -path ./vendor -o -name testdata \) -prune -o -name '*.go' -print0
 
-.PHONY: help run services build db-init migrate demo test test-citus bench soak faults fuzz vet lint fmt generate check-generated clean
+.PHONY: help run run-cluster services build db-init migrate demo test test-citus bench soak faults fuzz vet lint fmt generate check-generated clean
 
 help: ## List the targets
 	@echo 'usage: make <target>'
@@ -82,6 +82,26 @@ run: services build ## Start services, build, db-init, migrate, demo, then serve
 	$(BIN) migrate
 	$(BIN) demo
 	exec $(BIN) serve
+
+# make run-cluster: the same system as make run (same database, demo
+# tenant, environment) served by 2 api and 2 worker processes behind a
+# round-robin front (cmd/cluster) on CUSTOMERHUB_LISTEN_ADDR
+# (127.0.0.1:8080); logs in bin/cluster-logs. APIS= and WORKERS= change
+# the counts.
+APIS    ?= 2
+WORKERS ?= 2
+run-cluster: export CUSTOMERHUB_ADMIN_PASSWORD ?= local-demo-operator
+run-cluster: export CUSTOMERHUB_SECRET_KEY ?= bG9jYWwtZGV2LW9ubHktbm90LWEtc2VjcmV0LWtleSE=
+ifeq ($(TWILIO_ACCOUNT_SID),)
+run-cluster: export CUSTOMERHUB_TWILIO_STANDIN_ADDR ?= 127.0.0.1:8089
+run-cluster: export CUSTOMERHUB_TWILIO_API_URL ?= http://127.0.0.1:8089
+endif
+run-cluster: export REDIS_URL ?= redis://127.0.0.1:6379/0
+run-cluster: services build ## Like run, with 2 api and 2 worker processes behind a round-robin front
+	$(BIN) db-init
+	$(BIN) migrate
+	$(BIN) demo
+	exec $(GO) run ./cmd/cluster -bin $(BIN) -apis $(APIS) -workers $(WORKERS)
 
 services: ## Make sure PostgreSQL (and Redis, when REDIS_URL is set) answer; start local ones
 	$(ENSURE_SERVICES)

@@ -19,7 +19,9 @@
 //   - pool-exhausted: every pooled connection held by statements waiting
 //     on a lock;
 //   - sigterm: an api and a worker process stopped with SIGTERM under load
-//     and in the middle of a bulk update, with a second of each serving.
+//     and in the middle of a bulk update, with a second of each serving;
+//   - cluster: two api and two worker processes behind make run-cluster's
+//     front: shared rate limits, jobs spread, periodic jobs once.
 //
 // Each scenario states its invariants and checks them; a violation is
 // printed and makes the command exit non-zero. At the end it prints a
@@ -68,6 +70,7 @@ var scenarios = []scenario{
 	{"worker-kill", "worker SIGKILLed mid import, bulk update and dormant sweep", workerKill},
 	{"pool-exhausted", "every pooled connection waiting on a lock for 8 s", poolExhausted},
 	{"sigterm", "api and worker SIGTERMed under load and mid bulk update", sigterm},
+	{"cluster", "2 api and 2 worker processes behind the round-robin front", cluster},
 }
 
 // checks collects a scenario's invariants and what it measured.

@@ -1,15 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/customerhub/customerhub/internal/harness"
 )
 
 // rss reads a process's resident set size (VmRSS) in bytes.
@@ -32,33 +32,14 @@ func rss(pid int) (int64, error) {
 
 // goroutines reads go_goroutines from a process's Prometheus metrics.
 func goroutines(ctx context.Context, metricsURL string) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL, nil)
+	v, ok, err := harness.Metric(ctx, metricsURL, "go_goroutines")
 	if err != nil {
 		return 0, err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("metrics: %w", err)
+	if !ok {
+		return 0, fmt.Errorf("metrics at %s have no go_goroutines", metricsURL)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("metrics: %s", resp.Status)
-	}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "go_goroutines "); ok {
-			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
-			if err != nil {
-				return 0, fmt.Errorf("go_goroutines: %w", err)
-			}
-			return int(v), nil
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return 0, fmt.Errorf("metrics: %w", err)
-	}
-	return 0, fmt.Errorf("metrics at %s have no go_goroutines", metricsURL)
+	return int(v), nil
 }
 
 // dbStats reads the soak database's connections and table sizes. The

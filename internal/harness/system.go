@@ -24,17 +24,22 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// Processes starts and stops customerhub processes: Bin with Env (each
+// process gets its own additions), logs in LogDir.
+type Processes struct {
+	Bin    string
+	Env    []string
+	LogDir string
+	procs  []*Proc
+}
+
 // System is the service under test: its own database and the processes
 // serving it.
 type System struct {
-	bin      string // the customerhub binary
-	adminURL string
-	DBName   string
-	env      []string // the environment every customerhub command gets
-	LogDir   string
-
+	Processes
+	adminURL   string
+	DBName     string
 	AdminToken string // kept in memory only, never printed
-	procs      []*Proc
 }
 
 // NewSystem names a fresh database for this run (prefix, then the time)
@@ -46,9 +51,9 @@ func NewSystem(bin, adminURL, redisURL, logDir, prefix string, env ...string) (*
 	if err != nil || u.Host == "" {
 		return nil, fmt.Errorf("admin database URL: not a postgres URL")
 	}
-	s := &System{bin: bin, adminURL: adminURL, LogDir: logDir,
+	s := &System{Processes: Processes{Bin: bin, LogDir: logDir}, adminURL: adminURL,
 		DBName: prefix + "_" + time.Now().UTC().Format("20060102_150405")}
-	s.env = append(os.Environ(),
+	s.Env = append(os.Environ(),
 		"ADMIN_DATABASE_URL="+adminURL,
 		"MIGRATE_DATABASE_URL="+s.RoleURL("customerhub_owner"),
 		"DATABASE_URL="+s.RoleURL("customerhub_app"),
@@ -56,7 +61,7 @@ func NewSystem(bin, adminURL, redisURL, logDir, prefix string, env ...string) (*
 		"CUSTOMERHUB_LOG_LEVEL=warn",
 		"CUSTOMERHUB_MIGRATE_ON_START=false",
 	)
-	s.env = append(s.env, env...)
+	s.Env = append(s.Env, env...)
 	return s, nil
 }
 
@@ -111,8 +116,8 @@ func (s *System) Create(ctx context.Context, customers int) error {
 // standard output. On failure only its standard error is shown: the
 // output of demo holds tokens.
 func (s *System) Command(ctx context.Context, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, s.bin, args...)
-	cmd.Env = s.env
+	cmd := exec.CommandContext(ctx, s.Bin, args...)
+	cmd.Env = s.Env
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
@@ -151,7 +156,7 @@ func (p *Proc) Kill() {
 // env added to the system's, on a loopback listen address of its own and
 // its own metrics listener, and waits until it is ready: /readyz for a
 // process that serves the API, its metrics for a worker.
-func (s *System) Start(ctx context.Context, name, mode string, env ...string) (*Proc, error) {
+func (s *Processes) Start(ctx context.Context, name, mode string, env ...string) (*Proc, error) {
 	metrics, err := FreeAddr()
 	if err != nil {
 		return nil, err
@@ -164,8 +169,8 @@ func (s *System) Start(ctx context.Context, name, mode string, env ...string) (*
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(s.bin, mode)
-	cmd.Env = append(append(append([]string(nil), s.env...),
+	cmd := exec.Command(s.Bin, mode)
+	cmd.Env = append(append(append([]string(nil), s.Env...),
 		"CUSTOMERHUB_METRICS_ADDR="+metrics,
 		"CUSTOMERHUB_LISTEN_ADDR="+listen,
 		"CUSTOMERHUB_PUBLIC_BASE_URL=http://"+listen), env...)
@@ -195,7 +200,7 @@ func (s *System) Start(ctx context.Context, name, mode string, env ...string) (*
 // Stop sends SIGTERM to every process still running (a graceful
 // shutdown, as in production) and waits for them, killing one that takes
 // longer than 45 s.
-func (s *System) Stop() {
+func (s *Processes) Stop() {
 	for _, p := range s.procs {
 		_ = p.Signal(syscall.SIGTERM)
 	}
