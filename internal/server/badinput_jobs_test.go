@@ -134,7 +134,9 @@ func TestBadInputNewRoutes(t *testing.T) {
 				body, ct := multipartBody(t, parts...)
 				return body, map[string]string{"Content-Type": ct}
 			}
-			file := func(content string) formPart { return formPart{name: "file", fileName: "customers.csv", content: content} }
+			file := func(content string) formPart {
+				return formPart{name: "file", fileName: "customers.csv", content: content}
+			}
 			field := func(name, value string) formPart { return formPart{name: name, content: value} }
 			upload := func(name string, status int, code, fld, fldCode string, parts ...formPart) problemCase {
 				body, headers := form(parts...)
