@@ -25,13 +25,25 @@ type owned map[string]map[string]string
 
 func createOwned(t *testing.T, app *apptest.App, tn apptest.Tenant) owned {
 	t.Helper()
+	return createOwnedWith(t, app, tn, nil)
+}
+
+// createOwnedWith is createOwned with custExtra added to the owned
+// customer's body (its sales_rep_id, say), so that everything hanging off
+// the customer is scoped the way the test needs.
+func createOwnedWith(t *testing.T, app *apptest.App, tn apptest.Tenant, custExtra map[string]any) owned {
+	t.Helper()
 	post := func(path string, body any) map[string]any {
 		t.Helper()
 		resp := app.Post(t, path, tn.AdminToken, body)
 		require.Equal(t, http.StatusCreated, resp.Status, "%s: %s", path, resp.Body)
 		return resp.Map(t)
 	}
-	cust := app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": "Owned Customer", "email": "owned@example.com"})
+	custBody := map[string]any{"name": "Owned Customer", "email": "owned@example.com"}
+	for k, v := range custExtra {
+		custBody[k] = v
+	}
+	cust := app.CreateCustomer(t, tn.AdminToken, custBody)
 	custID := cust["id"].(string)
 	user := app.CreateUser(t, tn, "viewer", nil)
 	role := post("/v1/roles", map[string]any{"name": "auditor", "permissions": []string{"customers:read"}})
