@@ -32,6 +32,8 @@ type env struct {
 	ids   []uuid.UUID // the demo tenant's customers, by id
 	keep  bool        // keep tmp (a scenario failed)
 	runID string      // names what this run creates
+
+	twilioFaultsFor time.Duration // how long twilio-faults strikes
 }
 
 // baseEnv is every process's configuration in the scenarios: a short

@@ -21,14 +21,23 @@
 //   - sigterm: an api and a worker process stopped with SIGTERM under load
 //     and in the middle of a bulk update, with a second of each serving;
 //   - cluster: two api and two worker processes behind make run-cluster's
-//     front: shared rate limits, jobs spread, periodic jobs once.
+//     front: shared rate limits, jobs spread, periodic jobs once;
+//   - sms-kill: a worker killed with SIGKILL in the middle of an SMS
+//     campaign, with calls to Twilio under way, then another started;
+//   - twilio-faults: Twilio answering 500, 429, past the caller's timeout,
+//     slowly, or dropping the connection after accepting the message, for
+//     a minute while a campaign sends.
+//
+// The SMS scenarios send to a Twilio stand-in (internal/twiliostandin)
+// this command serves itself on a loopback port, and count what it got.
 //
 // Each scenario states its invariants and checks them; a violation is
 // printed and makes the command exit non-zero. At the end it prints a
 // table: scenario, checks passed, what the load saw.
 //
 // Flags: -bin (the customerhub binary, make build), -only (a comma list of
-// scenarios), -customers. The processes' logs and the servers' directories
+// scenarios), -customers, -twilio-faults-for (how long twilio-faults
+// strikes). The processes' logs and the servers' directories
 // are kept when a scenario fails (the path is printed).
 package main
 
@@ -70,6 +79,8 @@ var scenarios = []scenario{
 	{"worker-kill", "worker SIGKILLed mid import, bulk update and dormant sweep", workerKill},
 	{"pool-exhausted", "every pooled connection waiting on a lock for 8 s", poolExhausted},
 	{"sigterm", "api and worker SIGTERMed under load and mid bulk update", sigterm},
+	{"sms-kill", "worker SIGKILLed mid SMS campaign, calls to Twilio under way", smsKill},
+	{"twilio-faults", "Twilio answering 500, 429, late, slowly or not at all while a campaign sends", twilioFaults},
 	{"cluster", "2 api and 2 worker processes behind the round-robin front", cluster},
 }
 
@@ -99,6 +110,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 	bin := fs.String("bin", "bin/customerhub", "the customerhub binary (make build)")
 	only := fs.String("only", "", "comma-separated scenarios to run (default: all)")
 	customers := fs.Int("customers", 5000, "customers of the demo tenant")
+	faultsFor := fs.Duration("twilio-faults-for", time.Minute, "how long twilio-faults strikes a campaign")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -126,6 +138,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 	if err != nil {
 		return fmt.Errorf("set-up (logs in %s): %w", tmp, err)
 	}
+	e.twilioFaultsFor = *faultsFor
 	fmt.Fprintf(stdout, "faults: PostgreSQL on port %d, Redis on port %d, logs in %s\n", e.pg.Port, e.redis.Port, tmp)
 
 	type row struct {
