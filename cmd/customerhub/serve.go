@@ -72,7 +72,7 @@ func runServer(ctx context.Context, cfg config.Config, logger *slog.Logger, m mo
 	rc, err := server.NewRiver(pool, server.RiverOptions{
 		Work: m != modeAPI, Workers: server.NewWorkers(cfg, services, pool, logger), PeriodicJobs: workers.PeriodicJobs(),
 		Concurrency: cfg.WorkerConcurrency, BulkConcurrency: cfg.BulkConcurrency, SMSConcurrency: cfg.SMSConcurrency,
-		AttemptTimeout: cfg.JobAttemptTimeout, RescueStuckAfter: cfg.RescueStuckAfter, Logger: logger,
+		AttemptTimeout: cfg.JobAttemptTimeout, RescueStuckAfter: cfg.RescueStuckAfter, CallTimeout: cfg.TwilioTimeout, Logger: logger,
 	})
 	if err != nil {
 		return err

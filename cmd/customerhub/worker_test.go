@@ -72,6 +72,8 @@ func TestWorkerKilledMidJob(t *testing.T) {
 		"CUSTOMERHUB_BULK_BATCH":          "250",
 		"CUSTOMERHUB_JOB_ATTEMPT_TIMEOUT": "3s",
 		"CUSTOMERHUB_RESCUE_STUCK_AFTER":  "3s",
+		// No Twilio here: a short call bound keeps the rescue at 5 s.
+		"CUSTOMERHUB_TWILIO_TIMEOUT": "1s",
 	}
 	app := apptest.New(t, db, env)
 	tn := app.Signup(t)

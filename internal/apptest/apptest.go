@@ -104,7 +104,8 @@ func (a *App) StartWorkers(t testing.TB) *river.Client[pgx.Tx] {
 	t.Helper()
 	return a.StartRiver(t, server.RiverOptions{
 		Work: true, Workers: server.NewWorkers(a.Config, a.services, a.DB.App, a.logger), Concurrency: 2, BulkConcurrency: 2,
-		AttemptTimeout: a.Config.JobAttemptTimeout, RescueStuckAfter: a.Config.RescueStuckAfter, Logger: a.logger,
+		AttemptTimeout: a.Config.JobAttemptTimeout, RescueStuckAfter: a.Config.RescueStuckAfter,
+		CallTimeout: a.Config.TwilioTimeout, Logger: a.logger,
 	})
 }
 

@@ -36,7 +36,21 @@ type RiverOptions struct {
 	// RescueStuckAfter bounds how long a job whose worker died (kill -9)
 	// stays "running" before another worker retries it.
 	RescueStuckAfter time.Duration
-	Logger           *slog.Logger
+	// CallTimeout bounds the longest outside call a job makes (a request
+	// to Twilio, whose client takes no context): an attempt can run that
+	// much past its own timeout.
+	CallTimeout time.Duration
+	Logger      *slog.Logger
+}
+
+// rescueAfter is how long a job stays running before River's rescuer
+// hands it to another worker: RescueStuckAfter, but never before an
+// attempt that is still alive must have ended (its timeout, then an
+// outside call it was in, and a second of slack). Rescued sooner, a job would
+// run twice at once: an SMS send would reconcile its message while the
+// first run's call to Twilio is still under way.
+func rescueAfter(o RiverOptions, attempt time.Duration) time.Duration {
+	return max(o.RescueStuckAfter, attempt+o.CallTimeout+time.Second)
 }
 
 // NewRiver builds the River client on the application role's pool.
@@ -54,11 +68,11 @@ func NewRiver(pool *pgxpool.Pool, o RiverOptions) (*river.Client[pgx.Tx], error)
 		ReindexerSchedule: river.NeverSchedule(),
 		// Tenant jobs work in attempts of at most AttemptTimeout and
 		// continue in a fresh attempt (see jobs.Runner), so a job whose
-		// worker was killed is rescued and resumed after RescueStuckAfter
+		// worker was killed is rescued and resumed after rescueAfter
 		// (one minute by default). Kinds that need longer set their own
 		// Timeout; the rescuer leaves them alone until it has passed.
 		JobTimeout:           attempt,
-		RescueStuckJobsAfter: max(o.RescueStuckAfter, attempt),
+		RescueStuckJobsAfter: rescueAfter(o, attempt),
 		// Finished jobs are kept a week for operators; the tenant's own
 		// record (table jobs) is kept a month.
 		CompletedJobRetentionPeriod: 7 * 24 * time.Hour,
