@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -23,28 +24,39 @@ var periodicKinds = []string{"auth_purge", "order_overdue_refresh", "jobs_purge"
 // processes serve; eight bulk updates started at once are worked by both
 // workers, each changing its customers exactly once; each periodic job is
 // enqueued exactly once while two workers run (only River's elected leader
-// schedules).
+// schedules); a campaign of 300 SMS notices at the tenant's rate of 20 a
+// second is sent by both workers and reaches Twilio (the stand-in) at no
+// more than that rate in any second (its burst of 2 and 10 % slack),
+// one message per recipient.
 func cluster(ctx context.Context, e *env, c *checks) error {
-	const limit = 40
+	const limit, smsRate = 40, 20
 	started := time.Now()
+	st, err := startStandin(e.tmp, "cluster-standin", 0)
+	if err != nil {
+		return err
+	}
+	defer st.close()
+	// The front's address is chosen first: it is every process's public
+	// base URL (status callbacks come through it).
+	addr, err := harness.FreeAddr()
+	if err != nil {
+		return err
+	}
 	var apis []*harness.Proc
 	var bases []string
 	for i := 1; i <= 2; i++ {
-		p, err := e.start(ctx, fmt.Sprintf("cluster-api-%d", i), "api",
-			fmt.Sprintf("CUSTOMERHUB_RATE_LIMIT_TENANT=%d", limit), "CUSTOMERHUB_TRUSTED_PROXIES=127.0.0.1/32")
+		p, err := e.start(ctx, fmt.Sprintf("cluster-api-%d", i), "api", append(smsEnv(st),
+			fmt.Sprintf("CUSTOMERHUB_RATE_LIMIT_TENANT=%d", limit), "CUSTOMERHUB_TRUSTED_PROXIES=127.0.0.1/32")...)
 		if err != nil {
 			return err
 		}
 		apis, bases = append(apis, p), append(bases, p.Base)
 	}
 	for i := 1; i <= 2; i++ {
-		if _, err := e.start(ctx, fmt.Sprintf("cluster-worker-%d", i), "worker", "CUSTOMERHUB_BULK_BATCH=20"); err != nil {
+		if _, err := e.start(ctx, fmt.Sprintf("cluster-worker-%d", i), "worker",
+			workerEnv(st, "http://"+addr, "CUSTOMERHUB_BULK_BATCH=20")...); err != nil {
 			return err
 		}
-	}
-	addr, err := harness.FreeAddr()
-	if err != nil {
-		return err
 	}
 	front, err := harness.StartFront(addr, bases)
 	if err != nil {
@@ -166,7 +178,83 @@ func cluster(ctx context.Context, e *env, c *checks) error {
 	}
 	c.figure("periodic jobs enqueued since the cluster started: %v", counts)
 	c.expect(once, "each periodic job enqueued once with two workers", "%v", counts)
+	return clusterSMS(ctx, e, c, st, e.api(apis[1]), smsRate)
+}
+
+// clusterSMS sends a campaign at rate messages a second through the
+// cluster's two workers and checks the rate Twilio saw.
+func clusterSMS(ctx context.Context, e *env, c *checks, st *standin, a *api, rate int) error {
+	if err := configureSMS(ctx, a, rate); err != nil {
+		return err
+	}
+	r, err := e.prepareRecipients(ctx, e.smsRecipients(2), 4)
+	if err != nil {
+		return err
+	}
+	sent := time.Now()
+	campaignID, jobID, err := e.startCampaign(ctx, a, r)
+	if err != nil {
+		return err
+	}
+	j, err := a.waitJob(ctx, jobID, 3*time.Minute)
+	if err != nil {
+		return err
+	}
+	if err := e.checkCampaign(ctx, c, a, st, campaignID, j, r); err != nil {
+		return err
+	}
+	var times []time.Time
+	for _, m := range st.Messages() {
+		if r.eligible[m.To] {
+			times = append(times, m.DateCreated)
+		}
+	}
+	peak := peakPerSecond(times)
+	allowed := int(float64(rate+max(1, rate/10))*1.1) + 1
+	span := time.Duration(0)
+	if len(times) > 1 {
+		slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
+		span = times[len(times)-1].Sub(times[0])
+	}
+	c.figure("SMS: %d messages in %s (%.1f/s), at most %d in any second (rate %d/s)", len(times), span.Round(time.Millisecond),
+		float64(len(times))/max(span.Seconds(), 1), peak, rate)
+	c.expect(peak <= allowed, "the SMS rate holds across both workers", "%d messages in one second, at most %d", peak, allowed)
+	rows, err := e.db.Query(ctx, `SELECT attempted_by[array_length(attempted_by, 1)], count(*) FROM river.river_job
+		WHERE kind = 'sms_send' AND created_at >= $1 GROUP BY 1`, sent)
+	if err != nil {
+		return err
+	}
+	perWorker := map[string]int{}
+	for rows.Next() {
+		var w string
+		var n int
+		if err := rows.Scan(&w, &n); err != nil {
+			rows.Close()
+			return err
+		}
+		perWorker[w] = n
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	c.figure("SMS send jobs per worker: %v", perWorker)
+	c.expect(len(perWorker) == 2, "both workers sent", "sent by %d worker(s)", len(perWorker))
 	return nil
+}
+
+// peakPerSecond answers the most of times that fall in any one-second
+// window.
+func peakPerSecond(times []time.Time) int {
+	ts := slices.Clone(times)
+	slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
+	peak, lo := 0, 0
+	for hi := range ts {
+		for ts[hi].Sub(ts[lo]) >= time.Second {
+			lo++
+		}
+		peak = max(peak, hi-lo+1)
+	}
+	return peak
 }
 
 // requestsServed reads how many requests an api process has answered.

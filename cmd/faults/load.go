@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -218,8 +219,26 @@ type api struct {
 }
 
 // call sends one request; a non-nil out receives the JSON answer when
-// the status is want.
+// the status is want. A 429 is waited out (Retry-After, up to ten times),
+// as a polite client does: the harness's own calls are not the load.
 func (a *api) call(ctx context.Context, method, path, contentType string, body []byte, want int, out any) error {
+	for try := 0; ; try++ {
+		err := a.callOnce(ctx, method, path, contentType, body, want, out)
+		var se *statusError
+		if !errors.As(err, &se) || se.Status != http.StatusTooManyRequests || want == http.StatusTooManyRequests || try == 10 {
+			return err
+		}
+		wait := time.Second
+		if secs, convErr := strconv.Atoi(se.retryAfter); convErr == nil && secs > 0 {
+			wait = time.Duration(secs) * time.Second
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+func (a *api) callOnce(ctx context.Context, method, path, contentType string, body []byte, want int, out any) error {
 	req, err := http.NewRequestWithContext(ctx, method, a.base+path, bytes.NewReader(body))
 	if err != nil {
 		return err
@@ -240,7 +259,8 @@ func (a *api) call(ctx context.Context, method, path, contentType string, body [
 	}
 	if resp.StatusCode != want {
 		return &statusError{Status: resp.StatusCode, Problem: strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json"),
-			msg: fmt.Sprintf("%s %s: %s, want %d: %s", method, path, resp.Status, want, bytes.TrimSpace(data))}
+			retryAfter: resp.Header.Get("Retry-After"),
+			msg:        fmt.Sprintf("%s %s: %s, want %d: %s", method, path, resp.Status, want, bytes.TrimSpace(data))}
 	}
 	if out != nil {
 		return json.Unmarshal(data, out)
@@ -250,9 +270,10 @@ func (a *api) call(ctx context.Context, method, path, contentType string, body [
 
 // statusError is an answer with another status than the call wanted.
 type statusError struct {
-	Status  int
-	Problem bool // the answer was application/problem+json
-	msg     string
+	Status     int
+	Problem    bool // the answer was application/problem+json
+	retryAfter string
+	msg        string
 }
 
 func (e *statusError) Error() string { return e.msg }

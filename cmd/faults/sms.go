@@ -162,12 +162,9 @@ func workerEnv(st *standin, base string, env ...string) []string {
 }
 
 // startSMS starts the stand-in and an API process pointed at it, and
-// configures the demo tenant's SMS settings through the API as its admin:
-// the stand-in's development account and number, a sending window open
-// from an hour ago to three hours from now (UTC), rate messages a second
-// and the default minimum of 7 days between two notices (the recipients
-// have had none). The stand-in sends each message sendDelay after
-// accepting it.
+// configures the demo tenant's SMS settings (configureSMS, rate messages
+// a second). The stand-in sends each message sendDelay after accepting
+// it.
 func (e *env) startSMS(ctx context.Context, name string, rate int, sendDelay time.Duration) (st *standin, a *api, base string, err error) {
 	if st, err = startStandin(e.tmp, name+"-standin", sendDelay); err != nil {
 		return nil, nil, "", err
@@ -183,30 +180,8 @@ func (e *env) startSMS(ctx context.Context, name string, rate int, sendDelay tim
 		return nil, nil, "", err
 	}
 	a = e.api(apiP)
-	now := time.Now().UTC()
-	body, err := jsonBody(map[string]any{
-		"account_sid": twiliostandin.DevAccountSID, "auth_token": twiliostandin.DevAuthToken, "from_number": twiliostandin.DevFromNumber,
-		"time_zone": "UTC", "quiet_start": now.Add(-time.Hour).Format("15:04"), "quiet_end": now.Add(3 * time.Hour).Format("15:04"),
-		"rate_per_second": rate, "min_days_between": 7,
-	})
-	if err != nil {
+	if err := configureSMS(ctx, a, rate); err != nil {
 		return nil, nil, "", err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, a.base+"/v1/sms/settings", bytes.NewReader(body))
-	if err != nil {
-		return nil, nil, "", err
-	}
-	req.Header.Set("Authorization", "Bearer "+a.token)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("If-Match", "*")
-	resp, err := a.client.Do(req)
-	if err != nil {
-		return nil, nil, "", err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		out, _ := io.ReadAll(resp.Body)
-		return nil, nil, "", fmt.Errorf("PATCH /v1/sms/settings: %s: %s", resp.Status, bytes.TrimSpace(out))
 	}
 	return st, a, apiP.Base, nil
 }
@@ -662,5 +637,38 @@ func twilioFaults(ctx context.Context, e *env, c *checks) error {
 	c.expect(outcomes["unknown"] > 0 && outcomes["rate_limited"] > 0, "the faults' outcomes were met (unknown, rate limited)", "attempts by outcome: %s", counts(outcomes))
 	c.expect(outcomes["reconciled_found"] > 0 && outcomes["reconciled_absent"] > 0, "unknown outcomes were reconciled both ways (found, absent)",
 		"attempts by outcome: %s", counts(outcomes))
+	return nil
+}
+
+// configureSMS sets the demo tenant's SMS settings through the API as its
+// admin: the stand-in's development account and number, a sending window
+// open from an hour ago to three hours from now (UTC), rate messages a
+// second and the default minimum of 7 days between two notices.
+func configureSMS(ctx context.Context, a *api, rate int) error {
+	now := time.Now().UTC()
+	body, err := jsonBody(map[string]any{
+		"account_sid": twiliostandin.DevAccountSID, "auth_token": twiliostandin.DevAuthToken, "from_number": twiliostandin.DevFromNumber,
+		"time_zone": "UTC", "quiet_start": now.Add(-time.Hour).Format("15:04"), "quiet_end": now.Add(3 * time.Hour).Format("15:04"),
+		"rate_per_second": rate, "min_days_between": 7,
+	})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, a.base+"/v1/sms/settings", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+a.token)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("If-Match", "*")
+	resp, err := a.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		out, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("PATCH /v1/sms/settings: %s: %s", resp.Status, bytes.TrimSpace(out))
+	}
 	return nil
 }

@@ -171,6 +171,27 @@ func Deadline(timeout time.Duration) fiber.Handler {
 	}
 }
 
+// CloseUnreadBody closes the connection after a response when the
+// request's body was streamed and not read to its end (the request was
+// answered before its body mattered: authentication, the rate limit, an
+// unknown route, a refused upload). fasthttp leaves the rest of such a
+// body in the connection's buffer and would parse it as the client's
+// next request: a request hidden in a body would be served (request
+// smuggling past a front that inspects requests), and a client's real
+// next request would meet a 400. A body a handler read (c.Body(), a
+// streamed upload read to its end by fasthttp's own Body) leaves no
+// stream behind, and the connection is kept. It must be the outermost
+// middleware.
+func CloseUnreadBody() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		err := c.Next()
+		if c.Request().IsBodyStream() {
+			c.Context().SetConnectionClose()
+		}
+		return err
+	}
+}
+
 // LimitBody enforces the body limit once request bodies are streamed
 // (fiber.Config.StreamRequestBody: fasthttp then buffers a body up to its
 // BodyLimit and hands a larger or chunked one over as an unchecked

@@ -171,6 +171,7 @@ func New(d Deps) *Server {
 	})
 
 	metrics := httpapi.NewMetrics(d.Registry)
+	app.Use(httpapi.CloseUnreadBody())
 	app.Use(httpapi.AssignRequestID())
 	app.Use(httpapi.Observe(d.Logger, metrics))
 	app.Use(httpapi.Recover(d.Logger))
