@@ -45,7 +45,7 @@ func cluster(ctx context.Context, e *env, c *checks) error {
 	var apis []*harness.Proc
 	var bases []string
 	for i := 1; i <= 2; i++ {
-		p, err := e.start(ctx, fmt.Sprintf("cluster-api-%d", i), "api", append(smsEnv(st),
+		p, err := e.start(ctx, fmt.Sprintf("cluster-api-%d", i), "api", append(smsEnv(st), "CUSTOMERHUB_PUBLIC_BASE_URL=http://"+addr,
 			fmt.Sprintf("CUSTOMERHUB_RATE_LIMIT_TENANT=%d", limit), "CUSTOMERHUB_TRUSTED_PROXIES=127.0.0.1/32")...)
 		if err != nil {
 			return err
@@ -54,7 +54,8 @@ func cluster(ctx context.Context, e *env, c *checks) error {
 	}
 	for i := 1; i <= 2; i++ {
 		if _, err := e.start(ctx, fmt.Sprintf("cluster-worker-%d", i), "worker",
-			workerEnv(st, "http://"+addr, "CUSTOMERHUB_BULK_BATCH=20")...); err != nil {
+			// Two bulk jobs at a time per worker: eight at once need both.
+			workerEnv(st, "http://"+addr, "CUSTOMERHUB_BULK_BATCH=20", "CUSTOMERHUB_BULK_CONCURRENCY=2")...); err != nil {
 			return err
 		}
 	}

@@ -18,8 +18,8 @@ import (
 // backend in turn. A backend that does not answer (stopped, restarting)
 // is skipped for that request when it is safe to send again: always for
 // a connection refused (nothing reached it), otherwise only for GET,
-// HEAD and requests carrying an Idempotency-Key. The proxy adds
-// X-Forwarded-For, which the API believes from trusted proxies
+// HEAD and requests carrying an Idempotency-Key. The proxy keeps the
+// client's Host and adds X-Forwarded-For, which the API believes from trusted proxies
 // (CUSTOMERHUB_TRUSTED_PROXIES).
 type Front struct {
 	URL string
@@ -50,6 +50,8 @@ func StartFront(addr string, backends []string) (*Front, error) {
 	proxy := &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(targets[next.Add(1)%uint64(len(targets))])
+			// The client's Host goes through, as load balancers keep it.
+			r.Out.Host = r.In.Host
 			r.SetXForwarded()
 		},
 		Transport: &skipDown{next: transport, targets: targets, turn: &next},
