@@ -32,6 +32,7 @@ type env struct {
 	ids   []uuid.UUID // the demo tenant's customers, by id
 	keep  bool        // keep tmp (a scenario failed)
 	runID string      // names what this run creates
+	began time.Time   // when the run began
 
 	twilioFaultsFor time.Duration // how long twilio-faults strikes
 }
@@ -53,7 +54,7 @@ var baseEnv = []string{
 }
 
 func newEnv(ctx context.Context, bin, tmp string, customers int) (*env, error) {
-	e := &env{tmp: tmp, runID: time.Now().UTC().Format("150405")}
+	e := &env{tmp: tmp, runID: time.Now().UTC().Format("150405"), began: time.Now()}
 	var err error
 	if e.pg, err = harness.StartPostgres(ctx, tmp); err != nil {
 		return e, err
