@@ -136,11 +136,23 @@ func (e *Errors) Phone(field, value, defaultRegion string) string {
 	// 15 in some countries (Germany's national numbers go to 15 digits
 	// after the 49); no SMS or call can reach such a number.
 	out := phonenumbers.Format(num, phonenumbers.E164)
-	if !e164.MatchString(out) {
+	// A number whose E.164 form reads back as another (libphonenumber's
+	// leading-zero rules on a national number of zeros: "00000000000" in
+	// GB became +440000000000, which reads back as +44000000000) is no
+	// number anyone can be reached at; a stored number must be its own
+	// normal form (FuzzPhone).
+	if !e164.MatchString(out) || !isFixedPoint(out) {
 		e.Add(field, "invalid_phone", "must be a phone number, e.g. +1 555 123 4567")
 		return v
 	}
 	return out
+}
+
+// isFixedPoint reports whether an E.164 number parses and formats back to
+// itself.
+func isFixedPoint(e164Number string) bool {
+	num, err := phonenumbers.Parse(e164Number, "")
+	return err == nil && phonenumbers.Format(num, phonenumbers.E164) == e164Number
 }
 
 // e164 is an E.164 number: +, a country code not starting with 0, at
