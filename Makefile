@@ -118,11 +118,15 @@ migrate: build ## Apply migrations as MIGRATE_DATABASE_URL (after db-init)
 demo: build ## Create or re-use the demo tenant and print its tokens
 	$(BIN) demo
 
-test: ## Start services, check generated code, vet, then go test -race
+# make test ends with a short run of every fuzz target (TEST_FUZZTIME
+# each, 1s; 0 skips it): go test alone runs only their seeds.
+TEST_FUZZTIME ?= 1s
+test: ## Start services, check generated code, vet, go test -race, then every fuzz target for TEST_FUZZTIME
 	ADMIN_DATABASE_URL='$(TEST_ADMIN_DATABASE_URL)' $(ENSURE_SERVICES) --require-redis
 	$(MAKE) check-generated
 	$(GO) vet $(PKGS)
 	$(GO) test $(TEST_FLAGS) $(PKGS)
+	@if [[ '$(TEST_FUZZTIME)' != 0 ]]; then $(MAKE) fuzz FUZZTIME=$(TEST_FUZZTIME); fi
 
 # make test-citus needs CITUS_COORDINATOR_URL: a superuser URL of a Citus
 # coordinator whose workers are registered (README "Scaling out"). It
@@ -166,7 +170,7 @@ faults: build ## Fault scenarios on a private PostgreSQL and Redis, invariants c
 # one after another, and fails at the end naming the targets that failed;
 # a failing input is saved under the package's testdata/fuzz/FuzzXxx/.
 # The packages' TestMain make a database even for the pure targets, so it
-# starts the services as make test does. Not part of make test.
+# starts the services as make test does. make test runs it for 1s each.
 fuzz: ## Run every fuzz target for FUZZTIME (10s) each, one after another
 	ADMIN_DATABASE_URL='$(TEST_ADMIN_DATABASE_URL)' $(ENSURE_SERVICES) --require-redis
 	@failed=(); \

@@ -149,7 +149,7 @@ func cluster(ctx context.Context, e *env, c *checks) error {
 	// number of workers and however often a leader changed: counted per
 	// kind and period since the run began, over every worker this run
 	// started, stopped and killed.
-	counts := map[string]int{}
+	var counts map[string]int
 	var twice []string
 	deadline := time.Now().Add(30 * time.Second)
 	for {
