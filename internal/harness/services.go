@@ -63,12 +63,10 @@ func StartPostgres(ctx context.Context, parent string) (*Postgres, error) {
 	if err != nil {
 		return nil, err
 	}
-	addr, err := FreeAddr()
+	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	_, portText, _ := net.SplitHostPort(addr)
-	port, _ := strconv.Atoi(portText)
 	p := &Postgres{bin: bin, dir: dir, Port: port}
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
@@ -150,12 +148,10 @@ func StartRedis(ctx context.Context, parent string) (*Redis, error) {
 	if err != nil {
 		return nil, err
 	}
-	addr, err := FreeAddr()
+	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	_, portText, _ := net.SplitHostPort(addr)
-	port, _ := strconv.Atoi(portText)
 	r := &Redis{Port: port, dir: dir}
 	return r, r.Start(ctx)
 }
@@ -229,4 +225,17 @@ func (r *Redis) Running() bool {
 	default:
 		return true
 	}
+}
+
+// freePort answers a free loopback port.
+func freePort() (int, error) {
+	addr, err := FreeAddr()
+	if err != nil {
+		return 0, err
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(port)
 }
