@@ -15,6 +15,7 @@ import (
 
 	"github.com/customerhub/customerhub/internal/config"
 	"github.com/customerhub/customerhub/internal/database"
+	"github.com/customerhub/customerhub/internal/merge"
 	"github.com/customerhub/customerhub/internal/ratelimit"
 	"github.com/customerhub/customerhub/internal/server"
 	"github.com/customerhub/customerhub/workers"
@@ -30,6 +31,9 @@ const (
 
 func runServer(ctx context.Context, cfg config.Config, logger *slog.Logger, m mode) error {
 	logger.Info("starting customerhub", "version", version, "mode", string(m), "config", cfg)
+	// The merge's limits are the package's, set once here, before any
+	// request or job runs (tests set them the same way).
+	merge.Threshold, merge.BatchSize = cfg.MergeInlineMax, cfg.MergeBatch
 	if cfg.MigrateOnStart {
 		if err := database.Migrate(ctx, cfg.MigrateDatabaseURL, logger); err != nil {
 			return err

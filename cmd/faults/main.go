@@ -15,7 +15,8 @@
 //   - redis-stop: Redis killed and started again under load above the
 //     tenant's rate limit;
 //   - worker-kill: a worker killed with SIGKILL in the middle of an
-//     import, a bulk update and a dormant sweep, then another started;
+//     import, a bulk update, a merge and a dormant sweep, then another
+//     started;
 //   - pool-exhausted: every pooled connection held by statements waiting
 //     on a lock;
 //   - sigterm: an api and a worker process stopped with SIGTERM under load
@@ -76,7 +77,7 @@ type scenario struct {
 var scenarios = []scenario{
 	{"pg-restart", "PostgreSQL down 5 s under load, bulk update and import running", pgRestart},
 	{"redis-stop", "Redis down 10 s under load above the tenant's rate limit", redisStop},
-	{"worker-kill", "worker SIGKILLed mid import, bulk update and dormant sweep", workerKill},
+	{"worker-kill", "worker SIGKILLed mid import, bulk update, merge and dormant sweep", workerKill},
 	{"pool-exhausted", "every pooled connection waiting on a lock for 8 s", poolExhausted},
 	{"sigterm", "api and worker SIGTERMed under load and mid bulk update", sigterm},
 	{"sms-kill", "worker SIGKILLed mid SMS campaign, calls to Twilio under way", smsKill},

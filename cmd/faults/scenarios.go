@@ -247,21 +247,23 @@ func redisStop(ctx context.Context, e *env, c *checks) error {
 }
 
 // workerKill: the worker process killed with SIGKILL in the middle of an
-// import of 5,000 rows, a bulk update of 2,500 customers and a dormant
+// import of 5,000 rows, a bulk update of 2,500 customers, a merge of a
+// duplicate with 300 orders (a job: moved 10 at a time) and a dormant
 // sweep of every active customer, each time with a new worker started
 // after.
 //
 // Invariants: each job succeeds with exact counts: every row imported
-// once, every customer changed once, the sweep's count equal to its dry
+// once, every customer changed once, every order of the duplicate moved
+// once and the duplicate merged once, the sweep's count equal to its dry
 // run's and to the customers now dormant.
 func workerKill(ctx context.Context, e *env, c *checks) error {
-	apiP, err := e.start(ctx, "worker-kill-api", "api")
+	apiP, err := e.start(ctx, "worker-kill-api", "api", "CUSTOMERHUB_MERGE_INLINE_MAX=50")
 	if err != nil {
 		return err
 	}
 	a := e.api(apiP)
 	n := 0
-	worker, err := e.start(ctx, fmt.Sprintf("worker-kill-worker-%d", n), "worker")
+	worker, err := e.start(ctx, fmt.Sprintf("worker-kill-worker-%d", n), "worker", "CUSTOMERHUB_MERGE_BATCH=10")
 	if err != nil {
 		return err
 	}
@@ -273,7 +275,7 @@ func workerKill(ctx context.Context, e *env, c *checks) error {
 		}
 		worker.Kill()
 		n++
-		worker, err = e.start(ctx, fmt.Sprintf("worker-kill-worker-%d", n), "worker")
+		worker, err = e.start(ctx, fmt.Sprintf("worker-kill-worker-%d", n), "worker", "CUSTOMERHUB_MERGE_BATCH=10")
 		return err
 	}
 
@@ -306,6 +308,10 @@ func workerKill(ctx context.Context, e *env, c *checks) error {
 		return err
 	}
 	if err := e.checkBulk(ctx, c, "the bulk update", bj, bulkIDs, "on_hold"); err != nil {
+		return err
+	}
+
+	if err := e.mergeStruck(ctx, c, a, strike); err != nil {
 		return err
 	}
 
@@ -347,7 +353,68 @@ func workerKill(ctx context.Context, e *env, c *checks) error {
 	c.expect(sj.State == "succeeded" && r.Changed == preview.Count && dormantAfter-dormantBefore == preview.Count,
 		"the sweep marked each customer once", "job %s %s, result %s; dry run %d; dormant %d → %d",
 		sj.ID, sj.State, sj.Result, preview.Count, dormantBefore, dormantAfter)
-	c.figure("import of 5,000 rows, bulk update of %d customers, sweep of %d customers; %d workers killed", len(bulkIDs), preview.Count, n)
+	c.figure("import of 5,000 rows, bulk update of %d customers, merge of %d orders, sweep of %d customers; %d workers killed",
+		len(bulkIDs), mergeOrders, preview.Count, n)
+	return nil
+}
+
+// mergeOrders is how many orders the duplicate of workerKill's merge has.
+const mergeOrders = 300
+
+// mergeStruck merges a duplicate customer with mergeOrders orders into
+// another as a job, strikes the job after 50 orders moved, and checks
+// that every order moved exactly once and the duplicate is gone, merged
+// once.
+func (e *env) mergeStruck(ctx context.Context, c *checks, a *api, strike func(job string, done int64) error) error {
+	sku := "KIL" + e.runID
+	if err := a.call(ctx, http.MethodPost, "/v1/items", "application/json",
+		[]byte(`{"sku":"`+sku+`","name":"Fault item","base_price":"5.00"}`), http.StatusCreated, nil); err != nil {
+		return err
+	}
+	var kept, dup struct {
+		ID uuid.UUID `json:"id"`
+	}
+	for _, p := range []struct {
+		name string
+		into *struct {
+			ID uuid.UUID `json:"id"`
+		}
+	}{{"Merge Kept " + e.runID, &kept}, {"Merge Duplicate " + e.runID, &dup}} {
+		if err := a.call(ctx, http.MethodPost, "/v1/customers", "application/json", []byte(`{"name":"`+p.name+`"}`), http.StatusCreated, p.into); err != nil {
+			return err
+		}
+	}
+	order := []byte(`{"customer_id":"` + dup.ID.String() + `","lines":[{"sku":"` + sku + `","quantity":"1"}]}`)
+	for range mergeOrders {
+		if err := a.call(ctx, http.MethodPost, "/v1/sales-orders", "application/json", order, http.StatusCreated, nil); err != nil {
+			return err
+		}
+	}
+	var acc struct {
+		Job jobView `json:"job"`
+	}
+	if err := a.call(ctx, http.MethodPost, "/v1/customers/"+kept.ID.String()+"/merge", "application/json",
+		[]byte(`{"duplicate_id":"`+dup.ID.String()+`"}`), http.StatusAccepted, &acc); err != nil {
+		return err
+	}
+	if err := strike(acc.Job.ID, 50); err != nil {
+		return err
+	}
+	j, err := a.waitJob(ctx, acc.Job.ID, 3*time.Minute)
+	if err != nil {
+		return err
+	}
+	var onKept, onDup, dupLeft, merges int
+	if err := e.db.QueryRow(ctx, `SELECT
+			(SELECT count(*) FROM sales_orders WHERE customer_id = $1),
+			(SELECT count(*) FROM sales_orders WHERE customer_id = $2),
+			(SELECT count(*) FROM customers WHERE id = $2),
+			(SELECT count(*) FROM customer_merges WHERE merged_id = $2)`, kept.ID, dup.ID).Scan(&onKept, &onDup, &dupLeft, &merges); err != nil {
+		return err
+	}
+	c.expect(j.State == "succeeded" && onKept == mergeOrders && onDup == 0 && dupLeft == 0 && merges == 1,
+		"the merge moved every order once", "job %s %s; orders on the kept customer %d (want %d), on the duplicate %d; duplicate rows %d, merges %d",
+		j.ID, j.State, onKept, mergeOrders, onDup, dupLeft, merges)
 	return nil
 }
 

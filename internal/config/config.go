@@ -62,6 +62,11 @@ type Config struct {
 	ImportRetention time.Duration
 	// ImportBatch is how many rows one transaction of an import writes.
 	ImportBatch int
+	// MergeInlineMax is the most history rows (the duplicate's orders,
+	// payments, locations, contacts) a merge moves within its request; a
+	// bigger one is a job, moving MergeBatch rows of a kind per step.
+	MergeInlineMax int
+	MergeBatch     int
 	// JobAttemptTimeout bounds one attempt of a tenant job; long jobs
 	// continue in further attempts. With RescueStuckAfter it sets how soon
 	// a killed worker's job is picked up again.
@@ -144,6 +149,8 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		ImportMaxBytes:     int64(l.int("CUSTOMERHUB_IMPORT_MAX_BYTES", 50_000_000, 1<<10, 1<<31)),
 		ImportRetention:    l.duration("CUSTOMERHUB_IMPORT_RETENTION", 30*24*time.Hour, time.Minute, 3650*24*time.Hour),
 		ImportBatch:        l.int("CUSTOMERHUB_IMPORT_BATCH", 2000, 1, 50_000),
+		MergeInlineMax:     l.int("CUSTOMERHUB_MERGE_INLINE_MAX", 2000, 1, 50_000),
+		MergeBatch:         l.int("CUSTOMERHUB_MERGE_BATCH", 2000, 1, 50_000),
 		JobAttemptTimeout:  l.duration("CUSTOMERHUB_JOB_ATTEMPT_TIMEOUT", time.Minute, 2*time.Second, time.Hour),
 		RescueStuckAfter:   l.duration("CUSTOMERHUB_RESCUE_STUCK_AFTER", time.Minute, 2*time.Second, 24*time.Hour),
 		IdempotencyTTL:     l.duration("CUSTOMERHUB_IDEMPOTENCY_TTL", 24*time.Hour, time.Minute, 30*24*time.Hour),
@@ -198,6 +205,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Int64("import_max_bytes", c.ImportMaxBytes),
 		slog.Duration("import_retention", c.ImportRetention),
 		slog.Int("import_batch", c.ImportBatch),
+		slog.Int("merge_inline_max", c.MergeInlineMax),
+		slog.Int("merge_batch", c.MergeBatch),
 		slog.Duration("job_attempt_timeout", c.JobAttemptTimeout),
 		slog.Duration("rescue_stuck_after", c.RescueStuckAfter),
 		slog.Duration("idempotency_ttl", c.IdempotencyTTL),
