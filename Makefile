@@ -49,7 +49,7 @@ test bench fuzz: export REDIS_URL ?= redis://127.0.0.1:6379/0
 # Go files for gofmt: all of them except testdata, vendor and build output.
 FIND_GO = find . \( -path ./.git -o -path ./bin -o -path ./vendor -o -name testdata \) -prune -o -name '*.go' -print0
 
-.PHONY: help run run-cluster services build db-init migrate demo test test-citus bench soak faults fuzz vet lint fmt generate check-generated clean
+.PHONY: help run run-cluster services console build db-init migrate demo test test-citus bench soak faults fuzz vet lint fmt generate check-generated clean
 
 help: ## List the targets
 	@echo 'usage: make <target>'
@@ -106,7 +106,14 @@ run-cluster: services build ## Like run, with 2 api and 2 worker processes behin
 services: ## Make sure PostgreSQL (and Redis, when REDIS_URL is set) answer; start local ones
 	$(ENSURE_SERVICES)
 
-build: ## Build bin/customerhub
+# The web console (internal/console/web) is built into
+# internal/console/dist/app, which the binary embeds; the script skips the
+# work when nothing it depends on changed, and installs Node.js from
+# Debian when it is missing.
+console: ## Build the web console (skipped when its sources and the API are unchanged)
+	GO='$(GO)' bash scripts/build-console.sh
+
+build: console ## Build bin/customerhub (with the web console)
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/customerhub
 
 db-init: build ## Create roles and database as ADMIN_DATABASE_URL (superuser)
@@ -124,11 +131,12 @@ demo: build ## Create or re-use the demo tenant and print its tokens
 # fuzzer is still gathering its baseline on a loaded machine, and go test
 # then fails the target with "context deadline exceeded".
 TEST_FUZZTIME ?= 1000x
-test: ## Start services, check generated code, vet, go test -race, then every fuzz target for TEST_FUZZTIME
+test: ## Start services, check generated code, build the console, vet, go test -race, then every fuzz target for TEST_FUZZTIME
 	ADMIN_DATABASE_URL='$(TEST_ADMIN_DATABASE_URL)' $(ENSURE_SERVICES) --require-redis
 	$(MAKE) check-generated
+	$(MAKE) console
 	$(GO) vet $(PKGS)
-	$(GO) test $(TEST_FLAGS) $(PKGS)
+	CHROMIUM_PATH="$$(bash scripts/ensure-browser.sh)" $(GO) test $(TEST_FLAGS) $(PKGS)
 	@if [[ '$(TEST_FUZZTIME)' != 0 ]]; then $(MAKE) fuzz FUZZTIME=$(TEST_FUZZTIME); fi
 
 # make test-citus needs CITUS_COORDINATOR_URL: a superuser URL of a Citus

@@ -28,9 +28,11 @@ type Config struct {
 	ListenAddr string
 	// MetricsAddr is the operators' listener: Prometheus metrics at
 	// /metrics, never on the public ListenAddr.
-	MetricsAddr       string
-	PublicBaseURL     string
-	SignupEnabled     bool
+	MetricsAddr   string
+	PublicBaseURL string
+	SignupEnabled bool
+	// Console serves the web console at /app (CUSTOMERHUB_CONSOLE).
+	Console           bool
 	SessionTTL        time.Duration
 	RequestTimeout    time.Duration
 	StatementTimeout  time.Duration
@@ -124,6 +126,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 		MetricsAddr:        l.addr("CUSTOMERHUB_METRICS_ADDR", "127.0.0.1:9091"),
 		PublicBaseURL:      l.url("CUSTOMERHUB_PUBLIC_BASE_URL", "http://localhost:8080", "http", "https"),
 		SignupEnabled:      l.bool("CUSTOMERHUB_SIGNUP_ENABLED", true),
+		Console:            l.bool("CUSTOMERHUB_CONSOLE", true),
 		SessionTTL:         l.duration("CUSTOMERHUB_SESSION_TTL", 30*24*time.Hour, time.Minute, 365*24*time.Hour),
 		RequestTimeout:     l.duration("CUSTOMERHUB_REQUEST_TIMEOUT", 15*time.Second, 100*time.Millisecond, 10*time.Minute),
 		StatementTimeout:   l.duration("CUSTOMERHUB_STATEMENT_TIMEOUT", 30*time.Second, 100*time.Millisecond, time.Hour),

@@ -23,6 +23,7 @@ import (
 	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/config"
+	"github.com/customerhub/customerhub/internal/console"
 	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/grant"
@@ -208,6 +209,10 @@ func New(d Deps) *Server {
 	}
 	if err := mountRiverUI(lifetime, app, d.River, cfg.AdminUser, cfg.AdminPassword, perIP, d.Logger); err != nil {
 		panic("server: " + err.Error())
+	}
+
+	if err := console.Mount(app, cfg.Console); err != nil {
+		panic("server: console: " + err.Error())
 	}
 
 	v1 := httpapi.NewRouter(app, "/v1", guard, cfg.IdempotencyTTL)

@@ -1,0 +1,14 @@
+// The console's screens beyond the customer list and page: their address,
+// their entry in the navigation (when they have one) and the permission
+// that entry needs. A screen reached without the permission still opens
+// and shows the API's 403.
+import type { ComponentChildren } from "preact";
+
+export type Screen = {
+  path: string;
+  nav?: string;
+  permission?: string;
+  render: (params: Record<string, string>, query: URLSearchParams) => ComponentChildren;
+};
+
+export const screens: Screen[] = [];
