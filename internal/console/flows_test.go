@@ -1,13 +1,16 @@
 package console_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
 )
 
 // TestAdminCustomerFlow: an admin signs in, creates a customer with a
@@ -143,4 +146,57 @@ func TestConflictingEditIsShown(t *testing.T) {
 
 	b.do("load the latest version", clickText("Load the latest version"), textIn(`#customer-title`, "Renamed Elsewhere"))
 	require.False(t, slices.Contains([]string{"My Late Edit"}, app.Get(t, "/v1/customers/"+id, tn.AdminToken).Map(t)["name"].(string)))
+}
+
+// TestImportShowsProgressAndRowErrors: an import of a small xlsx, uploaded
+// through the console, shows its progress to the end, its counts and its
+// row errors with row and column; the API holds the valid rows.
+func TestImportShowsProgressAndRowErrors(t *testing.T) {
+	app, b := start(t, 1280)
+	tn := app.Signup(t)
+
+	// 300 good rows, then two bad ones: an e-mail that is not one, and a
+	// code the file already used.
+	f := excelize.NewFile()
+	rows := [][]any{{"Code", "Customer Name", "E-mail"}}
+	for i := range 300 {
+		rows = append(rows, []any{fmt.Sprintf("IMP-%04d", i), fmt.Sprintf("Imported %d", i), fmt.Sprintf("i%d@imp.example", i)})
+	}
+	rows = append(rows, []any{"IMP-BAD1", "Bad Mail", "not-an-email"}, []any{"IMP-0007", "Dup Code", "dup@imp.example"})
+	for i, r := range rows {
+		cell, err := excelize.CoordinatesToCellName(1, i+1)
+		require.NoError(t, err)
+		require.NoError(t, f.SetSheetRow("Sheet1", cell, &r))
+	}
+	path := filepath.Join(t.TempDir(), "customers.xlsx")
+	require.NoError(t, f.SaveAs(path))
+
+	b.signIn(tn.Slug, tn.AdminEmail)
+	b.do("open the import screen", clickText("Import"), chromedp.WaitVisible(chromedp.CSS(`#import-file`)))
+	b.do("upload the file",
+		chromedp.SetUploadFiles(chromedp.CSS(`#import-file`), []string{path}),
+		chromedp.WaitEnabled(chromedp.CSS(`form[aria-label="Upload and import"] button[type=submit]`)),
+		click(`form[aria-label="Upload and import"] button[type=submit]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=import-progress]`)))
+	b.shot("import")
+	b.do("the progress reaches the end and the import finishes",
+		until(`document.querySelector("[data-testid=import-state]")?.dataset.state === "succeeded"`),
+		until(`(() => { const p = document.querySelector("[data-testid=import-progress]"); return p.dataset.total === "302" && p.dataset.processed === "302" })()`),
+		until(`document.querySelector("#import-progress-bar").value === 302`))
+	counts := b.eval(`JSON.stringify(Object.fromEntries([...document.querySelectorAll("[data-testid=import-counts] dd")].map((d) => [d.dataset.count, d.textContent])))`)
+	require.JSONEq(t, `{"total":"302","created":"300","updated":"0","unchanged":"0","failed":"2"}`, counts)
+
+	b.do("the row errors name row and column",
+		textIn(`[data-testid=row-errors]`, "not-an-email"),
+		textIn(`[data-testid=row-errors]`, "IMP-0007"))
+	var errs []map[string]string
+	require.NoError(t, json.Unmarshal([]byte(b.eval(`JSON.stringify([...document.querySelectorAll("[data-testid=row-errors] tbody tr")].map((tr) => ({row: tr.cells[0].textContent, column: tr.cells[1].textContent})))`)), &errs))
+	require.Contains(t, errs, map[string]string{"row": "302", "column": "email"})
+	require.Contains(t, errs, map[string]string{"row": "303", "column": "code"})
+
+	var list struct {
+		Total int `json:"total"`
+	}
+	app.Get(t, "/v1/customers?q=Imported&count=exact&limit=1", tn.AdminToken).JSON(t, &list)
+	require.Equal(t, 300, list.Total, "the API holds the 300 valid rows")
 }

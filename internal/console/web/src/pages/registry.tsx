@@ -3,6 +3,8 @@
 // that entry needs. A screen reached without the permission still opens
 // and shows the API's 403.
 import type { ComponentChildren } from "preact";
+import { m } from "../messages";
+import { ImportPage, ImportUpload } from "./imports";
 
 export type Screen = {
   path: string;
@@ -11,4 +13,7 @@ export type Screen = {
   render: (params: Record<string, string>, query: URLSearchParams) => ComponentChildren;
 };
 
-export const screens: Screen[] = [];
+export const screens: Screen[] = [
+  { path: "/imports", nav: m.nav.imports, permission: "customers:import", render: () => <ImportUpload /> },
+  { path: "/imports/:id", permission: "customers:import", render: (p) => <ImportPage id={p.id!} /> },
+];
