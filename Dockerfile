@@ -5,11 +5,16 @@
 #   docker run -e MIGRATE_DATABASE_URL=... customerhub migrate
 
 FROM golang:1.26-bookworm AS build
+# Node.js builds the web console (scripts/build-console.sh), which the
+# binary embeds.
+RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm \
+	&& rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Dependencies first, so this layer is cached until go.mod/go.sum change.
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
+RUN bash scripts/build-console.sh
 ARG VERSION=dev
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" \
 	-o /out/customerhub ./cmd/customerhub

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -178,7 +180,6 @@ func TestImportShowsProgressAndRowErrors(t *testing.T) {
 		chromedp.WaitEnabled(chromedp.CSS(`form[aria-label="Upload and import"] button[type=submit]`)),
 		click(`form[aria-label="Upload and import"] button[type=submit]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=import-progress]`)))
-	b.shot("import")
 	b.do("the progress reaches the end and the import finishes",
 		until(`document.querySelector("[data-testid=import-state]")?.dataset.state === "succeeded"`),
 		until(`(() => { const p = document.querySelector("[data-testid=import-progress]"); return p.dataset.total === "302" && p.dataset.processed === "302" })()`),
@@ -199,4 +200,40 @@ func TestImportShowsProgressAndRowErrors(t *testing.T) {
 	}
 	app.Get(t, "/v1/customers?q=Imported&count=exact&limit=1", tn.AdminToken).JSON(t, &list)
 	require.Equal(t, 300, list.Total, "the API holds the 300 valid rows")
+
+	if os.Getenv("CONSOLE_SCREENSHOTS") != "" {
+		// The README's picture of an import under way: a file big enough
+		// to be caught half done.
+		var csv strings.Builder
+		csv.WriteString("code,name,email\n")
+		for i := range 40000 {
+			fmt.Fprintf(&csv, "BIG-%05d,Big %d,big%d@imp.example\n", i, i, i)
+		}
+		big := filepath.Join(t.TempDir(), "customer-book.csv")
+		require.NoError(t, os.WriteFile(big, []byte(csv.String()), 0o644))
+		b.do("upload a big file",
+			clickText("← Import customers"),
+			chromedp.SetUploadFiles(chromedp.CSS(`#import-file`), []string{big}),
+			chromedp.WaitEnabled(chromedp.CSS(`form[aria-label="Upload and import"] button[type=submit]`)),
+			click(`form[aria-label="Upload and import"] button[type=submit]`),
+			until(`(() => { const p = document.querySelector("[data-testid=import-progress]"); return p && +p.dataset.processed > 4000 && +p.dataset.processed < 30000 })()`))
+		b.shot("import")
+	}
+}
+
+// TestNarrowScreen: at 390 pixels (a phone) the console fits the width:
+// the navigation folds behind a menu button, and the list scrolls inside
+// its own box rather than widening the page.
+func TestNarrowScreen(t *testing.T) {
+	app, b := start(t, 390)
+	tn := app.Signup(t)
+	for i := range 3 {
+		app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": fmt.Sprintf("Narrow %d", i), "email": fmt.Sprintf("n%d@narrow.example", i)})
+	}
+	b.signIn(tn.Slug, tn.AdminEmail)
+	b.do("the list shows", until(`document.querySelectorAll("[data-testid=customer-table] tbody tr").length === 3`))
+	require.Equal(t, "true", b.eval(`String(document.documentElement.scrollWidth <= 390)`), "the page is no wider than the screen")
+	require.Equal(t, "false", b.eval(`String(document.querySelector("#nav").checkVisibility())`), "navigation folded")
+	b.do("the menu opens the navigation", clickText("Menu"), until(`document.querySelector("#nav").checkVisibility()`))
+	b.shot("narrow")
 }

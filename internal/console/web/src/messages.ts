@@ -263,6 +263,7 @@ export const m = {
     uploading: "Uploading…",
     progress: "Progress",
     rows: (done: number, total: number) => `${done.toLocaleString()} of ${total.toLocaleString()} rows`,
+    rowsSoFar: (done: number) => `${done.toLocaleString()} rows so far`,
     waiting: "Waiting to start…",
     errors: "Row errors",
     errorsFile: "Download the failed rows (.xlsx)",

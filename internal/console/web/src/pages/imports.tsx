@@ -119,7 +119,21 @@ export function ImportPage({ id }: { id: string }) {
 
   useEffect(() => {
     if (!running || !jobId) return;
-    return followJob(jobId, setProgress, () => state.reload(), (err) => setStreamError(asApiError(err)));
+    // The counts follow the progress: the import is read again at most
+    // once a second while events arrive, and once more at the end.
+    let last = 0;
+    return followJob(
+      jobId,
+      (p) => {
+        setProgress(p);
+        if (Date.now() - last > 1000) {
+          last = Date.now();
+          state.reload();
+        }
+      },
+      () => state.reload(),
+      (err) => setStreamError(asApiError(err)),
+    );
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [running, jobId]);
 
@@ -167,12 +181,19 @@ export function ImportPage({ id }: { id: string }) {
 }
 
 function ImportProgress({ progress, done }: { progress: Progress; done: boolean }) {
+  // A CSV's row count is known only once it has been read: until then the
+  // bar is indeterminate and the label counts the rows done.
   const total = progress.total ?? 0;
-  const label = total ? m.imports.rows(progress.processed, total) : m.imports.waiting;
+  const label = total ? m.imports.rows(progress.processed, total) : progress.processed ? m.imports.rowsSoFar(progress.processed) : done ? "" : m.imports.waiting;
+  const value = done && total ? total : progress.processed;
   return (
     <div class="field" data-testid="import-progress" data-processed={progress.processed} data-total={total}>
       <label for="import-progress-bar">{m.imports.progress}</label>
-      <progress id="import-progress-bar" max={total || 1} value={done && total ? total : progress.processed} aria-valuetext={label} />
+      {total ? (
+        <progress id="import-progress-bar" max={total} value={value} aria-valuetext={label} />
+      ) : (
+        <progress id="import-progress-bar" aria-valuetext={label} />
+      )}
       <span class="hint" aria-live="polite">{label}</span>
     </div>
   );
