@@ -245,3 +245,17 @@ func (b *browser) headers() []string {
 	require.NoError(b.t, json.Unmarshal([]byte(b.eval(`JSON.stringify([...document.querySelectorAll("[data-testid=customer-table] th")].map((th) => th.dataset.column))`)), &cols))
 	return cols
 }
+
+// labelled fails the test when a control on the page has no name a
+// screen reader can say: an input, select or textarea without a label
+// or aria-label, or a button without text.
+func (b *browser) labelled(screen string) {
+	b.t.Helper()
+	var unnamed []string
+	require.NoError(b.t, json.Unmarshal([]byte(b.eval(`JSON.stringify([...document.querySelectorAll("input, select, textarea, button")]
+		.filter((el) => el.type !== "hidden")
+		.filter((el) => el.tagName === "BUTTON" ? !el.textContent.trim() && !el.getAttribute("aria-label")
+			: !(el.labels && el.labels.length) && !el.getAttribute("aria-label") && !el.getAttribute("aria-labelledby"))
+		.map((el) => el.outerHTML.slice(0, 120)))`)), &unnamed))
+	require.Empty(b.t, unnamed, "controls without a label on the %s screen", screen)
+}

@@ -29,6 +29,8 @@ func TestAdminCustomerFlow(t *testing.T) {
 
 	b.signIn(tn.Slug, tn.AdminEmail)
 	b.do("the admin's name and role are shown", textIn(`[data-testid=signed-in-user]`, "Admin (admin)"))
+	b.do("the list shows", until(`document.querySelectorAll("[data-testid=customer-table] tbody tr").length === 3`))
+	b.labelled("customer list")
 
 	b.do("create a customer with a group",
 		clickText("Add customer"),
@@ -40,6 +42,9 @@ func TestAdminCustomerFlow(t *testing.T) {
 		textIn(`#customer-title`, "Lumen Trading"),
 		textIn(`ul.chips`, "NORTH-07"))
 	b.shot("customer")
+	b.do("the edit form opens", clickText("Edit"), chromedp.WaitVisible(chromedp.CSS(`input[name=name]`)))
+	b.labelled("customer edit")
+	b.do("cancel the edit", clickText("Cancel"), chromedp.WaitNotPresent(chromedp.CSS(`input[name=name]`)))
 
 	b.do("add a location",
 		clickText("Addresses"),
@@ -111,7 +116,16 @@ func TestSalesRepSeesOwnCustomers(t *testing.T) {
 		chromedp.Navigate(b.base+"/app/customers/"+other["id"].(string)),
 		until(`document.querySelector(".problem")?.dataset.status === "404"`))
 
+	// Sign-out revokes the token on the server, and the token was never a
+	// cookie.
+	token := b.eval(`sessionStorage.getItem("customerhub.token") ?? ""`)
+	require.NotEmpty(t, token)
+	require.Equal(t, http.StatusOK, app.Get(t, "/v1/me", token).Status)
+	require.Empty(t, b.eval(`document.cookie`))
 	b.do("sign out", clickText("Sign out"), chromedp.WaitVisible(chromedp.CSS(`input[name=tenant]`)))
+	b.labelled("sign-in")
+	require.Empty(t, b.eval(`sessionStorage.getItem("customerhub.token") ?? ""`))
+	require.Equal(t, http.StatusUnauthorized, app.Get(t, "/v1/me", token).Status, "the signed-out token is revoked")
 	b.signIn(tn.Slug, tn.AdminEmail)
 	b.do("the admin sees all three and the bulk-update button",
 		until(`document.querySelectorAll("[data-testid=customer-table] tbody tr").length === 3`),
@@ -175,6 +189,7 @@ func TestImportShowsProgressAndRowErrors(t *testing.T) {
 
 	b.signIn(tn.Slug, tn.AdminEmail)
 	b.do("open the import screen", clickText("Import"), chromedp.WaitVisible(chromedp.CSS(`#import-file`)))
+	b.labelled("import")
 	b.do("upload the file",
 		chromedp.SetUploadFiles(chromedp.CSS(`#import-file`), []string{path}),
 		chromedp.WaitEnabled(chromedp.CSS(`form[aria-label="Upload and import"] button[type=submit]`)),

@@ -53,6 +53,7 @@ export const m = {
     refresh: "Refresh",
     next: "Next page",
     previous: "Previous page",
+    pages: "Pages",
     none: "—",
     yes: "Yes",
     no: "No",

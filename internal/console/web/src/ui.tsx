@@ -238,7 +238,7 @@ export function Link(props: { href: string; children: ComponentChildren; class?:
 
 export function Pager(props: { hasPrevious: boolean; next: string | null | undefined; onPrevious: () => void; onNext: () => void }) {
   return (
-    <nav class="pager" aria-label="pages">
+    <nav class="pager" aria-label={m.common.pages}>
       <button type="button" disabled={!props.hasPrevious} onClick={props.onPrevious}>
         {m.common.previous}
       </button>
