@@ -252,3 +252,48 @@ func TestNarrowScreen(t *testing.T) {
 	b.do("the menu opens the navigation", clickText("Menu"), until(`document.querySelector("#nav").checkVisibility()`))
 	b.shot("narrow")
 }
+
+// TestListPagingTotalsAndFilters: the list pages by cursor forwards and
+// back, shows the total when asked, and filters narrow it, each in step
+// with the API.
+func TestListPagingTotalsAndFilters(t *testing.T) {
+	app, b := start(t, 1280)
+	tn := app.Signup(t)
+	for i := range 60 {
+		typ := "company"
+		if i%3 == 0 {
+			typ = "individual"
+		}
+		app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": fmt.Sprintf("Pager %02d", i), "type": typ})
+	}
+	b.signIn(tn.Slug, tn.AdminEmail)
+	firstRow := `document.querySelector("[data-testid=customer-table] tbody tr td")?.textContent`
+	b.do("the first page holds 50", until(`document.querySelectorAll("[data-testid=customer-table] tbody tr").length === 50`))
+	require.Equal(t, "Pager 00", b.eval(firstRow))
+
+	b.do("the second page holds the other 10",
+		clickText("Next page"),
+		until(`document.querySelectorAll("[data-testid=customer-table] tbody tr").length === 10`))
+	require.Equal(t, "Pager 50", b.eval(firstRow))
+	require.Equal(t, "true", b.eval(`String(document.querySelector(".pager button:last-child").disabled)`), "no page after the last")
+
+	b.do("and back", clickText("Previous page"), until(`document.querySelectorAll("[data-testid=customer-table] tbody tr").length === 50`))
+	require.Equal(t, "Pager 00", b.eval(firstRow))
+
+	b.do("the total when asked",
+		click(`.listbar input[type=checkbox]`),
+		textIn(`[data-testid=total]`, "60 in all"))
+
+	b.do("filter individuals",
+		click(`details.filters summary`),
+		choose(`.filterbar select`, "individual"),
+		textIn(`[data-testid=total]`, "20 in all"),
+		until(`document.querySelectorAll("[data-testid=customer-table] tbody tr").length === 20`))
+	require.Contains(t, b.eval(`location.search`), "type=individual", "the filter is in the address")
+
+	require.Equal(t, "ascending", b.eval(`document.querySelector("th[data-column=name]").getAttribute("aria-sort")`))
+	b.do("sorted by name, descending, from the header",
+		click(`th[data-column=name] button`),
+		until(`document.querySelector("th[data-column=name]").getAttribute("aria-sort") === "descending"`),
+		until(firstRow+` === "Pager 57"`))
+}
