@@ -18,6 +18,7 @@ import (
 
 	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/config"
+	"github.com/customerhub/customerhub/internal/console"
 	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
@@ -130,6 +131,9 @@ func runDemo(ctx context.Context, cfg config.Config, logger *slog.Logger, args [
 	fmt.Fprintf(stdout, "\nDemo tenant %q is ready (password for every user: %s)\n\n", demoSlug, demoPassword)
 	for _, du := range demoUsers {
 		fmt.Fprintf(stdout, "  %-9s %-22s %s\n", du.role, du.email, tokens[du.email])
+	}
+	if cfg.Console {
+		fmt.Fprintf(stdout, "\nWeb console: %s%s/ (company %q, any e-mail above, password %s)\n", base, console.Path, demoSlug, demoPassword)
 	}
 	fmt.Fprintf(stdout, "\nTry:\n")
 	fmt.Fprintf(stdout, "  curl -s %s/v1/me -H 'Authorization: Bearer %s'\n", base, tokens[demoUsers[0].email])
