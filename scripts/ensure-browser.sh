@@ -13,5 +13,5 @@ echo "ensure-browser: installing chromium from Debian" >&2
 sudo=""
 if [[ $(id -u) != 0 ]]; then sudo="sudo"; fi
 $sudo apt-get update -qq >&2
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium fonts-noto-core >&2
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >&2
 echo /usr/bin/chromium
