@@ -12,6 +12,7 @@ package console
 
 import (
 	"embed"
+	"errors"
 	"io/fs"
 	"mime"
 	"path"
@@ -41,6 +42,10 @@ func load() (files, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, err := fs.Stat(root, "index.html"); errors.Is(err, fs.ErrNotExist) {
+		// Built without the console (a fresh checkout's go run, say).
+		return nil, nil
+	}
 	out := files{}
 	err = fs.WalkDir(root, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
@@ -52,9 +57,6 @@ func load() (files, error) {
 	})
 	if err != nil {
 		return nil, err
-	}
-	if _, ok := out["index.html"]; !ok {
-		return nil, nil
 	}
 	return out, nil
 }
