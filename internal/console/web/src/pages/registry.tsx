@@ -3,6 +3,8 @@
 // that entry needs. A screen reached without the permission still opens
 // and shows the API's 403.
 import type { ComponentChildren } from "preact";
+import { m } from "../messages";
+import { JobList, JobPage } from "./jobs";
 
 export type Screen = {
   path: string;
@@ -11,4 +13,7 @@ export type Screen = {
   render: (params: Record<string, string>, query: URLSearchParams) => ComponentChildren;
 };
 
-export const screens: Screen[] = [];
+export const screens: Screen[] = [
+  { path: "/jobs", nav: m.nav.jobs, render: (_, q) => <JobList query={q} /> },
+  { path: "/jobs/:id", render: (p) => <JobPage key={p.id} id={p.id!} /> },
+];
