@@ -28,6 +28,130 @@ func setInstant(sel string, at time.Time) chromedp.Action[chromedp.Void] {
 		el.dispatchEvent(new Event("input", { bubbles: true })); return true })()`, js(sel), at.UnixMilli()))
 }
 
+// TestGroupsScreen: an admin creates a group with its defaults, finds it
+// by a middle part of its code (and not with "starts with"), edits an
+// older group, and the list is ordered newest modified first as the API
+// orders it.
+func TestGroupsScreen(t *testing.T) {
+	app, b := start(t, 1280)
+	tn := app.Signup(t)
+	older := map[string]string{}
+	for _, code := range []string{"OLD-A", "OLD-B"} {
+		resp := app.Post(t, "/v1/customer-groups", tn.AdminToken, map[string]any{"category": "region", "code": code, "name": "Old " + code})
+		require.Equal(t, http.StatusCreated, resp.Status, "%s", resp.Body)
+		older[code] = resp.Map(t)["id"].(string)
+	}
+	terms := app.Post(t, "/v1/payment-terms", tn.AdminToken, map[string]any{"code": "NET30", "name": "Net 30", "due_days": 30})
+	require.Equal(t, http.StatusCreated, terms.Status, "%s", terms.Body)
+	termsID := terms.Map(t)["id"].(string)
+
+	b.signIn(tn.Slug, tn.AdminEmail)
+	b.do("create a group with its defaults",
+		clickText("Customer groups"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=group-table]`)),
+		click(`[data-testid=new-group]`),
+		typeInto(`input[name=category]`, "region"),
+		typeInto(`input[name=code]`, "VIP-EXPO-2291"),
+		typeInto(`input[name=name]`, "Exhibition customers"),
+		choose(`select[name=payment_terms_id]`, termsID),
+		typeInto(`input[name=credit_limit]`, "5000"),
+		typeInto(`input[name=credit_days]`, "45"),
+		typeInto(`input[name=discount_rate]`, "2.5"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=discount_rate]`), "\r"),
+		textIn(`#group-title`, "VIP-EXPO-2291"),
+		textIn(`[data-field=payment_terms_id]`, "Net 30"))
+
+	var list struct {
+		Items []map[string]any `json:"items"`
+	}
+	app.Get(t, "/v1/customer-groups?code=VIP-EXPO-2291&match=exact", tn.AdminToken).JSON(t, &list)
+	require.Len(t, list.Items, 1)
+	g := list.Items[0]
+	require.Equal(t, "Exhibition customers", g["name"])
+	require.Equal(t, termsID, g["payment_terms_id"])
+	require.EqualValues(t, 45, g["credit_days"])
+	require.Contains(t, g["credit_limit"], "5000")
+	require.Contains(t, g["discount_rate"], "2.5")
+
+	b.do("find it by a middle part of its code",
+		clickText("← Customer groups"),
+		typeInto(`input[name=search-code]`, "expo"),
+		until(`document.querySelectorAll("[data-testid=group-table] tbody tr").length === 1`),
+		textIn(`[data-testid=group-table] tbody`, "VIP-EXPO-2291"))
+	b.do(`"starts with" does not find it by the middle part`,
+		choose(`select[name=match]`, "prefix"),
+		textIn(`.empty`, "No customer groups match"))
+	b.do(`"starts with" finds it by its start`,
+		typeInto(`input[name=search-code]`, "vip-"),
+		until(`document.querySelectorAll("[data-testid=group-table] tbody tr").length === 1`))
+
+	b.do("edit an older group",
+		choose(`select[name=match]`, "exact"),
+		typeInto(`input[name=search-code]`, "OLD-A"),
+		until(`document.querySelectorAll("[data-testid=group-table] tbody tr").length === 1`),
+		clickText("OLD-A"),
+		click(`[data-testid=edit-group]`),
+		typeInto(`input[name=name]`, "Old A renamed"),
+		typeInto(`input[name=credit_days]`, "60"),
+		click(`form button[type=submit]`),
+		textIn(`[data-field=name]`, "Old A renamed"),
+		textIn(`[data-field=credit_days]`, "60"))
+	edited := app.Get(t, "/v1/customer-groups/"+older["OLD-A"], tn.AdminToken).Map(t)
+	require.Equal(t, "Old A renamed", edited["name"])
+	require.EqualValues(t, 60, edited["credit_days"])
+
+	b.do("the list is newest modified first",
+		chromedp.Navigate(b.base+"/app/groups"),
+		until(`document.querySelectorAll("[data-testid=group-table] tbody tr").length === 3`))
+	var order []string
+	require.NoError(t, jsonInto(b.eval(`JSON.stringify([...document.querySelectorAll("[data-testid=group-table] tbody tr")].map((tr) => tr.dataset.code))`), &order))
+	require.Equal(t, []string{"OLD-A", "VIP-EXPO-2291", "OLD-B"}, order)
+	app.Get(t, "/v1/customer-groups", tn.AdminToken).JSON(t, &list)
+	api := make([]string, len(list.Items))
+	for i, it := range list.Items {
+		api[i] = it["code"].(string)
+	}
+	require.Equal(t, api, order, "the screen shows the API's order")
+	b.shot("groups")
+}
+
+// TestViewerSeesNoGroupButtons: a viewer reads the groups but has neither
+// "New" nor "Edit"; a create sent anyway from the form's address is
+// refused and the refusal is shown.
+func TestViewerSeesNoGroupButtons(t *testing.T) {
+	app, b := start(t, 390)
+	tn := app.Signup(t)
+	resp := app.Post(t, "/v1/customer-groups", tn.AdminToken, map[string]any{"category": "region", "code": "SEEN-1", "name": "Seen"})
+	require.Equal(t, http.StatusCreated, resp.Status, "%s", resp.Body)
+	id := resp.Map(t)["id"].(string)
+	viewer := app.CreateUser(t, tn, "viewer", nil)
+
+	b.signIn(tn.Slug, viewer.Email)
+	b.do("the viewer sees the list without New",
+		chromedp.Navigate(b.base+"/app/groups"),
+		textIn(`[data-testid=group-table] tbody`, "SEEN-1"))
+	require.Equal(t, "false", b.eval(`String(!!document.querySelector("[data-testid=new-group]"))`))
+	b.do("and the group without Edit",
+		clickText("SEEN-1"),
+		textIn(`#group-title`, "SEEN-1"))
+	require.Equal(t, "false", b.eval(`String(!!document.querySelector("[data-testid=edit-group]"))`))
+	b.shot("group-viewer-390")
+
+	b.do("a create from the form's address is refused and shown",
+		chromedp.Navigate(b.base+"/app/groups/new"),
+		typeInto(`input[name=category]`, "region"),
+		typeInto(`input[name=code]`, "NOPE-1"),
+		typeInto(`input[name=name]`, "Nope"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=name]`), "\r"),
+		until(`document.querySelector(".problem")?.dataset.status === "403"`))
+	var list struct {
+		Items []map[string]any `json:"items"`
+	}
+	app.Get(t, "/v1/customer-groups", tn.AdminToken).JSON(t, &list)
+	require.Len(t, list.Items, 1, "nothing was created")
+	require.Equal(t, id, list.Items[0]["id"])
+}
+
 // TestJobsScreen: a finished job is listed with its state and progress,
 // and its page shows the result.
 func TestJobsScreen(t *testing.T) {
