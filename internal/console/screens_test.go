@@ -152,6 +152,49 @@ func TestViewerSeesNoGroupButtons(t *testing.T) {
 	require.Equal(t, id, list.Items[0]["id"])
 }
 
+// TestBulkUpdateScreen: from the customer list's filters, the dry run's
+// count is the API's, the confirmed update runs to the end, and the API
+// shows the change on exactly the filtered customers.
+func TestBulkUpdateScreen(t *testing.T) {
+	app, b := start(t, 1280)
+	tn := app.Signup(t)
+	var targets []string
+	for _, n := range []string{"Bulkhead Alpha", "Bulkhead Beta", "Bulkhead Gamma"} {
+		targets = append(targets, app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": n})["id"].(string))
+	}
+	other := app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": "Unrelated Ltd"})["id"].(string)
+
+	b.signIn(tn.Slug, tn.AdminEmail)
+	b.do("open bulk update from the filtered list",
+		chromedp.Navigate(b.base+"/app/customers?q=Bulkhead"),
+		until(`document.querySelectorAll("[data-testid=customer-table] tbody tr").length === 3`),
+		click(`[data-testid=bulk-update]`),
+		textIn(`[data-testid=bulk-filter]`, "Bulkhead"))
+	b.do("count what setting the billing status would change",
+		click(`input[name=set-billing_status]`),
+		choose(`select[name=value-billing_status]`, "on_hold"),
+		click(`[data-testid=bulk-count]`),
+		textIn(`[data-testid=bulk-preview]`, "customers will be updated"))
+	shown := b.attr(`[data-testid=bulk-preview]`, "data-count")
+
+	dry := app.Post(t, "/v1/customers/bulk-update", tn.AdminToken, map[string]any{
+		"dry_run": true, "selection": map[string]any{"filter": map[string]string{"q": "Bulkhead"}}, "set": map[string]any{"billing_status": "on_hold"}})
+	require.Equal(t, http.StatusOK, dry.Status, "%s", dry.Body)
+	require.EqualValues(t, 3, dry.Map(t)["would_change"])
+	require.Equal(t, "3", shown, "the screen's count is the API's")
+	require.Contains(t, b.eval(`document.querySelector("[data-testid=bulk-preview]").textContent`), "3 customers will be updated")
+
+	b.do("confirm: the job runs to the end",
+		click(`[data-testid=bulk-confirm]`),
+		until(`document.querySelector("[data-testid=job]")?.dataset.state === "succeeded"`),
+		textIn(`[data-testid=job-result] [data-field=changed]`, "3"))
+	b.shot("bulk-update")
+	for _, id := range targets {
+		require.Equal(t, "on_hold", app.Get(t, "/v1/customers/"+id, tn.AdminToken).Map(t)["billing_status"])
+	}
+	require.NotEqual(t, "on_hold", app.Get(t, "/v1/customers/"+other, tn.AdminToken).Map(t)["billing_status"], "outside the filter: unchanged")
+}
+
 // TestJobsScreen: a finished job is listed with its state and progress,
 // and its page shows the result.
 func TestJobsScreen(t *testing.T) {

@@ -4,6 +4,7 @@
 // and shows the API's 403.
 import type { ComponentChildren } from "preact";
 import { m } from "../messages";
+import { BulkUpdate } from "./bulk";
 import { GroupList, GroupPage } from "./groups";
 import { JobList, JobPage } from "./jobs";
 
@@ -17,6 +18,7 @@ export type Screen = {
 export const screens: Screen[] = [
   { path: "/groups", nav: m.nav.groups, permission: "customers:read", render: (_, q) => <GroupList query={q} /> },
   { path: "/groups/:id", render: (p) => <GroupPage key={p.id} id={p.id!} /> },
+  { path: "/bulk-update", render: (_, q) => <BulkUpdate query={q} /> },
   { path: "/jobs", nav: m.nav.jobs, render: (_, q) => <JobList query={q} /> },
   { path: "/jobs/:id", render: (p) => <JobPage key={p.id} id={p.id!} /> },
 ];
