@@ -223,3 +223,56 @@ func TestJobsScreen(t *testing.T) {
 	b.shot("job-390")
 	require.Equal(t, "false", b.eval(`String([...document.querySelectorAll("button")].some((e) => e.textContent.trim() === "Cancel"))`), "no cancel for a finished job")
 }
+
+// TestDormantScreen: the sweep's preview shows the API's count and the
+// customers, the run marks them dormant, and one is reactivated.
+func TestDormantScreen(t *testing.T) {
+	app, b := start(t, 1280)
+	tn := app.Signup(t)
+	ids := map[string]string{}
+	for _, n := range []string{"Sleepy Hollow", "Quiet Corner"} {
+		ids[n] = app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": n})["id"].(string)
+	}
+	// The cutoff: a whole second after both were created, and not in the
+	// future when it is sent.
+	before := time.Now().Truncate(time.Second).Add(time.Second)
+	require.Eventually(t, func() bool { return time.Now().After(before) }, 5*time.Second, 20*time.Millisecond)
+	later := app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": "Fresh Start"})["id"].(string)
+
+	dry := app.Post(t, "/v1/dormant-sweeps", tn.AdminToken, map[string]any{"dry_run": true, "before": before.UTC().Format(time.RFC3339)})
+	require.Equal(t, http.StatusOK, dry.Status, "%s", dry.Body)
+	require.EqualValues(t, 2, dry.Map(t)["count"])
+
+	b.signIn(tn.Slug, tn.AdminEmail)
+	b.do("preview the sweep",
+		clickText("Dormant customers"),
+		textIn(`.empty`, "No customer is dormant"),
+		setInstant(`input[name=before]`, before),
+		click(`[data-testid=dormant-preview]`),
+		textIn(`[data-testid=dormant-count]`, "2 customers will be marked dormant"),
+		textIn(`[data-testid=dormant-sample]`, "Sleepy Hollow"),
+		textIn(`[data-testid=dormant-sample]`, "Quiet Corner"))
+	require.Equal(t, "2", b.attr(`[data-testid=dormant-count]`, "data-count"))
+	require.NotContains(t, b.eval(`document.querySelector("[data-testid=dormant-sample]").textContent`), "Fresh Start")
+	b.shot("dormant-preview")
+
+	b.do("run it",
+		click(`[data-testid=dormant-run]`),
+		until(`document.querySelector("[data-testid=job]")?.dataset.state === "succeeded"`),
+		until(`document.querySelectorAll("[data-testid=dormant-table] tbody tr").length === 2`))
+	for _, id := range ids {
+		require.Equal(t, "dormant", app.Get(t, "/v1/customers/"+id, tn.AdminToken).Map(t)["status"])
+	}
+	require.Equal(t, "active", app.Get(t, "/v1/customers/"+later, tn.AdminToken).Map(t)["status"])
+
+	b.do("reactivate one",
+		click(`button[aria-label="Reactivate Quiet Corner"]`),
+		textIn(fmt.Sprintf(`tr[data-id="%s"]`, ids["Quiet Corner"]), "Reactivated"))
+	require.Equal(t, "active", app.Get(t, "/v1/customers/"+ids["Quiet Corner"], tn.AdminToken).Map(t)["status"])
+	require.Equal(t, "dormant", app.Get(t, "/v1/customers/"+ids["Sleepy Hollow"], tn.AdminToken).Map(t)["status"])
+
+	b.do("the customer list shows the dormant one on request",
+		clickText("Show dormant customers in the customer list"),
+		until(`document.querySelectorAll("[data-testid=customer-table] tbody tr").length === 1`),
+		textIn(`[data-testid=customer-table] tbody`, "Sleepy Hollow"))
+}

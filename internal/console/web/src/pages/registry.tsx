@@ -5,6 +5,7 @@
 import type { ComponentChildren } from "preact";
 import { m } from "../messages";
 import { BulkUpdate } from "./bulk";
+import { DormantCustomers } from "./dormant";
 import { GroupList, GroupPage } from "./groups";
 import { JobList, JobPage } from "./jobs";
 
@@ -19,6 +20,7 @@ export const screens: Screen[] = [
   { path: "/groups", nav: m.nav.groups, permission: "customers:read", render: (_, q) => <GroupList query={q} /> },
   { path: "/groups/:id", render: (p) => <GroupPage key={p.id} id={p.id!} /> },
   { path: "/bulk-update", render: (_, q) => <BulkUpdate query={q} /> },
+  { path: "/dormant", nav: m.nav.dormant, permission: "customers:read", render: () => <DormantCustomers /> },
   { path: "/jobs", nav: m.nav.jobs, render: (_, q) => <JobList query={q} /> },
   { path: "/jobs/:id", render: (p) => <JobPage key={p.id} id={p.id!} /> },
 ];
