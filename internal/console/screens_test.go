@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -275,4 +276,70 @@ func TestDormantScreen(t *testing.T) {
 		clickText("Show dormant customers in the customer list"),
 		until(`document.querySelectorAll("[data-testid=customer-table] tbody tr").length === 1`),
 		textIn(`[data-testid=customer-table] tbody`, "Sleepy Hollow"))
+}
+
+// TestSmsScreen: a template's live preview shows its encoding and
+// segments as the API renders them, the template is saved, and the
+// notice campaign's dry-run counts are the API's.
+func TestSmsScreen(t *testing.T) {
+	app, b := start(t, 1280)
+	tn := app.Signup(t)
+	app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": "Texted Person", "phone": "+14155550123"})
+	app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": "Phoneless Person"})
+
+	b.signIn(tn.Slug, tn.AdminEmail)
+	b.do("a short template: one GSM-7 segment",
+		chromedp.Navigate(b.base+"/app/sms/templates"),
+		clickText("New template"),
+		typeInto(`input[name=name]`, "Balance reminder"),
+		typeInto(`textarea[name=body]`, "Hello {name}, your balance is {balance}."),
+		textIn(`[data-testid=sms-preview]`, "Hello "),
+		textIn(`[data-testid=sms-encoding]`, "GSM-7"),
+		until(`document.querySelector("[data-testid=sms-segments]")?.dataset.segments === "1"`))
+
+	long := "Dear {name}, this is a reminder that your account shows an open balance of {balance}. " +
+		"Please arrange payment at your earliest convenience or contact us if you believe this is in error. Thank you!"
+	b.do("a long one: two segments, as the API counts them",
+		typeInto(`textarea[name=body]`, long),
+		until(`document.querySelector("[data-testid=sms-segments]")?.dataset.segments === "2"`))
+	b.shot("sms-template")
+	pickedID := b.eval(`document.querySelector("select[name=preview-customer]").value`)
+	pv := app.Post(t, "/v1/sms/templates/preview", tn.AdminToken, map[string]any{"body": long, "customer_id": pickedID, "template_id": nil})
+	require.Equal(t, http.StatusOK, pv.Status, "%s", pv.Body)
+	require.EqualValues(t, 2, pv.Map(t)["segments"])
+	require.Contains(t, b.eval(`document.querySelector("[data-testid=sms-preview]").textContent`), pv.Map(t)["text"].(string))
+
+	b.do("save it",
+		click(`form button[type=submit]`),
+		textIn(`[data-testid=template-table]`, "Balance reminder"))
+	var templates struct {
+		Items []map[string]any `json:"items"`
+	}
+	app.Get(t, "/v1/sms/templates", tn.AdminToken).JSON(t, &templates)
+	require.Len(t, templates.Items, 1)
+	require.Equal(t, long, templates.Items[0]["body"])
+	tid := templates.Items[0]["id"].(string)
+
+	b.do("count the notices",
+		clickText("Receivable notices"),
+		choose(`select[name=template_id]`, tid),
+		click(`[data-testid=notice-preview]`),
+		textIn(`[data-testid=notice-count]`, "notices will be sent"))
+	dry := app.Post(t, "/v1/sms/receivable-notices", tn.AdminToken, map[string]any{
+		"dry_run": true, "selection": map[string]any{"filter": map[string]string{}}, "template_id": tid, "overdue_only": false})
+	require.Equal(t, http.StatusOK, dry.Status, "%s", dry.Body)
+	var out struct {
+		Counts struct {
+			Eligible int64            `json:"eligible"`
+			Skipped  map[string]int64 `json:"skipped"`
+		} `json:"counts"`
+	}
+	dry.JSON(t, &out)
+	require.Equal(t, strconv.FormatInt(out.Counts.Eligible, 10), b.attr(`[data-testid=notice-count]`, "data-count"))
+	var skipped int64
+	for reason, n := range out.Counts.Skipped {
+		skipped += n
+		require.Contains(t, b.eval(`document.querySelector("[data-testid=notice-skipped]")?.textContent ?? ""`), fmt.Sprintf("%d skipped", n), reason)
+	}
+	require.EqualValues(t, 2, out.Counts.Eligible+skipped, "every customer is counted once")
 }

@@ -8,6 +8,7 @@ import { BulkUpdate } from "./bulk";
 import { DormantCustomers } from "./dormant";
 import { GroupList, GroupPage } from "./groups";
 import { JobList, JobPage } from "./jobs";
+import { Sms } from "./sms";
 
 export type Screen = {
   path: string;
@@ -21,6 +22,8 @@ export const screens: Screen[] = [
   { path: "/groups/:id", render: (p) => <GroupPage key={p.id} id={p.id!} /> },
   { path: "/bulk-update", render: (_, q) => <BulkUpdate query={q} /> },
   { path: "/dormant", nav: m.nav.dormant, permission: "customers:read", render: () => <DormantCustomers /> },
+  { path: "/sms", nav: m.nav.sms, permission: "customers:read", render: (_, q) => <Sms tab={undefined} query={q} /> },
+  { path: "/sms/:tab", render: (p, q) => <Sms tab={p.tab} query={q} /> },
   { path: "/jobs", nav: m.nav.jobs, render: (_, q) => <JobList query={q} /> },
   { path: "/jobs/:id", render: (p) => <JobPage key={p.id} id={p.id!} /> },
 ];
