@@ -343,3 +343,52 @@ func TestSmsScreen(t *testing.T) {
 	}
 	require.EqualValues(t, 2, out.Counts.Eligible+skipped, "every customer is counted once")
 }
+
+// TestLocationsScreen: locations across customers by customer, a column
+// switched on, one location's rep override set, then a bulk override of
+// the ticked locations counted and run; the API holds each change.
+func TestLocationsScreen(t *testing.T) {
+	app, b := start(t, 1280)
+	tn := app.Signup(t)
+	rep := app.CreateUser(t, tn, "sales_rep", nil)
+	locs := map[string]string{}
+	for _, c := range []struct{ name, city string }{{"Zeta Stores", "Bremen"}, {"Alpha Foods", "Hamburg"}, {"Mid Market", "Kiel"}} {
+		cust := app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": c.name})
+		resp := app.Post(t, "/v1/customers/"+cust["id"].(string)+"/locations", tn.AdminToken,
+			map[string]any{"label": "Main", "line1": "1 Harbour Road", "city": c.city, "country": "DE", "kinds": []string{"shipping"}})
+		require.Equal(t, http.StatusCreated, resp.Status, "%s", resp.Body)
+		locs[c.name] = resp.Map(t)["id"].(string)
+	}
+
+	b.signIn(tn.Slug, tn.AdminEmail)
+	b.do("the locations, by customer",
+		clickText("Locations"),
+		until(`document.querySelectorAll("[data-testid=location-table] tbody tr").length === 3`))
+	var names []string
+	require.NoError(t, jsonInto(b.eval(`JSON.stringify([...document.querySelectorAll("[data-testid=location-table] tbody td[data-column=customer]")].map((td) => td.textContent))`), &names))
+	require.Equal(t, []string{"Alpha Foods", "Mid Market", "Zeta Stores"}, names)
+
+	b.do("switch on the postal code column",
+		click(`details.columns summary`),
+		click(`input[name=loc-column-postal_code]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=location-table] th[data-column=postal_code]`)))
+
+	row := func(name string) string { return fmt.Sprintf(`[data-testid=location-table] tr[data-id="%s"]`, locs[name]) }
+	b.do("override one location's rep",
+		choose(row("Zeta Stores")+` select`, rep.ID),
+		textIn(row("Zeta Stores")+` td[data-column=sales_rep_id]`, "User "))
+	require.Equal(t, rep.ID, app.Get(t, "/v1/locations/"+locs["Zeta Stores"], tn.AdminToken).Map(t)["sales_rep_id"])
+
+	b.do("bulk: the two others, counted then run",
+		click(row("Alpha Foods")+` input[type=checkbox]`),
+		click(row("Mid Market")+` input[type=checkbox]`),
+		choose(`select[name=bulk-rep]`, rep.ID),
+		clickText("Count locations"),
+		textIn(`[data-testid=location-bulk-preview]`, "2 locations will be updated"),
+		clickText("Update them"),
+		until(`document.querySelector("[data-testid=job]")?.dataset.state === "succeeded"`))
+	for _, n := range []string{"Alpha Foods", "Mid Market"} {
+		require.Equal(t, rep.ID, app.Get(t, "/v1/locations/"+locs[n], tn.AdminToken).Map(t)["sales_rep_id"], n)
+	}
+	b.shot("locations")
+}

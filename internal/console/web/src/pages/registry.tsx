@@ -8,6 +8,7 @@ import { BulkUpdate } from "./bulk";
 import { DormantCustomers } from "./dormant";
 import { GroupList, GroupPage } from "./groups";
 import { JobList, JobPage } from "./jobs";
+import { LocationList } from "./locations";
 import { Sms } from "./sms";
 
 export type Screen = {
@@ -20,6 +21,7 @@ export type Screen = {
 export const screens: Screen[] = [
   { path: "/groups", nav: m.nav.groups, permission: "customers:read", render: (_, q) => <GroupList query={q} /> },
   { path: "/groups/:id", render: (p) => <GroupPage key={p.id} id={p.id!} /> },
+  { path: "/locations", nav: m.nav.locations, permission: "customers:read", render: (_, q) => <LocationList query={q} /> },
   { path: "/bulk-update", render: (_, q) => <BulkUpdate query={q} /> },
   { path: "/dormant", nav: m.nav.dormant, permission: "customers:read", render: () => <DormantCustomers /> },
   { path: "/sms", nav: m.nav.sms, permission: "customers:read", render: (_, q) => <Sms tab={undefined} query={q} /> },
