@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -391,4 +392,37 @@ func TestLocationsScreen(t *testing.T) {
 		require.Equal(t, rep.ID, app.Get(t, "/v1/locations/"+locs[n], tn.AdminToken).Map(t)["sales_rep_id"], n)
 	}
 	b.shot("locations")
+}
+
+// TestSmsSettingsSecretsWriteOnly: a credential typed into the settings
+// is saved (the API says it is set) and never shown again: the page
+// says "set" with its last four characters, and its field is empty.
+func TestSmsSettingsSecretsWriteOnly(t *testing.T) {
+	// Secrets are stored encrypted: the application needs its key.
+	app, b := startEnv(t, 390, map[string]string{"CUSTOMERHUB_SECRET_KEY": base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))})
+	tn := app.Signup(t)
+	const token = "Tok5ecretValue0009876"
+
+	b.signIn(tn.Slug, tn.AdminEmail)
+	b.do("the settings say the token is not set",
+		chromedp.Navigate(b.base+"/app/sms/settings"),
+		textIn(`[data-testid=sms-configured]`, "not set up"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=auth_token]`)))
+	require.Contains(t, b.eval(`document.querySelector("input[name=auth_token]").closest(".field").textContent`), "Not set.")
+
+	b.do("set the account, the token and the sender",
+		typeInto(`input[name=account_sid]`, "AC0123456789abcdef0123456789abcdef"),
+		typeInto(`input[name=from_number]`, "+14155550100"),
+		typeInto(`input[name=auth_token]`, token),
+		chromedp.SendKeys(chromedp.CSS(`input[name=auth_token]`), "\r"),
+		textIn(`[data-testid=sms-configured]`, "is set up"),
+		until(`document.querySelector("input[name=auth_token]").closest(".field").textContent.includes("ends in 9876")`))
+	require.Equal(t, "", b.eval(`document.querySelector("input[name=auth_token]").value`), "the secret's field is empty again")
+	require.NotContains(t, b.eval(`document.documentElement.outerHTML`), "5ecret", "the secret is not on the page")
+
+	got := app.Get(t, "/v1/sms/settings", tn.AdminToken).Map(t)
+	require.Equal(t, true, got["auth_token_set"])
+	require.Equal(t, "+14155550100", got["from_number"])
+	require.Equal(t, true, got["configured"])
+	b.shot("sms-settings-390")
 }
