@@ -144,7 +144,7 @@ export function LocationList({ query }: { query: URLSearchParams }) {
                           </td>
                         ) : null}
                         {columns.map((c) => <td key={c} data-column={c}>{cell(l, c)}</td>)}
-                        {canWrite && users.data ? <td><RepOverride location={l} users={users.data.items} onSaved={list.reload} /></td> : null}
+                        {canWrite && users.data ? <td><RepOverride key={`${l.id}-${l.version}`} location={l} users={users.data.items} onSaved={list.reload} /></td> : null}
                       </tr>
                     ))}
                   </tbody>
@@ -175,29 +175,41 @@ export function LocationList({ query }: { query: URLSearchParams }) {
   );
 }
 
+/**
+ * One location's override: the choice is saved with its own button, not on
+ * change, since a keyboard user arrowing through a closed select fires a
+ * change for every option passed.
+ */
 function RepOverride({ location, users, onSaved }: { location: Location; users: User[]; onSaved: () => void }) {
+  const [value, setValue] = useState(location.sales_rep_id ?? "");
   const [error, setError] = useState<ApiError>();
+  const [busy, setBusy] = useState(false);
+  const changed = value !== (location.sales_rep_id ?? "");
   return (
-    <>
-      <select aria-label={m.locations.overrideFor(location.customer.name, location.label)} value={location.sales_rep_id ?? ""}
-        onChange={async (e) => {
-          const v = (e.currentTarget as HTMLSelectElement).value;
-          setError(undefined);
-          try {
-            await must(api.PATCH("/v1/locations/{id}", {
-              params: { path: { id: location.id }, header: { "If-Match": `"${location.version}"` } },
-              body: { sales_rep_id: v === "" ? null : v } as Schemas["LocationPatchLocationRequest"],
-            }));
-            onSaved();
-          } catch (err) {
-            setError(asApiError(err));
-          }
-        }}>
+    <form class="inline" aria-label={m.locations.overrideFor(location.customer.name, location.label)} onSubmit={async (e) => {
+      e.preventDefault();
+      setBusy(true);
+      setError(undefined);
+      try {
+        await must(api.PATCH("/v1/locations/{id}", {
+          params: { path: { id: location.id }, header: { "If-Match": `"${location.version}"` } },
+          body: { sales_rep_id: value === "" ? null : value } as Schemas["LocationPatchLocationRequest"],
+        }));
+        onSaved();
+      } catch (err) {
+        setError(asApiError(err));
+      } finally {
+        setBusy(false);
+      }
+    }}>
+      <select aria-label={m.locations.overrideFor(location.customer.name, location.label)} value={value}
+        onChange={(e) => setValue((e.currentTarget as HTMLSelectElement).value)}>
         <option value="">{m.locations.noOverride}</option>
         {users.map((u) => <option key={u.id} value={u.id}>{u.name}</option>)}
       </select>
+      {changed ? <button type="submit" disabled={busy}>{m.common.save}</button> : null}
       {error ? <ProblemView error={error} onReload={onSaved} /> : null}
-    </>
+    </form>
   );
 }
 
