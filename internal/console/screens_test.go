@@ -377,6 +377,7 @@ func TestLocationsScreen(t *testing.T) {
 	row := func(name string) string { return fmt.Sprintf(`[data-testid=location-table] tr[data-id="%s"]`, locs[name]) }
 	b.do("override one location's rep",
 		choose(row("Zeta Stores")+` select`, rep.ID),
+		click(row("Zeta Stores")+` form button[type=submit]`),
 		textIn(row("Zeta Stores")+` td[data-column=sales_rep_id]`, "User "))
 	require.Equal(t, rep.ID, app.Get(t, "/v1/locations/"+locs["Zeta Stores"], tn.AdminToken).Map(t)["sales_rep_id"])
 
@@ -425,4 +426,45 @@ func TestSmsSettingsSecretsWriteOnly(t *testing.T) {
 	require.Equal(t, "+14155550100", got["from_number"])
 	require.Equal(t, true, got["configured"])
 	b.shot("sms-settings-390")
+}
+
+// TestSmsCampaignsScreen: a campaign is listed with its counts, and its
+// messages (here all skipped, so nothing leaves for a phone) as the API
+// lists them.
+func TestSmsCampaignsScreen(t *testing.T) {
+	app, b := startEnv(t, 1280, map[string]string{"CUSTOMERHUB_SECRET_KEY": base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))})
+	tn := app.Signup(t)
+	resp := app.Patch(t, "/v1/sms/settings", tn.AdminToken, `"1"`, map[string]any{
+		"account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": "Tok5ecretValue0009876", "from_number": "+14155550100"})
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	for _, n := range []string{"Silent One", "Silent Two"} {
+		app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": n})
+	}
+	resp = app.Post(t, "/v1/sms/receivable-notices", tn.AdminToken, map[string]any{
+		"dry_run": false, "selection": map[string]any{"filter": map[string]string{"q": "Silent"}}, "template": "You owe {balance}"})
+	require.Equal(t, http.StatusAccepted, resp.Status, "%s", resp.Body)
+	var started struct {
+		Campaign struct{ ID string } `json:"campaign"`
+		Job      struct{ ID string } `json:"job"`
+	}
+	resp.JSON(t, &started)
+	app.WaitJob(t, tn.AdminToken, started.Job.ID)
+	var msgs struct {
+		Items []map[string]any `json:"items"`
+	}
+	app.Get(t, "/v1/sms/messages?campaign_id="+started.Campaign.ID, tn.AdminToken).JSON(t, &msgs)
+	require.Len(t, msgs.Items, 2)
+
+	b.signIn(tn.Slug, tn.AdminEmail)
+	b.do("the campaign is listed",
+		clickText("SMS"),
+		clickText("Campaigns"),
+		textIn(fmt.Sprintf(`[data-testid=campaign-table] tr[data-id="%s"]`, started.Campaign.ID), "You owe {balance}"))
+	b.do("its messages, as the API lists them",
+		click(fmt.Sprintf(`[data-testid=campaign-table] tr[data-id="%s"] a`, started.Campaign.ID)),
+		until(`document.querySelectorAll("[data-testid=message-table] tbody tr").length === 2`),
+		textIn(`[data-testid=message-table]`, "Skipped"))
+	for _, msg := range msgs.Items {
+		require.Equal(t, "skipped", msg["state"])
+	}
 }
