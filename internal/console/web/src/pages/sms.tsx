@@ -209,7 +209,7 @@ function Templates({ canWrite }: { canWrite: boolean }) {
       {editing !== null ? (
         <TemplateForm key={editing === "new" ? "new" : editing.id} template={editing === "new" ? undefined : editing} canWrite={canWrite}
           onDone={() => { setEditing(null); list.reload(); }} />
-      ) : !canWrite ? null : null}
+      ) : null}
       {editing === null ? <Scratch /> : null}
     </div>
   );
@@ -399,7 +399,7 @@ function Campaigns({ selected }: { selected: string }) {
                 {page.items.map((c) => (
                   <tr key={c.id} data-id={c.id} aria-selected={c.id === selected}>
                     <td><Link href={`/sms/campaigns?campaign=${c.id}`}>{show(c.created_at)}</Link></td>
-                    <td>{m.sms.states[c.state] ?? c.state}</td>
+                    <td>{c.job_id ? <Link href={`/jobs/${c.job_id}`}>{m.sms.states[c.state] ?? c.state}</Link> : (m.sms.states[c.state] ?? c.state)}</td>
                     <td class="num">{c.total}</td>
                     <td>{m.sms.countsLine(c.counts)}</td>
                     <td class="smstext">{c.body}</td>
