@@ -468,3 +468,37 @@ func TestSmsCampaignsScreen(t *testing.T) {
 		require.Equal(t, "skipped", msg["state"])
 	}
 }
+
+// TestSalesRepOnNewScreens: a sales rep gets what the role allows: the
+// dormant customers without the sweep, SMS without settings, templates or
+// sending, and another user's job shown as not found, never a blank page.
+func TestSalesRepOnNewScreens(t *testing.T) {
+	app, b := start(t, 390)
+	tn := app.Signup(t)
+	rep := app.CreateUser(t, tn, "sales_rep", nil)
+	app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": "Admin Only", "billing_status": "current"})
+	resp := app.Post(t, "/v1/customers/bulk-update", tn.AdminToken, map[string]any{
+		"dry_run": false, "selection": map[string]any{"filter": map[string]string{}}, "set": map[string]any{"billing_status": "on_hold"}})
+	jobID := resp.Map(t)["job"].(map[string]any)["id"].(string)
+	require.Equal(t, http.StatusNotFound, app.Get(t, "/v1/jobs/"+jobID, rep.Token).Status)
+
+	b.signIn(tn.Slug, rep.Email)
+	b.do("dormant customers without the sweep",
+		chromedp.Navigate(b.base+"/app/dormant"),
+		textIn(`.empty`, "No customer is dormant"))
+	require.Equal(t, "false", b.eval(`String(!!document.querySelector("[data-testid=dormant-preview]"))`))
+
+	b.do("SMS shows only the campaigns",
+		chromedp.Navigate(b.base+"/app/sms/settings"),
+		textIn(`.tabs`, "Campaigns"))
+	require.Equal(t, "Campaigns", b.eval(`document.querySelector(".tabs").textContent`))
+	require.Equal(t, "false", b.eval(`String(!!document.querySelector("input[name=auth_token]"))`))
+
+	b.do("another user's job is not found",
+		chromedp.Navigate(b.base+"/app/jobs/"+jobID),
+		until(`document.querySelector(".problem")?.dataset.status === "404"`))
+	b.do("the groups list has no New",
+		chromedp.Navigate(b.base+"/app/groups"),
+		textIn(`.empty`, "No customer groups match"))
+	require.Equal(t, "false", b.eval(`String(!!document.querySelector("[data-testid=new-group]"))`))
+}
