@@ -374,7 +374,9 @@ func TestLocationsScreen(t *testing.T) {
 		click(`input[name=loc-column-postal_code]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=location-table] th[data-column=postal_code]`)))
 
-	row := func(name string) string { return fmt.Sprintf(`[data-testid=location-table] tr[data-id="%s"]`, locs[name]) }
+	row := func(name string) string {
+		return fmt.Sprintf(`[data-testid=location-table] tr[data-id="%s"]`, locs[name])
+	}
 	b.do("override one location's rep",
 		choose(row("Zeta Stores")+` select`, rep.ID),
 		click(row("Zeta Stores")+` form button[type=submit]`),
