@@ -57,10 +57,16 @@ func chromiumPath(t *testing.T) string {
 // and opens a browser window of the given width on it.
 func start(t *testing.T, width int) (*apptest.App, *browser) {
 	t.Helper()
+	return startEnv(t, width, nil)
+}
+
+// startEnv is start with settings of the application's environment added.
+func startEnv(t *testing.T, width int, env map[string]string) (*apptest.App, *browser) {
+	t.Helper()
 	if !console.Built() {
 		t.Fatal("the console is not built into this test binary: run make console (scripts/build-console.sh) first")
 	}
-	app := apptest.New(t, dbtest.Shared(t), nil)
+	app := apptest.New(t, dbtest.Shared(t), env)
 	app.StartWorkers(t)
 	base := app.Listen(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
