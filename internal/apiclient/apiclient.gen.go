@@ -1001,6 +1001,12 @@ type CustomerContactResponse struct {
 	Version    int64              `json:"version"`
 }
 
+// CustomerDormantPreviewResponse defines model for CustomerDormantPreviewResponse.
+type CustomerDormantPreviewResponse struct {
+	Count int64              `json:"count"`
+	Items []CustomerResponse `json:"items"`
+}
+
 // CustomerDormantSweepRequest defines model for CustomerDormantSweepRequest.
 type CustomerDormantSweepRequest struct {
 	Before *string `json:"before,omitempty"`
@@ -1440,6 +1446,12 @@ type JobsError struct {
 type JobsListResponse struct {
 	Items      []JobsView `json:"items"`
 	NextCursor *string    `json:"next_cursor"`
+}
+
+// JobsPreview defines model for JobsPreview.
+type JobsPreview struct {
+	Matched     int64 `json:"matched"`
+	WouldChange int64 `json:"would_change"`
 }
 
 // JobsProgressView defines model for JobsProgressView.
@@ -2170,6 +2182,27 @@ type SmsMessageResponse struct {
 type SmsNoticeAccepted struct {
 	Campaign SmsCampaignResponse `json:"campaign"`
 	Job      JobsView            `json:"job"`
+}
+
+// SmsNoticeDryCounts defines model for SmsNoticeDryCounts.
+type SmsNoticeDryCounts struct {
+	Eligible int64            `json:"eligible"`
+	Skipped  map[string]int64 `json:"skipped"`
+}
+
+// SmsNoticeDryRun defines model for SmsNoticeDryRun.
+type SmsNoticeDryRun struct {
+	Counts  SmsNoticeDryCounts `json:"counts"`
+	Preview []SmsNoticePreview `json:"preview"`
+}
+
+// SmsNoticePreview defines model for SmsNoticePreview.
+type SmsNoticePreview struct {
+	CustomerId openapi_types.UUID `json:"customer_id"`
+	Encoding   string             `json:"encoding"`
+	Segments   int                `json:"segments"`
+	Text       string             `json:"text"`
+	To         string             `json:"to"`
 }
 
 // SmsNoticeRequest defines model for SmsNoticeRequest.
@@ -21058,6 +21091,8 @@ func (r PostV1CustomersResponse) ContentType() string {
 type PostV1CustomersBulkUpdateResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *JobsPreview
 	// JSON202 the response for an HTTP 202 `application/json` response
 	JSON202 *JobsAcceptedResponse
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
@@ -21078,6 +21113,11 @@ type PostV1CustomersBulkUpdateResponse struct {
 	ApplicationproblemJSON429 *Problem
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostV1CustomersBulkUpdateResponse) GetJSON200() *JobsPreview {
+	return r.JSON200
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -22637,6 +22677,8 @@ func (r PostV1CustomersIdReactivateResponse) ContentType() string {
 type PostV1DormantSweepsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CustomerDormantPreviewResponse
 	// JSON202 the response for an HTTP 202 `application/json` response
 	JSON202 *JobsAcceptedResponse
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
@@ -22657,6 +22699,11 @@ type PostV1DormantSweepsResponse struct {
 	ApplicationproblemJSON429 *Problem
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostV1DormantSweepsResponse) GetJSON200() *CustomerDormantPreviewResponse {
+	return r.JSON200
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -24159,6 +24206,8 @@ func (r GetV1LocationsResponse) ContentType() string {
 type PostV1LocationsBulkUpdateResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *JobsPreview
 	// JSON202 the response for an HTTP 202 `application/json` response
 	JSON202 *JobsAcceptedResponse
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
@@ -24179,6 +24228,11 @@ type PostV1LocationsBulkUpdateResponse struct {
 	ApplicationproblemJSON429 *Problem
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostV1LocationsBulkUpdateResponse) GetJSON200() *JobsPreview {
+	return r.JSON200
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -28451,6 +28505,8 @@ func (r GetV1SmsOptOutsPhoneResponse) ContentType() string {
 type PostV1SmsReceivableNoticesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SmsNoticeDryRun
 	// JSON202 the response for an HTTP 202 `application/json` response
 	JSON202 *SmsNoticeAccepted
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
@@ -28471,6 +28527,11 @@ type PostV1SmsReceivableNoticesResponse struct {
 	ApplicationproblemJSON429 *Problem
 	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
 	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostV1SmsReceivableNoticesResponse) GetJSON200() *SmsNoticeDryRun {
+	return r.JSON200
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -35698,6 +35759,13 @@ func ParsePostV1CustomersBulkUpdateResponse(rsp *http.Response) (*PostV1Customer
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest JobsPreview
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
 		var dest JobsAcceptedResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -37028,6 +37096,13 @@ func ParsePostV1DormantSweepsResponse(rsp *http.Response) (*PostV1DormantSweepsR
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CustomerDormantPreviewResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
 		var dest JobsAcceptedResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -38286,6 +38361,13 @@ func ParsePostV1LocationsBulkUpdateResponse(rsp *http.Response) (*PostV1Location
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest JobsPreview
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
 		var dest JobsAcceptedResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -41879,6 +41961,13 @@ func ParsePostV1SmsReceivableNoticesResponse(rsp *http.Response) (*PostV1SmsRece
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SmsNoticeDryRun
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
 		var dest SmsNoticeAccepted
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {

@@ -21,7 +21,8 @@ func (h *Handler) bulkRoutes(r *httpapi.Router) {
 		Tag: "customers", Summary: "Set sales rep, payment terms, billing status, basis date, status or groups on many customers " +
 			"(selected by ids or by the list's filters) in a background job; dry_run answers how many it matches and would change; " +
 			auth.AssignRule,
-		Status: fiber.StatusAccepted, Request: bulkRequest{}, Response: jobs.AcceptedResponse{}, Handler: h.bulkUpdate})
+		Status: fiber.StatusAccepted, Request: bulkRequest{}, Response: jobs.AcceptedResponse{},
+		Also: map[int]any{fiber.StatusOK: jobs.Preview{}}, Handler: h.bulkUpdate})
 }
 
 // bulkRequest is the body of POST /customers/bulk-update.

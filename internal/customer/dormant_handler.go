@@ -28,7 +28,8 @@ func (h *Handler) dormantRoutes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/dormant-sweeps", Permission: auth.PermCustomersWrite, Tag: "customers",
 		Summary: "Mark the active customers without an order or payment since before (default: the tenant's dormant_after_days ago) " +
 			"as dormant, in a background job; dry_run answers how many and the first of them. Needs visibility all",
-		Status: fiber.StatusAccepted, Request: dormantSweepRequest{}, Response: jobs.AcceptedResponse{}, Handler: h.dormantSweep})
+		Status: fiber.StatusAccepted, Request: dormantSweepRequest{}, Response: jobs.AcceptedResponse{},
+		Also: map[int]any{fiber.StatusOK: dormantPreviewResponse{}}, Handler: h.dormantSweep})
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/customers/:id/reactivate", Permission: auth.PermCustomersWrite, Tag: "customers",
 		Summary: "Bring a dormant customer back to active (an active one is answered as it is; an inactive one is 409). " +
 			"If-Match is optional: when sent, a stale version is 412",
@@ -45,7 +46,7 @@ type dormantSweepRequest struct {
 
 type dormantPreviewResponse struct {
 	Count int64 `json:"count"`
-	Items []any `json:"items"`
+	Items []customerResponse `json:"items"`
 }
 
 func parseBefore(v *string) (*time.Time, error) {
@@ -90,7 +91,7 @@ func (h *Handler) dormantSweep(c *fiber.Ctx) error {
 			if err != nil {
 				return err
 			}
-			resp := dormantPreviewResponse{Count: n, Items: make([]any, len(details))}
+			resp := dormantPreviewResponse{Count: n, Items: make([]customerResponse, len(details))}
 			for i, d := range details {
 				resp.Items[i] = toCustomerResponse(d, env, now)
 			}

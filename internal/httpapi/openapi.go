@@ -262,6 +262,10 @@ func operation(g *schemaGen, rt Route, pathParams []string, id string, problemSc
 		success["content"] = content
 	}
 	responses := map[string]any{strconv.Itoa(status): success}
+	for st, body := range rt.Also {
+		responses[strconv.Itoa(st)] = map[string]any{"description": statusText(st),
+			"content": map[string]any{"application/json": map[string]any{"schema": g.schema(bodyType(body))}}}
+	}
 	for _, e := range errorResponses(rt, len(pathParams) > 0) {
 		responses[strconv.Itoa(e.status)] = map[string]any{
 			"description": e.why,

@@ -45,6 +45,9 @@ type Route struct {
 	Produces []string
 	// Status is the success status; 200 when zero.
 	Status int
+	// Also lists the route's other success answers, status → a zero value
+	// of the body's type: a dry run's 200 beside the job's 202, say.
+	Also map[int]any
 	// Query lists the accepted query parameters; any other is a 400. A name
 	// ending in ".*" accepts every parameter with that prefix.
 	Query []Param

@@ -36,7 +36,8 @@ func (h *Handler) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/locations/bulk-update", Permission: auth.PermCustomersWrite,
 		Tag: "locations", Summary: "Set or remove the sales rep override of many locations (selected by ids or by the list's filters) " +
 			"in a background job; dry_run counts the selection; " + auth.AssignRule,
-		Status: fiber.StatusAccepted, Request: bulkRequest{}, Response: jobs.AcceptedResponse{}, Handler: h.bulkUpdate})
+		Status: fiber.StatusAccepted, Request: bulkRequest{}, Response: jobs.AcceptedResponse{},
+		Also: map[int]any{fiber.StatusOK: jobs.Preview{}}, Handler: h.bulkUpdate})
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/customers/:id/locations", Permission: auth.PermCustomersWrite,
 		Tag: "locations", Summary: "Add a location to a customer; " + auth.AssignRule, Status: fiber.StatusCreated,
 		Request: createLocationRequest{}, Response: locationResponse{}, Handler: h.create})

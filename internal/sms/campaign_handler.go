@@ -33,7 +33,8 @@ func (h *CampaignHandler) Routes(r *httpapi.Router) {
 	r.Handle(httpapi.Route{Method: fiber.MethodPost, Path: "/sms/receivable-notices", Permission: auth.PermSMSSend, Tag: "sms",
 		Summary: "Send receivable notices by SMS to the selected customers (by ids or by the customer list's filters, as the " +
 			"caller sees them): 202 with the campaign and its job; dry_run answers the counts by outcome and the first rendered messages",
-		Status: fiber.StatusAccepted, Request: noticeRequest{}, Response: noticeAccepted{}, Handler: h.create})
+		Status: fiber.StatusAccepted, Request: noticeRequest{}, Response: noticeAccepted{},
+		Also: map[int]any{fiber.StatusOK: noticeDryRun{}}, Handler: h.create})
 }
 
 type noticeRequest struct {

@@ -10,12 +10,8 @@ import { Link, ProblemView, Select, Show, TextInput, asApiError, show, useLoad }
 import { useSession } from "../session";
 import { JobStatus } from "./jobs";
 
-/**
- * What a bulk dry run answers (200). The API's description lists only the
- * 202 of a started job for this call, so the shape is written here after
- * the server's jobs.Preview.
- */
-export type BulkPreview = { matched: number; would_change: number };
+/** What a bulk dry run answers (its 200, beside the started job's 202). */
+export type BulkPreview = Schemas["JobsPreview"];
 
 /** The list filters a selection takes (the list's query minus paging, sort and view). */
 export function selectionFilter(query: URLSearchParams): Record<string, string> {
@@ -94,7 +90,7 @@ function BulkForm({ filter, refs, canUsers }: { filter: Record<string, string>; 
     setError(undefined);
     try {
       const out = await must(api.POST("/v1/customers/bulk-update", { body: body(true) }));
-      setPreview(out as unknown as BulkPreview);
+      setPreview(out as BulkPreview);
     } catch (err) {
       setError(asApiError(err));
     } finally {
@@ -108,7 +104,7 @@ function BulkForm({ filter, refs, canUsers }: { filter: Record<string, string>; 
       const out = await must(api.POST("/v1/customers/bulk-update", {
         body: body(false), params: { header: { "Idempotency-Key": crypto.randomUUID() } },
       }));
-      setJob(out.job);
+      setJob((out as Schemas["JobsAcceptedResponse"]).job);
     } catch (err) {
       setError(asApiError(err));
     } finally {

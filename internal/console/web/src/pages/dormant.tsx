@@ -4,18 +4,14 @@
 // then run as a job; the dormant customers are listed here with a
 // reactivate button, and in the customer list with status=dormant.
 import { useState } from "preact/hooks";
-import { api, must, type ApiError, type Customer, type Job, type Schemas } from "../api";
+import { api, must, type ApiError, type Job, type Schemas } from "../api";
 import { m } from "../messages";
 import { useSession } from "../session";
 import { Link, ProblemView, Show, asApiError, show, useLoad } from "../ui";
 import { JobStatus } from "./jobs";
 
-/**
- * What a sweep's dry run answers (200). The API's description lists only
- * the 202 of a started sweep, so the shape is written here after the
- * server's dormantPreviewResponse.
- */
-type SweepPreview = { count: number; items: Customer[] };
+/** What a sweep's dry run answers (its 200, beside the started sweep's 202). */
+type SweepPreview = Schemas["CustomerDormantPreviewResponse"];
 
 /** A datetime-local value (the browser's time zone) as an RFC 3339 time. */
 function toInstant(local: string): string | null {
@@ -57,7 +53,7 @@ function Sweep({ onFinished }: { onFinished: () => void }) {
     setJob(undefined);
     try {
       const out = await must(api.POST("/v1/dormant-sweeps", { body: body(true) }));
-      setPreview(out as unknown as SweepPreview);
+      setPreview(out as SweepPreview);
     } catch (err) {
       setError(asApiError(err));
     } finally {
@@ -72,7 +68,7 @@ function Sweep({ onFinished }: { onFinished: () => void }) {
         body: body(false), params: { header: { "Idempotency-Key": crypto.randomUUID() } },
       }));
       setPreview(undefined);
-      setJob(out.job);
+      setJob((out as Schemas["JobsAcceptedResponse"]).job);
     } catch (err) {
       setError(asApiError(err));
     } finally {

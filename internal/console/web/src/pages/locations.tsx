@@ -231,7 +231,7 @@ function BulkOverride({ users, ids, filter, onDone }: { users: User[]; ids: stri
       setJob(undefined);
       try {
         const out = await must(api.POST("/v1/locations/bulk-update", { body: body(true) }));
-        setPreview(out as unknown as BulkPreview);
+        setPreview(out as BulkPreview);
         setCountedFor(key);
       } catch (err) {
         setError(asApiError(err));
@@ -251,7 +251,7 @@ function BulkOverride({ users, ids, filter, onDone }: { users: User[]; ids: stri
             try {
               const out = await must(api.POST("/v1/locations/bulk-update", { body: body(false), params: { header: { "Idempotency-Key": crypto.randomUUID() } } }));
               setPreview(undefined);
-              setJob(out.job);
+              setJob((out as Schemas["JobsAcceptedResponse"]).job);
             } catch (err) {
               setError(asApiError(err));
             } finally {

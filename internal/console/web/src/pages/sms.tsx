@@ -18,15 +18,8 @@ type Tab = keyof typeof m.sms.tabs;
 type Template = Schemas["SmsTemplateResponse"];
 type Campaign = Schemas["SmsCampaignResponse"];
 
-/**
- * What a notice dry run answers (200). The API's description lists only
- * the 202 of a started campaign, so the shape is written here after the
- * server's noticeDryRun.
- */
-type NoticeDryRun = {
-  counts: { eligible: number; skipped: Record<string, number> | null };
-  preview: { customer_id: string; to: string; text: string; encoding: string; segments: number }[] | null;
-};
+/** What a notice dry run answers (its 200, beside the started campaign's 202). */
+type NoticeDryRun = Schemas["SmsNoticeDryRun"];
 
 const TAB_PERMISSION: Record<Tab, string> = {
   settings: "settings:manage",
@@ -314,7 +307,7 @@ function Notices({ query }: { query: URLSearchParams }) {
           setError(undefined);
           try {
             const out = await must(api.POST("/v1/sms/receivable-notices", { body: body(true) }));
-            setPreview(out as unknown as NoticeDryRun);
+            setPreview(out as NoticeDryRun);
           } catch (err) {
             setError(asApiError(err));
           } finally {
@@ -352,7 +345,8 @@ function Notices({ query }: { query: URLSearchParams }) {
                 try {
                   const out = await must(api.POST("/v1/sms/receivable-notices", { body: body(false) }));
                   setPreview(undefined);
-                  setStarted({ campaign: out.campaign, jobId: out.job.id });
+                  const accepted = out as Schemas["SmsNoticeAccepted"];
+                  setStarted({ campaign: accepted.campaign, jobId: accepted.job.id });
                 } catch (err) {
                   setError(asApiError(err));
                 } finally {
