@@ -45,7 +45,7 @@ type dormantSweepRequest struct {
 }
 
 type dormantPreviewResponse struct {
-	Count int64 `json:"count"`
+	Count int64              `json:"count"`
 	Items []customerResponse `json:"items"`
 }
 
