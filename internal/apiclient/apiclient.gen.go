@@ -889,6 +889,19 @@ type AuthRoleResponse struct {
 	Version     *int64              `json:"version,omitempty"`
 }
 
+// AuthSalesRepListResponse defines model for AuthSalesRepListResponse.
+type AuthSalesRepListResponse struct {
+	Items      []AuthSalesRepResponse `json:"items"`
+	NextCursor *string                `json:"next_cursor"`
+}
+
+// AuthSalesRepResponse defines model for AuthSalesRepResponse.
+type AuthSalesRepResponse struct {
+	Id   openapi_types.UUID `json:"id"`
+	Name string             `json:"name"`
+	Role string             `json:"role"`
+}
+
 // AuthSignupRequest defines model for AuthSignupRequest.
 type AuthSignupRequest struct {
 	Company  string  `json:"company"`
@@ -2894,6 +2907,15 @@ type PostV1SalesOrdersIdInvoiceParams struct {
 type PostV1SalesOrdersIdShipParams struct {
 	// IdempotencyKey A key of the client's choosing: a retry with the same key and request answers the first response again.
 	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// GetV1SalesRepsParams defines parameters for GetV1SalesReps.
+type GetV1SalesRepsParams struct {
+	// Limit page size, 1 to 200 (default 50)
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor next_cursor of the previous page
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // PatchV1SettingsParams defines parameters for PatchV1Settings.
@@ -5381,6 +5403,17 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/sales-orders/{id}/ship (the `PostV1SalesOrdersIdShip` operationId).
 	PostV1SalesOrdersIdShip(ctx context.Context, id openapi_types.UUID, params *PostV1SalesOrdersIdShipParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetV1SalesReps The tenant's active staff by name (id, name, role): who can be a customer's or location's sales rep; not for portal users
+	//
+	// The tenant's active staff by name (id, name, role): who can be a customer's or location's sales rep; not for portal users.
+	//
+	// Needs the `customers:read` permission; objects outside the caller's visibility answer 404.
+	//
+	// Paged: pass the answer's `next_cursor` as `cursor` for the next page; it is null on the last one.
+	//
+	// Corresponds with GET /v1/sales-reps (the `GetV1SalesReps` operationId).
+	GetV1SalesReps(ctx context.Context, params *GetV1SalesRepsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetV1Settings The tenant's settings
 	//
@@ -8580,6 +8613,27 @@ func (c *Client) PostV1SalesOrdersIdInvoice(ctx context.Context, id openapi_type
 // Corresponds with POST /v1/sales-orders/{id}/ship (the `PostV1SalesOrdersIdShip` operationId).
 func (c *Client) PostV1SalesOrdersIdShip(ctx context.Context, id openapi_types.UUID, params *PostV1SalesOrdersIdShipParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPostV1SalesOrdersIdShipRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetV1SalesReps The tenant's active staff by name (id, name, role): who can be a customer's or location's sales rep; not for portal users
+//
+// The tenant's active staff by name (id, name, role): who can be a customer's or location's sales rep; not for portal users.
+//
+// Needs the `customers:read` permission; objects outside the caller's visibility answer 404.
+//
+// Paged: pass the answer's `next_cursor` as `cursor` for the next page; it is null on the last one.
+//
+// Corresponds with GET /v1/sales-reps (the `GetV1SalesReps` operationId).
+func (c *Client) GetV1SalesReps(ctx context.Context, params *GetV1SalesRepsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetV1SalesRepsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -15128,6 +15182,72 @@ func NewPostV1SalesOrdersIdShipRequest(server string, id openapi_types.UUID, par
 	return req, nil
 }
 
+// NewGetV1SalesRepsRequest constructs an http.Request for the GetV1SalesReps method
+func NewGetV1SalesRepsRequest(server string, params *GetV1SalesRepsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/sales-reps")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetV1SettingsRequest constructs an http.Request for the GetV1Settings method
 func NewGetV1SettingsRequest(server string) (*http.Request, error) {
 	var err error
@@ -18492,6 +18612,19 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/sales-orders/{id}/ship (the `PostV1SalesOrdersIdShip` operationId).
 	PostV1SalesOrdersIdShipWithResponse(ctx context.Context, id openapi_types.UUID, params *PostV1SalesOrdersIdShipParams, reqEditors ...RequestEditorFn) (*PostV1SalesOrdersIdShipResponse, error)
+
+	// GetV1SalesRepsWithResponse The tenant's active staff by name (id, name, role): who can be a customer's or location's sales rep; not for portal users
+	//
+	// The tenant's active staff by name (id, name, role): who can be a customer's or location's sales rep; not for portal users.
+	//
+	// Needs the `customers:read` permission; objects outside the caller's visibility answer 404.
+	//
+	// Paged: pass the answer's `next_cursor` as `cursor` for the next page; it is null on the last one.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/sales-reps (the `GetV1SalesReps` operationId).
+	GetV1SalesRepsWithResponse(ctx context.Context, params *GetV1SalesRepsParams, reqEditors ...RequestEditorFn) (*GetV1SalesRepsResponse, error)
 
 	// GetV1SettingsWithResponse The tenant's settings
 	//
@@ -27568,6 +27701,82 @@ func (r PostV1SalesOrdersIdShipResponse) ContentType() string {
 	return ""
 }
 
+type GetV1SalesRepsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *AuthSalesRepListResponse
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *Problem
+	// ApplicationproblemJSONDefault the response for an HTTP default `application/problem+json` response
+	ApplicationproblemJSONDefault *Problem
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetV1SalesRepsResponse) GetJSON200() *AuthSalesRepListResponse {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetV1SalesRepsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetV1SalesRepsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetV1SalesRepsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetV1SalesRepsResponse) GetApplicationproblemJSON429() *Problem {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSONDefault returns the response for an HTTP default `application/problem+json` response
+func (r GetV1SalesRepsResponse) GetApplicationproblemJSONDefault() *Problem {
+	return r.ApplicationproblemJSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetV1SalesRepsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetV1SalesRepsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetV1SalesRepsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetV1SalesRepsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type GetV1SettingsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -33155,6 +33364,25 @@ func (c *ClientWithResponses) PostV1SalesOrdersIdShipWithResponse(ctx context.Co
 		return nil, err
 	}
 	return ParsePostV1SalesOrdersIdShipResponse(rsp)
+}
+
+// GetV1SalesRepsWithResponse The tenant's active staff by name (id, name, role): who can be a customer's or location's sales rep; not for portal users
+//
+// The tenant's active staff by name (id, name, role): who can be a customer's or location's sales rep; not for portal users.
+//
+// Needs the `customers:read` permission; objects outside the caller's visibility answer 404.
+//
+// Paged: pass the answer's `next_cursor` as `cursor` for the next page; it is null on the last one.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/sales-reps (the `GetV1SalesReps` operationId).
+func (c *ClientWithResponses) GetV1SalesRepsWithResponse(ctx context.Context, params *GetV1SalesRepsParams, reqEditors ...RequestEditorFn) (*GetV1SalesRepsResponse, error) {
+	rsp, err := c.GetV1SalesReps(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetV1SalesRepsResponse(rsp)
 }
 
 // GetV1SettingsWithResponse The tenant's settings
@@ -41155,6 +41383,67 @@ func ParsePostV1SalesOrdersIdShipResponse(rsp *http.Response) (*PostV1SalesOrder
 			return nil, err
 		}
 		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetV1SalesRepsResponse parses an HTTP response from a GetV1SalesRepsWithResponse call
+func ParseGetV1SalesRepsResponse(rsp *http.Response) (*GetV1SalesRepsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetV1SalesRepsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest AuthSalesRepListResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest Problem

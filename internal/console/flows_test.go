@@ -297,3 +297,31 @@ func TestListPagingTotalsAndFilters(t *testing.T) {
 		until(`document.querySelector("th[data-column=name]").getAttribute("aria-sort") === "descending"`),
 		until(firstRow+` === "Pager 57"`))
 }
+
+// TestManagerAssignsRepsInBulk: a manager (who may assign reps but not
+// manage users) chooses a sales rep by name in a bulk update, from
+// GET /v1/sales-reps, and the customers get that rep.
+func TestManagerAssignsRepsInBulk(t *testing.T) {
+	app, b := start(t, 1280)
+	tn := app.Signup(t)
+	manager := app.CreateUser(t, tn, "manager", nil)
+	rep := app.CreateUser(t, tn, "sales_rep", nil)
+	for i := range 3 {
+		app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": fmt.Sprintf("Unassigned %d", i)})
+	}
+	b.signIn(tn.Slug, manager.Email)
+	b.do("set the rep of every customer",
+		until(`document.querySelectorAll("[data-testid=customer-table] tbody tr").length === 3`),
+		click(`[data-testid=bulk-update]`),
+		click(`input[name=set-sales_rep_id]`),
+		choose(`select[name=value-sales_rep_id]`, rep.ID),
+		click(`[data-testid=bulk-count]`),
+		textIn(`main`, "3 customers will be updated"),
+		click(`[data-testid=bulk-confirm]`),
+		textIn(`main`, "Succeeded"))
+	var list struct {
+		Items []map[string]any `json:"items"`
+	}
+	app.Get(t, "/v1/customers", rep.Token).JSON(t, &list)
+	require.Len(t, list.Items, 3, "the rep now has the three customers")
+}

@@ -153,3 +153,24 @@ export async function saveResponse(response: Response, fallbackName: string): Pr
 export async function download(path: `/v1/${string}`, fallbackName: string): Promise<void> {
   await saveResponse(await rawFetch(path), fallbackName);
 }
+
+export type SalesRep = Schemas["AuthSalesRepResponse"];
+
+/**
+ * The tenant's active staff, who can be a customer's or location's sales
+ * rep (GET /v1/sales-reps, every page). A portal user sees none.
+ */
+export async function salesReps(me: Me): Promise<SalesRep[]> {
+  if (me.user.visibility === "portal") {
+    return [];
+  }
+  const out: SalesRep[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < 50; page++) {
+    const res = await must(api.GET("/v1/sales-reps", { params: { query: cursor ? { limit: 200, cursor } : { limit: 200 } } }));
+    out.push(...res.items);
+    if (!res.next_cursor) break;
+    cursor = res.next_cursor;
+  }
+  return out;
+}

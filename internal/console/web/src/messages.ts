@@ -279,7 +279,7 @@ export const m = {
     whatToSet: "What to set",
     set: (field: string) => `Set ${field}`,
     clear: "(remove)",
-    noRepChoice: "Choosing a sales rep needs the permission to list users.",
+    noRepChoice: "Setting sales reps needs the customers:assign permission, or sight of every customer.",
     preview: "Count affected customers",
     willChange: (n: number) => `${n.toLocaleString()} customers will be updated.`,
     matched: (n: number) => `${n.toLocaleString()} customers match the filters; the others already have these values.`,

@@ -21,6 +21,14 @@ export function useSession(): Session {
   return s;
 }
 
+/**
+ * Whether the user may set sales reps: users who see every customer, and
+ * holders of customers:assign (the API's rule, auth.MayAssignReps).
+ */
+export function mayAssignReps(s: Session): boolean {
+  return s.user.visibility === "all" || s.can("customers:assign");
+}
+
 export function newSession(me: Me, signOut: () => void): Session {
   const perms = new Set(me.permissions);
   return { ...me, can: (p) => perms.has(p), signOut };

@@ -4,10 +4,10 @@
 // a dry run, and only then confirms; the job's progress follows. Any
 // change to the form after counting asks for a new count.
 import { useState } from "preact/hooks";
-import { api, must, type ApiError, type Job, type Schemas } from "../api";
+import { api, must, salesReps, type ApiError, type Job, type SalesRep, type Schemas } from "../api";
 import { m } from "../messages";
 import { Link, ProblemView, Select, Show, TextInput, asApiError, show, useLoad } from "../ui";
-import { useSession } from "../session";
+import { mayAssignReps, useSession } from "../session";
 import { JobStatus } from "./jobs";
 
 /** What a bulk dry run answers (its 200, beside the started job's 202). */
@@ -22,20 +22,20 @@ export function selectionFilter(query: URLSearchParams): Record<string, string> 
   return out;
 }
 
-type Refs = { terms: Schemas["PricingPaymentTermsResponse"][]; users: Schemas["AuthUserResponse"][] };
+type Refs = { terms: Schemas["PricingPaymentTermsResponse"][]; users: SalesRep[] };
 
 const FIELDS = ["sales_rep_id", "payment_terms_id", "billing_status", "basis_date"] as const;
 type BulkField = (typeof FIELDS)[number];
 
 export function BulkUpdate({ query }: { query: URLSearchParams }) {
   const session = useSession();
-  const canUsers = session.can("users:manage");
+  const canUsers = mayAssignReps(session);
   const refs = useLoad(async (): Promise<Refs> => {
     const [terms, users] = await Promise.all([
       must(api.GET("/v1/payment-terms", { params: { query: { limit: 200 } } })),
-      canUsers ? must(api.GET("/v1/users", { params: { query: { limit: 200, status: "active" } } })) : Promise.resolve({ items: [] }),
+      canUsers ? salesReps(session) : Promise.resolve([]),
     ]);
-    return { terms: terms.items, users: users.items };
+    return { terms: terms.items, users };
   }, []);
   const filter = selectionFilter(query);
   return (

@@ -4,7 +4,7 @@
 // actions for those allowed them. Filters, sort, search and view live in
 // the address, so a reload or a shared link shows the same list.
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { api, must, type Customer, type Schemas } from "../api";
+import { api, must, salesReps, type Customer, type Me, type SalesRep, type Schemas } from "../api";
 import { m } from "../messages";
 import { navigate, setQuery } from "../router";
 import { useSession } from "../session";
@@ -64,22 +64,22 @@ type Lookups = {
   terms: Schemas["PricingPaymentTermsResponse"][];
   categories: Schemas["GroupCategoryResponse"][];
   groups: Schemas["GroupResponse"][];
-  users: Schemas["AuthUserResponse"][];
+  users: SalesRep[];
 };
 
-async function loadLookups(canUsers: boolean): Promise<Lookups> {
+async function loadLookups(me: Me): Promise<Lookups> {
   const [terms, categories, groups, users] = await Promise.all([
     must(api.GET("/v1/payment-terms", { params: { query: { limit: 200 } } })),
     must(api.GET("/v1/customer-group-categories")),
     must(api.GET("/v1/customer-groups", { params: { query: { limit: 200 } } })),
-    canUsers ? must(api.GET("/v1/users", { params: { query: { limit: 200 } } })) : Promise.resolve({ items: [] }),
+    salesReps(me),
   ]);
-  return { terms: terms.items, categories: categories.items, groups: groups.items, users: users.items };
+  return { terms: terms.items, categories: categories.items, groups: groups.items, users };
 }
 
 export function CustomerList({ query }: { query: URLSearchParams }) {
   const session = useSession();
-  const lookups = useLoad(() => loadLookups(session.can("users:manage")), []);
+  const lookups = useLoad(() => loadLookups(session), []);
   const [views, setViews] = useState<Schemas["CustomerViewResponse"][]>([]);
   const [columns, setColumns] = useState<string[] | null>(null);
   const [viewError, setViewError] = useState<ReturnType<typeof asApiError>>();
@@ -207,7 +207,7 @@ export function CustomerList({ query }: { query: URLSearchParams }) {
 
       <details class="filters">
         <summary>{m.customers.filters}</summary>
-        <Show state={lookups}>{(l) => <FilterBar params={params} lookups={l} canUsers={session.can("users:manage")} onChange={update} />}</Show>
+        <Show state={lookups}>{(l) => <FilterBar params={params} lookups={l} canUsers={session.user.visibility === "all"} onChange={update} />}</Show>
       </details>
 
       <div class="listbar">

@@ -5,16 +5,16 @@
 // from the version the row was read with) and a bulk override of the
 // ticked rows or of every location the filters select, counted first.
 import { useState } from "preact/hooks";
-import { api, must, type ApiError, type Job, type Schemas } from "../api";
+import { api, must, salesReps, type ApiError, type Job, type SalesRep, type Schemas } from "../api";
 import { m } from "../messages";
 import { setQuery } from "../router";
-import { useSession } from "../session";
+import { mayAssignReps, useSession } from "../session";
 import { Checkbox, Link, Pager, ProblemView, Select, Show, TextInput, asApiError, show, useLoad } from "../ui";
 import type { BulkPreview } from "./bulk";
 import { JobStatus } from "./jobs";
 
 type Location = Schemas["LocationResponse"];
-type User = Schemas["AuthUserResponse"];
+type User = SalesRep;
 
 const COLUMNS = ["customer", "label", "kinds", "line1", "city", "region", "postal_code", "country", "phone", "sales_rep_id", "updated_at"] as const;
 type Column = (typeof COLUMNS)[number];
@@ -38,9 +38,9 @@ const FILTERS = ["city", "country", "sales_rep_id"] as const;
 
 export function LocationList({ query }: { query: URLSearchParams }) {
   const session = useSession();
-  const canUsers = session.can("users:manage");
+  const canUsers = mayAssignReps(session);
   const canWrite = session.can("customers:write") && canUsers;
-  const users = useLoad(() => (canUsers ? must(api.GET("/v1/users", { params: { query: { limit: 200 } } })) : Promise.resolve({ items: [] as User[] })), []);
+  const users = useLoad(async () => ({ items: await salesReps(session) }), []);
   const [columns, setColumns] = useState<Column[]>(savedColumns);
   const [cursors, setCursors] = useState<string[]>([]);
   const [picked, setPicked] = useState<Set<string>>(new Set());
