@@ -66,7 +66,7 @@ func (h *Handler) Routes(r *httpapi.Router) {
 		Summary: "List users by name", Response: userListResponse{},
 		Query: append([]httpapi.Param{{Name: "status", Description: "active or disabled"}}, httpapi.PageParams...), Handler: h.listUsers})
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/sales-reps", Permission: PermCustomersRead, Tag: "users",
-		Summary: "The tenant's active staff by name (id, name, role): who can be a customer's or location's sales rep; not for portal users",
+		Summary:  "The tenant's active staff by name (id, name, role): who can be a customer's or location's sales rep; not for portal users",
 		Response: salesRepListResponse{}, Query: httpapi.PageParams, Handler: h.listSalesReps})
 	r.Handle(httpapi.Route{Method: fiber.MethodGet, Path: "/users/:id", Permission: PermUsersManage, Tag: "users",
 		Summary: "Get a user", Response: userResponse{}, Handler: h.getUser})
