@@ -299,29 +299,44 @@ func TestListPagingTotalsAndFilters(t *testing.T) {
 }
 
 // TestManagerAssignsRepsInBulk: a manager (who may assign reps but not
-// manage users) chooses a sales rep by name in a bulk update, from
-// GET /v1/sales-reps, and the customers get that rep.
+// manage users) saves a view of the individual customers, opens it, and
+// from it sets a sales rep chosen by name (GET /v1/sales-reps) on exactly
+// the view's customers.
 func TestManagerAssignsRepsInBulk(t *testing.T) {
 	app, b := start(t, 1280)
 	tn := app.Signup(t)
 	manager := app.CreateUser(t, tn, "manager", nil)
 	rep := app.CreateUser(t, tn, "sales_rep", nil)
 	for i := range 3 {
-		app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": fmt.Sprintf("Unassigned %d", i)})
+		app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": fmt.Sprintf("Company %d", i), "type": "company"})
+	}
+	for i := range 2 {
+		app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": fmt.Sprintf("Person %d", i), "type": "individual"})
 	}
 	b.signIn(tn.Slug, manager.Email)
-	b.do("set the rep of every customer",
-		until(`document.querySelectorAll("[data-testid=customer-table] tbody tr").length === 3`),
+	b.do("save a view of the individuals",
+		until(`document.querySelectorAll("[data-testid=customer-table] tbody tr").length === 5`),
+		click(`details.filters summary`),
+		choose(`.filterbar select`, "individual"),
+		until(`document.querySelectorAll("[data-testid=customer-table] tbody tr").length === 2`),
+		typeInto(`#view-name`, "Individuals"),
+		click(`form.inline button[type=submit]`),
+		until(`location.search === "?view=Individuals"`),
+		until(`document.querySelectorAll("[data-testid=customer-table] tbody tr").length === 2`))
+	b.do("set their rep in bulk",
 		click(`[data-testid=bulk-update]`),
 		click(`input[name=set-sales_rep_id]`),
 		choose(`select[name=value-sales_rep_id]`, rep.ID),
 		click(`[data-testid=bulk-count]`),
-		textIn(`main`, "3 customers will be updated"),
+		textIn(`main`, "2 customers will be updated"),
 		click(`[data-testid=bulk-confirm]`),
 		textIn(`main`, "Succeeded"))
 	var list struct {
 		Items []map[string]any `json:"items"`
 	}
 	app.Get(t, "/v1/customers", rep.Token).JSON(t, &list)
-	require.Len(t, list.Items, 3, "the rep now has the three customers")
+	require.Len(t, list.Items, 2, "the rep now has the two individuals")
+	for _, c := range list.Items {
+		require.Equal(t, "individual", c["type"])
+	}
 }

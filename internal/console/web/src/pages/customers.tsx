@@ -60,6 +60,18 @@ export function listParams(query: URLSearchParams): Record<string, string> {
   return out;
 }
 
+/**
+ * The filters a bulk selection takes for the list as shown: a saved
+ * view's filters, then the address's own over them (the list's rule); the
+ * view's name, sort and count are not filters.
+ */
+export function selectionOf(params: Record<string, string>, views: Schemas["CustomerViewResponse"][]): Record<string, string> {
+  const view = views.find((v) => v.name === (params.view || DEFAULT_VIEW));
+  const out: Record<string, string> = { ...(view?.filters ?? {}), ...params };
+  delete out.view;
+  return out;
+}
+
 type Lookups = {
   terms: Schemas["PricingPaymentTermsResponse"][];
   categories: Schemas["GroupCategoryResponse"][];
@@ -168,13 +180,19 @@ export function CustomerList({ query }: { query: URLSearchParams }) {
         }),
       );
       setViews((vs) => [...vs.filter((v) => v.name !== saved.name), saved]);
-      update({ view: saved.name === DEFAULT_VIEW ? "" : saved.name });
+      // The view now holds the filters and sort: the address names it alone.
+      setCursors([]);
+      setQuery("/customers", new URLSearchParams(saved.name === DEFAULT_VIEW ? {} : { view: saved.name }));
     } catch (err) {
       setViewError(asApiError(err));
     }
   }
 
-  const sort = params.sort || "name";
+  // What the list shows: the chosen view's filters and sort, with the
+  // address's own over them (the API's rule for view=).
+  const view = views.find((v) => v.name === viewName);
+  const shown: Record<string, string> = { ...(view?.filters ?? {}), ...params };
+  const sort = params.sort || view?.sort || "name";
   return (
     <section aria-labelledby="customers-title">
       <div class="titlebar">
@@ -191,7 +209,7 @@ export function CustomerList({ query }: { query: URLSearchParams }) {
             </button>
           ) : null}
           {mayBulkUpdate(session) ? (
-            <button type="button" data-testid="bulk-update" onClick={() => navigate(`/bulk-update?${new URLSearchParams(params)}`)}>
+            <button type="button" data-testid="bulk-update" onClick={() => navigate(`/bulk-update?${new URLSearchParams(selectionOf(params, views))}`)}>
               {m.customers.bulkUpdate}
             </button>
           ) : null}
@@ -207,7 +225,7 @@ export function CustomerList({ query }: { query: URLSearchParams }) {
 
       <details class="filters">
         <summary>{m.customers.filters}</summary>
-        <Show state={lookups}>{(l) => <FilterBar params={params} lookups={l} canUsers={session.user.visibility === "all"} onChange={update} />}</Show>
+        <Show state={lookups}>{(l) => <FilterBar params={shown} lookups={l} canUsers={session.user.visibility === "all"} onChange={update} />}</Show>
       </details>
 
       <div class="listbar">
