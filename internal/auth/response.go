@@ -54,12 +54,3 @@ func toUserResponse(u User) userResponse {
 	return userResponse{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Visibility: vis, CustomerID: u.CustomerID,
 		Status: u.Status, Version: u.Version, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
-
-// linkedCustomer is the customer a portal user's audit event belongs to:
-// the one it is linked to after the change, else before.
-func linkedCustomer(before, after User) *uuid.UUID {
-	if after.CustomerID != nil {
-		return after.CustomerID
-	}
-	return before.CustomerID
-}

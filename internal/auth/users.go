@@ -382,6 +382,15 @@ func (s *Service) UpdateUser(ctx context.Context, tx database.Tx, actor *tenant.
 	return after, nil
 }
 
+// linkedCustomer is the customer a portal user's audit event belongs to:
+// the one it is linked to after the change, else before.
+func linkedCustomer(before, after User) *uuid.UUID {
+	if after.CustomerID != nil {
+		return after.CustomerID
+	}
+	return before.CustomerID
+}
+
 func sameID(a, b *uuid.UUID) bool {
 	return (a == nil) == (b == nil) && (a == nil || *a == *b)
 }
