@@ -233,11 +233,13 @@ func toDetail(c dbsqlc.Customer, groups []byte) (Detail, error) {
 }
 
 // Update applies a patch when want matches the stored version, and records
-// the change in the audit trail. The before is the row as Update locks it
-// (its memberships read after the lock, in a statement of their own, so
-// they too are what a write that held the lock before committed). A patch
-// that changes nothing leaves the customer (and its version) as it is, and
-// records nothing.
+// the change in the audit trail. The customer is read once, as Update
+// locks it: that row is the before (its memberships read after the lock,
+// in a statement of their own, so they too are what a write that held the
+// lock before committed), and the after is what the UPDATE returns (read
+// again only when a new sales rep moved its reach). A patch that changes
+// nothing leaves the customer (and its version) as it is, and records
+// nothing.
 func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, id uuid.UUID, want precondition.IfMatch, p Patch) (Detail, error) {
 	prev, err := s.lock(ctx, tx, id)
 	if err != nil {
@@ -261,7 +263,7 @@ func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Prin
 	if reflect.DeepEqual(before, r) && !groupsChange(prev.Groups, set, remove) {
 		return prev, nil
 	}
-	_, err = s.q.CustomerUpdate(ctx, tx, UpdateParams(tx.TenantID(), id, r))
+	row, err := s.q.CustomerUpdate(ctx, tx, UpdateParams(tx.TenantID(), id, r))
 	switch {
 	case database.IsUniqueViolation(err, "customers_code_key"):
 		return Detail{}, ErrCodeTaken
@@ -275,16 +277,24 @@ func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Prin
 	if err := s.groups.SetMemberships(ctx, tx, id, set, remove); err != nil {
 		return Detail{}, err
 	}
+	// The after is the row the update returned (its triggers run before
+	// it), with the memberships read again only when they changed.
+	d := Detail{Customer: row, Groups: prev.Groups}
+	if len(set) > 0 || len(remove) > 0 {
+		ms, err := s.groups.ForCustomers(ctx, tx, []uuid.UUID{id})
+		if err != nil {
+			return Detail{}, err
+		}
+		d.Groups = ms[id]
+	}
 	if !reflect.DeepEqual(before.SalesRepID, r.SalesRepID) {
 		if err := RefreshReach(ctx, tx, id); err != nil {
 			return Detail{}, err
 		}
-	}
-	// The after is read back: triggers and the reach refresh write the
-	// row too.
-	d, err := s.Get(ctx, tx, id)
-	if err != nil {
-		return Detail{}, err
+		// The refresh rewrote the row's reach: read it back.
+		if d, err = s.Get(ctx, tx, id); err != nil {
+			return Detail{}, err
+		}
 	}
 	now := time.Now()
 	err = audit.Record(ctx, tx, audit.Event{Entity: audit.EntityCustomer, EntityID: id, CustomerID: &id, Action: audit.ActionUpdate,
