@@ -197,7 +197,7 @@ func configureDemoSMS(ctx context.Context, tx database.Tx, cfg config.Config, sv
 		if err := p.Validate(); err != nil {
 			return "", fmt.Errorf("demo SMS settings: %w", err)
 		}
-		if _, _, err := svc.UpdateSettings(ctx, tx, precondition.Any(), p); err != nil {
+		if _, err := svc.UpdateSettings(ctx, tx, precondition.Any(), p); err != nil {
 			return "", fmt.Errorf("demo SMS settings: %w", err)
 		}
 	}

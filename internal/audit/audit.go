@@ -2,6 +2,16 @@
 // of customers, groups, locations, settings and users writes one event in
 // the same transaction as the change, with the changed fields before and
 // after. The application role may insert and read events, never alter them.
+//
+// One convention, in every package: the service that makes a write records
+// its event, in the transaction it is given. For an update or a delete it
+// first locks the row (SELECT ... FOR UPDATE, or the package's locking
+// query; a DELETE ... RETURNING locks and reads at once) and takes that row
+// as the before, so the before is always what the last committed write
+// left; then it writes and calls Record (RecordMany for bulk work) with the
+// before and the after as the API shows them (each package's response.go).
+// Handlers decode, call the service and encode: they never call Record,
+// nor read a row to build a before.
 package audit
 
 import (

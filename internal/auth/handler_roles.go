@@ -4,9 +4,7 @@ import (
 	"context"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
 
-	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/httpapi"
@@ -28,27 +26,6 @@ type patchRoleRequest struct {
 	Permissions patch.Field[[]string] `json:"permissions"`
 }
 
-type roleResponse struct {
-	// ID is null for built-in roles.
-	ID          *uuid.UUID `json:"id"`
-	Name        string     `json:"name"`
-	Description string     `json:"description"`
-	Permissions []string   `json:"permissions"`
-	Builtin     bool       `json:"builtin"`
-	// Version is the custom role's version (its ETag); absent for
-	// built-in roles, which cannot change.
-	Version int64 `json:"version,omitempty"`
-}
-
-func toRoleResponse(r dbsqlc.Role) roleResponse {
-	id := r.ID
-	perms := r.Permissions
-	if perms == nil {
-		perms = []string{}
-	}
-	return roleResponse{ID: &id, Name: r.Name, Description: r.Description, Permissions: perms, Version: r.Version}
-}
-
 type roleListResponse struct {
 	Items []roleResponse `json:"items"`
 }
@@ -65,9 +42,6 @@ func (h *Handler) createRole(c *fiber.Ctx) error {
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		r, err := h.svc.CreateRole(ctx, tx, tenant.MustFromContext(ctx), in)
 		if err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityRole, EntityID: r.ID, Action: audit.ActionCreate, After: toRoleResponse(r)}); err != nil {
 			return err
 		}
 		c.Set(fiber.HeaderLocation, "/v1/roles/"+r.ID.String())
@@ -133,16 +107,8 @@ func (h *Handler) patchRole(c *fiber.Ctx) error {
 		return err
 	}
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		before, err := h.svc.GetRole(ctx, tx, id)
-		if err != nil {
-			return err
-		}
 		r, err := h.svc.UpdateRole(ctx, tx, tenant.MustFromContext(ctx), id, want, rp)
 		if err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityRole, EntityID: id, Action: audit.ActionUpdate,
-			Before: toRoleResponse(before), After: toRoleResponse(r)}); err != nil {
 			return err
 		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(r.Version))
@@ -156,14 +122,7 @@ func (h *Handler) deleteRole(c *fiber.Ctx) error {
 		return err
 	}
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		before, err := h.svc.GetRole(ctx, tx, id)
-		if err != nil {
-			return err
-		}
 		if err := h.svc.DeleteRole(ctx, tx, tenant.MustFromContext(ctx), id); err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityRole, EntityID: id, Action: audit.ActionDelete, Before: toRoleResponse(before)}); err != nil {
 			return err
 		}
 		return c.SendStatus(fiber.StatusNoContent)

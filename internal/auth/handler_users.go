@@ -2,12 +2,10 @@ package auth
 
 import (
 	"context"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
-	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/httpapi"
 	"github.com/customerhub/customerhub/internal/patch"
@@ -35,28 +33,6 @@ type patchUserRequest struct {
 	Status     patch.Field[string]    `json:"status"`
 }
 
-type userResponse struct {
-	ID         uuid.UUID  `json:"id"`
-	Email      string     `json:"email"`
-	Name       string     `json:"name"`
-	Role       string     `json:"role"`
-	Visibility string     `json:"visibility"`
-	CustomerID *uuid.UUID `json:"customer_id"`
-	Status     string     `json:"status"`
-	Version    int64      `json:"version"`
-	CreatedAt  time.Time  `json:"created_at"`
-	UpdatedAt  time.Time  `json:"updated_at"`
-}
-
-func toUserResponse(u User) userResponse {
-	vis := u.Visibility
-	if u.Role == RolePortal {
-		vis = tenant.VisibilityPortal
-	}
-	return userResponse{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Visibility: vis, CustomerID: u.CustomerID,
-		Status: u.Status, Version: u.Version, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
-}
-
 type userListResponse struct {
 	Items      []userResponse `json:"items"`
 	NextCursor *string        `json:"next_cursor"`
@@ -79,9 +55,6 @@ func (h *Handler) createUser(c *fiber.Ctx) error {
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
 		u, err := h.svc.CreateUser(ctx, tx, tenant.MustFromContext(ctx), in)
 		if err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityUser, EntityID: u.ID, CustomerID: u.CustomerID, Action: audit.ActionCreate, After: toUserResponse(u)}); err != nil {
 			return err
 		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(u.Version))
@@ -174,30 +147,13 @@ func (h *Handler) patchUser(c *fiber.Ctx) error {
 		}
 	}
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		before, err := h.svc.GetUser(ctx, tx, id)
-		if err != nil {
-			return err
-		}
 		u, err := h.svc.UpdateUser(ctx, tx, tenant.MustFromContext(ctx), id, want, patch)
 		if err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityUser, EntityID: id, CustomerID: linkedCustomer(before, u), Action: audit.ActionUpdate,
-			Before: toUserResponse(before), After: toUserResponse(u)}); err != nil {
 			return err
 		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(u.Version))
 		return c.JSON(toUserResponse(u))
 	})
-}
-
-// linkedCustomer is the customer a portal user's audit event belongs to:
-// the one it is linked to after the change, else before.
-func linkedCustomer(before, after User) *uuid.UUID {
-	if after.CustomerID != nil {
-		return after.CustomerID
-	}
-	return before.CustomerID
 }
 
 func (req patchUserRequest) toPatch() (UserPatch, error) {
@@ -222,19 +178,7 @@ func (h *Handler) deleteUser(c *fiber.Ctx) error {
 		return err
 	}
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		before, err := h.svc.GetUser(ctx, tx, id)
-		if err != nil {
-			return err
-		}
 		if err := h.svc.DisableUser(ctx, tx, tenant.MustFromContext(ctx), id); err != nil {
-			return err
-		}
-		after, err := h.svc.GetUser(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityUser, EntityID: id, CustomerID: linkedCustomer(before, after), Action: audit.ActionUpdate,
-			Before: toUserResponse(before), After: toUserResponse(after)}); err != nil {
 			return err
 		}
 		return c.SendStatus(fiber.StatusNoContent)

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/precondition"
@@ -82,7 +83,8 @@ func (p *RolePatch) Validate() error {
 // roleCheck words checkReach's refusals for roles.
 var roleCheck = reachCheck{permField: "permissions"}
 
-// CreateRole adds a custom role with no permission the actor lacks.
+// CreateRole adds a custom role with no permission the actor lacks, and
+// records the audit event.
 func (s *Service) CreateRole(ctx context.Context, tx database.Tx, actor *tenant.Principal, in RoleInput) (dbsqlc.Role, error) {
 	if err := s.checkReach(ctx, tx, actor, reach{permissions: in.Permissions}, roleCheck); err != nil {
 		return dbsqlc.Role{}, err
@@ -95,6 +97,9 @@ func (s *Service) CreateRole(ctx context.Context, tx database.Tx, actor *tenant.
 	}
 	if err != nil {
 		return dbsqlc.Role{}, fmt.Errorf("insert role: %w", err)
+	}
+	if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityRole, EntityID: r.ID, Action: audit.ActionCreate, After: toRoleResponse(r)}); err != nil {
+		return dbsqlc.Role{}, err
 	}
 	return r, nil
 }
@@ -121,7 +126,8 @@ func (s *Service) ListRoles(ctx context.Context, tx database.Tx) ([]dbsqlc.Role,
 }
 
 // UpdateRole changes a custom role whose version satisfies want (else
-// ErrVersionMismatch). Users holding it see the new permissions on their
+// ErrVersionMismatch) and records the change against the row as it
+// locked it. Users holding it see the new permissions on their
 // next request, so changing them changes every holder: the actor's reach
 // must cover the role's permissions, old and new, and every holder's
 // visibility and customers, as if they changed each holder in turn.
@@ -163,10 +169,16 @@ func (s *Service) UpdateRole(ctx context.Context, tx database.Tx, actor *tenant.
 	if err != nil {
 		return dbsqlc.Role{}, fmt.Errorf("update role: %w", err)
 	}
+	err = audit.Record(ctx, tx, audit.Event{Entity: audit.EntityRole, EntityID: id, Action: audit.ActionUpdate,
+		Before: toRoleResponse(cur), After: toRoleResponse(r)})
+	if err != nil {
+		return dbsqlc.Role{}, err
+	}
 	return r, nil
 }
 
-// DeleteRole removes a custom role that no user holds.
+// DeleteRole removes a custom role that no user holds, locked first, and
+// records the audit event.
 func (s *Service) DeleteRole(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID) error {
 	cur, err := s.q.RoleGetByIDForUpdate(ctx, tx, dbsqlc.RoleGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -193,7 +205,7 @@ func (s *Service) DeleteRole(ctx context.Context, tx database.Tx, actor *tenant.
 		}
 		return fmt.Errorf("delete role: %w", err)
 	}
-	return nil
+	return audit.Record(ctx, tx, audit.Event{Entity: audit.EntityRole, EntityID: id, Action: audit.ActionDelete, Before: toRoleResponse(cur)})
 }
 
 // holdersReach is the reach the holders of custom role id get with the

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/precondition"
@@ -176,7 +177,7 @@ func checkPortalLink(r resolvedRole, customerID *uuid.UUID) error {
 // CreateUser adds a user to the actor's tenant, with no more reach than
 // the actor's own: a role within their permissions, a visibility no wider
 // than theirs (by default the role's, narrowed to theirs), and for a portal
-// user a customer they see.
+// user a customer they see. It records the audit event.
 func (s *Service) CreateUser(ctx context.Context, tx database.Tx, actor *tenant.Principal, in UserInput) (User, error) {
 	r, err := s.resolveRole(ctx, tx, in.Role)
 	if err != nil {
@@ -206,7 +207,13 @@ func (s *Service) CreateUser(ctx context.Context, tx database.Tx, actor *tenant.
 		return User{}, fmt.Errorf("insert user: %w", err)
 	}
 	name := r.name
-	return toUser(u, &name), nil
+	created := toUser(u, &name)
+	err = audit.Record(ctx, tx, audit.Event{Entity: audit.EntityUser, EntityID: created.ID, CustomerID: created.CustomerID,
+		Action: audit.ActionCreate, After: toUserResponse(created)})
+	if err != nil {
+		return User{}, err
+	}
+	return created, nil
 }
 
 // customerGone is the answer for a portal link to a customer deleted
@@ -252,7 +259,8 @@ func (s *Service) ListUsers(ctx context.Context, tx database.Tx, after *UserCurs
 
 // UpdateUser applies a patch when want matches the stored version. Changing
 // the password, role or status revokes the user's tokens, so a demoted or
-// disabled user loses access at once.
+// disabled user loses access at once. The change is recorded in the audit
+// trail against the row as UpdateUser locked it.
 //
 // The actor may only change a user whose reach their own covers, and only
 // into one it still covers (checkReach); and may change their own e-mail,
@@ -365,7 +373,22 @@ func (s *Service) UpdateUser(ctx context.Context, tx database.Tx, actor *tenant.
 			return User{}, fmt.Errorf("revoke tokens: %w", err)
 		}
 	}
-	return toUser(u, &nextRole.name), nil
+	before, after := toUser(cur, &curRole.name), toUser(u, &nextRole.name)
+	err = audit.Record(ctx, tx, audit.Event{Entity: audit.EntityUser, EntityID: id, CustomerID: linkedCustomer(before, after),
+		Action: audit.ActionUpdate, Before: toUserResponse(before), After: toUserResponse(after)})
+	if err != nil {
+		return User{}, err
+	}
+	return after, nil
+}
+
+// linkedCustomer is the customer a portal user's audit event belongs to:
+// the one it is linked to after the change, else before.
+func linkedCustomer(before, after User) *uuid.UUID {
+	if after.CustomerID != nil {
+		return after.CustomerID
+	}
+	return before.CustomerID
 }
 
 func sameID(a, b *uuid.UUID) bool {
@@ -404,7 +427,8 @@ func (s *Service) ensureOtherAdmin(ctx context.Context, tx database.Tx, id uuid.
 	return ErrLastAdmin
 }
 
-// DisableUser deactivates a user and revokes their tokens. Users are never
+// DisableUser deactivates a user and revokes their tokens (an update,
+// recorded as UpdateUser records one). Users are never
 // hard-deleted: customers, orders and the audit trail refer to them.
 func (s *Service) DisableUser(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID) error {
 	cur, err := s.q.UserGetByIDForUpdate(ctx, tx, dbsqlc.UserGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})

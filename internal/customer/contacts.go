@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/patch"
@@ -95,8 +96,9 @@ func (s *Service) visibleCustomer(ctx context.Context, tx database.Tx, id uuid.U
 	return c, nil
 }
 
-// CreateContact adds a contact person to a visible customer. The first
-// contact becomes the primary one; a new primary replaces the old.
+// CreateContact adds a contact person to a visible customer and records
+// the audit event. The first contact becomes the primary one; a new
+// primary replaces the old.
 func (s *Service) CreateContact(ctx context.Context, tx database.Tx, env settings.Env, customerID uuid.UUID, p ContactPatch) (dbsqlc.CustomerContact, error) {
 	var f contactFields
 	if err := p.apply(&f, env); err != nil {
@@ -129,6 +131,11 @@ func (s *Service) CreateContact(ctx context.Context, tx database.Tx, env setting
 	if err != nil {
 		return dbsqlc.CustomerContact{}, fmt.Errorf("insert contact: %w", err)
 	}
+	err = audit.Record(ctx, tx, audit.Event{Entity: audit.EntityContact, EntityID: c.ID, CustomerID: &c.CustomerID,
+		Action: audit.ActionCreate, After: toContactResponse(c)})
+	if err != nil {
+		return dbsqlc.CustomerContact{}, err
+	}
 	return c, nil
 }
 
@@ -152,14 +159,12 @@ func (s *Service) Contact(ctx context.Context, tx database.Tx, id uuid.UUID) (db
 	return c, nil
 }
 
-// UpdateContact applies a patch when want matches its version.
+// UpdateContact applies a patch when want matches its version, and records
+// the change against the row as it locked it.
 func (s *Service) UpdateContact(ctx context.Context, tx database.Tx, env settings.Env, id uuid.UUID, want precondition.IfMatch, p ContactPatch) (dbsqlc.CustomerContact, error) {
-	cur, err := s.q.ContactGetByIDForUpdate(ctx, tx, dbsqlc.ContactGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return cur, ErrContactNotFound
-	}
+	cur, err := s.lockContact(ctx, tx, id)
 	if err != nil {
-		return cur, fmt.Errorf("lock contact: %w", err)
+		return cur, err
 	}
 	if !want.Matches(cur.Version) {
 		return cur, ErrVersionMismatch
@@ -179,17 +184,40 @@ func (s *Service) UpdateContact(ctx context.Context, tx database.Tx, env setting
 	if err != nil {
 		return cur, fmt.Errorf("update contact: %w", err)
 	}
+	err = audit.Record(ctx, tx, audit.Event{Entity: audit.EntityContact, EntityID: id, CustomerID: &c.CustomerID, Action: audit.ActionUpdate,
+		Before: toContactResponse(cur), After: toContactResponse(c)})
+	if err != nil {
+		return cur, err
+	}
 	return c, nil
 }
 
-// DeleteContact removes a contact, returning it as it was.
+// lockContact reads a contact of a visible customer FOR UPDATE.
+func (s *Service) lockContact(ctx context.Context, tx database.Tx, id uuid.UUID) (dbsqlc.CustomerContact, error) {
+	c, err := s.q.ContactGetByIDForUpdate(ctx, tx, dbsqlc.ContactGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, ErrContactNotFound
+	}
+	if err != nil {
+		return c, fmt.Errorf("lock contact: %w", err)
+	}
+	return c, nil
+}
+
+// DeleteContact removes a contact, locked first, records the audit event
+// and returns the contact as it was.
 func (s *Service) DeleteContact(ctx context.Context, tx database.Tx, id uuid.UUID) (dbsqlc.CustomerContact, error) {
-	c, err := s.Contact(ctx, tx, id)
+	c, err := s.lockContact(ctx, tx, id)
 	if err != nil {
 		return c, err
 	}
 	if _, err := s.q.ContactDelete(ctx, tx, dbsqlc.ContactDeleteParams{TenantID: tx.TenantID(), ID: id}); err != nil {
 		return c, fmt.Errorf("delete contact: %w", err)
+	}
+	err = audit.Record(ctx, tx, audit.Event{Entity: audit.EntityContact, EntityID: id, CustomerID: &c.CustomerID, Action: audit.ActionDelete,
+		Before: toContactResponse(c)})
+	if err != nil {
+		return c, err
 	}
 	return c, nil
 }

@@ -8,19 +8,13 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
-	"github.com/shopspring/decimal"
 
-	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
-	"github.com/customerhub/customerhub/internal/group"
 	"github.com/customerhub/customerhub/internal/httpapi"
 	"github.com/customerhub/customerhub/internal/jobs"
-	"github.com/customerhub/customerhub/internal/money"
 	"github.com/customerhub/customerhub/internal/patch"
-	"github.com/customerhub/customerhub/internal/settings"
 	"github.com/customerhub/customerhub/internal/tenant"
 	"github.com/customerhub/customerhub/internal/validation"
 )
@@ -145,81 +139,6 @@ func (req customerRequest) toPatch() (Patch, error) {
 	return p, errs.Err()
 }
 
-type groupRef struct {
-	ID       uuid.UUID `json:"id"`
-	Category string    `json:"category"`
-	Code     string    `json:"code"`
-	Name     string    `json:"name"`
-}
-
-// effectiveValue is one effective value: the value that applies, and
-// whether it is the customer's own, a group's default (which group) or
-// the tenant's default.
-type effectiveValue struct {
-	Value  any       `json:"value"`
-	Source string    `json:"source"`
-	Group  *groupRef `json:"group,omitempty"`
-}
-
-type effectiveResponse struct {
-	PaymentTermsID   effectiveValue `json:"payment_terms_id"`
-	PriceListID      effectiveValue `json:"price_list_id"`
-	CreditLimit      effectiveValue `json:"credit_limit"`
-	CreditPeriodDays effectiveValue `json:"credit_period_days"`
-	DiscountRate     effectiveValue `json:"discount_rate"`
-	Currency         effectiveValue `json:"currency"`
-	CreditPolicy     effectiveValue `json:"credit_policy"`
-}
-
-// Response is a customer exactly as GET /v1/customers/{id} shows it, for
-// the packages that answer with a customer or record one in the audit
-// trail (merges).
-func Response(d Detail, env settings.Env, now time.Time) any { return toCustomerResponse(d, env, now) }
-
-func toCustomerResponse(d Detail, env settings.Env, now time.Time) customerResponse {
-	c := d.Customer
-	eff := ResolveEffective(c, d.Groups, env.Settings)
-	cur := *eff.Currency.Value
-	r := customerResponse{
-		ID: c.ID, Custom: env.Visible(c.Custom), Groups: map[string]string{}, City: c.City, Country: c.Country,
-		OrderCount: c.OrderCount, TotalOrderValue: money.Format(c.TotalOrderValue, cur),
-		LastOrderAt: c.LastOrderAt, Balance: money.Format(c.Balance, cur), OverdueAmount: money.Format(c.OverdueAmount, cur),
-		LastNoticeAt: c.LastNoticeAt,
-		Engaged:      c.LastOrderAt != nil && c.LastOrderAt.After(now.AddDate(-1, 0, 0)),
-		Version:      c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
-	}
-	r.setFields(&c, cur)
-	r.AverageOrderValue = money.Format(c.TotalOrderValue.Div(decimal.NewFromInt32(max(c.OrderCount, 1))), cur)
-	for _, m := range d.Groups {
-		r.Groups[m.Category] = m.Code
-	}
-	r.Effective = effectiveResponse{
-		PaymentTermsID:   effective(eff.PaymentTermsID, func(v uuid.UUID) any { return v }),
-		PriceListID:      effective(eff.PriceListID, func(v uuid.UUID) any { return v }),
-		CreditLimit:      effective(eff.CreditLimit, func(v decimal.Decimal) any { return money.Format(v, cur) }),
-		CreditPeriodDays: effective(eff.CreditPeriodDays, func(v int32) any { return v }),
-		DiscountRate:     effective(eff.DiscountRate, func(v decimal.Decimal) any { return money.FormatRate(v) }),
-		Currency:         effective(eff.Currency, func(v string) any { return v }),
-		CreditPolicy:     effective(eff.CreditPolicy, func(v string) any { return v }),
-	}
-	return r
-}
-
-func effective[T any](r Resolved[T], show func(T) any) effectiveValue {
-	ev := effectiveValue{Source: r.Source}
-	if r.Value != nil {
-		ev.Value = show(*r.Value)
-	}
-	if r.Group != nil {
-		ev.Group = toGroupRef(*r.Group)
-	}
-	return ev
-}
-
-func toGroupRef(m group.Membership) *groupRef {
-	return &groupRef{ID: m.GroupID, Category: m.Category, Code: m.Code, Name: m.Name}
-}
-
 type customerListResponse struct {
 	Items      []any   `json:"items"`
 	NextCursor *string `json:"next_cursor"`
@@ -248,9 +167,6 @@ func (h *Handler) create(c *fiber.Ctx) error {
 			return err
 		}
 		resp := toCustomerResponse(d, env, time.Now())
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityCustomer, EntityID: d.Customer.ID, CustomerID: &d.Customer.ID, Action: audit.ActionCreate, After: resp}); err != nil {
-			return err
-		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(d.Customer.Version))
 		c.Set(fiber.HeaderLocation, "/v1/customers/"+d.Customer.ID.String())
 		return c.Status(fiber.StatusCreated).JSON(resp)
@@ -298,22 +214,12 @@ func (h *Handler) patch(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		before, err := h.svc.Get(ctx, tx, id)
-		if err != nil {
-			return err
-		}
 		d, err := h.svc.Update(ctx, tx, actor, env, id, want, p)
 		if err != nil {
 			return err
 		}
-		now := time.Now()
-		resp := toCustomerResponse(d, env, now)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityCustomer, EntityID: id, CustomerID: &id, Action: audit.ActionUpdate,
-			Before: toCustomerResponse(before, env, now), After: resp}); err != nil {
-			return err
-		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(d.Customer.Version))
-		return c.JSON(resp)
+		return c.JSON(toCustomerResponse(d, env, time.Now()))
 	})
 }
 
@@ -327,12 +233,7 @@ func (h *Handler) delete(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		d, err := h.svc.Delete(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityCustomer, EntityID: id, CustomerID: &id, Action: audit.ActionDelete,
-			Before: toCustomerResponse(d, env, time.Now())}); err != nil {
+		if _, err := h.svc.Delete(ctx, tx, env, id); err != nil {
 			return err
 		}
 		return c.SendStatus(fiber.StatusNoContent)
@@ -457,24 +358,6 @@ func (req contactRequest) toPatch() ContactPatch {
 	return ContactPatch{Name: req.Name, Role: req.Role, Email: req.Email, Phone: req.Phone, IsPrimary: req.Primary}
 }
 
-type contactResponse struct {
-	ID         uuid.UUID `json:"id"`
-	CustomerID uuid.UUID `json:"customer_id"`
-	Name       string    `json:"name"`
-	Role       *string   `json:"role"`
-	Email      *string   `json:"email"`
-	Phone      *string   `json:"phone"`
-	Primary    bool      `json:"primary"`
-	Version    int64     `json:"version"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
-}
-
-func toContactResponse(c dbsqlc.CustomerContact) contactResponse {
-	return contactResponse{ID: c.ID, CustomerID: c.CustomerID, Name: c.Name, Role: c.Role, Email: c.Email, Phone: c.Phone,
-		Primary: c.IsPrimary, Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
-}
-
 type contactListResponse struct {
 	Items []contactResponse `json:"items"`
 }
@@ -515,13 +398,9 @@ func (h *Handler) createContact(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		resp := toContactResponse(row)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityContact, EntityID: row.ID, CustomerID: &row.CustomerID, Action: audit.ActionCreate, After: resp}); err != nil {
-			return err
-		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(row.Version))
 		c.Set(fiber.HeaderLocation, "/v1/contacts/"+row.ID.String())
-		return c.Status(fiber.StatusCreated).JSON(resp)
+		return c.Status(fiber.StatusCreated).JSON(toContactResponse(row))
 	})
 }
 
@@ -558,21 +437,12 @@ func (h *Handler) patchContact(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		before, err := h.svc.Contact(ctx, tx, id)
-		if err != nil {
-			return err
-		}
 		row, err := h.svc.UpdateContact(ctx, tx, env, id, want, req.toPatch())
 		if err != nil {
 			return err
 		}
-		resp := toContactResponse(row)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityContact, EntityID: id, CustomerID: &row.CustomerID, Action: audit.ActionUpdate,
-			Before: toContactResponse(before), After: resp}); err != nil {
-			return err
-		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(row.Version))
-		return c.JSON(resp)
+		return c.JSON(toContactResponse(row))
 	})
 }
 
@@ -582,12 +452,7 @@ func (h *Handler) deleteContact(c *fiber.Ctx) error {
 		return err
 	}
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		row, err := h.svc.DeleteContact(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityContact, EntityID: id, CustomerID: &row.CustomerID, Action: audit.ActionDelete,
-			Before: toContactResponse(row)}); err != nil {
+		if _, err := h.svc.DeleteContact(ctx, tx, id); err != nil {
 			return err
 		}
 		return c.SendStatus(fiber.StatusNoContent)

@@ -1,6 +1,7 @@
 package customer_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -223,4 +224,31 @@ func TestPortalSeesOnlyItsAccount(t *testing.T) {
 	require.Equal(t, http.StatusOK, b.app.Get(t, "/v1/customers/"+mine["id"].(string), portal.Token).Status)
 	require.Equal(t, http.StatusNotFound, b.app.Get(t, "/v1/customers/"+other["id"].(string), portal.Token).Status)
 	require.Equal(t, http.StatusForbidden, b.app.Post(t, "/v1/customers", portal.Token, map[string]any{"name": "X"}).Status)
+}
+
+// TestPatchAnswersAsGet: a PATCH answers with the customer exactly as a GET
+// then shows it, ETag included: the after the service builds from the
+// UPDATE's row (and the memberships it re-reads) is the stored customer,
+// for a field change, a group change and a sales rep change alike.
+func TestPatchAnswersAsGet(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	rep := b.app.CreateUser(t, b.tn, "sales_rep", nil)
+	b.app.Post(t, "/v1/customer-groups", b.tn.AdminToken, map[string]any{"category": "region", "code": "NORTH", "name": "North"})
+	c := b.app.CreateCustomer(t, b.tn.AdminToken, map[string]any{"name": "Before", "credit_limit": "100"})
+	path := "/v1/customers/" + c["id"].(string)
+	for i, body := range []map[string]any{
+		{"name": "After", "discount_rate": "2.5"},
+		{"groups": map[string]any{"region": "NORTH"}},
+		{"sales_rep_id": rep.ID, "notes": "handed over"},
+		{"groups": map[string]any{"region": nil}, "credit_limit": nil},
+	} {
+		etag := fmt.Sprintf(`"%d"`, i+1)
+		patched := b.app.Patch(t, path, b.tn.AdminToken, etag, body)
+		require.Equal(t, http.StatusOK, patched.Status, "%s", patched.Body)
+		got := b.app.Get(t, path, b.tn.AdminToken)
+		require.Equal(t, got.Header.Get("ETag"), patched.Header.Get("ETag"))
+		require.Equal(t, fmt.Sprintf(`"%d"`, i+2), patched.Header.Get("ETag"))
+		require.Equal(t, got.Map(t), patched.Map(t), "patch %d", i)
+	}
 }

@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
@@ -104,11 +106,24 @@ func mapWriteError(err error) error {
 	return err
 }
 
-// Create adds a customer. Without a code, the next free one of the form
-// C000001 is generated. A customer an 'assigned' user creates is theirs:
-// they are its sales rep unless they name one (which checkRep refuses
-// unless it is themselves).
+// Create adds a customer and records its audit event. Without a code, the
+// next free one of the form C000001 is generated. A customer an 'assigned'
+// user creates is theirs: they are its sales rep unless they name one
+// (which checkRep refuses unless it is themselves).
 func (s *Service) Create(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, p Patch) (Detail, error) {
+	d, err := s.create(ctx, tx, actor, env, p)
+	if err != nil {
+		return Detail{}, err
+	}
+	err = audit.Record(ctx, tx, audit.Event{Entity: audit.EntityCustomer, EntityID: d.Customer.ID, CustomerID: &d.Customer.ID,
+		Action: audit.ActionCreate, After: toCustomerResponse(d, env, time.Now())})
+	if err != nil {
+		return Detail{}, err
+	}
+	return d, nil
+}
+
+func (s *Service) create(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, p Patch) (Detail, error) {
 	if !p.SalesRepID.Set && actor.Visibility == tenant.VisibilityAssigned {
 		uid := actor.UserID
 		p.SalesRepID = patch.Field[uuid.UUID]{Set: true, Value: &uid}
@@ -217,21 +232,24 @@ func toDetail(c dbsqlc.Customer, groups []byte) (Detail, error) {
 	return Detail{Customer: c, Groups: ms}, nil
 }
 
-// Update applies a patch when want matches the stored version. A patch that
-// changes nothing leaves the customer (and its version) as it is.
+// Update applies a patch when want matches the stored version, and records
+// the change in the audit trail. The customer is read once, as Update
+// locks it: that row is the before (its memberships read after the lock,
+// in a statement of their own, so they too are what a write that held the
+// lock before committed), and the after is what the UPDATE returns (read
+// again only when a new sales rep moved its reach). A patch that changes
+// nothing leaves the customer (and its version) as it is, and records
+// nothing.
 func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Principal, env settings.Env, id uuid.UUID, want precondition.IfMatch, p Patch) (Detail, error) {
-	cur, err := s.q.CustomerGetByIDForUpdate(ctx, tx, dbsqlc.CustomerGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Detail{}, s.notFound(ctx, tx, id)
-	}
+	prev, err := s.lock(ctx, tx, id)
 	if err != nil {
-		return Detail{}, fmt.Errorf("lock customer: %w", err)
+		return Detail{}, err
 	}
-	if !want.Matches(cur.Version) {
+	if !want.Matches(prev.Customer.Version) {
 		return Detail{}, ErrVersionMismatch
 	}
-	before := RecordOf(cur)
-	r := RecordOf(cur)
+	before := RecordOf(prev.Customer)
+	r := RecordOf(prev.Customer)
 	verr := p.Apply(&r, env)
 	set, remove, gerr := s.groups.Resolve(ctx, tx, p.Groups)
 	if err := joinValidation(verr, gerr); err != nil {
@@ -242,14 +260,10 @@ func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Prin
 			return Detail{}, err
 		}
 	}
-	groupsChange, err := s.groupsChange(ctx, tx, id, set, remove)
-	if err != nil {
-		return Detail{}, err
+	if reflect.DeepEqual(before, r) && !groupsChange(prev.Groups, set, remove) {
+		return prev, nil
 	}
-	if reflect.DeepEqual(before, r) && !groupsChange {
-		return s.Get(ctx, tx, id)
-	}
-	_, err = s.q.CustomerUpdate(ctx, tx, UpdateParams(tx.TenantID(), id, r))
+	row, err := s.q.CustomerUpdate(ctx, tx, UpdateParams(tx.TenantID(), id, r))
 	switch {
 	case database.IsUniqueViolation(err, "customers_code_key"):
 		return Detail{}, ErrCodeTaken
@@ -263,39 +277,69 @@ func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Prin
 	if err := s.groups.SetMemberships(ctx, tx, id, set, remove); err != nil {
 		return Detail{}, err
 	}
+	// The after is the row the update returned (its triggers run before
+	// it), with the memberships read again only when they changed.
+	d := Detail{Customer: row, Groups: prev.Groups}
+	if len(set) > 0 || len(remove) > 0 {
+		ms, err := s.groups.ForCustomers(ctx, tx, []uuid.UUID{id})
+		if err != nil {
+			return Detail{}, err
+		}
+		d.Groups = ms[id]
+	}
 	if !reflect.DeepEqual(before.SalesRepID, r.SalesRepID) {
 		if err := RefreshReach(ctx, tx, id); err != nil {
 			return Detail{}, err
 		}
+		// The refresh rewrote the row's reach: read it back.
+		if d, err = s.Get(ctx, tx, id); err != nil {
+			return Detail{}, err
+		}
 	}
-	return s.Get(ctx, tx, id)
+	now := time.Now()
+	err = audit.Record(ctx, tx, audit.Event{Entity: audit.EntityCustomer, EntityID: id, CustomerID: &id, Action: audit.ActionUpdate,
+		Before: toCustomerResponse(prev, env, now), After: toCustomerResponse(d, env, now)})
+	if err != nil {
+		return Detail{}, err
+	}
+	return d, nil
+}
+
+// lock reads a customer the actor can see, FOR UPDATE, with its group
+// memberships: the before of a write.
+func (s *Service) lock(ctx context.Context, tx database.Tx, id uuid.UUID) (Detail, error) {
+	cur, err := s.q.CustomerGetByIDForUpdate(ctx, tx, dbsqlc.CustomerGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Detail{}, s.notFound(ctx, tx, id)
+	}
+	if err != nil {
+		return Detail{}, fmt.Errorf("lock customer: %w", err)
+	}
+	ms, err := s.groups.ForCustomers(ctx, tx, []uuid.UUID{id})
+	if err != nil {
+		return Detail{}, err
+	}
+	return Detail{Customer: cur, Groups: ms[id]}, nil
 }
 
 // groupsChange reports whether setting and removing these memberships
-// would change the customer's groups.
-func (s *Service) groupsChange(ctx context.Context, tx database.Tx, id uuid.UUID, set []group.Membership, remove []string) (bool, error) {
-	if len(set) == 0 && len(remove) == 0 {
-		return false, nil
-	}
-	cur, err := s.groups.ForCustomers(ctx, tx, []uuid.UUID{id})
-	if err != nil {
-		return false, err
-	}
-	have := map[string]uuid.UUID{}
-	for _, m := range cur[id] {
-		have[m.Category] = m.GroupID
+// would change the customer's groups (have).
+func groupsChange(have []group.Membership, set []group.Membership, remove []string) bool {
+	in := make(map[string]uuid.UUID, len(have))
+	for _, m := range have {
+		in[m.Category] = m.GroupID
 	}
 	for _, m := range set {
-		if have[m.Category] != m.GroupID {
-			return true, nil
+		if in[m.Category] != m.GroupID {
+			return true
 		}
 	}
 	for _, c := range remove {
-		if _, ok := have[c]; ok {
-			return true, nil
+		if _, ok := in[c]; ok {
+			return true
 		}
 	}
-	return false, nil
+	return false
 }
 
 // UpdateParams are the arguments of CustomerUpdate that store r as
@@ -306,11 +350,12 @@ func UpdateParams(tenantID, id uuid.UUID, r Record) dbsqlc.CustomerUpdateParams 
 	return p
 }
 
-// Delete removes a customer the actor can see, returning it as it was. A
-// customer with history (orders, payments, messages, portal users) cannot
-// be deleted: it can be deactivated or merged instead.
-func (s *Service) Delete(ctx context.Context, tx database.Tx, id uuid.UUID) (Detail, error) {
-	d, err := s.Get(ctx, tx, id)
+// Delete removes a customer the actor can see, locked first, records the
+// audit event and returns the customer as it was. A customer with history
+// (orders, payments, messages, portal users) cannot be deleted: it can be
+// deactivated or merged instead.
+func (s *Service) Delete(ctx context.Context, tx database.Tx, env settings.Env, id uuid.UUID) (Detail, error) {
+	d, err := s.lock(ctx, tx, id)
 	if err != nil {
 		return Detail{}, err
 	}
@@ -322,6 +367,11 @@ func (s *Service) Delete(ctx context.Context, tx database.Tx, id uuid.UUID) (Det
 		return Detail{}, fmt.Errorf("delete customer: %w", err)
 	case n == 0:
 		return Detail{}, ErrNotFound
+	}
+	err = audit.Record(ctx, tx, audit.Event{Entity: audit.EntityCustomer, EntityID: id, CustomerID: &id, Action: audit.ActionDelete,
+		Before: toCustomerResponse(d, env, time.Now())})
+	if err != nil {
+		return Detail{}, err
 	}
 	return d, nil
 }

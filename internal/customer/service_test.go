@@ -15,6 +15,8 @@ import (
 	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/group"
+	"github.com/customerhub/customerhub/internal/patch"
+	"github.com/customerhub/customerhub/internal/precondition"
 	"github.com/customerhub/customerhub/internal/settings"
 	"github.com/customerhub/customerhub/internal/tenant"
 )
@@ -186,4 +188,78 @@ func requireSameAmount(t *testing.T, want, got *decimal.Decimal) {
 			require.Equal(t, want.Exponent(), got.Exponent(), "the scale of %s", want)
 		}
 	}
+}
+
+// TestUpdateAuditsAgainstTheLockedRow: two PATCHes of one customer at once.
+// The second waits for the first's lock, and its audit event's before is
+// the row the first committed (its name and its new group), never the row
+// as it was before either began: the service reads the before under the
+// lock, and the memberships in a statement after it.
+func TestUpdateAuditsAgainstTheLockedRow(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	logger := slog.New(slog.DiscardHandler)
+	svc := customer.NewService(logger, group.NewService(logger), settings.NewService(logger))
+	tid := uuid.MustParse(b.tn.ID)
+	b.post(t, "/v1/customer-groups", map[string]any{"category": "region", "code": "NORTH", "name": "North"})
+	c := b.app.CreateCustomer(t, b.tn.AdminToken, map[string]any{"name": "Original"})
+	id := uuid.MustParse(c["id"].(string))
+	actor := &tenant.Principal{TenantID: tid, Visibility: tenant.VisibilityAll}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	update := func(name string, groups map[string]*string) func(ctx context.Context, tx database.Tx) error {
+		return func(ctx context.Context, tx database.Tx) error {
+			env, err := svc.Env(ctx, tx)
+			if err != nil {
+				return err
+			}
+			p := customer.Patch{Name: patch.Field[string]{Set: true, Value: &name}, Groups: groups}
+			_, err = svc.Update(ctx, tx, actor, env, id, precondition.Any(), p)
+			return err
+		}
+	}
+	north := "NORTH"
+	firstLocked, releaseFirst := make(chan struct{}), make(chan struct{})
+	firstDone, secondDone := make(chan error, 1), make(chan error, 1)
+	go func() {
+		firstDone <- database.WithTenantTx(ctx, b.app.DB.App, database.SystemScope(tid), func(ctx context.Context, tx database.Tx) error {
+			if err := update("First", map[string]*string{"region": &north})(ctx, tx); err != nil {
+				return err
+			}
+			close(firstLocked)
+			<-releaseFirst
+			return nil
+		})
+	}()
+	select {
+	case <-firstLocked:
+	case err := <-firstDone:
+		t.Fatalf("first update: %v", err)
+	}
+	pid := make(chan uint32, 1)
+	go func() {
+		secondDone <- database.WithTenantTx(ctx, b.app.DB.App, database.SystemScope(tid), func(ctx context.Context, tx database.Tx) error {
+			pid <- tx.Conn().PgConn().PID()
+			return update("Second", nil)(ctx, tx)
+		})
+	}()
+	// The second waits for the first's row lock before the first commits.
+	second := <-pid
+	for waiting := false; !waiting; {
+		require.NoError(t, b.app.DB.App.QueryRow(ctx,
+			`SELECT coalesce(wait_event_type = 'Lock', false) FROM pg_stat_activity WHERE pid = $1`, int32(second)).Scan(&waiting))
+	}
+	close(releaseFirst)
+	require.NoError(t, <-firstDone)
+	require.NoError(t, <-secondDone)
+
+	var events struct{ Items []map[string]any }
+	b.app.Get(t, "/v1/audit?entity=customer&id="+id.String(), b.tn.AdminToken).JSON(t, &events)
+	require.Len(t, events.Items, 3, "create and two updates")
+	last, first := events.Items[0]["changes"].(map[string]any), events.Items[1]["changes"].(map[string]any)
+	require.Equal(t, map[string]any{"name": map[string]any{"from": "Original", "to": "First"},
+		"groups": map[string]any{"from": map[string]any{}, "to": map[string]any{"region": "NORTH"}}}, first)
+	require.Equal(t, map[string]any{"name": map[string]any{"from": "First", "to": "Second"}}, last,
+		"the second's before is the row the first committed")
 }

@@ -3,12 +3,10 @@ package grant
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
-	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/httpapi"
@@ -61,26 +59,6 @@ type createGrantRequest struct {
 	CustomerID *uuid.UUID `json:"customer_id"`
 }
 
-type customerRef struct {
-	ID   uuid.UUID `json:"id"`
-	Code string    `json:"code"`
-	Name string    `json:"name"`
-}
-
-type grantResponse struct {
-	UserID     uuid.UUID   `json:"user_id"`
-	CustomerID uuid.UUID   `json:"customer_id"`
-	Customer   customerRef `json:"customer"`
-	CreatedAt  time.Time   `json:"created_at"`
-	CreatedBy  *uuid.UUID  `json:"created_by"`
-}
-
-func toGrantResponse(g Grant) grantResponse {
-	return grantResponse{UserID: g.UserID, CustomerID: g.CustomerID,
-		Customer:  customerRef{ID: g.CustomerID, Code: g.CustomerCode, Name: g.CustomerName},
-		CreatedAt: g.CreatedAt, CreatedBy: g.CreatedBy}
-}
-
 type grantListResponse struct {
 	Items      []grantResponse `json:"items"`
 	NextCursor *string         `json:"next_cursor"`
@@ -108,12 +86,7 @@ func (h *Handler) create(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		resp := toGrantResponse(g)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityGrant, EntityID: userID, CustomerID: &g.CustomerID,
-			Action: audit.ActionCreate, After: resp}); err != nil {
-			return err
-		}
-		return c.Status(fiber.StatusCreated).JSON(resp)
+		return c.Status(fiber.StatusCreated).JSON(toGrantResponse(g))
 	})
 }
 
@@ -168,12 +141,7 @@ func (h *Handler) delete(c *fiber.Ctx) error {
 		if customerErr != nil {
 			return customerErr
 		}
-		g, err := h.svc.Delete(ctx, tx, actor, userID, customerID)
-		if err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityGrant, EntityID: userID, CustomerID: &g.CustomerID,
-			Action: audit.ActionDelete, Before: toGrantResponse(g)}); err != nil {
+		if _, err := h.svc.Delete(ctx, tx, actor, userID, customerID); err != nil {
 			return err
 		}
 		return c.SendStatus(fiber.StatusNoContent)

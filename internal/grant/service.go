@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
@@ -49,7 +50,7 @@ func (s *Service) CheckUser(ctx context.Context, tx database.Tx, userID uuid.UUI
 }
 
 // Create grants a customer the actor can see to a user the actor may
-// manage, recording the actor as created_by.
+// manage, recording the actor as created_by, and records the audit event.
 func (s *Service) Create(ctx context.Context, tx database.Tx, actor *tenant.Principal, userID, customerID uuid.UUID) (Grant, error) {
 	if err := s.checkManage(ctx, tx, actor, userID); err != nil {
 		return Grant{}, err
@@ -83,7 +84,13 @@ func (s *Service) Create(ctx context.Context, tx database.Tx, actor *tenant.Prin
 	if err := customer.RefreshReach(ctx, tx, customerID); err != nil {
 		return Grant{}, err
 	}
-	return Grant{CustomerGrant: g, CustomerCode: c.Code, CustomerName: c.Name}, nil
+	created := Grant{CustomerGrant: g, CustomerCode: c.Code, CustomerName: c.Name}
+	err = audit.Record(ctx, tx, audit.Event{Entity: audit.EntityGrant, EntityID: userID, CustomerID: &created.CustomerID,
+		Action: audit.ActionCreate, After: toGrantResponse(created)})
+	if err != nil {
+		return Grant{}, err
+	}
+	return created, nil
 }
 
 // List returns up to limit of a user's grants, by customer name, starting
@@ -107,7 +114,8 @@ func (s *Service) List(ctx context.Context, tx database.Tx, userID uuid.UUID, af
 	return out, nil
 }
 
-// Delete revokes a grant of a user the actor may manage and returns it.
+// Delete revokes a grant of a user the actor may manage, locked first,
+// records the audit event and returns the grant as it was.
 // The user loses sight of the customer when the transaction commits, unless
 // they see it another way.
 func (s *Service) Delete(ctx context.Context, tx database.Tx, actor *tenant.Principal, userID, customerID uuid.UUID) (Grant, error) {
@@ -127,7 +135,13 @@ func (s *Service) Delete(ctx context.Context, tx database.Tx, actor *tenant.Prin
 	if err := customer.RefreshReach(ctx, tx, customerID); err != nil {
 		return Grant{}, err
 	}
-	return Grant{CustomerGrant: row.CustomerGrant, CustomerCode: row.CustomerCode, CustomerName: row.CustomerName}, nil
+	g := Grant{CustomerGrant: row.CustomerGrant, CustomerCode: row.CustomerCode, CustomerName: row.CustomerName}
+	err = audit.Record(ctx, tx, audit.Event{Entity: audit.EntityGrant, EntityID: userID, CustomerID: &g.CustomerID,
+		Action: audit.ActionDelete, Before: toGrantResponse(g)})
+	if err != nil {
+		return Grant{}, err
+	}
+	return g, nil
 }
 
 // checkManage is auth's CheckManage with the package's own not-found error.

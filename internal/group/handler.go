@@ -5,12 +5,10 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
-	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/httpapi"
@@ -109,42 +107,6 @@ func (req groupRequest) toPatch() (Patch, error) {
 	return p, patch.NotNull(req).Err()
 }
 
-type groupResponse struct {
-	ID             uuid.UUID  `json:"id"`
-	Category       string     `json:"category"`
-	CategoryName   string     `json:"category_name"`
-	Code           string     `json:"code"`
-	Name           string     `json:"name"`
-	PriceListID    *uuid.UUID `json:"price_list_id"`
-	PaymentTermsID *uuid.UUID `json:"payment_terms_id"`
-	// CreditLimit has two decimals: a group has no currency of its own.
-	CreditLimit  *string `json:"credit_limit"`
-	CreditDays   *int32  `json:"credit_days"`
-	DiscountRate *string `json:"discount_rate"`
-	// CustomerCount counts the members the caller can see.
-	CustomerCount int64     `json:"customer_count"`
-	Version       int64     `json:"version"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
-}
-
-func toGroupResponse(g Group) groupResponse {
-	resp := groupResponse{
-		ID: g.ID, Category: g.Category, CategoryName: g.CategoryName, Code: g.Code, Name: g.Name,
-		PriceListID: g.PriceListID, PaymentTermsID: g.PaymentTermsID, CreditDays: g.CreditDays,
-		CustomerCount: g.CustomerCount, Version: g.Version, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt,
-	}
-	if g.CreditLimit != nil {
-		v := money.Format(*g.CreditLimit, "")
-		resp.CreditLimit = &v
-	}
-	if g.DiscountRate != nil {
-		v := money.FormatRate(*g.DiscountRate)
-		resp.DiscountRate = &v
-	}
-	return resp
-}
-
 type groupListResponse struct {
 	Items      []groupResponse `json:"items"`
 	NextCursor *string         `json:"next_cursor"`
@@ -164,13 +126,9 @@ func (h *Handler) create(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		resp := toGroupResponse(g)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityGroup, EntityID: g.ID, Action: audit.ActionCreate, After: resp}); err != nil {
-			return err
-		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(g.Version))
 		c.Set(fiber.HeaderLocation, "/v1/customer-groups/"+g.ID.String())
-		return c.Status(fiber.StatusCreated).JSON(resp)
+		return c.Status(fiber.StatusCreated).JSON(toGroupResponse(g))
 	})
 }
 
@@ -264,17 +222,12 @@ func (h *Handler) patch(c *fiber.Ctx) error {
 		return err
 	}
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		before, after, err := h.svc.Update(ctx, tx, id, want, p)
+		after, err := h.svc.Update(ctx, tx, id, want, p)
 		if err != nil {
 			return err
 		}
-		resp := toGroupResponse(after)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityGroup, EntityID: id, Action: audit.ActionUpdate,
-			Before: toGroupResponse(before), After: resp}); err != nil {
-			return err
-		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(after.Version))
-		return c.JSON(resp)
+		return c.JSON(toGroupResponse(after))
 	})
 }
 
@@ -284,12 +237,7 @@ func (h *Handler) delete(c *fiber.Ctx) error {
 		return err
 	}
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		g, err := h.svc.Delete(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityGroup, EntityID: id, Action: audit.ActionDelete,
-			Before: toGroupResponse(g)}); err != nil {
+		if _, err := h.svc.Delete(ctx, tx, id); err != nil {
 			return err
 		}
 		return c.SendStatus(fiber.StatusNoContent)
@@ -301,21 +249,6 @@ func (h *Handler) delete(c *fiber.Ctx) error {
 type categoryRequest struct {
 	Name     patch.Field[string] `json:"name"`
 	Position patch.Field[int32]  `json:"position"`
-}
-
-type categoryResponse struct {
-	ID         uuid.UUID `json:"id"`
-	Key        string    `json:"key"`
-	Name       string    `json:"name"`
-	Position   int32     `json:"position"`
-	GroupCount int64     `json:"group_count"`
-	Version    int64     `json:"version"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
-}
-
-func toCategoryResponse(cat Category) categoryResponse {
-	return categoryResponse(cat)
 }
 
 type categoryListResponse struct {
@@ -376,16 +309,11 @@ func (h *Handler) patchCategory(c *fiber.Ctx) error {
 		return err
 	}
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		before, after, err := h.svc.UpdateCategory(ctx, tx, key, want, p)
+		after, err := h.svc.UpdateCategory(ctx, tx, key, want, p)
 		if err != nil {
 			return err
 		}
-		resp := toCategoryResponse(after)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityGroupCategory, EntityID: after.ID, Action: audit.ActionUpdate,
-			Before: toCategoryResponse(before), After: resp}); err != nil {
-			return err
-		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(after.Version))
-		return c.JSON(resp)
+		return c.JSON(toCategoryResponse(after))
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/precondition"
@@ -91,7 +92,8 @@ func writeError(err error) error {
 	return err
 }
 
-// Create adds a group; its category is created when it does not exist yet.
+// Create adds a group, its category when it does not exist yet, and
+// records the audit event.
 func (s *Service) Create(ctx context.Context, tx database.Tx, p Patch) (Group, error) {
 	r, err := NewRecord(p)
 	if err != nil {
@@ -115,7 +117,12 @@ func (s *Service) Create(ctx context.Context, tx database.Tx, p Patch) (Group, e
 		}
 		return Group{}, fmt.Errorf("insert customer group: %w", err)
 	}
-	return toGroup(g, cat.Name, cat.Position, 0), nil
+	created := toGroup(g, cat.Name, cat.Position, 0)
+	err = audit.Record(ctx, tx, audit.Event{Entity: audit.EntityGroup, EntityID: g.ID, Action: audit.ActionCreate, After: toGroupResponse(created)})
+	if err != nil {
+		return Group{}, err
+	}
+	return created, nil
 }
 
 // Get returns a group with the number of its members the caller can see.
@@ -172,25 +179,25 @@ func (s *Service) List(ctx context.Context, tx database.Tx, lp ListParams) ([]Gr
 	return out, nil
 }
 
-// Update applies a patch when want matches the stored version and returns
-// the group before and after.
-func (s *Service) Update(ctx context.Context, tx database.Tx, id uuid.UUID, want precondition.IfMatch, p Patch) (before, after Group, err error) {
+// Update applies a patch when want matches the stored version, records
+// the change against the row as it locked it, and returns the group after.
+func (s *Service) Update(ctx context.Context, tx database.Tx, id uuid.UUID, want precondition.IfMatch, p Patch) (Group, error) {
 	cur, err := s.q.GroupGetByIDForUpdate(ctx, tx, dbsqlc.GroupGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Group{}, Group{}, ErrNotFound
+		return Group{}, ErrNotFound
 	}
 	if err != nil {
-		return Group{}, Group{}, fmt.Errorf("lock customer group: %w", err)
+		return Group{}, fmt.Errorf("lock customer group: %w", err)
 	}
-	before = toGroup(cur.CustomerGroup, cur.CategoryName, cur.CategoryPosition, cur.CustomerCount)
+	before := toGroup(cur.CustomerGroup, cur.CategoryName, cur.CategoryPosition, cur.CustomerCount)
 	if !want.Matches(cur.CustomerGroup.Version) {
-		return before, Group{}, ErrVersionMismatch
+		return Group{}, ErrVersionMismatch
 	}
 	g := cur.CustomerGroup
 	r := Record{Category: g.Category, Code: g.Code, Name: g.Name, PriceListID: g.PriceListID, PaymentTermsID: g.PaymentTermsID,
 		CreditLimit: g.CreditLimit, CreditDays: g.CreditDays, DiscountRate: g.DiscountRate}
 	if err := p.Apply(&r); err != nil {
-		return before, Group{}, err
+		return Group{}, err
 	}
 	g, err = s.q.GroupUpdate(ctx, tx, dbsqlc.GroupUpdateParams{
 		TenantID: tx.TenantID(), ID: id, Code: r.Code, Name: r.Name, PriceListID: r.PriceListID, PaymentTermsID: r.PaymentTermsID,
@@ -198,14 +205,21 @@ func (s *Service) Update(ctx context.Context, tx database.Tx, id uuid.UUID, want
 	})
 	if err != nil {
 		if mapped := writeError(err); mapped != err {
-			return before, Group{}, mapped
+			return Group{}, mapped
 		}
-		return before, Group{}, fmt.Errorf("update customer group: %w", err)
+		return Group{}, fmt.Errorf("update customer group: %w", err)
 	}
-	return before, toGroup(g, cur.CategoryName, cur.CategoryPosition, cur.CustomerCount), nil
+	after := toGroup(g, cur.CategoryName, cur.CategoryPosition, cur.CustomerCount)
+	err = audit.Record(ctx, tx, audit.Event{Entity: audit.EntityGroup, EntityID: id, Action: audit.ActionUpdate,
+		Before: toGroupResponse(before), After: toGroupResponse(after)})
+	if err != nil {
+		return Group{}, err
+	}
+	return after, nil
 }
 
-// Delete removes a group without members and returns it as it was. The
+// Delete removes a group without members, records the audit event and
+// returns the group as it was. The
 // foreign key from customer_group_members refuses the delete while any
 // customer is in the group, including customers the caller cannot see.
 func (s *Service) Delete(ctx context.Context, tx database.Tx, id uuid.UUID) (Group, error) {
@@ -225,7 +239,11 @@ func (s *Service) Delete(ctx context.Context, tx database.Tx, id uuid.UUID) (Gro
 	case n == 0:
 		return Group{}, ErrNotFound
 	}
-	return toGroup(cur.CustomerGroup, cur.CategoryName, cur.CategoryPosition, cur.CustomerCount), nil
+	g := toGroup(cur.CustomerGroup, cur.CategoryName, cur.CategoryPosition, cur.CustomerCount)
+	if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityGroup, EntityID: id, Action: audit.ActionDelete, Before: toGroupResponse(g)}); err != nil {
+		return Group{}, err
+	}
+	return g, nil
 }
 
 // CategoryCursor is the position after the last category of a page.
@@ -257,28 +275,29 @@ func toCategory(c dbsqlc.GroupCategory, groupCount int64) Category {
 }
 
 // UpdateCategory renames or moves a category in the fallback order when
-// its version satisfies want (else ErrVersionMismatch) and returns it
-// before and after. key is normalized like on group creation.
-func (s *Service) UpdateCategory(ctx context.Context, tx database.Tx, key string, want precondition.IfMatch, p CategoryPatch) (before, after Category, err error) {
+// its version satisfies want (else ErrVersionMismatch), records the
+// change (under the category's id) against the row as it locked it, and
+// returns the category after. key is normalized like on group creation.
+func (s *Service) UpdateCategory(ctx context.Context, tx database.Tx, key string, want precondition.IfMatch, p CategoryPatch) (Category, error) {
 	k, ok := NormalizeCategory(key)
 	if !ok {
-		return Category{}, Category{}, ErrCategoryNotFound
+		return Category{}, ErrCategoryNotFound
 	}
 	cur, err := s.q.GroupCategoryGetByKeyForUpdate(ctx, tx, dbsqlc.GroupCategoryGetByKeyForUpdateParams{TenantID: tx.TenantID(), Key: k})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Category{}, Category{}, ErrCategoryNotFound
+		return Category{}, ErrCategoryNotFound
 	}
 	if err != nil {
-		return Category{}, Category{}, fmt.Errorf("lock group category: %w", err)
+		return Category{}, fmt.Errorf("lock group category: %w", err)
 	}
 	if !want.Matches(cur.Version) {
-		return Category{}, Category{}, ErrVersionMismatch
+		return Category{}, ErrVersionMismatch
 	}
 	n, err := s.q.GroupCategoryGroupCount(ctx, tx, dbsqlc.GroupCategoryGroupCountParams{TenantID: tx.TenantID(), Category: k, MembersOnly: membersOnly(tx)})
 	if err != nil {
-		return Category{}, Category{}, fmt.Errorf("count category groups: %w", err)
+		return Category{}, fmt.Errorf("count category groups: %w", err)
 	}
-	before = toCategory(cur, n)
+	before := toCategory(cur, n)
 	next := dbsqlc.GroupCategoryUpdateParams{TenantID: tx.TenantID(), Key: k, Name: cur.Name, Position: cur.Position}
 	if p.Name != nil {
 		next.Name = *p.Name
@@ -288,9 +307,15 @@ func (s *Service) UpdateCategory(ctx context.Context, tx database.Tx, key string
 	}
 	c, err := s.q.GroupCategoryUpdate(ctx, tx, next)
 	if err != nil {
-		return before, Category{}, fmt.Errorf("update group category: %w", err)
+		return Category{}, fmt.Errorf("update group category: %w", err)
 	}
-	return before, toCategory(c, n), nil
+	after := toCategory(c, n)
+	err = audit.Record(ctx, tx, audit.Event{Entity: audit.EntityGroupCategory, EntityID: after.ID, Action: audit.ActionUpdate,
+		Before: toCategoryResponse(before), After: toCategoryResponse(after)})
+	if err != nil {
+		return Category{}, err
+	}
+	return after, nil
 }
 
 // Resolve turns a customer write's "groups" object (category key → group code, or nil to leave the category) into the memberships to set and the categories to remove. An unknown category or code is a validation.Errors entry with Field "groups.<category>" (code "unknown_group"); category keys are normalized like on group creation.

@@ -228,9 +228,9 @@ func (t *custTable) writeAddresses(ctx context.Context, tx database.Tx, actor *t
 			}
 			var err error
 			if a.existing != nil {
-				_, _, err = t.svc.locations.Update(ctx, tx, actor, a.existing.ID, precondition.Any(), a.patch)
+				err = t.svc.locations.UpdateFromImport(ctx, tx, actor, a.existing.ID, precondition.Any(), a.patch)
 			} else {
-				_, _, err = t.svc.locations.Create(ctx, tx, actor, cr.id, a.patch)
+				err = t.svc.locations.CreateFromImport(ctx, tx, actor, cr.id, a.patch)
 			}
 			if err != nil {
 				return fmt.Errorf("write the %s address of row %d: %w", a.kind, r.num, err)

@@ -3,12 +3,10 @@ package location
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
-	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/httpapi"
@@ -131,62 +129,9 @@ func (req patchLocationRequest) toPatch() (Patch, error) {
 	return p, err
 }
 
-type customerRef struct {
-	ID   uuid.UUID `json:"id"`
-	Code string    `json:"code"`
-	Name string    `json:"name"`
-}
-
-type locationResponse struct {
-	ID              uuid.UUID   `json:"id"`
-	CustomerID      uuid.UUID   `json:"customer_id"`
-	Customer        customerRef `json:"customer"`
-	Label           string      `json:"label"`
-	Line1           string      `json:"line1"`
-	Line2           *string     `json:"line2"`
-	City            string      `json:"city"`
-	Region          *string     `json:"region"`
-	PostalCode      *string     `json:"postal_code"`
-	Country         string      `json:"country"`
-	Phone           *string     `json:"phone"`
-	Kinds           []string    `json:"kinds"`
-	DefaultBilling  bool        `json:"default_billing"`
-	DefaultShipping bool        `json:"default_shipping"`
-	SalesRepID      *uuid.UUID  `json:"sales_rep_id"`
-	Version         int64       `json:"version"`
-	CreatedAt       time.Time   `json:"created_at"`
-	UpdatedAt       time.Time   `json:"updated_at"`
-}
-
-func toLocationResponse(l Location) locationResponse {
-	kinds := l.Kinds
-	if kinds == nil {
-		kinds = []string{}
-	}
-	return locationResponse{
-		ID: l.ID, CustomerID: l.CustomerID, Customer: customerRef{ID: l.Customer.ID, Code: l.Customer.Code, Name: l.Customer.Name},
-		Label: l.Label, Line1: l.Line1, Line2: l.Line2, City: l.City, Region: l.Region, PostalCode: l.PostalCode,
-		Country: l.Country, Phone: l.Phone, Kinds: kinds, DefaultBilling: l.IsDefaultBilling,
-		DefaultShipping: l.IsDefaultShipping, SalesRepID: l.SalesRepID, Version: l.Version,
-		CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt,
-	}
-}
-
 type locationListResponse struct {
 	Items      []locationResponse `json:"items"`
 	NextCursor *string            `json:"next_cursor"`
-}
-
-// recordChanges audits location updates: the one a request asked for and
-// the siblings it took a default flag from.
-func recordChanges(ctx context.Context, tx database.Tx, changes []Change) error {
-	for _, ch := range changes {
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityLocation, EntityID: ch.After.ID, CustomerID: &ch.After.CustomerID, Action: audit.ActionUpdate,
-			Before: toLocationResponse(ch.Before), After: toLocationResponse(ch.After)}); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func (h *Handler) create(c *fiber.Ctx) error {
@@ -203,21 +148,13 @@ func (h *Handler) create(c *fiber.Ctx) error {
 		return err
 	}
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		loc, changes, err := h.svc.Create(ctx, tx, tenant.MustFromContext(ctx), customerID, p)
+		loc, err := h.svc.Create(ctx, tx, tenant.MustFromContext(ctx), customerID, p)
 		if err != nil {
-			return err
-		}
-		resp := toLocationResponse(loc)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityLocation, EntityID: loc.ID, CustomerID: &loc.CustomerID,
-			Action: audit.ActionCreate, After: resp}); err != nil {
-			return err
-		}
-		if err := recordChanges(ctx, tx, changes); err != nil {
 			return err
 		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(loc.Version))
 		c.Set(fiber.HeaderLocation, "/v1/locations/"+loc.ID.String())
-		return c.Status(fiber.StatusCreated).JSON(resp)
+		return c.Status(fiber.StatusCreated).JSON(toLocationResponse(loc))
 	})
 }
 
@@ -328,15 +265,12 @@ func (h *Handler) patch(c *fiber.Ctx) error {
 		return err
 	}
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		ch, others, err := h.svc.Update(ctx, tx, tenant.MustFromContext(ctx), id, want, p)
+		loc, err := h.svc.Update(ctx, tx, tenant.MustFromContext(ctx), id, want, p)
 		if err != nil {
 			return err
 		}
-		if err := recordChanges(ctx, tx, append([]Change{ch}, others...)); err != nil {
-			return err
-		}
-		c.Set(fiber.HeaderETag, httpapi.ETag(ch.After.Version))
-		return c.JSON(toLocationResponse(ch.After))
+		c.Set(fiber.HeaderETag, httpapi.ETag(loc.Version))
+		return c.JSON(toLocationResponse(loc))
 	})
 }
 
@@ -346,12 +280,7 @@ func (h *Handler) delete(c *fiber.Ctx) error {
 		return err
 	}
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		loc, err := h.svc.Delete(ctx, tx, tenant.MustFromContext(ctx), id)
-		if err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityLocation, EntityID: loc.ID, CustomerID: &loc.CustomerID,
-			Action: audit.ActionDelete, Before: toLocationResponse(loc)}); err != nil {
+		if _, err := h.svc.Delete(ctx, tx, tenant.MustFromContext(ctx), id); err != nil {
 			return err
 		}
 		return c.SendStatus(fiber.StatusNoContent)

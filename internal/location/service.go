@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
@@ -42,12 +43,37 @@ func NewService(logger *slog.Logger) *Service {
 // Create adds a location to a customer the caller can see. A location
 // with the billing kind becomes the default billing location when the
 // customer has none and the patch leaves default_billing out (likewise for
-// shipping). It returns the new location and the sibling locations whose
-// default flag moved to it.
+// shipping). It records the audit events of the new location and of the
+// sibling locations whose default flag moved to it.
 //
 // The customer is looked up before the patch is validated, so a customer
 // outside the caller's scope is a 404 whatever the body says.
-func (s *Service) Create(ctx context.Context, tx database.Tx, actor *tenant.Principal, customerID uuid.UUID, p Patch) (Location, []Change, error) {
+func (s *Service) Create(ctx context.Context, tx database.Tx, actor *tenant.Principal, customerID uuid.UUID, p Patch) (Location, error) {
+	loc, changes, err := s.create(ctx, tx, actor, customerID, p)
+	if err != nil {
+		return Location{}, err
+	}
+	err = audit.Record(ctx, tx, audit.Event{Entity: audit.EntityLocation, EntityID: loc.ID, CustomerID: &loc.CustomerID,
+		Action: audit.ActionCreate, After: toLocationResponse(loc)})
+	if err != nil {
+		return Location{}, err
+	}
+	if err := recordChanges(ctx, tx, changes); err != nil {
+		return Location{}, err
+	}
+	return loc, nil
+}
+
+// CreateFromImport is Create without the location's own audit events: an
+// import records the address in the customer's event (package importer).
+func (s *Service) CreateFromImport(ctx context.Context, tx database.Tx, actor *tenant.Principal, customerID uuid.UUID, p Patch) error {
+	_, _, err := s.create(ctx, tx, actor, customerID, p)
+	return err
+}
+
+// create adds the location; it returns it and the sibling locations whose
+// default flag moved to it.
+func (s *Service) create(ctx context.Context, tx database.Tx, actor *tenant.Principal, customerID uuid.UUID, p Patch) (Location, []Change, error) {
 	cust, err := s.lockCustomer(ctx, tx, customerID)
 	if err != nil {
 		return Location{}, nil, err
@@ -113,10 +139,43 @@ func (s *Service) Get(ctx context.Context, tx database.Tx, id uuid.UUID) (Locati
 }
 
 // Update applies a patch when want matches the stored version. Setting a
-// default flag takes it off the customer's other locations (returned as
-// changes); clearing one leaves the customer without that default. It
-// returns the location before and after, and the changed siblings.
-func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID, want precondition.IfMatch, p Patch) (Change, []Change, error) {
+// default flag takes it off the customer's other locations; clearing one
+// leaves the customer without that default. It records the audit events
+// of the location (against the row as it locked it) and of the changed
+// siblings, and returns the location after.
+func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID, want precondition.IfMatch, p Patch) (Location, error) {
+	ch, others, err := s.update(ctx, tx, actor, id, want, p)
+	if err != nil {
+		return Location{}, err
+	}
+	if err := recordChanges(ctx, tx, append([]Change{ch}, others...)); err != nil {
+		return Location{}, err
+	}
+	return ch.After, nil
+}
+
+// UpdateFromImport is Update without the audit events: an import records
+// the address in the customer's event (package importer).
+func (s *Service) UpdateFromImport(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID, want precondition.IfMatch, p Patch) error {
+	_, _, err := s.update(ctx, tx, actor, id, want, p)
+	return err
+}
+
+// recordChanges records location updates: the one a request asked for and
+// the siblings it took a default flag from.
+func recordChanges(ctx context.Context, tx database.Tx, changes []Change) error {
+	for _, ch := range changes {
+		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityLocation, EntityID: ch.After.ID, CustomerID: &ch.After.CustomerID, Action: audit.ActionUpdate,
+			Before: toLocationResponse(ch.Before), After: toLocationResponse(ch.After)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// update applies the patch; it returns the location before and after, and
+// the changed siblings.
+func (s *Service) update(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID, want precondition.IfMatch, p Patch) (Change, []Change, error) {
 	cust, cur, err := s.lock(ctx, tx, id)
 	if err != nil {
 		return Change{}, nil, err
@@ -177,7 +236,8 @@ func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Prin
 		changes, nil
 }
 
-// Delete removes a location and returns it. Removing the default billing
+// Delete removes a location, locked first, records the audit event and
+// returns the location as it was. Removing the default billing
 // (or shipping) location leaves the customer without one: picking another
 // is the user's decision.
 func (s *Service) Delete(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID) (Location, error) {
@@ -206,7 +266,13 @@ func (s *Service) Delete(ctx context.Context, tx database.Tx, actor *tenant.Prin
 			return Location{}, err
 		}
 	}
-	return Location{CustomerLocation: cur, Customer: cust}, nil
+	loc := Location{CustomerLocation: cur, Customer: cust}
+	err = audit.Record(ctx, tx, audit.Event{Entity: audit.EntityLocation, EntityID: loc.ID, CustomerID: &loc.CustomerID,
+		Action: audit.ActionDelete, Before: toLocationResponse(loc)})
+	if err != nil {
+		return Location{}, err
+	}
+	return loc, nil
 }
 
 // Filter selects locations in List; nil fields do not filter. City matches

@@ -3,12 +3,10 @@ package order
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
-	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/httpapi"
 	"github.com/customerhub/customerhub/internal/money"
@@ -23,40 +21,6 @@ type paymentRequest struct {
 	OrderID    *uuid.UUID  `json:"order_id,omitempty"`
 	Method     *string     `json:"method,omitempty"`
 	Reference  *string     `json:"reference,omitempty"`
-}
-
-type allocationResponse struct {
-	OrderID     uuid.UUID `json:"order_id"`
-	OrderNumber string    `json:"order_number"`
-	Amount      string    `json:"amount"`
-}
-
-type paymentResponse struct {
-	ID          uuid.UUID            `json:"id"`
-	Number      string               `json:"number"`
-	CustomerID  uuid.UUID            `json:"customer_id"`
-	Amount      string               `json:"amount"`
-	Currency    string               `json:"currency"`
-	ReceivedAt  string               `json:"received_at"`
-	Method      *string              `json:"method"`
-	Reference   *string              `json:"reference"`
-	Allocations []allocationResponse `json:"allocations"`
-	Unapplied   string               `json:"unapplied"`
-	CreatedAt   time.Time            `json:"created_at"`
-}
-
-func toPaymentResponse(p Payment) paymentResponse {
-	cur := p.Currency
-	r := paymentResponse{ID: p.ID, Number: p.Number, CustomerID: p.CustomerID, Amount: money.Format(p.Amount, cur),
-		Currency: cur, ReceivedAt: p.ReceivedAt.Format(time.DateOnly), Method: p.Method, Reference: p.Reference,
-		Allocations: make([]allocationResponse, 0, len(p.Allocations)), CreatedAt: p.CreatedAt}
-	unapplied := p.Amount
-	for _, a := range p.Allocations {
-		unapplied = unapplied.Sub(a.Amount)
-		r.Allocations = append(r.Allocations, allocationResponse{OrderID: a.OrderID, OrderNumber: a.OrderNumber, Amount: money.Format(a.Amount, cur)})
-	}
-	r.Unapplied = money.Format(unapplied, cur)
-	return r
 }
 
 type paymentListResponse struct {
@@ -88,12 +52,8 @@ func (h *Handler) createPayment(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		resp := toPaymentResponse(p)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityPayment, EntityID: p.ID, CustomerID: &p.CustomerID, Action: audit.ActionCreate, After: resp}); err != nil {
-			return err
-		}
 		c.Set(fiber.HeaderLocation, "/v1/payments/"+p.ID.String())
-		return c.Status(fiber.StatusCreated).JSON(resp)
+		return c.Status(fiber.StatusCreated).JSON(toPaymentResponse(p))
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
+	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
@@ -54,7 +55,7 @@ type Payment struct {
 // CreatePayment records a payment from a customer. With an order, as much
 // of it as the order still owes is applied to it (the rest stays on the
 // customer's account as credit), and an invoiced order it covers becomes
-// paid.
+// paid. It records the audit event.
 func (s *Service) CreatePayment(ctx context.Context, tx database.Tx, actor *tenant.Principal, in PaymentInput) (Payment, error) {
 	cs, err := s.lockCustomer(ctx, tx, in.CustomerID)
 	if err != nil {
@@ -121,7 +122,16 @@ func (s *Service) CreatePayment(ctx context.Context, tx database.Tx, actor *tena
 	if err := s.Recompute(ctx, tx, in.CustomerID); err != nil {
 		return Payment{}, err
 	}
-	return s.GetPayment(ctx, tx, pm.ID)
+	out, err := s.GetPayment(ctx, tx, pm.ID)
+	if err != nil {
+		return Payment{}, err
+	}
+	err = audit.Record(ctx, tx, audit.Event{Entity: EntityPayment, EntityID: out.ID, CustomerID: &out.CustomerID, Action: audit.ActionCreate,
+		After: toPaymentResponse(out)})
+	if err != nil {
+		return Payment{}, err
+	}
+	return out, nil
 }
 
 // GetPayment returns a payment the actor can see.

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
+	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
@@ -291,7 +292,8 @@ func (s *Service) checkLocation(ctx context.Context, tx database.Tx, customerID 
 }
 
 // Create places an order: it prices the lines, applies credit control,
-// numbers the order and recomputes the customer's figures, all in tx.
+// numbers the order, recomputes the customer's figures and records the
+// audit event, all in tx.
 func (s *Service) Create(ctx context.Context, tx database.Tx, actor *tenant.Principal, in Input) (Order, error) {
 	cs, err := s.lockCustomer(ctx, tx, in.CustomerID)
 	if err != nil {
@@ -345,8 +347,16 @@ func (s *Service) Create(ctx context.Context, tx database.Tx, actor *tenant.Prin
 		return Order{}, err
 	}
 	out, err := s.Get(ctx, tx, o.ID)
+	if err != nil {
+		return out, err
+	}
 	out.Warnings = warnings
-	return out, err
+	err = audit.Record(ctx, tx, audit.Event{Entity: EntityOrder, EntityID: o.ID, CustomerID: &out.CustomerID, Action: audit.ActionCreate,
+		After: toOrderResponse(out)})
+	if err != nil {
+		return Order{}, err
+	}
+	return out, nil
 }
 
 // Recompute rewrites the customer's figures (order count, totals, last
@@ -426,7 +436,7 @@ func (s *Service) lockOrder(ctx context.Context, tx database.Tx, id uuid.UUID) (
 
 // Update replaces the editable part of a pending order (lines, location,
 // date, notes) when want matches its version, re-pricing it and checking
-// credit again.
+// credit again, and records the change against the order as it locked it.
 func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Principal, id uuid.UUID, want precondition.IfMatch, in Input) (Order, error) {
 	o, cs, err := s.lockOrder(ctx, tx, id)
 	if err != nil {
@@ -437,6 +447,10 @@ func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Prin
 	}
 	if o.Status != StatusPending {
 		return Order{}, ErrNotEditable
+	}
+	before, err := s.withLines(ctx, tx, []dbsqlc.SalesOrder{o})
+	if err != nil {
+		return Order{}, err
 	}
 	if err := s.checkLocation(ctx, tx, o.CustomerID, in.LocationID); err != nil {
 		return Order{}, err
@@ -486,13 +500,23 @@ func (s *Service) Update(ctx context.Context, tx database.Tx, actor *tenant.Prin
 		return Order{}, err
 	}
 	out, err := s.Get(ctx, tx, id)
+	if err != nil {
+		return out, err
+	}
 	out.Warnings = warnings
-	return out, err
+	return out, s.recordUpdate(ctx, tx, before[0], out)
+}
+
+// recordUpdate records an order's change in the audit trail.
+func (s *Service) recordUpdate(ctx context.Context, tx database.Tx, before, after Order) error {
+	return audit.Record(ctx, tx, audit.Event{Entity: EntityOrder, EntityID: after.ID, CustomerID: &after.CustomerID, Action: audit.ActionUpdate,
+		Before: toOrderResponse(before), After: toOrderResponse(after)})
 }
 
 // Transition applies a status action (ship, invoice, cancel). An invoiced
 // order that payments already cover becomes paid at once; a cancelled one
-// must have no payment applied to it.
+// must have no payment applied to it. The change is recorded against the
+// order as Transition locked it.
 func (s *Service) Transition(ctx context.Context, tx database.Tx, id uuid.UUID, action string) (Order, error) {
 	o, _, err := s.lockOrder(ctx, tx, id)
 	if err != nil {
@@ -508,13 +532,24 @@ func (s *Service) Transition(ctx context.Context, tx database.Tx, id uuid.UUID, 
 	if next == StatusInvoiced && o.PaidAmount.Equal(o.Total) {
 		next = StatusPaid
 	}
+	before, err := s.withLines(ctx, tx, []dbsqlc.SalesOrder{o})
+	if err != nil {
+		return Order{}, err
+	}
 	if _, err := s.q.OrderSetStatus(ctx, tx, dbsqlc.OrderSetStatusParams{TenantID: tx.TenantID(), ID: id, Status: next, Now: s.nowFunc()}); err != nil {
 		return Order{}, fmt.Errorf("set order status: %w", err)
 	}
 	if err := s.Recompute(ctx, tx, o.CustomerID); err != nil {
 		return Order{}, err
 	}
-	return s.Get(ctx, tx, id)
+	out, err := s.Get(ctx, tx, id)
+	if err != nil {
+		return out, err
+	}
+	if err := s.recordUpdate(ctx, tx, before[0], out); err != nil {
+		return Order{}, err
+	}
+	return out, nil
 }
 
 // ListParams selects orders.

@@ -2,14 +2,10 @@ package pricing
 
 import (
 	"context"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
 
-	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/database"
-	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/httpapi"
 	"github.com/customerhub/customerhub/internal/money"
 	"github.com/customerhub/customerhub/internal/patch"
@@ -30,25 +26,6 @@ type patchItemRequest struct {
 	Name      patch.Field[string]      `json:"name"`
 	BasePrice patch.Field[money.Value] `json:"base_price"`
 	Active    patch.Field[bool]        `json:"active"`
-}
-
-// itemResponse shows the base price in the tenant's default currency,
-// which Currency names.
-type itemResponse struct {
-	ID        uuid.UUID `json:"id"`
-	SKU       string    `json:"sku"`
-	Name      string    `json:"name"`
-	BasePrice string    `json:"base_price"`
-	Currency  string    `json:"currency"`
-	Active    bool      `json:"active"`
-	Version   int64     `json:"version"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-}
-
-func toItemResponse(it dbsqlc.Item, currency string) itemResponse {
-	return itemResponse{ID: it.ID, SKU: it.Sku, Name: it.Name, BasePrice: FormatPrice(it.BasePrice, currency), Currency: currency,
-		Active: it.Active, Version: it.Version, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt}
 }
 
 type itemListResponse struct {
@@ -82,21 +59,13 @@ func (h *Handler) createItem(c *fiber.Ctx) error {
 		return err
 	}
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		it, err := h.svc.ItemCreate(ctx, tx, in)
+		it, cur, err := h.svc.ItemCreate(ctx, tx, in)
 		if err != nil {
-			return err
-		}
-		cur, err := h.svc.TenantCurrency(ctx, tx)
-		if err != nil {
-			return err
-		}
-		resp := toItemResponse(it, cur)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityItem, EntityID: it.ID, Action: audit.ActionCreate, After: resp}); err != nil {
 			return err
 		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(it.Version))
 		c.Set(fiber.HeaderLocation, "/v1/items/"+it.ID.String())
-		return c.Status(fiber.StatusCreated).JSON(resp)
+		return c.Status(fiber.StatusCreated).JSON(toItemResponse(it, cur))
 	})
 }
 
@@ -190,21 +159,12 @@ func (h *Handler) patchItem(c *fiber.Ctx) error {
 		return err
 	}
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		before, after, err := h.svc.ItemUpdate(ctx, tx, id, want, change)
+		after, cur, err := h.svc.ItemUpdate(ctx, tx, id, want, change)
 		if err != nil {
-			return err
-		}
-		cur, err := h.svc.TenantCurrency(ctx, tx)
-		if err != nil {
-			return err
-		}
-		resp := toItemResponse(after, cur)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityItem, EntityID: id, Action: audit.ActionUpdate,
-			Before: toItemResponse(before, cur), After: resp}); err != nil {
 			return err
 		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(after.Version))
-		return c.JSON(resp)
+		return c.JSON(toItemResponse(after, cur))
 	})
 }
 
@@ -214,16 +174,7 @@ func (h *Handler) deleteItem(c *fiber.Ctx) error {
 		return err
 	}
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		before, err := h.svc.ItemDelete(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		cur, err := h.svc.TenantCurrency(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityItem, EntityID: id, Action: audit.ActionDelete,
-			Before: toItemResponse(before, cur)}); err != nil {
+		if _, err := h.svc.ItemDelete(ctx, tx, id); err != nil {
 			return err
 		}
 		return c.SendStatus(fiber.StatusNoContent)

@@ -2,14 +2,10 @@ package pricing
 
 import (
 	"context"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
 
-	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/database"
-	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/httpapi"
 	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/tenant"
@@ -28,21 +24,6 @@ type patchPaymentTermsRequest struct {
 	Code    patch.Field[string] `json:"code"`
 	Name    patch.Field[string] `json:"name"`
 	DueDays patch.Field[int64]  `json:"due_days"`
-}
-
-type paymentTermsResponse struct {
-	ID        uuid.UUID `json:"id"`
-	Code      string    `json:"code"`
-	Name      string    `json:"name"`
-	DueDays   int32     `json:"due_days"`
-	Version   int64     `json:"version"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-}
-
-func toPaymentTermsResponse(pt dbsqlc.PaymentTerm) paymentTermsResponse {
-	return paymentTermsResponse{ID: pt.ID, Code: pt.Code, Name: pt.Name, DueDays: pt.DueDays,
-		Version: pt.Version, CreatedAt: pt.CreatedAt, UpdatedAt: pt.UpdatedAt}
 }
 
 type paymentTermsListResponse struct {
@@ -80,13 +61,9 @@ func (h *Handler) createPaymentTerms(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		resp := toPaymentTermsResponse(pt)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityPaymentTerms, EntityID: pt.ID, Action: audit.ActionCreate, After: resp}); err != nil {
-			return err
-		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(pt.Version))
 		c.Set(fiber.HeaderLocation, "/v1/payment-terms/"+pt.ID.String())
-		return c.Status(fiber.StatusCreated).JSON(resp)
+		return c.Status(fiber.StatusCreated).JSON(toPaymentTermsResponse(pt))
 	})
 }
 
@@ -154,17 +131,12 @@ func (h *Handler) patchPaymentTerms(c *fiber.Ctx) error {
 		return err
 	}
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		before, after, err := h.svc.PaymentTermsUpdate(ctx, tx, id, want, change)
+		after, err := h.svc.PaymentTermsUpdate(ctx, tx, id, want, change)
 		if err != nil {
 			return err
 		}
-		resp := toPaymentTermsResponse(after)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityPaymentTerms, EntityID: id, Action: audit.ActionUpdate,
-			Before: toPaymentTermsResponse(before), After: resp}); err != nil {
-			return err
-		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(after.Version))
-		return c.JSON(resp)
+		return c.JSON(toPaymentTermsResponse(after))
 	})
 }
 
@@ -174,12 +146,7 @@ func (h *Handler) deletePaymentTerms(c *fiber.Ctx) error {
 		return err
 	}
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		before, err := h.svc.PaymentTermsDelete(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityPaymentTerms, EntityID: id, Action: audit.ActionDelete,
-			Before: toPaymentTermsResponse(before)}); err != nil {
+		if _, err := h.svc.PaymentTermsDelete(ctx, tx, id); err != nil {
 			return err
 		}
 		return c.SendStatus(fiber.StatusNoContent)

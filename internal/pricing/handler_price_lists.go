@@ -2,14 +2,10 @@ package pricing
 
 import (
 	"context"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
 
-	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/database"
-	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/httpapi"
 	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/tenant"
@@ -27,21 +23,6 @@ type patchPriceListRequest struct {
 	Code     patch.Field[string] `json:"code"`
 	Name     patch.Field[string] `json:"name"`
 	Currency patch.Field[string] `json:"currency"`
-}
-
-type priceListResponse struct {
-	ID        uuid.UUID `json:"id"`
-	Code      string    `json:"code"`
-	Name      string    `json:"name"`
-	Currency  string    `json:"currency"`
-	Version   int64     `json:"version"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-}
-
-func toPriceListResponse(pl dbsqlc.PriceList) priceListResponse {
-	return priceListResponse{ID: pl.ID, Code: pl.Code, Name: pl.Name, Currency: pl.Currency,
-		Version: pl.Version, CreatedAt: pl.CreatedAt, UpdatedAt: pl.UpdatedAt}
 }
 
 type priceListListResponse struct {
@@ -63,13 +44,9 @@ func (h *Handler) createPriceList(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		resp := toPriceListResponse(pl)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityPriceList, EntityID: pl.ID, Action: audit.ActionCreate, After: resp}); err != nil {
-			return err
-		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(pl.Version))
 		c.Set(fiber.HeaderLocation, "/v1/price-lists/"+pl.ID.String())
-		return c.Status(fiber.StatusCreated).JSON(resp)
+		return c.Status(fiber.StatusCreated).JSON(toPriceListResponse(pl))
 	})
 }
 
@@ -137,17 +114,12 @@ func (h *Handler) patchPriceList(c *fiber.Ctx) error {
 		return err
 	}
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		before, after, err := h.svc.PriceListUpdate(ctx, tx, id, want, change)
+		after, err := h.svc.PriceListUpdate(ctx, tx, id, want, change)
 		if err != nil {
 			return err
 		}
-		resp := toPriceListResponse(after)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityPriceList, EntityID: id, Action: audit.ActionUpdate,
-			Before: toPriceListResponse(before), After: resp}); err != nil {
-			return err
-		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(after.Version))
-		return c.JSON(resp)
+		return c.JSON(toPriceListResponse(after))
 	})
 }
 
@@ -157,12 +129,7 @@ func (h *Handler) deletePriceList(c *fiber.Ctx) error {
 		return err
 	}
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		before, err := h.svc.PriceListDelete(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityPriceList, EntityID: id, Action: audit.ActionDelete,
-			Before: toPriceListResponse(before)}); err != nil {
+		if _, err := h.svc.PriceListDelete(ctx, tx, id); err != nil {
 			return err
 		}
 		return c.SendStatus(fiber.StatusNoContent)

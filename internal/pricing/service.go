@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
+	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/customer"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
@@ -47,7 +48,7 @@ type Cursor struct {
 
 // ---- payment terms ----------------------------------------------------------
 
-// PaymentTermsCreate adds payment terms.
+// PaymentTermsCreate adds payment terms and records the audit event.
 func (s *Service) PaymentTermsCreate(ctx context.Context, tx database.Tx, in PaymentTermsInput) (dbsqlc.PaymentTerm, error) {
 	pt, err := s.q.PaymentTermsInsert(ctx, tx, dbsqlc.PaymentTermsInsertParams{
 		TenantID: tx.TenantID(), ID: uuid.New(), Code: in.Code, Name: in.Name, DueDays: int32(in.DueDays),
@@ -57,6 +58,9 @@ func (s *Service) PaymentTermsCreate(ctx context.Context, tx database.Tx, in Pay
 	}
 	if err != nil {
 		return dbsqlc.PaymentTerm{}, fmt.Errorf("insert payment terms: %w", err)
+	}
+	if err := audit.Record(ctx, tx, audit.Event{Entity: EntityPaymentTerms, EntityID: pt.ID, Action: audit.ActionCreate, After: toPaymentTermsResponse(pt)}); err != nil {
+		return dbsqlc.PaymentTerm{}, err
 	}
 	return pt, nil
 }
@@ -88,18 +92,19 @@ func (s *Service) PaymentTermsList(ctx context.Context, tx database.Tx, after *C
 	return rows, nil
 }
 
-// PaymentTermsUpdate applies a patch when want matches the stored version
-// and returns the terms before and after.
-func (s *Service) PaymentTermsUpdate(ctx context.Context, tx database.Tx, id uuid.UUID, want precondition.IfMatch, p PaymentTermsPatch) (before, after dbsqlc.PaymentTerm, err error) {
+// PaymentTermsUpdate applies a patch when want matches the stored version,
+// records the change against the row as it locked it, and returns the
+// terms after.
+func (s *Service) PaymentTermsUpdate(ctx context.Context, tx database.Tx, id uuid.UUID, want precondition.IfMatch, p PaymentTermsPatch) (dbsqlc.PaymentTerm, error) {
 	cur, err := s.q.PaymentTermsGetByIDForUpdate(ctx, tx, dbsqlc.PaymentTermsGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return cur, cur, ErrPaymentTermsNotFound
+		return dbsqlc.PaymentTerm{}, ErrPaymentTermsNotFound
 	}
 	if err != nil {
-		return cur, cur, fmt.Errorf("lock payment terms: %w", err)
+		return dbsqlc.PaymentTerm{}, fmt.Errorf("lock payment terms: %w", err)
 	}
 	if !want.Matches(cur.Version) {
-		return cur, cur, ErrVersionMismatch
+		return dbsqlc.PaymentTerm{}, ErrVersionMismatch
 	}
 	next := dbsqlc.PaymentTermsUpdateParams{TenantID: tx.TenantID(), ID: id, Code: cur.Code, Name: cur.Name, DueDays: cur.DueDays}
 	if p.Code != nil {
@@ -113,16 +118,21 @@ func (s *Service) PaymentTermsUpdate(ctx context.Context, tx database.Tx, id uui
 	}
 	pt, err := s.q.PaymentTermsUpdate(ctx, tx, next)
 	if database.IsUniqueViolation(err, "payment_terms_code_key") {
-		return cur, cur, ErrCodeTaken
+		return dbsqlc.PaymentTerm{}, ErrCodeTaken
 	}
 	if err != nil {
-		return cur, cur, fmt.Errorf("update payment terms: %w", err)
+		return dbsqlc.PaymentTerm{}, fmt.Errorf("update payment terms: %w", err)
 	}
-	return cur, pt, nil
+	err = audit.Record(ctx, tx, audit.Event{Entity: EntityPaymentTerms, EntityID: id, Action: audit.ActionUpdate,
+		Before: toPaymentTermsResponse(cur), After: toPaymentTermsResponse(pt)})
+	if err != nil {
+		return dbsqlc.PaymentTerm{}, err
+	}
+	return pt, nil
 }
 
-// PaymentTermsDelete removes payment terms nothing refers to and returns
-// them as they were; ErrPaymentTermsInUse while a customer, a group or the
+// PaymentTermsDelete removes payment terms nothing refers to, records the
+// audit event and returns them as they were; ErrPaymentTermsInUse while a customer, a group or the
 // tenant settings refer to them.
 func (s *Service) PaymentTermsDelete(ctx context.Context, tx database.Tx, id uuid.UUID) (dbsqlc.PaymentTerm, error) {
 	cur, err := s.q.PaymentTermsGetByIDForUpdate(ctx, tx, dbsqlc.PaymentTermsGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
@@ -142,12 +152,12 @@ func (s *Service) PaymentTermsDelete(ctx context.Context, tx database.Tx, id uui
 		}
 		return cur, fmt.Errorf("delete payment terms: %w", err)
 	}
-	return cur, nil
+	return cur, audit.Record(ctx, tx, audit.Event{Entity: EntityPaymentTerms, EntityID: id, Action: audit.ActionDelete, Before: toPaymentTermsResponse(cur)})
 }
 
 // ---- price lists ------------------------------------------------------------
 
-// PriceListCreate adds a price list.
+// PriceListCreate adds a price list and records the audit event.
 func (s *Service) PriceListCreate(ctx context.Context, tx database.Tx, in PriceListInput) (dbsqlc.PriceList, error) {
 	pl, err := s.q.PriceListInsert(ctx, tx, dbsqlc.PriceListInsertParams{
 		TenantID: tx.TenantID(), ID: uuid.New(), Code: in.Code, Name: in.Name, Currency: in.Currency,
@@ -157,6 +167,9 @@ func (s *Service) PriceListCreate(ctx context.Context, tx database.Tx, in PriceL
 	}
 	if err != nil {
 		return dbsqlc.PriceList{}, fmt.Errorf("insert price list: %w", err)
+	}
+	if err := audit.Record(ctx, tx, audit.Event{Entity: EntityPriceList, EntityID: pl.ID, Action: audit.ActionCreate, After: toPriceListResponse(pl)}); err != nil {
+		return dbsqlc.PriceList{}, err
 	}
 	return pl, nil
 }
@@ -191,16 +204,16 @@ func (s *Service) PriceListList(ctx context.Context, tx database.Tx, after *Curs
 // the list holds no item prices (ErrPriceListHasPrices): they are amounts
 // in the old currency. The lock taken here makes a concurrent price write
 // (whose foreign key check locks the list's row) wait, or be seen.
-func (s *Service) PriceListUpdate(ctx context.Context, tx database.Tx, id uuid.UUID, want precondition.IfMatch, p PriceListPatch) (before, after dbsqlc.PriceList, err error) {
+func (s *Service) PriceListUpdate(ctx context.Context, tx database.Tx, id uuid.UUID, want precondition.IfMatch, p PriceListPatch) (dbsqlc.PriceList, error) {
 	cur, err := s.q.PriceListGetByIDForUpdate(ctx, tx, dbsqlc.PriceListGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return cur, cur, ErrPriceListNotFound
+		return dbsqlc.PriceList{}, ErrPriceListNotFound
 	}
 	if err != nil {
-		return cur, cur, fmt.Errorf("lock price list: %w", err)
+		return dbsqlc.PriceList{}, fmt.Errorf("lock price list: %w", err)
 	}
 	if !want.Matches(cur.Version) {
-		return cur, cur, ErrVersionMismatch
+		return dbsqlc.PriceList{}, ErrVersionMismatch
 	}
 	next := dbsqlc.PriceListUpdateParams{TenantID: tx.TenantID(), ID: id, Code: cur.Code, Name: cur.Name, Currency: cur.Currency}
 	if p.Code != nil {
@@ -212,25 +225,30 @@ func (s *Service) PriceListUpdate(ctx context.Context, tx database.Tx, id uuid.U
 	if p.Currency != nil && *p.Currency != cur.Currency {
 		has, err := s.q.PriceListItemExists(ctx, tx, dbsqlc.PriceListItemExistsParams{TenantID: tx.TenantID(), PriceListID: id})
 		if err != nil {
-			return cur, cur, fmt.Errorf("check price list items: %w", err)
+			return dbsqlc.PriceList{}, fmt.Errorf("check price list items: %w", err)
 		}
 		if has {
-			return cur, cur, ErrPriceListHasPrices
+			return dbsqlc.PriceList{}, ErrPriceListHasPrices
 		}
 		next.Currency = *p.Currency
 	}
 	pl, err := s.q.PriceListUpdate(ctx, tx, next)
 	if database.IsUniqueViolation(err, "price_lists_code_key") {
-		return cur, cur, ErrCodeTaken
+		return dbsqlc.PriceList{}, ErrCodeTaken
 	}
 	if err != nil {
-		return cur, cur, fmt.Errorf("update price list: %w", err)
+		return dbsqlc.PriceList{}, fmt.Errorf("update price list: %w", err)
 	}
-	return cur, pl, nil
+	err = audit.Record(ctx, tx, audit.Event{Entity: EntityPriceList, EntityID: id, Action: audit.ActionUpdate,
+		Before: toPriceListResponse(cur), After: toPriceListResponse(pl)})
+	if err != nil {
+		return dbsqlc.PriceList{}, err
+	}
+	return pl, nil
 }
 
-// PriceListDelete removes a price list nothing refers to and returns it as
-// it was; ErrPriceListInUse while a customer or a group refers to it.
+// PriceListDelete removes a price list nothing refers to, records the
+// audit event and returns it as it was; ErrPriceListInUse while a customer or a group refers to it.
 func (s *Service) PriceListDelete(ctx context.Context, tx database.Tx, id uuid.UUID) (dbsqlc.PriceList, error) {
 	cur, err := s.q.PriceListGetByIDForUpdate(ctx, tx, dbsqlc.PriceListGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -246,7 +264,7 @@ func (s *Service) PriceListDelete(ctx context.Context, tx database.Tx, id uuid.U
 		}
 		return cur, fmt.Errorf("delete price list: %w", err)
 	}
-	return cur, nil
+	return cur, audit.Record(ctx, tx, audit.Event{Entity: EntityPriceList, EntityID: id, Action: audit.ActionDelete, Before: toPriceListResponse(cur)})
 }
 
 // ---- items ------------------------------------------------------------------
@@ -267,18 +285,26 @@ func (s *Service) TenantCurrency(ctx context.Context, tx database.Tx) (string, e
 	return st.DefaultCurrency, nil
 }
 
-// ItemCreate adds an item.
-func (s *Service) ItemCreate(ctx context.Context, tx database.Tx, in ItemInput) (dbsqlc.Item, error) {
-	it, err := s.q.ItemInsert(ctx, tx, dbsqlc.ItemInsertParams{
+// ItemCreate adds an item and records the audit event. It returns the item
+// and the currency of its base price (the tenant's default currency).
+func (s *Service) ItemCreate(ctx context.Context, tx database.Tx, in ItemInput) (it dbsqlc.Item, currency string, err error) {
+	it, err = s.q.ItemInsert(ctx, tx, dbsqlc.ItemInsertParams{
 		TenantID: tx.TenantID(), ID: uuid.New(), Sku: in.SKU, Name: in.Name, BasePrice: in.BasePrice.Decimal,
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return dbsqlc.Item{}, ErrSKUTaken
+		return dbsqlc.Item{}, "", ErrSKUTaken
 	}
 	if err != nil {
-		return dbsqlc.Item{}, fmt.Errorf("insert item: %w", err)
+		return dbsqlc.Item{}, "", fmt.Errorf("insert item: %w", err)
 	}
-	return it, nil
+	if currency, err = s.TenantCurrency(ctx, tx); err != nil {
+		return dbsqlc.Item{}, "", err
+	}
+	err = audit.Record(ctx, tx, audit.Event{Entity: EntityItem, EntityID: it.ID, Action: audit.ActionCreate, After: toItemResponse(it, currency)})
+	if err != nil {
+		return dbsqlc.Item{}, "", err
+	}
+	return it, currency, nil
 }
 
 // ItemGet returns an item of the tenant, or ErrItemNotFound.
@@ -330,10 +356,28 @@ func escapeLike(v string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(v)
 }
 
-// ItemUpdate applies a patch when want matches the stored version and
-// returns the item before and after. A patch that changes nothing leaves
+// ItemUpdate applies a patch when want matches the stored version, records
+// the change against the row as it locked it, and returns the item after
+// and the currency of its base price. A patch that changes nothing leaves
 // the item (and its version) as it is.
-func (s *Service) ItemUpdate(ctx context.Context, tx database.Tx, id uuid.UUID, want precondition.IfMatch, p ItemPatch) (before, after dbsqlc.Item, err error) {
+func (s *Service) ItemUpdate(ctx context.Context, tx database.Tx, id uuid.UUID, want precondition.IfMatch, p ItemPatch) (dbsqlc.Item, string, error) {
+	cur, after, err := s.itemUpdate(ctx, tx, id, want, p)
+	if err != nil {
+		return dbsqlc.Item{}, "", err
+	}
+	currency, err := s.TenantCurrency(ctx, tx)
+	if err != nil {
+		return dbsqlc.Item{}, "", err
+	}
+	err = audit.Record(ctx, tx, audit.Event{Entity: EntityItem, EntityID: id, Action: audit.ActionUpdate,
+		Before: toItemResponse(cur, currency), After: toItemResponse(after, currency)})
+	if err != nil {
+		return dbsqlc.Item{}, "", err
+	}
+	return after, currency, nil
+}
+
+func (s *Service) itemUpdate(ctx context.Context, tx database.Tx, id uuid.UUID, want precondition.IfMatch, p ItemPatch) (before, after dbsqlc.Item, err error) {
 	cur, err := s.q.ItemGetByIDForUpdate(ctx, tx, dbsqlc.ItemGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return cur, cur, ErrItemNotFound
@@ -370,8 +414,8 @@ func (s *Service) ItemUpdate(ctx context.Context, tx database.Tx, id uuid.UUID, 
 	return cur, it, nil
 }
 
-// ItemDelete removes an item no order line uses, with its prices, and
-// returns it as it was; ErrItemInUse while an order line uses it (retire it
+// ItemDelete removes an item no order line uses, with its prices, records
+// the audit event and returns it as it was; ErrItemInUse while an order line uses it (retire it
 // with active=false instead).
 func (s *Service) ItemDelete(ctx context.Context, tx database.Tx, id uuid.UUID) (dbsqlc.Item, error) {
 	cur, err := s.q.ItemGetByIDForUpdate(ctx, tx, dbsqlc.ItemGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
@@ -389,7 +433,11 @@ func (s *Service) ItemDelete(ctx context.Context, tx database.Tx, id uuid.UUID) 
 		}
 		return cur, fmt.Errorf("delete item: %w", err)
 	}
-	return cur, nil
+	currency, err := s.TenantCurrency(ctx, tx)
+	if err != nil {
+		return cur, err
+	}
+	return cur, audit.Record(ctx, tx, audit.Event{Entity: EntityItem, EntityID: id, Action: audit.ActionDelete, Before: toItemResponse(cur, currency)})
 }
 
 // ---- item prices ------------------------------------------------------------
@@ -421,9 +469,36 @@ func (s *Service) lockPriceList(ctx context.Context, tx database.Tx, id uuid.UUI
 }
 
 // PriceListItemSet sets an item's price in a price list, in the list's
-// currency, and returns the price before (nil when new) and after.
-// ErrPriceListNotFound or ErrItemNotFound, checked in that order.
-func (s *Service) PriceListItemSet(ctx context.Context, tx database.Tx, listID uuid.UUID, sku string, price decimal.Decimal) (before *ItemPrice, after ItemPrice, err error) {
+// currency, records the audit event (a create when the price is new) and
+// returns the price after and whether it is new. ErrPriceListNotFound or
+// ErrItemNotFound, checked in that order.
+func (s *Service) PriceListItemSet(ctx context.Context, tx database.Tx, listID uuid.UUID, sku string, price decimal.Decimal) (after ItemPrice, created bool, err error) {
+	before, after, err := s.priceListItemSet(ctx, tx, listID, sku, price)
+	if err != nil {
+		return ItemPrice{}, false, err
+	}
+	var old any
+	if before != nil {
+		old = toListPriceResponse(*before)
+	}
+	if err := recordPrice(ctx, tx, after.ItemID, nil, old, toListPriceResponse(after)); err != nil {
+		return ItemPrice{}, false, err
+	}
+	return after, before == nil, nil
+}
+
+// recordPrice audits a price write: a create when there was no price, an
+// update otherwise (nothing when the price did not change). customerID is
+// the customer of a customer's own price, nil for a price list's.
+func recordPrice(ctx context.Context, tx database.Tx, itemID uuid.UUID, customerID *uuid.UUID, before, after any) error {
+	action := audit.ActionUpdate
+	if before == nil {
+		action = audit.ActionCreate
+	}
+	return audit.Record(ctx, tx, audit.Event{Entity: EntityPrice, EntityID: itemID, CustomerID: customerID, Action: action, Before: before, After: after})
+}
+
+func (s *Service) priceListItemSet(ctx context.Context, tx database.Tx, listID uuid.UUID, sku string, price decimal.Decimal) (before *ItemPrice, after ItemPrice, err error) {
 	pl, err := s.lockPriceList(ctx, tx, listID)
 	if err != nil {
 		return nil, after, err
@@ -476,7 +551,8 @@ func (s *Service) PriceListItemList(ctx context.Context, tx database.Tx, listID 
 	return out, nil
 }
 
-// PriceListItemDelete removes an item's price from a list and returns it;
+// PriceListItemDelete removes an item's price from a list, records the
+// audit event and returns the price as it was;
 // ErrPriceListNotFound, ErrItemNotFound or ErrPriceNotFound.
 func (s *Service) PriceListItemDelete(ctx context.Context, tx database.Tx, listID uuid.UUID, sku string) (ItemPrice, error) {
 	pl, err := s.PriceListGet(ctx, tx, listID)
@@ -494,7 +570,13 @@ func (s *Service) PriceListItemDelete(ctx context.Context, tx database.Tx, listI
 	if err != nil {
 		return ItemPrice{}, fmt.Errorf("delete price list item: %w", err)
 	}
-	return listPrice(pl, it, row), nil
+	before := listPrice(pl, it, row)
+	err = audit.Record(ctx, tx, audit.Event{Entity: EntityPrice, EntityID: before.ItemID, Action: audit.ActionDelete,
+		Before: toListPriceResponse(before)})
+	if err != nil {
+		return ItemPrice{}, err
+	}
+	return before, nil
 }
 
 // customer returns a customer the caller can see, with its Terms.
@@ -519,10 +601,26 @@ func customerPrice(t Terms, it dbsqlc.Item, row dbsqlc.CustomerPrice) ItemPrice 
 }
 
 // CustomerPriceSet sets a customer's own price for an item, in the
-// customer's effective currency, and returns the price before (nil when
-// new) and after. ErrCustomerNotFound (also for a customer the caller
-// cannot see) or ErrItemNotFound, checked in that order.
-func (s *Service) CustomerPriceSet(ctx context.Context, tx database.Tx, customerID uuid.UUID, sku string, price decimal.Decimal) (before *ItemPrice, after ItemPrice, err error) {
+// customer's effective currency, records the audit event (a create when
+// the price is new) and returns the price after and whether it is new.
+// ErrCustomerNotFound (also for a customer the caller cannot see) or
+// ErrItemNotFound, checked in that order.
+func (s *Service) CustomerPriceSet(ctx context.Context, tx database.Tx, customerID uuid.UUID, sku string, price decimal.Decimal) (after ItemPrice, created bool, err error) {
+	before, after, err := s.customerPriceSet(ctx, tx, customerID, sku, price)
+	if err != nil {
+		return ItemPrice{}, false, err
+	}
+	var old any
+	if before != nil {
+		old = toCustomerPriceResponse(*before)
+	}
+	if err := recordPrice(ctx, tx, after.ItemID, after.CustomerID, old, toCustomerPriceResponse(after)); err != nil {
+		return ItemPrice{}, false, err
+	}
+	return after, before == nil, nil
+}
+
+func (s *Service) customerPriceSet(ctx context.Context, tx database.Tx, customerID uuid.UUID, sku string, price decimal.Decimal) (before *ItemPrice, after ItemPrice, err error) {
 	_, _, t, err := s.customer(ctx, tx, customerID)
 	if err != nil {
 		return nil, after, err
@@ -553,8 +651,8 @@ func (s *Service) CustomerPriceSet(ctx context.Context, tx database.Tx, customer
 	return before, customerPrice(t, it, row), nil
 }
 
-// CustomerPriceDelete removes a customer's own price for an item and
-// returns it; ErrCustomerNotFound, ErrItemNotFound or ErrPriceNotFound.
+// CustomerPriceDelete removes a customer's own price for an item, records
+// the audit event and returns the price as it was; ErrCustomerNotFound, ErrItemNotFound or ErrPriceNotFound.
 func (s *Service) CustomerPriceDelete(ctx context.Context, tx database.Tx, customerID uuid.UUID, sku string) (ItemPrice, error) {
 	_, _, t, err := s.customer(ctx, tx, customerID)
 	if err != nil {
@@ -571,7 +669,13 @@ func (s *Service) CustomerPriceDelete(ctx context.Context, tx database.Tx, custo
 	if err != nil {
 		return ItemPrice{}, fmt.Errorf("delete customer price: %w", err)
 	}
-	return customerPrice(t, it, row), nil
+	before := customerPrice(t, it, row)
+	err = audit.Record(ctx, tx, audit.Event{Entity: EntityPrice, EntityID: before.ItemID, CustomerID: before.CustomerID,
+		Action: audit.ActionDelete, Before: toCustomerPriceResponse(before)})
+	if err != nil {
+		return ItemPrice{}, err
+	}
+	return before, nil
 }
 
 // ---- resolution -------------------------------------------------------------

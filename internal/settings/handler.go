@@ -3,15 +3,12 @@ package settings
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
-	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/database"
-	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/httpapi"
 	"github.com/customerhub/customerhub/internal/patch"
 	"github.com/customerhub/customerhub/internal/tenant"
@@ -74,26 +71,6 @@ func mapError(err error) error {
 
 // ---- settings ---------------------------------------------------------------
 
-type settingsResponse struct {
-	RequiredFields        []string   `json:"required_fields"`
-	DefaultCountry        string     `json:"default_country"`
-	DefaultCurrency       string     `json:"default_currency"`
-	DefaultPaymentTermsID *uuid.UUID `json:"default_payment_terms_id"`
-	DefaultCreditPolicy   string     `json:"default_credit_policy"`
-	DormantAfterDays      int32      `json:"dormant_after_days"`
-	// DormantIncludeOpenBalance: the dormant sweep takes customers who owe
-	// money too (default false).
-	DormantIncludeOpenBalance bool `json:"dormant_include_open_balance"`
-	// DormantSweepHour is the hour (UTC, 0-23) of the daily dormant sweep.
-	DormantSweepHour int32     `json:"dormant_sweep_hour"`
-	Version          int64     `json:"version"`
-	UpdatedAt        time.Time `json:"updated_at"`
-}
-
-func toSettingsResponse(s Settings) settingsResponse {
-	return settingsResponse(s)
-}
-
 type patchSettingsRequest struct {
 	RequiredFields            patch.Field[[]string]  `json:"required_fields"`
 	DefaultCountry            patch.Field[string]    `json:"default_country"`
@@ -147,17 +124,12 @@ func (h *Handler) patchSettings(c *fiber.Ctx) error {
 		return err
 	}
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		before, after, err := h.svc.Update(ctx, tx, want, patch)
+		after, err := h.svc.Update(ctx, tx, want, patch)
 		if err != nil {
 			return err
 		}
-		resp := toSettingsResponse(after)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntitySettings, EntityID: tx.TenantID(), Action: audit.ActionUpdate,
-			Before: toSettingsResponse(before), After: resp}); err != nil {
-			return err
-		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(after.Version))
-		return c.JSON(resp)
+		return c.JSON(toSettingsResponse(after))
 	})
 }
 
@@ -181,28 +153,6 @@ type patchFieldRequest struct {
 	Position patch.Field[int64]    `json:"position"`
 }
 
-type fieldResponse struct {
-	ID        uuid.UUID `json:"id"`
-	Key       string    `json:"key"`
-	Label     string    `json:"label"`
-	Type      string    `json:"type"`
-	Required  bool      `json:"required"`
-	Options   []string  `json:"options"`
-	Position  int32     `json:"position"`
-	Version   int64     `json:"version"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-}
-
-func toFieldResponse(f dbsqlc.CustomFieldDef) fieldResponse {
-	opts := f.Options
-	if opts == nil {
-		opts = []string{}
-	}
-	return fieldResponse{ID: f.ID, Key: f.Key, Label: f.Label, Type: f.Type, Required: f.Required, Options: opts,
-		Position: f.Position, Version: f.Version, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
-}
-
 type fieldListResponse struct {
 	Items      []fieldResponse `json:"items"`
 	NextCursor *string         `json:"next_cursor"`
@@ -222,13 +172,9 @@ func (h *Handler) createField(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		resp := toFieldResponse(f)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityCustomField, EntityID: f.ID, Action: audit.ActionCreate, After: resp}); err != nil {
-			return err
-		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(f.Version))
 		c.Set(fiber.HeaderLocation, "/v1/custom-fields/"+f.ID.String())
-		return c.Status(fiber.StatusCreated).JSON(resp)
+		return c.Status(fiber.StatusCreated).JSON(toFieldResponse(f))
 	})
 }
 
@@ -299,17 +245,12 @@ func (h *Handler) patchField(c *fiber.Ctx) error {
 	fp := FieldPatch{Label: req.Label.Value, Required: req.Required.Value,
 		Options: req.Options.Value, Position: req.Position.Value}
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		before, after, err := h.svc.FieldUpdate(ctx, tx, id, want, fp)
+		after, err := h.svc.FieldUpdate(ctx, tx, id, want, fp)
 		if err != nil {
 			return err
 		}
-		resp := toFieldResponse(after)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityCustomField, EntityID: id, Action: audit.ActionUpdate,
-			Before: toFieldResponse(before), After: resp}); err != nil {
-			return err
-		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(after.Version))
-		return c.JSON(resp)
+		return c.JSON(toFieldResponse(after))
 	})
 }
 
@@ -331,12 +272,7 @@ func (h *Handler) deleteField(c *fiber.Ctx) error {
 	uid := p.UserID
 	scope := database.Scope{TenantID: p.TenantID, UserID: &uid, Visibility: tenant.VisibilityAll}
 	return mapError(database.WithTenantTx(ctx, h.db, scope, func(ctx context.Context, tx database.Tx) error {
-		before, _, err := h.svc.FieldDelete(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, tx, audit.Event{Entity: audit.EntityCustomField, EntityID: id, Action: audit.ActionDelete,
-			Before: toFieldResponse(before)}); err != nil {
+		if _, _, err := h.svc.FieldDelete(ctx, tx, id); err != nil {
 			return err
 		}
 		return c.SendStatus(fiber.StatusNoContent)

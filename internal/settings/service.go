@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/precondition"
@@ -41,16 +42,16 @@ func (s *Service) Get(ctx context.Context, tx database.Tx) (Settings, error) {
 	return toSettings(r), nil
 }
 
-// Update applies a patch when want matches the stored version and returns
-// the settings before and after.
-func (s *Service) Update(ctx context.Context, tx database.Tx, want precondition.IfMatch, p SettingsPatch) (before, after Settings, err error) {
+// Update applies a patch when want matches the stored version, records the
+// change against the row as it locked it, and returns the settings after.
+func (s *Service) Update(ctx context.Context, tx database.Tx, want precondition.IfMatch, p SettingsPatch) (Settings, error) {
 	cur, err := s.q.SettingsGetForUpdate(ctx, tx, tx.TenantID())
 	if err != nil {
-		return before, after, fmt.Errorf("lock tenant settings: %w", err)
+		return Settings{}, fmt.Errorf("lock tenant settings: %w", err)
 	}
-	before = toSettings(cur)
+	before := toSettings(cur)
 	if !want.Matches(cur.Version) {
-		return before, before, ErrVersionMismatch
+		return Settings{}, ErrVersionMismatch
 	}
 	next := dbsqlc.SettingsUpdateParams{
 		TenantID: tx.TenantID(), RequiredFields: before.RequiredFields, DefaultCountry: cur.DefaultCountry,
@@ -87,12 +88,18 @@ func (s *Service) Update(ctx context.Context, tx database.Tx, want precondition.
 	// random one.
 	r, err := s.q.SettingsUpdate(ctx, tx, next)
 	if database.IsForeignKeyViolation(err, "tenant_settings_payment_terms_fkey") {
-		return before, before, validation.Errors{{Field: "default_payment_terms_id", Code: "not_found", Message: "no payment terms with this id"}}
+		return Settings{}, validation.Errors{{Field: "default_payment_terms_id", Code: "not_found", Message: "no payment terms with this id"}}
 	}
 	if err != nil {
-		return before, before, fmt.Errorf("update tenant settings: %w", err)
+		return Settings{}, fmt.Errorf("update tenant settings: %w", err)
 	}
-	return before, toSettings(r), nil
+	after := toSettings(r)
+	err = audit.Record(ctx, tx, audit.Event{Entity: audit.EntitySettings, EntityID: tx.TenantID(), Action: audit.ActionUpdate,
+		Before: toSettingsResponse(before), After: toSettingsResponse(after)})
+	if err != nil {
+		return Settings{}, err
+	}
+	return after, nil
 }
 
 // Env loads the tenant's settings and custom field definitions, in one
@@ -142,7 +149,8 @@ type FieldCursor struct {
 	Key      string `json:"k"`
 }
 
-// FieldCreate adds a custom field definition. At most MaxFields per tenant.
+// FieldCreate adds a custom field definition and records the audit event.
+// At most MaxFields per tenant.
 func (s *Service) FieldCreate(ctx context.Context, tx database.Tx, in FieldInput) (dbsqlc.CustomFieldDef, error) {
 	// Counting alone would let two concurrent creations both see 49 and
 	// make 51: the lock on the tenant's settings row makes creations in a
@@ -167,7 +175,14 @@ func (s *Service) FieldCreate(ctx context.Context, tx database.Tx, in FieldInput
 	if err != nil {
 		return dbsqlc.CustomFieldDef{}, fmt.Errorf("insert custom field: %w", err)
 	}
-	return f, s.fieldsChanged(ctx, tx)
+	if err := s.fieldsChanged(ctx, tx); err != nil {
+		return dbsqlc.CustomFieldDef{}, err
+	}
+	err = audit.Record(ctx, tx, audit.Event{Entity: audit.EntityCustomField, EntityID: f.ID, Action: audit.ActionCreate, After: toFieldResponse(f)})
+	if err != nil {
+		return dbsqlc.CustomFieldDef{}, err
+	}
+	return f, nil
 }
 
 // FieldGet returns a custom field definition of the tenant.
@@ -196,8 +211,9 @@ func (s *Service) FieldList(ctx context.Context, tx database.Tx, after *FieldCur
 	return rows, nil
 }
 
-// FieldUpdate applies a patch when want matches the stored version and
-// returns the definition before and after.
+// FieldUpdate applies a patch when want matches the stored version, records
+// the change against the row as it locked it, and returns the definition
+// after.
 //
 // Changing a select's options, or making a field required, does not touch
 // the customers: values that no longer pass stay stored (and shown) until
@@ -205,21 +221,21 @@ func (s *Service) FieldList(ctx context.Context, tx database.Tx, after *FieldCur
 // (Env.ApplyCustom) and asks for a fix. Rewriting every customer here would
 // either drop data silently or hold the tenant's customers locked for a
 // long transaction.
-func (s *Service) FieldUpdate(ctx context.Context, tx database.Tx, id uuid.UUID, want precondition.IfMatch, p FieldPatch) (before, after dbsqlc.CustomFieldDef, err error) {
+func (s *Service) FieldUpdate(ctx context.Context, tx database.Tx, id uuid.UUID, want precondition.IfMatch, p FieldPatch) (dbsqlc.CustomFieldDef, error) {
 	cur, err := s.q.CustomFieldDefGetByIDForUpdate(ctx, tx, dbsqlc.CustomFieldDefGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return cur, cur, ErrFieldNotFound
+		return dbsqlc.CustomFieldDef{}, ErrFieldNotFound
 	}
 	if err != nil {
-		return cur, cur, fmt.Errorf("lock custom field: %w", err)
+		return dbsqlc.CustomFieldDef{}, fmt.Errorf("lock custom field: %w", err)
 	}
 	if !want.Matches(cur.Version) {
-		return cur, cur, ErrVersionMismatch
+		return dbsqlc.CustomFieldDef{}, ErrVersionMismatch
 	}
 	// Options are checked against the stored type, so this runs after the
 	// lock.
 	if err := p.Validate(cur.Type); err != nil {
-		return cur, cur, err
+		return dbsqlc.CustomFieldDef{}, err
 	}
 	next := dbsqlc.CustomFieldDefUpdateParams{TenantID: tx.TenantID(), ID: id, Label: cur.Label, Required: cur.Required,
 		Options: cur.Options, Position: cur.Position}
@@ -240,14 +256,22 @@ func (s *Service) FieldUpdate(ctx context.Context, tx database.Tx, id uuid.UUID,
 	}
 	f, err := s.q.CustomFieldDefUpdate(ctx, tx, next)
 	if err != nil {
-		return cur, cur, fmt.Errorf("update custom field: %w", err)
+		return dbsqlc.CustomFieldDef{}, fmt.Errorf("update custom field: %w", err)
 	}
-	return cur, f, s.fieldsChanged(ctx, tx)
+	if err := s.fieldsChanged(ctx, tx); err != nil {
+		return dbsqlc.CustomFieldDef{}, err
+	}
+	err = audit.Record(ctx, tx, audit.Event{Entity: audit.EntityCustomField, EntityID: id, Action: audit.ActionUpdate,
+		Before: toFieldResponse(cur), After: toFieldResponse(f)})
+	if err != nil {
+		return dbsqlc.CustomFieldDef{}, err
+	}
+	return f, nil
 }
 
 // FieldDelete removes a definition and its value from every customer of
-// the tenant, and returns the definition as it was and how many customers
-// held a value. tx must see every customer of the tenant (visibility
+// the tenant, records the audit event, and returns the definition as it
+// was and how many customers held a value. tx must see every customer of the tenant (visibility
 // 'all'): under a narrower scope the customers policy would hide some, and
 // their values would outlive the definition.
 //
@@ -272,7 +296,14 @@ func (s *Service) FieldDelete(ctx context.Context, tx database.Tx, id uuid.UUID)
 	if _, err := s.q.CustomFieldDefDelete(ctx, tx, dbsqlc.CustomFieldDefDeleteParams{TenantID: tx.TenantID(), ID: id}); err != nil {
 		return cur, 0, fmt.Errorf("delete custom field: %w", err)
 	}
-	return cur, n, s.fieldsChanged(ctx, tx)
+	if err := s.fieldsChanged(ctx, tx); err != nil {
+		return cur, 0, err
+	}
+	err = audit.Record(ctx, tx, audit.Event{Entity: audit.EntityCustomField, EntityID: id, Action: audit.ActionDelete, Before: toFieldResponse(cur)})
+	if err != nil {
+		return cur, 0, err
+	}
+	return cur, n, nil
 }
 
 // fieldsChanged moves the version of the tenant's field definitions, in

@@ -3,12 +3,10 @@ package sms
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
-	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/auth"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
@@ -147,37 +145,6 @@ func invalid(err error) error {
 
 // ---- settings ------------------------------------------------------------------
 
-type settingsResponse struct {
-	AccountSID          *string `json:"account_sid"`
-	AuthTokenSet        bool    `json:"auth_token_set"`
-	AuthTokenLast4      *string `json:"auth_token_last4"`
-	APIKeySID           *string `json:"api_key_sid"`
-	APIKeySecretSet     bool    `json:"api_key_secret_set"`
-	APIKeySecretLast4   *string `json:"api_key_secret_last4"`
-	FromNumber          *string `json:"from_number"`
-	MessagingServiceSID *string `json:"messaging_service_sid"`
-	TimeZone            string  `json:"time_zone"`
-	// QuietStart and QuietEnd bound the sending window, local time.
-	QuietStart     string  `json:"quiet_start"`
-	QuietEnd       string  `json:"quiet_end"`
-	RatePerSecond  int32   `json:"rate_per_second"`
-	MinDaysBetween int32   `json:"min_days_between"`
-	PortalURL      *string `json:"portal_url"`
-	// Configured is true when an account, a credential and a sender are
-	// set: notices can be sent.
-	Configured bool       `json:"configured"`
-	Version    int64      `json:"version"`
-	UpdatedAt  *time.Time `json:"updated_at"`
-}
-
-func toSettingsResponse(s Settings) settingsResponse {
-	return settingsResponse{AccountSID: s.AccountSID, AuthTokenSet: s.AuthTokenSet, AuthTokenLast4: s.AuthTokenLast4,
-		APIKeySID: s.APIKeySID, APIKeySecretSet: s.APIKeySecretSet, APIKeySecretLast4: s.APIKeySecretLast4,
-		FromNumber: s.FromNumber, MessagingServiceSID: s.MessagingServiceSID, TimeZone: s.TimeZone, QuietStart: s.QuietStart,
-		QuietEnd: s.QuietEnd, RatePerSecond: s.RatePerSecond, MinDaysBetween: s.MinDaysBetween, PortalURL: s.PortalURL,
-		Configured: s.Configured(), Version: s.Version, UpdatedAt: s.UpdatedAt}
-}
-
 type patchSettingsRequest struct {
 	AccountSID patch.Field[string] `json:"account_sid"`
 	// AuthToken is write-only: answers show auth_token_set and
@@ -227,19 +194,12 @@ func (h *Handler) patchSettings(c *fiber.Ctx) error {
 		return invalid(err)
 	}
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		before, after, err := h.svc.UpdateSettings(ctx, tx, want, patch)
+		after, err := h.svc.UpdateSettings(ctx, tx, want, patch)
 		if err != nil {
 			return err
 		}
-		// The trail shows what the API shows: whether a secret is set
-		// and its last four characters, never the secret.
-		resp := toSettingsResponse(after)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: EntitySettings, EntityID: tx.TenantID(), Action: audit.ActionUpdate,
-			Before: toSettingsResponse(before), After: resp}); err != nil {
-			return err
-		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(after.Version))
-		return c.JSON(resp)
+		return c.JSON(toSettingsResponse(after))
 	})
 }
 
@@ -256,30 +216,6 @@ type createTemplateRequest struct {
 type patchTemplateRequest struct {
 	Name patch.Field[string] `json:"name"`
 	Body patch.Field[string] `json:"body"`
-}
-
-type templateResponse struct {
-	ID   uuid.UUID `json:"id"`
-	Name string    `json:"name"`
-	Body string    `json:"body"`
-	// Placeholders lists the placeholders the body uses.
-	Placeholders []string  `json:"placeholders"`
-	Version      int64     `json:"version"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
-}
-
-func toTemplateResponse(t dbsqlc.SmsTemplate) templateResponse {
-	used := []string{}
-	if parsed, err := ParseTemplate("body", t.Body); err == nil {
-		for _, p := range Placeholders {
-			if parsed.Uses(p) {
-				used = append(used, p)
-			}
-		}
-	}
-	return templateResponse{ID: t.ID, Name: t.Name, Body: t.Body, Placeholders: used, Version: t.Version,
-		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
 }
 
 type templateListResponse struct {
@@ -301,13 +237,9 @@ func (h *Handler) createTemplate(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		resp := toTemplateResponse(t)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityTemplate, EntityID: t.ID, Action: audit.ActionCreate, After: resp}); err != nil {
-			return err
-		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(t.Version))
 		c.Set(fiber.HeaderLocation, "/v1/sms/templates/"+t.ID.String())
-		return c.Status(fiber.StatusCreated).JSON(resp)
+		return c.Status(fiber.StatusCreated).JSON(toTemplateResponse(t))
 	})
 }
 
@@ -377,17 +309,12 @@ func (h *Handler) patchTemplate(c *fiber.Ctx) error {
 		return mapError(err)
 	}
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		before, after, err := h.svc.TemplateUpdate(ctx, tx, id, want, p)
+		after, err := h.svc.TemplateUpdate(ctx, tx, id, want, p)
 		if err != nil {
 			return err
 		}
-		resp := toTemplateResponse(after)
-		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityTemplate, EntityID: id, Action: audit.ActionUpdate,
-			Before: toTemplateResponse(before), After: resp}); err != nil {
-			return err
-		}
 		c.Set(fiber.HeaderETag, httpapi.ETag(after.Version))
-		return c.JSON(resp)
+		return c.JSON(toTemplateResponse(after))
 	})
 }
 
@@ -397,12 +324,7 @@ func (h *Handler) deleteTemplate(c *fiber.Ctx) error {
 		return err
 	}
 	return httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
-		before, err := h.svc.TemplateDelete(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if err := audit.Record(ctx, tx, audit.Event{Entity: EntityTemplate, EntityID: id, Action: audit.ActionDelete,
-			Before: toTemplateResponse(before)}); err != nil {
+		if _, err := h.svc.TemplateDelete(ctx, tx, id); err != nil {
 			return err
 		}
 		return c.SendStatus(fiber.StatusNoContent)

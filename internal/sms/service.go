@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/twilio/twilio-go"
 
+	"github.com/customerhub/customerhub/internal/audit"
 	"github.com/customerhub/customerhub/internal/database"
 	"github.com/customerhub/customerhub/internal/dbsqlc"
 	"github.com/customerhub/customerhub/internal/money"
@@ -81,10 +82,24 @@ func (s *Service) Settings(ctx context.Context, tx database.Tx) (Settings, error
 }
 
 // UpdateSettings applies a validated patch when want matches the stored
-// version (1 before the first write) and returns the settings before and
-// after. Secrets are sealed here; without a secret key a patch that sets
-// one fails with ErrNoSecretKey and nothing is stored.
-func (s *Service) UpdateSettings(ctx context.Context, tx database.Tx, want precondition.IfMatch, p SettingsPatch) (before, after Settings, err error) {
+// version (1 before the first write), records the change against the
+// settings as it locked them, and returns the settings after. Secrets are
+// sealed here; without a secret key a patch that sets one fails with
+// ErrNoSecretKey and nothing is stored.
+func (s *Service) UpdateSettings(ctx context.Context, tx database.Tx, want precondition.IfMatch, p SettingsPatch) (Settings, error) {
+	before, after, err := s.updateSettings(ctx, tx, want, p)
+	if err != nil {
+		return Settings{}, err
+	}
+	err = audit.Record(ctx, tx, audit.Event{Entity: EntitySettings, EntityID: tx.TenantID(), Action: audit.ActionUpdate,
+		Before: toSettingsResponse(before), After: toSettingsResponse(after)})
+	if err != nil {
+		return Settings{}, err
+	}
+	return after, nil
+}
+
+func (s *Service) updateSettings(ctx context.Context, tx database.Tx, want precondition.IfMatch, p SettingsPatch) (before, after Settings, err error) {
 	// The tenant's settings row exists for every tenant: locking it makes
 	// a tenant's SMS settings writes take turns, the first (an insert)
 	// included.
@@ -273,7 +288,7 @@ type TemplateCursor struct {
 	ID   uuid.UUID `json:"i"`
 }
 
-// TemplateCreate stores a validated template.
+// TemplateCreate stores a validated template and records the audit event.
 func (s *Service) TemplateCreate(ctx context.Context, tx database.Tx, in TemplateInput) (dbsqlc.SmsTemplate, error) {
 	t, err := s.q.SmsTemplateInsert(ctx, tx, dbsqlc.SmsTemplateInsertParams{TenantID: tx.TenantID(), ID: uuid.New(), Name: in.Name, Body: in.Body})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -281,6 +296,9 @@ func (s *Service) TemplateCreate(ctx context.Context, tx database.Tx, in Templat
 	}
 	if err != nil {
 		return t, fmt.Errorf("insert sms template: %w", err)
+	}
+	if err := audit.Record(ctx, tx, audit.Event{Entity: EntityTemplate, EntityID: t.ID, Action: audit.ActionCreate, After: toTemplateResponse(t)}); err != nil {
+		return t, err
 	}
 	return t, nil
 }
@@ -310,17 +328,18 @@ func (s *Service) TemplateList(ctx context.Context, tx database.Tx, after *Templ
 	return rows, nil
 }
 
-// TemplateUpdate applies a validated patch when want matches.
-func (s *Service) TemplateUpdate(ctx context.Context, tx database.Tx, id uuid.UUID, want precondition.IfMatch, p TemplatePatch) (before, after dbsqlc.SmsTemplate, err error) {
+// TemplateUpdate applies a validated patch when want matches, records the
+// change against the row as it locked it, and returns the template after.
+func (s *Service) TemplateUpdate(ctx context.Context, tx database.Tx, id uuid.UUID, want precondition.IfMatch, p TemplatePatch) (dbsqlc.SmsTemplate, error) {
 	cur, err := s.q.SmsTemplateGetByIDForUpdate(ctx, tx, dbsqlc.SmsTemplateGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return cur, cur, ErrTemplateNotFound
+		return dbsqlc.SmsTemplate{}, ErrTemplateNotFound
 	}
 	if err != nil {
-		return cur, cur, fmt.Errorf("lock sms template: %w", err)
+		return dbsqlc.SmsTemplate{}, fmt.Errorf("lock sms template: %w", err)
 	}
 	if !want.Matches(cur.Version) {
-		return cur, cur, ErrVersionMismatch
+		return dbsqlc.SmsTemplate{}, ErrVersionMismatch
 	}
 	next := dbsqlc.SmsTemplateUpdateParams{TenantID: tx.TenantID(), ID: id, Name: cur.Name, Body: cur.Body}
 	if p.Name != nil {
@@ -331,15 +350,21 @@ func (s *Service) TemplateUpdate(ctx context.Context, tx database.Tx, id uuid.UU
 	}
 	t, err := s.q.SmsTemplateUpdate(ctx, tx, next)
 	if database.IsUniqueViolation(err, "sms_templates_name_key") {
-		return cur, cur, ErrTemplateNameUsed
+		return dbsqlc.SmsTemplate{}, ErrTemplateNameUsed
 	}
 	if err != nil {
-		return cur, cur, fmt.Errorf("update sms template: %w", err)
+		return dbsqlc.SmsTemplate{}, fmt.Errorf("update sms template: %w", err)
 	}
-	return cur, t, nil
+	err = audit.Record(ctx, tx, audit.Event{Entity: EntityTemplate, EntityID: id, Action: audit.ActionUpdate,
+		Before: toTemplateResponse(cur), After: toTemplateResponse(t)})
+	if err != nil {
+		return dbsqlc.SmsTemplate{}, err
+	}
+	return t, nil
 }
 
-// TemplateDelete removes a template and returns it as it was.
+// TemplateDelete removes a template, locked first, records the audit event
+// and returns it as it was.
 func (s *Service) TemplateDelete(ctx context.Context, tx database.Tx, id uuid.UUID) (dbsqlc.SmsTemplate, error) {
 	cur, err := s.q.SmsTemplateGetByIDForUpdate(ctx, tx, dbsqlc.SmsTemplateGetByIDForUpdateParams{TenantID: tx.TenantID(), ID: id})
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -351,7 +376,7 @@ func (s *Service) TemplateDelete(ctx context.Context, tx database.Tx, id uuid.UU
 	if _, err := s.q.SmsTemplateDelete(ctx, tx, dbsqlc.SmsTemplateDeleteParams{TenantID: tx.TenantID(), ID: id}); err != nil {
 		return cur, fmt.Errorf("delete sms template: %w", err)
 	}
-	return cur, nil
+	return cur, audit.Record(ctx, tx, audit.Event{Entity: EntityTemplate, EntityID: id, Action: audit.ActionDelete, Before: toTemplateResponse(cur)})
 }
 
 // ---- rendering ---------------------------------------------------------------
