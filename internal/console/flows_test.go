@@ -38,9 +38,11 @@ func TestAdminCustomerFlow(t *testing.T) {
 		typeInto(`input[name=code]`, "LUM-48213"),
 		typeInto(`input[name=email]`, "buyer@lumen.example"),
 		choose(`select[name="group.region"]`, "NORTH-07"),
+		choose(`select[name=sales_rep_id]`, tn.AdminID),
 		click(`form button[type=submit]`),
 		textIn(`#customer-title`, "Lumen Trading"),
-		textIn(`ul.chips`, "NORTH-07"))
+		textIn(`ul.chips`, "NORTH-07"),
+		textIn(`dd[data-field=sales_rep_id]`, "Admin"))
 	b.shot("customer")
 	b.do("the edit form opens", clickText("Edit"), chromedp.WaitVisible(chromedp.CSS(`input[name=name]`)))
 	b.labelled("customer edit")

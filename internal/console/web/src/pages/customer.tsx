@@ -4,10 +4,10 @@
 // with If-Match, so a change made meanwhile by someone else is shown as a
 // conflict rather than overwritten. /customers/new creates one.
 import { useState } from "preact/hooks";
-import { api, must, mustResponse, type ApiError, type Customer, type Schemas } from "../api";
+import { api, must, mustResponse, salesReps, type ApiError, type Customer, type Me, type SalesRep, type Schemas } from "../api";
 import { m } from "../messages";
 import { navigate } from "../router";
-import { useSession } from "../session";
+import { mayAssignReps, useSession } from "../session";
 import { Checkbox, Link, ProblemView, Select, Show, TextInput, asApiError, show, useLoad } from "../ui";
 
 type Tab = keyof typeof m.customer.tabs;
@@ -18,21 +18,24 @@ type Refs = {
   categories: Schemas["GroupCategoryResponse"][];
   groups: Schemas["GroupResponse"][];
   fields: Schemas["SettingsFieldResponse"][];
+  reps: SalesRep[];
 };
 
-async function loadRefs(): Promise<Refs> {
-  const [terms, priceLists, categories, groups, fields] = await Promise.all([
+async function loadRefs(me: Me): Promise<Refs> {
+  const [terms, priceLists, categories, groups, fields, reps] = await Promise.all([
     must(api.GET("/v1/payment-terms", { params: { query: { limit: 200 } } })),
     must(api.GET("/v1/price-lists", { params: { query: { limit: 200 } } })),
     must(api.GET("/v1/customer-group-categories")),
     must(api.GET("/v1/customer-groups", { params: { query: { limit: 200 } } })),
     must(api.GET("/v1/custom-fields")),
+    salesReps(me),
   ]);
-  return { terms: terms.items, priceLists: priceLists.items, categories: categories.items, groups: groups.items, fields: fields.items };
+  return { terms: terms.items, priceLists: priceLists.items, categories: categories.items, groups: groups.items, fields: fields.items, reps };
 }
 
 export function CustomerPage({ id }: { id: string }) {
-  const refs = useLoad(loadRefs, []);
+  const session = useSession();
+  const refs = useLoad(() => loadRefs(session), []);
   if (id === "new") {
     return <Show state={refs}>{(r) => <CustomerForm refs={r} />}</Show>;
   }
@@ -103,6 +106,7 @@ function refName(field: string, value: unknown, refs: Refs): string {
   if (typeof value !== "string") return show(value);
   if (field === "payment_terms_id") return refs.terms.find((t) => t.id === value)?.name ?? value;
   if (field === "price_list_id") return refs.priceLists.find((p) => p.id === value)?.name ?? value;
+  if (field === "sales_rep_id") return refs.reps.find((r) => r.id === value)?.name ?? value;
   return show(value);
 }
 
@@ -172,7 +176,7 @@ function initial(c?: Customer): FormState {
     return { type: "company", kind: "customer" };
   }
   const rec = c as Record<string, unknown>;
-  for (const f of [...TEXT_FIELDS, "type", "kind", "payment_terms_id", "price_list_id", "credit_policy", "billing_status", "status", "notes"]) {
+  for (const f of [...TEXT_FIELDS, "type", "kind", "payment_terms_id", "price_list_id", "credit_policy", "billing_status", "status", "notes", "sales_rep_id"]) {
     const v = rec[f];
     s[f] = v === null || v === undefined ? "" : String(v);
   }
@@ -208,6 +212,7 @@ function body(form: FormState, before: FormState, refs: Refs, isNew: boolean): R
 function CustomerForm({ refs, existing, onDone, onConflictReload }: {
   refs: Refs; existing?: { customer: Customer; etag: string }; onDone?: () => void; onConflictReload?: () => void;
 }) {
+  const session = useSession();
   const before = initial(existing?.customer);
   const [form, setForm] = useState<FormState>(before);
   const [error, setError] = useState<ApiError>();
@@ -253,6 +258,10 @@ function CustomerForm({ refs, existing, onDone, onConflictReload }: {
           <TextInput key={f} label={m.field[f] ?? f} name={f} value={form[f] ?? ""} onInput={set(f)} error={err(f)}
             type={f === "email" ? "email" : f === "basis_date" ? "date" : "text"} required={f === "name"} />
         ))}
+        {mayAssignReps(session) ? (
+          <Select label={m.field.sales_rep_id!} name="sales_rep_id" value={form.sales_rep_id ?? ""} onChange={set("sales_rep_id")}
+            options={[["", m.common.none], ...refs.reps.map((r): [string, string] => [r.id, r.name])]} error={err("sales_rep_id")} />
+        ) : null}
         <Select label={m.field.payment_terms_id!} name="payment_terms_id" value={form.payment_terms_id ?? ""} onChange={set("payment_terms_id")}
           options={[["", m.common.none], ...refs.terms.map((t): [string, string] => [t.id, t.name])]} error={err("payment_terms_id")} />
         <Select label={m.field.price_list_id!} name="price_list_id" value={form.price_list_id ?? ""} onChange={set("price_list_id")}
