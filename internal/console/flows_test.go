@@ -9,7 +9,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
@@ -341,4 +343,47 @@ func TestManagerAssignsRepsInBulk(t *testing.T) {
 	for _, c := range list.Items {
 		require.Equal(t, "individual", c["type"])
 	}
+}
+
+// TestExportOfTheList: the list's export button downloads the list as
+// filtered, with the columns shown that a file carries (code first).
+func TestExportOfTheList(t *testing.T) {
+	app, b := start(t, 1280)
+	tn := app.Signup(t)
+	for i := range 4 {
+		typ := "company"
+		if i%2 == 0 {
+			typ = "individual"
+		}
+		app.CreateCustomer(t, tn.AdminToken, map[string]any{"name": fmt.Sprintf("Export %d", i), "type": typ, "email": fmt.Sprintf("e%d@export.example", i)})
+	}
+	dir := t.TempDir()
+	_, err := chromedp.CallBrowser(b.ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir})
+	require.NoError(t, err)
+
+	b.signIn(tn.Slug, tn.AdminEmail)
+	b.do("filter individuals and export them as CSV",
+		until(`document.querySelectorAll("[data-testid=customer-table] tbody tr").length === 4`),
+		click(`details.filters summary`),
+		choose(`.filterbar select`, "individual"),
+		until(`document.querySelectorAll("[data-testid=customer-table] tbody tr").length === 2`),
+		clickText("CSV"))
+	var file string
+	require.Eventually(t, func() bool {
+		matches, _ := filepath.Glob(filepath.Join(dir, "*.csv"))
+		if len(matches) == 1 {
+			file = matches[0]
+			return true
+		}
+		return false
+	}, stepTimeout, 100*time.Millisecond, "the CSV is downloaded")
+	body, err := os.ReadFile(file)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(strings.TrimPrefix(string(body), "\ufeff")), "\n")
+	require.Len(t, lines, 3, "a header and the two individuals: %s", body)
+	require.Equal(t, "code,name,phone,email,billing_city,billing_country", strings.TrimSpace(lines[0]), "the columns shown, as the file's headers")
+	require.Contains(t, string(body), "Export 0")
+	require.Contains(t, string(body), "Export 2")
+	require.NotContains(t, string(body), "Export 1")
 }
