@@ -11,6 +11,8 @@
 package console
 
 import (
+	"bytes"
+	"compress/gzip"
 	"embed"
 	"errors"
 	"io/fs"
@@ -34,8 +36,14 @@ var dist embed.FS
 const policy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-// files are the built console: path below /app → content.
-type files map[string][]byte
+// files are the built console: path below /app → content, and its gzip
+// compression, made once at start (the script is about a third of its
+// size compressed).
+type files map[string]asset
+
+type asset struct {
+	raw, gzip []byte
+}
 
 func load() (files, error) {
 	root, err := fs.Sub(dist, "dist/app")
@@ -52,8 +60,17 @@ func load() (files, error) {
 			return err
 		}
 		b, err := fs.ReadFile(root, p)
-		out[p] = b
-		return err
+		if err != nil {
+			return err
+		}
+		var z bytes.Buffer
+		w, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
+		_, _ = w.Write(b)
+		if err := w.Close(); err != nil {
+			return err
+		}
+		out[p] = asset{raw: b, gzip: z.Bytes()}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -88,7 +105,7 @@ func (f files) serve(c *fiber.Ctx) error {
 			Message: "this binary was built without the web console: build it with make build (scripts/build-console.sh)"}
 	}
 	name := strings.TrimPrefix(path.Clean("/"+c.Params("*")), "/")
-	if b, ok := f[name]; ok && name != "index.html" {
+	if a, ok := f[name]; ok && name != "index.html" {
 		// Built names carry a hash of their content: cache them for good.
 		ct := mime.TypeByExtension(path.Ext(name))
 		if ct == "" {
@@ -96,7 +113,12 @@ func (f files) serve(c *fiber.Ctx) error {
 		}
 		c.Set(fiber.HeaderContentType, ct)
 		c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
-		return c.Send(b)
+		c.Vary(fiber.HeaderAcceptEncoding)
+		if c.Context().Request.Header.HasAcceptEncoding("gzip") {
+			c.Set(fiber.HeaderContentEncoding, "gzip")
+			return c.Send(a.gzip)
+		}
+		return c.Send(a.raw)
 	}
 	if name != "" && strings.Contains(path.Base(name), ".") {
 		// A file name that was not built (an old hash, a typo): 404, not
@@ -106,5 +128,5 @@ func (f files) serve(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	c.Set("Content-Security-Policy", policy)
 	c.Set("X-Frame-Options", "DENY")
-	return c.Send(f["index.html"])
+	return c.Send(f["index.html"].raw)
 }

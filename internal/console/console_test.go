@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"compress/gzip"
 	"io"
 	"net/http"
 	"regexp"
@@ -45,7 +46,22 @@ func TestServing(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Equal(t, "text/javascript; charset=utf-8", resp.Header.Get("Content-Type"))
 	require.Equal(t, "public, max-age=31536000, immutable", resp.Header.Get("Cache-Control"))
+	require.Empty(t, resp.Header.Get("Content-Encoding"))
 	require.NotEmpty(t, body)
+
+	// Compressed for a client that takes gzip, to the same bytes.
+	req, err := http.NewRequest(http.MethodGet, "/app/"+script[1], nil)
+	require.NoError(t, err)
+	req.Header.Set("Accept-Encoding", "gzip, deflate, br")
+	zresp, err := app.Server.App.Test(req, -1)
+	require.NoError(t, err)
+	require.Equal(t, "gzip", zresp.Header.Get("Content-Encoding"))
+	require.Contains(t, zresp.Header.Get("Vary"), "Accept-Encoding")
+	zr, err := gzip.NewReader(zresp.Body)
+	require.NoError(t, err)
+	unzipped, err := io.ReadAll(zr)
+	require.NoError(t, err)
+	require.Equal(t, body, string(unzipped))
 
 	resp, _ = get("/app/main-NOTBUILT.js")
 	require.Equal(t, http.StatusNotFound, resp.StatusCode, "a file that was not built")
