@@ -5,7 +5,7 @@ import type { ComponentChildren, JSX } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { ApiError } from "./api";
 import { m } from "./messages";
-import { navigate } from "./router";
+import { navigate, setQuery } from "./router";
 
 export type Loaded<T> = {
   data: T | undefined;
@@ -233,6 +233,46 @@ export function Link(props: { href: string; children: ComponentChildren; class?:
     >
       {children}
     </a>
+  );
+}
+
+/**
+ * Cursor paging kept in the address (cursor=): the next page's cursor comes
+ * from the answer, and the cursors of the pages before this one are kept
+ * here so Previous can go back. reset() forgets them when the list's
+ * filters change.
+ */
+export function useCursorPaging(path: string, query: URLSearchParams) {
+  const [cursors, setCursors] = useState<string[]>([]);
+  const go = (cursor: string | undefined) => {
+    const next = new URLSearchParams(query);
+    if (cursor) next.set("cursor", cursor);
+    else next.delete("cursor");
+    setQuery(path, next);
+  };
+  return {
+    /** How many pages come before this one. */
+    depth: cursors.length,
+    reset: () => setCursors([]),
+    previous: () => {
+      const prev = cursors.slice(0, -1);
+      setCursors(prev);
+      go(prev[prev.length - 1]);
+    },
+    next: (cursor: string) => {
+      setCursors([...cursors, cursor]);
+      go(cursor);
+    },
+  };
+}
+
+/** Previous and Next buttons over a useCursorPaging. */
+export function CursorPager({ paging, next }: { paging: ReturnType<typeof useCursorPaging>; next: string | null | undefined }) {
+  return (
+    <Pager hasPrevious={paging.depth > 0} next={next} onPrevious={paging.previous}
+      onNext={() => {
+        if (next) paging.next(next);
+      }} />
   );
 }
 

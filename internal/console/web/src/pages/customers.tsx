@@ -8,7 +8,7 @@ import { api, must, salesReps, type Customer, type Me, type SalesRep, type Schem
 import { m } from "../messages";
 import { navigate, setQuery } from "../router";
 import { useSession } from "../session";
-import { Checkbox, Link, Pager, ProblemView, Select, Show, asApiError, show, useLoad } from "../ui";
+import { Checkbox, CursorPager, Link, ProblemView, Select, Show, asApiError, show, useCursorPaging, useLoad } from "../ui";
 import { ExportButtons } from "./exportlist";
 
 /** Columns a user can switch on, in the order the table shows them. */
@@ -96,7 +96,7 @@ export function CustomerList({ query }: { query: URLSearchParams }) {
   const [columns, setColumns] = useState<string[] | null>(null);
   const [viewError, setViewError] = useState<ReturnType<typeof asApiError>>();
   const [search, setSearch] = useState(query.get("q") ?? "");
-  const [cursors, setCursors] = useState<string[]>([]);
+  const paging = useCursorPaging("/customers", query);
   const viewName = query.get("view") || DEFAULT_VIEW;
 
   // The saved views, and the chosen one's columns (the default view may
@@ -144,7 +144,7 @@ export function CustomerList({ query }: { query: URLSearchParams }) {
     }
     if (!keepCursor) {
       next.delete("cursor");
-      setCursors([]);
+      paging.reset();
     }
     setQuery("/customers", next);
   }
@@ -181,7 +181,7 @@ export function CustomerList({ query }: { query: URLSearchParams }) {
       );
       setViews((vs) => [...vs.filter((v) => v.name !== saved.name), saved]);
       // The view now holds the filters and sort: the address names it alone.
-      setCursors([]);
+      paging.reset();
       setQuery("/customers", new URLSearchParams(saved.name === DEFAULT_VIEW ? {} : { view: saved.name }));
     } catch (err) {
       setViewError(asApiError(err));
@@ -260,21 +260,7 @@ export function CustomerList({ query }: { query: URLSearchParams }) {
               lookups={lookups.data} onSort={(s) => update({ sort: s })}
               total={page.total ?? undefined} exact={page.total_exact ?? false}
               pager={
-                <Pager hasPrevious={cursors.length > 0} next={page.next_cursor}
-                  onPrevious={() => {
-                    const prev = cursors.slice(0, -1);
-                    setCursors(prev);
-                    const next = new URLSearchParams(query);
-                    const c = prev[prev.length - 1];
-                    if (c) next.set("cursor", c);
-                    else next.delete("cursor");
-                    setQuery("/customers", next);
-                  }}
-                  onNext={() => {
-                    if (!page.next_cursor) return;
-                    setCursors([...cursors, page.next_cursor]);
-                    update({ cursor: page.next_cursor }, true);
-                  }} />
+                <CursorPager paging={paging} next={page.next_cursor} />
               } />
           )
         }

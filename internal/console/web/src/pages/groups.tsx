@@ -9,7 +9,7 @@ import { api, must, mustResponse, type ApiError, type Schemas } from "../api";
 import { m } from "../messages";
 import { navigate, setQuery } from "../router";
 import { useSession } from "../session";
-import { Link, Pager, ProblemView, Select, Show, TextInput, asApiError, show, useLoad } from "../ui";
+import { CursorPager, Link, ProblemView, Select, Show, TextInput, asApiError, show, useCursorPaging, useLoad } from "../ui";
 
 type Group = Schemas["GroupResponse"];
 
@@ -40,7 +40,7 @@ export function GroupList({ query }: { query: URLSearchParams }) {
   const refs = useLoad(loadRefs, []);
   const [code, setCode] = useState(query.get("code") ?? "");
   const [name, setName] = useState(query.get("name") ?? "");
-  const [cursors, setCursors] = useState<string[]>([]);
+  const paging = useCursorPaging("/groups", query);
   const matchMode = query.get("match") || "any";
   const category = query.get("category") ?? "";
   const cursor = query.get("cursor") ?? "";
@@ -62,7 +62,7 @@ export function GroupList({ query }: { query: URLSearchParams }) {
     }
     if (!keepCursor) {
       next.delete("cursor");
-      setCursors([]);
+      paging.reset();
     }
     setQuery("/groups", next);
   }
@@ -120,7 +120,7 @@ export function GroupList({ query }: { query: URLSearchParams }) {
                   <tbody>
                     {page.items.map((g, i) => (
                       <tr key={g.id} data-code={g.code}>
-                        <td>{cursors.length * 50 + i + 1}.</td>
+                        <td>{paging.depth * 50 + i + 1}.</td>
                         <td><Link href={`/groups/${g.id}`}>{g.code}</Link></td>
                         <td>{g.name}</td>
                         <td>{g.category_name}</td>
@@ -131,21 +131,7 @@ export function GroupList({ query }: { query: URLSearchParams }) {
                   </tbody>
                 </table>
               </div>
-              <Pager hasPrevious={cursors.length > 0} next={page.next_cursor}
-                onPrevious={() => {
-                  const prev = cursors.slice(0, -1);
-                  setCursors(prev);
-                  const next = new URLSearchParams(query);
-                  const c = prev[prev.length - 1];
-                  if (c) next.set("cursor", c);
-                  else next.delete("cursor");
-                  setQuery("/groups", next);
-                }}
-                onNext={() => {
-                  if (!page.next_cursor) return;
-                  setCursors([...cursors, page.next_cursor]);
-                  update({ cursor: page.next_cursor }, true);
-                }} />
+              <CursorPager paging={paging} next={page.next_cursor} />
             </>
           ) : (
             <p class="empty">{m.groups.noMatch}</p>

@@ -8,7 +8,7 @@ import { api, download, must, type ApiError, type Job } from "../api";
 import { m } from "../messages";
 import { setQuery } from "../router";
 import { useSession } from "../session";
-import { Link, Pager, ProblemView, Select, Show, asApiError, show, useLoad } from "../ui";
+import { CursorPager, Link, ProblemView, Select, Show, asApiError, show, useCursorPaging, useLoad } from "../ui";
 
 const POLL_MS = 1000;
 
@@ -105,7 +105,7 @@ const STATES = ["queued", "running", "succeeded", "failed", "cancelled"];
 
 export function JobList({ query }: { query: URLSearchParams }) {
   const session = useSession();
-  const [cursors, setCursors] = useState<string[]>([]);
+  const paging = useCursorPaging("/jobs", query);
   const state = query.get("state") ?? "";
   const mine = query.get("mine") !== "false";
   const cursor = query.get("cursor") ?? "";
@@ -130,7 +130,7 @@ export function JobList({ query }: { query: URLSearchParams }) {
       else next.set(k, v);
     }
     next.delete("cursor");
-    setCursors([]);
+    paging.reset();
     setQuery("/jobs", next);
   }
 
@@ -171,23 +171,7 @@ export function JobList({ query }: { query: URLSearchParams }) {
                   </tbody>
                 </table>
               </div>
-              <Pager hasPrevious={cursors.length > 0} next={page.next_cursor}
-                onPrevious={() => {
-                  const prev = cursors.slice(0, -1);
-                  setCursors(prev);
-                  const next = new URLSearchParams(query);
-                  const c = prev[prev.length - 1];
-                  if (c) next.set("cursor", c);
-                  else next.delete("cursor");
-                  setQuery("/jobs", next);
-                }}
-                onNext={() => {
-                  if (!page.next_cursor) return;
-                  setCursors([...cursors, page.next_cursor]);
-                  const next = new URLSearchParams(query);
-                  next.set("cursor", page.next_cursor);
-                  setQuery("/jobs", next);
-                }} />
+              <CursorPager paging={paging} next={page.next_cursor} />
             </>
           ) : (
             <p class="empty">{m.jobs.none}</p>

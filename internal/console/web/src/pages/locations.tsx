@@ -9,7 +9,7 @@ import { api, must, salesReps, type ApiError, type Job, type SalesRep, type Sche
 import { m } from "../messages";
 import { setQuery } from "../router";
 import { mayAssignReps, useSession } from "../session";
-import { Checkbox, Link, Pager, ProblemView, Select, Show, TextInput, asApiError, show, useLoad } from "../ui";
+import { Checkbox, CursorPager, Link, ProblemView, Select, Show, TextInput, asApiError, show, useCursorPaging, useLoad } from "../ui";
 import type { BulkPreview } from "./bulk";
 import { JobStatus } from "./jobs";
 
@@ -42,7 +42,7 @@ export function LocationList({ query }: { query: URLSearchParams }) {
   const canWrite = session.can("customers:write") && canUsers;
   const users = useLoad(async () => ({ items: await salesReps(session) }), []);
   const [columns, setColumns] = useState<Column[]>(savedColumns);
-  const [cursors, setCursors] = useState<string[]>([]);
+  const paging = useCursorPaging("/locations", query);
   const [picked, setPicked] = useState<Set<string>>(new Set());
   const [city, setCity] = useState(query.get("city") ?? "");
   const [country, setCountry] = useState(query.get("country") ?? "");
@@ -64,7 +64,7 @@ export function LocationList({ query }: { query: URLSearchParams }) {
     }
     if (!keepCursor) {
       next.delete("cursor");
-      setCursors([]);
+      paging.reset();
     }
     setPicked(new Set());
     setQuery("/locations", next);
@@ -153,21 +153,7 @@ export function LocationList({ query }: { query: URLSearchParams }) {
             ) : (
               <p class="empty">{m.locations.none}</p>
             )}
-            <Pager hasPrevious={cursors.length > 0} next={page.next_cursor}
-              onPrevious={() => {
-                const prev = cursors.slice(0, -1);
-                setCursors(prev);
-                const next = new URLSearchParams(query);
-                const c = prev[prev.length - 1];
-                if (c) next.set("cursor", c);
-                else next.delete("cursor");
-                setQuery("/locations", next);
-              }}
-              onNext={() => {
-                if (!page.next_cursor) return;
-                setCursors([...cursors, page.next_cursor]);
-                update({ cursor: page.next_cursor }, true);
-              }} />
+            <CursorPager paging={paging} next={page.next_cursor} />
           </>
         )}
       </Show>
