@@ -239,8 +239,8 @@ export function Link(props: { href: string; children: ComponentChildren; class?:
 /**
  * Cursor paging kept in the address (cursor=): the next page's cursor comes
  * from the answer, and the cursors of the pages before this one are kept
- * here so Previous can go back. reset() forgets them when the list's
- * filters change.
+ * here so Previous can go back; update() changes the list's parameters and
+ * starts again at the first page.
  */
 export function useCursorPaging(path: string, query: URLSearchParams) {
   const [cursors, setCursors] = useState<string[]>([]);
@@ -254,6 +254,17 @@ export function useCursorPaging(path: string, query: URLSearchParams) {
     /** How many pages come before this one. */
     depth: cursors.length,
     reset: () => setCursors([]),
+    /** Sets query parameters (an empty value removes one) and starts again at the first page. */
+    update: (changes: Record<string, string>) => {
+      const next = new URLSearchParams(query);
+      for (const [k, v] of Object.entries(changes)) {
+        if (v === "") next.delete(k);
+        else next.set(k, v);
+      }
+      next.delete("cursor");
+      setCursors([]);
+      setQuery(path, next);
+    },
     previous: () => {
       const prev = cursors.slice(0, -1);
       setCursors(prev);

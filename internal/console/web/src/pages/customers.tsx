@@ -136,18 +136,7 @@ export function CustomerList({ query }: { query: URLSearchParams }) {
     return must(api.GET("/v1/customers", { params: { query: q as never } }));
   }, [query.toString(), fields]);
 
-  function update(changes: Record<string, string>, keepCursor = false) {
-    const next = new URLSearchParams(query);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v === "") next.delete(k);
-      else next.set(k, v);
-    }
-    if (!keepCursor) {
-      next.delete("cursor");
-      paging.reset();
-    }
-    setQuery("/customers", next);
-  }
+  const update = paging.update;
 
   async function saveColumns(next: string[]) {
     setColumns(next);

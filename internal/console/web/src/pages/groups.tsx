@@ -7,7 +7,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, must, mustResponse, type ApiError, type Schemas } from "../api";
 import { m } from "../messages";
-import { navigate, setQuery } from "../router";
+import { navigate } from "../router";
 import { useSession } from "../session";
 import { CursorPager, Link, ProblemView, Select, Show, TextInput, asApiError, show, useCursorPaging, useLoad } from "../ui";
 
@@ -54,18 +54,7 @@ export function GroupList({ query }: { query: URLSearchParams }) {
     return must(api.GET("/v1/customer-groups", { params: { query: q } }));
   }, [query.toString()]);
 
-  function update(changes: Record<string, string>, keepCursor = false) {
-    const next = new URLSearchParams(query);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v === "") next.delete(k);
-      else next.set(k, v);
-    }
-    if (!keepCursor) {
-      next.delete("cursor");
-      paging.reset();
-    }
-    setQuery("/groups", next);
-  }
+  const update = paging.update;
 
   // Search as you type, after a short pause.
   useEffect(() => {

@@ -7,7 +7,6 @@
 import { useState } from "preact/hooks";
 import { api, must, salesReps, type ApiError, type Job, type SalesRep, type Schemas } from "../api";
 import { m } from "../messages";
-import { setQuery } from "../router";
 import { mayAssignReps, useSession } from "../session";
 import { Checkbox, CursorPager, Link, ProblemView, Select, Show, TextInput, asApiError, show, useCursorPaging, useLoad } from "../ui";
 import type { BulkPreview } from "./bulk";
@@ -56,19 +55,7 @@ export function LocationList({ query }: { query: URLSearchParams }) {
     return must(api.GET("/v1/locations", { params: { query: q } }));
   }, [query.toString()]);
 
-  function update(changes: Record<string, string>, keepCursor = false) {
-    const next = new URLSearchParams(query);
-    for (const [k, v] of Object.entries(changes)) {
-      if (v === "") next.delete(k);
-      else next.set(k, v);
-    }
-    if (!keepCursor) {
-      next.delete("cursor");
-      paging.reset();
-    }
-    setPicked(new Set());
-    setQuery("/locations", next);
-  }
+  const update = paging.update;
   function toggleColumn(c: Column, on: boolean) {
     const next = on ? COLUMNS.filter((x) => x === c || columns.includes(x)) : columns.filter((x) => x !== c);
     if (!next.length) return;
