@@ -1,8 +1,6 @@
 package auth
 
 import (
-	"context"
-
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
 
@@ -34,35 +32,17 @@ func (h *Handler) listSalesReps(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var after UserCursor
-	has, err := httpapi.DecodeCursor(c, &after)
-	if err != nil {
-		return err
-	}
-	var cursor *UserCursor
-	if has {
-		cursor = &after
-	}
 	active := "active"
-	var users []User
-	err = httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+	users, next, err := h.userPage(c, limit, &active, func(actor *tenant.Principal) error {
 		if actor.Visibility == tenant.VisibilityPortal {
 			return httpapi.Forbidden("a portal user does not see the tenant's staff")
 		}
-		var err error
-		users, err = h.svc.ListUsers(ctx, tx, cursor, &active, limit+1)
-		return err
+		return nil
 	}, database.ReadOnly)
 	if err != nil {
 		return err
 	}
-	resp := salesRepListResponse{Items: []salesRepResponse{}}
-	if len(users) > int(limit) {
-		users = users[:limit]
-		last := users[len(users)-1]
-		next := httpapi.EncodeCursor(UserCursor{Name: last.Name, ID: last.ID})
-		resp.NextCursor = &next
-	}
+	resp := salesRepListResponse{Items: []salesRepResponse{}, NextCursor: next}
 	for _, u := range users {
 		if u.Role == RolePortal {
 			continue

@@ -75,35 +75,51 @@ func (h *Handler) listUsers(c *fiber.Ctx) error {
 	if status != nil && *status != "active" && *status != "disabled" {
 		return httpapi.BadRequest("status", "invalid_choice", "must be active or disabled")
 	}
+	users, next, err := h.userPage(c, limit, status, nil, database.ReadOnly, database.CustomPlans)
+	if err != nil {
+		return err
+	}
+	resp := userListResponse{Items: []userResponse{}, NextCursor: next}
+	for _, u := range users {
+		resp.Items = append(resp.Items, toUserResponse(u))
+	}
+	return c.JSON(resp)
+}
+
+// userPage reads one page of the tenant's users by name (status when
+// given) after the request's cursor, and the cursor of the next page (nil
+// on the last). allow, when given, vets the caller first.
+func (h *Handler) userPage(c *fiber.Ctx, limit int32, status *string, allow func(*tenant.Principal) error, opts ...database.TxOption) ([]User, *string, error) {
 	var after UserCursor
 	has, err := httpapi.DecodeCursor(c, &after)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	var cursor *UserCursor
 	if has {
 		cursor = &after
 	}
 	var users []User
-	err = httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, _ *tenant.Principal) error {
+	err = httpapi.Tx(c, h.db, func(ctx context.Context, tx database.Tx, actor *tenant.Principal) error {
+		if allow != nil {
+			if err := allow(actor); err != nil {
+				return err
+			}
+		}
 		var err error
 		users, err = h.svc.ListUsers(ctx, tx, cursor, status, limit+1)
 		return err
-	}, database.ReadOnly, database.CustomPlans)
+	}, opts...)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	resp := userListResponse{Items: []userResponse{}}
-	if len(users) > int(limit) {
-		users = users[:limit]
-		last := users[len(users)-1]
-		next := httpapi.EncodeCursor(UserCursor{Name: last.Name, ID: last.ID})
-		resp.NextCursor = &next
+	if len(users) <= int(limit) {
+		return users, nil, nil
 	}
-	for _, u := range users {
-		resp.Items = append(resp.Items, toUserResponse(u))
-	}
-	return c.JSON(resp)
+	users = users[:limit]
+	last := users[len(users)-1]
+	next := httpapi.EncodeCursor(UserCursor{Name: last.Name, ID: last.ID})
+	return users, &next, nil
 }
 
 func (h *Handler) getUser(c *fiber.Ctx) error {
